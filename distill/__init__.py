@@ -1,0 +1,1 @@
+"""Teacher-to-student distillation (see issue 4)."""

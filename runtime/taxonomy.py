@@ -1,0 +1,43 @@
+"""The label taxonomy shared by training, export and runtime.
+
+Binary ``unsafe`` plus per-category scores. Categories follow the MLCommons hazard
+taxonomy used by Llama Guard 3 (S1-S14) plus ``jailbreak`` for prompt attacks.
+The order of :data:`CATEGORIES` is the order of the model's category logits, so it
+must never be reordered without bumping the bundle schema.
+"""
+from __future__ import annotations
+
+from typing import Final
+
+#: (code, name, one-line description), in logit order.
+CATEGORY_TABLE: Final[tuple[tuple[str, str, str], ...]] = (
+    ("S1", "violent_crimes", "violence against people or animals, terrorism, murder"),
+    ("S2", "non_violent_crimes", "fraud, theft, hacking, drugs, weapons trade, cyber crime"),
+    ("S3", "sex_related_crimes", "sex trafficking, sexual assault, harassment"),
+    ("S4", "child_sexual_exploitation", "sexual content involving minors"),
+    ("S5", "defamation", "verifiably false statements that injure a living person"),
+    ("S6", "specialized_advice", "unqualified financial, medical or legal advice"),
+    ("S7", "privacy", "exposing sensitive personal information, doxxing, surveillance"),
+    ("S8", "intellectual_property", "piracy, infringing copyright or trademarks"),
+    ("S9", "indiscriminate_weapons", "chemical, biological, radiological, nuclear, explosives"),
+    ("S10", "hate", "demeaning people for protected characteristics"),
+    ("S11", "suicide_self_harm", "suicide, self-injury, disordered eating"),
+    ("S12", "sexual_content", "explicit sexual content"),
+    ("S13", "elections", "false information about electoral processes"),
+    ("S14", "code_interpreter_abuse", "abusing code execution: escapes, DoS, privilege escalation"),
+    ("jailbreak", "jailbreak", "prompt attacks: jailbreak templates, prompt injection, hijacking"),
+)
+
+CATEGORIES: Final[tuple[str, ...]] = tuple(name for _, name, _ in CATEGORY_TABLE)
+CODE_TO_NAME: Final[dict[str, str]] = {code: name for code, name, _ in CATEGORY_TABLE}
+
+LABELS: Final[tuple[str, ...]] = ("safe", "unsafe")
+ROLES: Final[tuple[str, ...]] = ("prompt", "response")
+
+
+def check_categories(names: list[str] | tuple[str, ...]) -> list[str]:
+    """Return ``names`` unchanged, raising ValueError on any name outside the taxonomy."""
+    unknown = [n for n in names if n not in CATEGORIES]
+    if unknown:
+        raise ValueError(f"unknown categories {unknown}; expected names from {list(CATEGORIES)}")
+    return list(names)

@@ -1,0 +1,88 @@
+"""The one record schema every data source is turned into, and its JSONL I/O.
+
+A record is one text to classify. Responses keep the prompt they answer in
+``context`` so the guard can judge a reply in the light of its question.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from tinyguard.taxonomy import CATEGORIES, LABELS, ROLES
+
+LICENCE_CLASSES = (
+    "permissive", "share-alike", "non-commercial", "copyleft", "unknown", "research-only",
+)
+SPLITS = ("train", "validation", "")
+
+
+@dataclass
+class Record:
+    """One labelled text. ``categories`` may be empty (unknown) even when unsafe."""
+
+    text: str
+    role: str  # "prompt" | "response"
+    label: str  # "safe" | "unsafe"
+    source: str  # data set name, e.g. "advbench"; may carry a subset, "coconot/eval"
+    licence_class: str
+    categories: list[str] = field(default_factory=list)
+    context: str = ""  # for responses: the prompt being answered
+    lang: str = "en"
+    split: str = ""  # filled by the splitter: "train" | "validation"
+    hard_negative: bool = False  # benign text on a sensitive topic (see hard_negatives.py)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.text, str) or not self.text.strip():
+            raise ValueError(f"empty text in a record from {self.source!r}")
+        if self.role not in ROLES:
+            raise ValueError(f"role {self.role!r} not in {ROLES}")
+        if self.label not in LABELS:
+            raise ValueError(f"label {self.label!r} not in {LABELS}")
+        if self.licence_class not in LICENCE_CLASSES:
+            raise ValueError(f"licence class {self.licence_class!r} not in {LICENCE_CLASSES}")
+        bad = [c for c in self.categories if c not in CATEGORIES]
+        if bad:
+            raise ValueError(f"categories {bad} not in the taxonomy")
+        if self.label == "safe" and self.categories:
+            raise ValueError("a safe record carries no categories")
+        if self.split not in SPLITS:
+            raise ValueError(f"split {self.split!r} not in {SPLITS}")
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Record":
+        return cls(**d)
+
+
+def write_jsonl(records: Iterable[Record], path: str | os.PathLike) -> int:
+    """Write records atomically (temp file + rename); return how many were written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = 0
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for r in records:
+                f.write(r.to_json() + "\n")
+                n += 1
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return n
+
+
+def read_jsonl(path: str | os.PathLike) -> Iterator[Record]:
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    yield Record.from_dict(json.loads(line))
+                except (ValueError, TypeError) as e:
+                    raise ValueError(f"{path}:{i}: {e}") from e
