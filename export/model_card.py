@@ -1,0 +1,93 @@
+"""MODEL_CARD.md: what the bundle is, what it was trained on, how well it does, and the
+command that reproduces every figure in it."""
+from __future__ import annotations
+
+from typing import Any
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "n/a"
+    if isinstance(v, float):
+        return f"{v:.4f}"
+    return str(v)
+
+
+def render_model_card(manifest: dict[str, Any], *, reproduce: str) -> str:
+    m = manifest.get("metrics", {})
+    val = m.get("validation", {})
+    hn = m.get("hard_negatives", {})
+    data = manifest.get("data", {})
+    training = manifest.get("training", {})
+    lines = [
+        f"# {manifest['name']} {manifest['version']}",
+        "",
+        "An offline safety classifier for LLM prompts and responses (tinyguard bundle, "
+        f"schema {manifest.get('schema_version', 1)}). It outputs `flagged`, an unsafe `score` and "
+        "per-category scores for the MLCommons hazard taxonomy (S1-S14) plus `jailbreak`.",
+        "",
+        "## Model",
+        "",
+        f"- Base: {training.get('base_model', 'n/a')}, fine-tuned with a binary unsafe head and a "
+        "multi-label category head over mean-pooled tokens.",
+        f"- Artifact: `{manifest['model_file']}` (dynamic int8 ONNX), tokenizer `tokenizer.json`.",
+        f"- Max length {manifest['encoding']['max_length']} tokens per window; longer texts are scored "
+        f"in overlapping windows (max over windows, up to {manifest['encoding']['max_chunks']} windows).",
+        f"- Threshold {manifest['threshold']:.4f}, chosen on the validation split by the rule: "
+        f"{manifest.get('threshold_rule', 'n/a')}. Category thresholds: "
+        f"{_fmt(next(iter(manifest['category_thresholds'].values()), None))} each.",
+        "",
+        "## Validation metrics",
+        "",
+        "Measured on the int8 bundle over the validation split carved from the seed data "
+        "(stratified by source, after cross-set deduplication). The threshold was tuned on this "
+        "same split, so these figures are optimistic for other traffic.",
+        "",
+        "| metric | validation | hard-negative slice |",
+        "|---|---|---|",
+        f"| texts | {_fmt(val.get('n'))} | {_fmt(hn.get('n'))} |",
+        f"| unsafe | {_fmt(val.get('positives'))} | 0 |",
+        f"| precision | {_fmt(val.get('precision'))} | |",
+        f"| recall | {_fmt(val.get('recall'))} | |",
+        f"| F1 | {_fmt(val.get('f1'))} | |",
+        f"| AUPRC | {_fmt(val.get('auprc'))} | |",
+        f"| false-positive rate | {_fmt(val.get('fpr'))} | {_fmt(hn.get('fpr'))} |",
+        "",
+        "The hard-negative slice holds benign texts on sensitive topics (refusals and safe answers to "
+        "harmful requests, neutral statements about groups, benign seed prompts that mention weapons, "
+        "drugs, hacking or death, and a reviewed hand-written set). A model that learned topics instead "
+        "of intent flags these.",
+        "",
+    ]
+    per_cat = m.get("categories", {})
+    if per_cat:
+        lines += ["### Per category (validation records with that category label)", "",
+                  "| category | positives | precision | recall | F1 | AUPRC |", "|---|---|---|---|---|---|"]
+        for name, cm in per_cat.items():
+            lines.append(f"| {name} | {_fmt(cm.get('positives'))} | {_fmt(cm.get('precision'))} | "
+                         f"{_fmt(cm.get('recall'))} | {_fmt(cm.get('f1'))} | {_fmt(cm.get('auprc'))} |")
+        lines.append("")
+    parity = m.get("parity", {})
+    if parity:
+        lines += ["## Export parity gates", "", "| gate | n | label agreement | max abs score diff |", "|---|---|---|---|"]
+        for name, p in parity.items():
+            lines.append(f"| {name} | {p['n']} | {p['agreement']:.4f} | {p['max_score_diff']:.4f} |")
+        lines.append("")
+    lines += ["## Training data", "",
+              f"Licence classes used: {', '.join(data.get('licence_classes', []))}. "
+              "Only sets of those classes were loaded.", "",
+              "| source | licence | class | train records used | validation records |", "|---|---|---|---|---|"]
+    for s in data.get("sources", []):
+        lines.append(f"| {s['name']} | {s['licence']} | {s['licence_class']} | {s.get('train', 0)} | {s.get('validation', 0)} |")
+    lines += ["",
+              f"Teacher training: {_fmt(training.get('train_records'))} records "
+              f"({_fmt(training.get('train_unsafe'))} unsafe), {_fmt(training.get('steps'))} steps, "
+              f"seed {_fmt(training.get('seed'))}.", "",
+              "## Limitations", "",
+              "- Trained on public seed sets only (no synthetic or adversarial rounds yet); the seed data "
+              "has a topic shortcut, so watch the hard-negative false-positive rate.",
+              "- Mostly English; other languages appear only where seed sets carry them.",
+              "- Category scores are weaker than the binary score: many unsafe seed records have no category.",
+              "",
+              "## Reproduce", "", "```", reproduce, "```", ""]
+    return "\n".join(lines)
