@@ -31,12 +31,16 @@ DEFAULT_LICENCE_CLASSES: tuple[str, ...] = ("permissive",)
 
 
 def default_data_dir() -> Path:
-    """``$TINYGUARD_DATA`` or ``../shared/data`` beside the checkout."""
+    """``$TINYGUARD_DATA``, else ``shared/data`` beside the checkout (or the working directory)."""
     env = os.environ.get("TINYGUARD_DATA")
     if env:
         return Path(env)
-    here = Path(__file__).resolve().parent.parent  # checkout root
-    return here.parent / "shared" / "data"
+    checkout = Path(__file__).resolve().parent.parent  # editable install: the checkout root
+    for root in (checkout, Path.cwd()):
+        candidate = root.parent / "shared" / "data"
+        if candidate.is_dir():
+            return candidate
+    return checkout.parent / "shared" / "data"
 
 
 def source_module(name: str) -> ModuleType:
