@@ -10,3 +10,23 @@ Importing this package loads no model, imports no torch and opens no socket.
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+__all__ = ["Guard", "Verdict", "BundleError", "__version__"]
+
+# Exported lazily (PEP 562) so `import tinyguard` loads neither numpy nor onnxruntime.
+_LAZY = {"Guard": "tinyguard.guard", "Verdict": "tinyguard.guard", "BundleError": "tinyguard.bundle"}
+
+
+def __getattr__(name: str):  # noqa: ANN202 - module-level lazy attribute hook
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tinyguard' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

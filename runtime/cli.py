@@ -1,0 +1,464 @@
+"""``guard-cli``: check texts, evaluate a labelled file, describe a bundle. Offline, CPU only.
+
+Exit codes: 0 = nothing flagged, 1 = something flagged (``check``), 2 = any error. Every error
+is one line on stderr starting ``error: `` (never a traceback), so scripts can rely on it.
+The model is imported lazily so ``guard-cli --help`` stays instant.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
+
+import click
+
+from tinyguard import __version__
+from tinyguard.taxonomy import CATEGORIES, CODE_TO_NAME, ROLES
+
+if TYPE_CHECKING:
+    from tinyguard.guard import Guard, Verdict
+
+GROUP = 512  # texts scored per check_batch call when reading a file (bounds memory)
+
+
+class CliError(click.ClickException):
+    """A user-facing error: printed as one line, exit code 2."""
+
+    exit_code = 2
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+class _Group(click.Group):
+    """A click group whose errors are one ``error: ...`` line and exit 2, never a traceback."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # type: ignore[override]
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _NO_ARGS_IS_HELP as e:
+            click.echo(e.ctx.get_help() if e.ctx else "", color=False)  # bare `guard-cli`
+            sys.exit(0)
+        except click.ClickException as e:
+            msg = _one_line(e.format_message())
+            if isinstance(e, click.UsageError) and e.ctx is not None:
+                msg += f" (see '{e.ctx.command_path} --help')"
+            _fail(msg)
+        except click.exceptions.Abort:
+            _fail("interrupted")
+        except BrokenPipeError:  # e.g. `guard-cli check --input big.txt | head`
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
+        except (ValueError, TypeError, OSError) as e:  # BundleError joins these below
+            _fail(_one_line(e))
+        except Exception as e:  # noqa: BLE001 - the contract is "no traceback, exit 2"
+            _fail(_one_line(e) if type(e).__name__ == "BundleError" else f"{type(e).__name__}: {_one_line(e)}")
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+_NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+# ---------------------------------------------------------------- inputs
+
+@dataclass(frozen=True)
+class Item:
+    """One text to score, with where it came from (for error messages)."""
+
+    text: str
+    role: str
+    context: str
+    line: int = 0
+    label: int | None = None
+    categories: tuple[str, ...] | None = None
+    hard_negative: bool = False
+
+
+def _decode(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise CliError(f"{what} is not valid UTF-8 (line {line}, byte offset {e.start})") from None
+
+
+def _read_stdin() -> str:
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # an already-decoded text stream (e.g. replaced by an embedding app)
+        return sys.stdin.read()
+    return _decode(stream.read(), "stdin")
+
+
+def _read_file(path: str) -> str:
+    p = Path(path)
+    if not p.exists():
+        raise CliError(f"input file not found: {path}")
+    if not p.is_file():
+        raise CliError(f"not a file: {path}")
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise CliError(f"cannot read {path}: {e.strerror or e}") from None
+    return _decode(data, path)
+
+
+def _lines(text: str) -> list[str]:
+    """Split on \\n only (not on form feeds or U+2028 inside a text); drop one final newline."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+
+
+def _is_blank(text: str) -> bool:
+    from tinyguard.normalize import normalize
+
+    return not normalize(text).strip()
+
+
+def _read_txt(path: str, role: str, context: str) -> list[Item]:
+    items = []
+    for n, line in enumerate(_lines(_read_file(path)), 1):
+        if _is_blank(line):
+            raise CliError(f"{path} line {n}: empty text")
+        items.append(Item(line, role, context, n))
+    if not items:
+        raise CliError(f"{path} holds no texts")
+    return items
+
+
+def _read_jsonl(path: str, role: str, context: str, *, labelled: bool = False) -> list[Item]:
+    items = []
+    for n, line in enumerate(_lines(_read_file(path)), 1):
+        where = f"{path} line {n}"
+        if not line.strip():
+            raise CliError(f"{where}: blank line")
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise CliError(f"{where}: invalid JSON ({e.msg} at column {e.colno})") from None
+        if not isinstance(obj, dict):
+            raise CliError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+        text = obj.get("text")
+        if not isinstance(text, str):
+            raise CliError(f"{where}: 'text' must be a string")
+        if _is_blank(text):
+            raise CliError(f"{where}: empty text")
+        r = obj.get("role", role)
+        if r not in ROLES:
+            raise CliError(f"{where}: role must be one of {list(ROLES)}, not {r!r}")
+        ctx = obj.get("context", context)
+        if ctx is None:
+            ctx = ""
+        if not isinstance(ctx, str):
+            raise CliError(f"{where}: 'context' must be a string")
+        if labelled:
+            items.append(Item(text, r, ctx, n, _parse_label(obj, where), _parse_categories(obj, where),
+                              obj.get("hard_negative") is True))
+        else:
+            items.append(Item(text, r, ctx, n))
+    if not items:
+        raise CliError(f"{path} holds no texts")
+    return items
+
+
+def _parse_label(obj: dict[str, Any], where: str) -> int:
+    label = obj.get("label")
+    if isinstance(label, bool):
+        return int(label)
+    if isinstance(label, int) and label in (0, 1):
+        return label
+    if isinstance(label, str) and label.lower() in ("safe", "unsafe"):
+        return int(label.lower() == "unsafe")
+    raise CliError(f"{where}: 'label' must be \"safe\"/\"unsafe\", 0/1 or true/false, not {label!r}")
+
+
+def _parse_categories(obj: dict[str, Any], where: str) -> tuple[str, ...] | None:
+    if "categories" not in obj or obj["categories"] is None:
+        return None
+    cats = obj["categories"]
+    if not isinstance(cats, list) or not all(isinstance(c, str) for c in cats):
+        raise CliError(f"{where}: 'categories' must be a list of category names")
+    names = tuple(CODE_TO_NAME.get(c, c) for c in cats)  # accept codes (S9) as well as names
+    unknown = [c for c in names if c not in CATEGORIES]
+    if unknown:
+        raise CliError(f"{where}: unknown categories {unknown}; expected names from {list(CATEGORIES)}")
+    return names
+
+
+def _load_guard(bundle: str | None) -> "Guard":
+    from tinyguard.guard import Guard
+
+    return Guard.load(bundle)
+
+
+def _score(guard: "Guard", items: list[Item], threshold: float | None) -> Iterator["Verdict"]:
+    for start in range(0, len(items), GROUP):
+        chunk = items[start: start + GROUP]
+        yield from guard.check_batch([i.text for i in chunk], [i.role for i in chunk],
+                                     contexts=[i.context for i in chunk], threshold=threshold)
+
+
+# ---------------------------------------------------------------- commands
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="guard-cli", message="%(prog)s %(version)s")
+def main() -> None:
+    """tinyguard: an offline safety guard for LLM prompts and responses.
+
+    \b
+    Examples:
+      guard-cli check "How do I kill a Python process?"
+      echo "some text" | guard-cli check -
+      guard-cli check --input prompts.txt > verdicts.jsonl
+      guard-cli check --role response --context "the question" "the answer"
+      guard-cli eval labelled.jsonl
+      guard-cli info
+
+    Exit codes: 0 nothing flagged, 1 something flagged, 2 error.
+    """
+
+
+bundle_option = click.option(
+    "--bundle", metavar="DIR", default=None,
+    help="Model bundle folder (default: the model installed with tinyguard).")
+threshold_option = click.option(
+    "--threshold", type=click.FloatRange(0.0, 1.0), default=None, metavar="F",
+    help="Flag when score >= F (default: the bundle's threshold; see `guard-cli info` for presets).")
+
+
+@main.command()
+@click.argument("text", required=False)
+@click.option("--input", "input_file", metavar="FILE",
+              help="Read many texts: FILE.jsonl (objects with \"text\", optional \"role\", \"context\") "
+                   "or any other file with one text per line.")
+@bundle_option
+@click.option("--role", type=click.Choice(ROLES), default="prompt", show_default=True,
+              help="Is the text a user prompt or a model response?")
+@click.option("--context", default="", metavar="TEXT",
+              help="For a response: the prompt it answers (judged together).")
+@threshold_option
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True,
+              help="json: one JSON object per text (JSON Lines); text: one short line per text.")
+def check(text: str | None, input_file: str | None, bundle: str | None, role: str, context: str,
+          threshold: float | None, fmt: str) -> None:
+    """Check TEXT (or `-` for all of stdin as one text, or --input FILE).
+
+    \b
+    Examples:
+      guard-cli check "How do I make a bomb?"            # exit 1: flagged
+      guard-cli check --format text "Hello there"        # ok  0.012
+      cat reply.txt | guard-cli check --role response --context "user question" -
+      guard-cli check --input prompts.txt                # one JSON line per input line
+      guard-cli check --input chats.jsonl --threshold 0.3
+
+    Each output object has flagged, score, threshold, categories, category_scores, role,
+    truncated, chunks, model and latency_ms. Exit code 1 when any text is flagged.
+    """
+    if text is not None and input_file is not None:
+        raise click.UsageError("give TEXT or --input FILE, not both")
+    if input_file is not None:
+        reader = _read_jsonl if input_file.lower().endswith((".jsonl", ".ndjson")) else _read_txt
+        items = reader(input_file, role, context)
+    elif text is not None:
+        if text == "-":
+            text = _read_stdin()
+        if _is_blank(text):
+            raise CliError("empty text")
+        items = [Item(text, role, context)]
+    else:
+        raise click.UsageError("give TEXT, '-' to read stdin, or --input FILE")
+
+    guard = _load_guard(bundle)
+    any_flagged = False
+    numbered = input_file is not None
+    for item, verdict in zip(items, _score(guard, items, threshold)):
+        any_flagged |= verdict.flagged
+        if fmt == "json":
+            click.echo(json.dumps(verdict.to_dict(), ensure_ascii=False))
+        else:
+            click.echo((f"line {item.line}: " if numbered else "") + _text_line(verdict))
+    sys.exit(1 if any_flagged else 0)
+
+
+def _text_line(v: "Verdict") -> str:
+    by_score = sorted(v.category_scores.items(), key=lambda kv: -kv[1])
+    line = f"{'FLAGGED' if v.flagged else 'ok':7} {v.score:.3f}"
+    if v.flagged:
+        shown = [(c, s) for c, s in by_score if v.categories[c]] or by_score[:1]
+        line += "  " + ", ".join(f"{c} {s:.2f}" for c, s in shown)
+    if v.truncated:
+        line += f"  [truncated after {v.chunks} chunks]"
+    return line
+
+
+@main.command("eval")
+@click.argument("file", metavar="FILE.jsonl")
+@bundle_option
+@threshold_option
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as one JSON object.")
+def eval_cmd(file: str, bundle: str | None, threshold: float | None, as_json: bool) -> None:
+    """Measure the model on a labelled FILE.jsonl.
+
+    \b
+    Each line: {"text": ..., "label": "safe"|"unsafe" (or 0/1, true/false),
+                "role": "prompt"|"response", "context": ..., "categories": [names],
+                "hard_negative": true}   (all but text and label optional)
+
+    Prints n, positives, precision, recall, F1, AUPRC and FPR at the threshold, the FPR on
+    hard negatives (safe texts that look unsafe), and per-category rows for categories with
+    labels. Category rows use rows whose categories are known: safe rows, and unsafe rows
+    with a non-empty "categories" list; they score the raw category scores against each
+    category's threshold.
+
+    \b
+    Example:
+      guard-cli eval data/test.jsonl --json > metrics.json
+    """
+    items = _read_jsonl(file, "prompt", "", labelled=True)
+    guard = _load_guard(bundle)
+    verdicts = list(_score(guard, items, threshold))
+    report = eval_report(items, verdicts, guard, threshold, file)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        click.echo(_eval_table(report))
+
+
+def eval_report(items: list[Item], verdicts: list["Verdict"], guard: "Guard",
+                threshold: float | None, file: str = "") -> dict[str, Any]:
+    """Binary, hard-negative and per-category metrics for labelled items and their verdicts."""
+    import numpy as np
+
+    from tinyguard.metrics import binary_metrics, category_metrics
+
+    t = guard.threshold if threshold is None else float(threshold)
+    y = np.array([i.label for i in items], dtype=bool)
+    scores = np.array([v.score for v in verdicts])
+    report: dict[str, Any] = {"model": guard.model_id, "file": file}
+    report.update(binary_metrics(y, scores, t))
+
+    hard = [v.flagged for i, v in zip(items, verdicts) if i.hard_negative and not i.label]
+    report["hard_negative_count"] = len(hard)
+    report["hard_negative_fpr"] = sum(hard) / len(hard) if hard else None
+
+    known = [k for k, i in enumerate(items) if not i.label or i.categories]
+    cat_y = np.array([[c in (items[k].categories or ()) for c in CATEGORIES] for k in known],
+                     dtype=bool).reshape(len(known), len(CATEGORIES))
+    cat_s = np.array([[verdicts[k].category_scores[c] for c in CATEGORIES] for k in known],
+                     dtype=np.float64).reshape(len(known), len(CATEGORIES))
+    thresholds = [guard.manifest.category_threshold(c) for c in CATEGORIES]
+    report["categories"] = category_metrics(cat_y, cat_s, thresholds, CATEGORIES)
+    return report
+
+
+def _fmt(x: Any, digits: int = 3) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}" if isinstance(x, float) else str(x)
+
+
+def _eval_table(r: dict[str, Any]) -> str:
+    out = [f"{r['model']} on {r['file']} (threshold {r['threshold']:g})", ""]
+    rows = [("n", r["n"]), ("positives", r["positives"]), ("precision", r["precision"]),
+            ("recall", r["recall"]), ("F1", r["f1"]), ("AUPRC", r["auprc"]), ("FPR", r["fpr"])]
+    out += [f"  {name:<10} {_fmt(value):>8}" for name, value in rows]
+    out.append(f"  {'TP/FP/TN/FN':<10} {r['tp']}/{r['fp']}/{r['tn']}/{r['fn']}")
+    if r["hard_negative_count"]:
+        out.append(f"  hard-negative FPR {_fmt(r['hard_negative_fpr'])} "
+                   f"({r['hard_negative_count']} safe hard negatives)")
+    if r["categories"]:
+        out += ["", f"  {'category':<26} {'pos':>5} {'precision':>9} {'recall':>7} {'F1':>7} "
+                    f"{'AUPRC':>7} {'FPR':>7} {'thresh':>6}"]
+        for name, m in r["categories"].items():
+            out.append(f"  {name:<26} {m['positives']:>5} {_fmt(m['precision']):>9} {_fmt(m['recall']):>7} "
+                       f"{_fmt(m['f1']):>7} {_fmt(m['auprc']):>7} {_fmt(m['fpr']):>7} {m['threshold']:>6.2f}")
+    return "\n".join(out)
+
+
+@main.command()
+@bundle_option
+@click.option("--json", "as_json", is_flag=True, help="Print path, file sizes and the whole manifest as JSON.")
+def info(bundle: str | None, as_json: bool) -> None:
+    """Describe a bundle: version, files, thresholds, presets, encoding, taxonomy, data, metrics.
+
+    The bundle is verified first (every file's sha256), so `info` also tells you whether
+    the files still match the manifest.
+
+    \b
+    Example:
+      guard-cli info --bundle runs/export/bundle
+    """
+    from tinyguard.bundle import load_bundle
+
+    m = load_bundle(bundle)
+    assert m.path is not None
+    sizes = {name: (m.path / name).stat().st_size for name in m.files}
+    if as_json:
+        click.echo(json.dumps({"path": str(m.path), "model": m.model_id, "sizes": sizes,
+                               "manifest": m.raw}, ensure_ascii=False, indent=2, sort_keys=True))
+        return
+    out = [f"{m.model_id}" + (f"  (created {m.created})" if m.created else ""), f"bundle    {m.path}", "files"]
+    out += [f"  {name:<22} {_size(sizes[name]):>9}  sha256 {digest[:16]}" for name, digest in sorted(m.files.items())]
+    out.append(f"threshold {m.threshold:g}   presets: "
+               + ", ".join(f"{k} {v:g}" for k, v in m.presets.items()))
+    out.append("category thresholds: " + ", ".join(f"{c} {m.category_threshold(c):g}" for c in CATEGORIES))
+    out.append("encoding  " + " ".join(f"{k}={v}" for k, v in m.encoding.items()))
+    out.append("normalization  " + " ".join(f"{k}={v}" for k, v in m.normalization.items()))
+    out.append("taxonomy")
+    for entry in m.taxonomy:
+        if isinstance(entry, dict):
+            out.append(f"  {entry.get('code', ''):<10} {entry.get('name', ''):<26} {entry.get('description', '')}")
+    for key in ("data", "metrics", "training"):
+        value = getattr(m, key)
+        if value:
+            out.append(key)
+            out += _tree(value, 1)
+    click.echo("\n".join(out))
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
+
+
+def _tree(value: Any, depth: int) -> list[str]:
+    """Free-form manifest sections as indented ``key: value`` lines."""
+    pad = "  " * depth
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(v, (dict, list)) and v:
+                lines.append(f"{pad}{k}:")
+                lines += _tree(v, depth + 1)
+            else:
+                lines.append(f"{pad}{k}: {v}")
+    elif isinstance(value, list):
+        for v in value:
+            lines.append(f"{pad}- " + (json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else str(v)))
+    else:
+        lines.append(f"{pad}{value}")
+    return lines
+
+
+# Training commands live in tinyguard.train (torch etc.); they register themselves without
+# importing torch, and a runtime-only install simply lacks them.
+try:
+    from tinyguard.train.cli import add_training_commands
+except ImportError:
+    pass
+else:
+    add_training_commands(main)

@@ -1,0 +1,242 @@
+"""``Guard``: load a bundle once, score prompts and responses on the CPU.
+
+Why this shape: one verified bundle and one onnxruntime session per Guard, created once and
+shared by every call and thread (sessions are thread-safe; nothing per call lives on
+``self``). Each text becomes one or more windows (see :mod:`tinyguard.encoding`); a text's
+score per column is the max over its windows, so a trigger at the end of a long text counts.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from tinyguard.bundle import BundleError, Manifest, load_bundle
+from tinyguard.encoding import TextEncoder, Windows
+from tinyguard.normalize import SETTINGS as NORMALIZATION, normalize
+from tinyguard.taxonomy import CATEGORIES, ROLES
+
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+N_COLUMNS = 1 + len(CATEGORIES)  # column 0: binary unsafe logit; then categories in order
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The guard's decision on one text (the usual moderation schema plus run details)."""
+
+    flagged: bool
+    score: float  # sigmoid of the binary logit, never clamped
+    threshold: float
+    categories: dict[str, bool]  # true iff flagged and the category score >= its threshold
+    category_scores: dict[str, float]
+    role: str
+    truncated: bool  # text beyond max_chunks windows was not scored
+    chunks: int
+    model: str  # name@version
+    latency_ms: float = field(compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flagged": self.flagged, "score": self.score, "threshold": self.threshold,
+            "categories": dict(self.categories), "category_scores": dict(self.category_scores),
+            "role": self.role, "truncated": self.truncated, "chunks": self.chunks,
+            "model": self.model, "latency_ms": self.latency_ms,
+        }
+
+
+def _available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):  # exp overflow -> inf -> score 0.0, which is correct
+        return 1.0 / (1.0 + np.exp(-x.astype(np.float64)))
+
+
+class Guard:
+    """A loaded bundle, ready to check texts. Build with :meth:`Guard.load`."""
+
+    def __init__(self, manifest: Manifest, session: Any, encoder: TextEncoder, threads: int):
+        self.manifest = manifest
+        self.threads = threads
+        self._session = session
+        self._encoder = encoder
+        self._feeds = tuple(i.name for i in session.get_inputs())
+        self._cat_thresholds = np.array([manifest.category_threshold(c) for c in CATEGORIES])
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | None = None, *, threads: int | None = None) -> "Guard":
+        """Verify the bundle at ``path`` (None: the bundled default model) and open it.
+
+        ``threads`` sets onnxruntime's intra-op threads (default: available CPUs, at most 8).
+        """
+        if threads is None:
+            threads = min(8, _available_cpus())
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"threads must be a positive int, not {threads!r}")
+        manifest = load_bundle(path)
+        root = manifest.path
+        assert root is not None
+        if manifest.normalization != NORMALIZATION:
+            raise BundleError(f"bundle {root}: normalization {manifest.normalization} differs from "
+                              f"this runtime's {NORMALIZATION}")
+        try:
+            encoder = TextEncoder.from_file(str(root / manifest.tokenizer_file), manifest.encoding_config())
+        except Exception as e:  # tokenizers raises plain Exception on a bad file
+            raise BundleError(f"bundle {root}: cannot load {manifest.tokenizer_file}: {_one_line(e)}") from None
+        session = _open_session(root / manifest.model_file, threads)
+        return cls(manifest, session, encoder, threads)
+
+    def __repr__(self) -> str:
+        return f"Guard(model={self.model_id!r}, path={str(self.manifest.path)!r}, threads={self.threads})"
+
+    @property
+    def model_id(self) -> str:
+        return self.manifest.model_id
+
+    @property
+    def threshold(self) -> float:
+        return self.manifest.threshold
+
+    def check(self, text: str, role: str = "prompt", *, context: str = "",
+              threshold: float | None = None) -> Verdict:
+        """Score one text. Raises TypeError for non-str input, ValueError for empty text or bad role."""
+        _check_str(text, "text")
+        return self.check_batch([text], role, contexts=[context], threshold=threshold)[0]
+
+    def check_batch(self, texts: Sequence[str], role: str | Sequence[str] = "prompt", *,
+                    contexts: Sequence[str] | None = None, threshold: float | None = None,
+                    batch_size: int = 32) -> list[Verdict]:
+        """Score many texts; windows of all texts run together, ``batch_size`` windows per run.
+
+        ``role`` is one role for all texts or one per text. Each verdict's ``latency_ms`` is
+        the whole call's time divided by the number of texts.
+        """
+        start = time.perf_counter()
+        texts, roles, contexts = _validate(texts, role, contexts)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, not {batch_size!r}")
+        t = self.threshold if threshold is None else _check_threshold(threshold)
+        if not texts:
+            return []
+
+        windows: list[Windows] = []
+        for i, (text, r, ctx) in enumerate(zip(texts, roles, contexts)):
+            norm = normalize(text)
+            if not norm.strip():
+                raise ValueError("empty text" if len(texts) == 1 else f"empty text at index {i}")
+            windows.append(self._encoder.encode(norm, r, normalize(ctx) if ctx else ""))  # as in training
+        logits = self._run(windows, batch_size)  # [total windows, N_COLUMNS]
+
+        elapsed_ms = (time.perf_counter() - start) * 1000.0 / len(texts)
+        verdicts: list[Verdict] = []
+        offset = 0
+        for w, r in zip(windows, roles):
+            scores = _sigmoid(logits[offset: offset + w.count].max(axis=0))  # [N_COLUMNS]
+            offset += w.count
+            score = float(scores[0])
+            flagged = score >= t
+            cat_scores = scores[1:]
+            verdicts.append(Verdict(
+                flagged=flagged, score=score, threshold=t,
+                categories={c: bool(flagged and cat_scores[j] >= self._cat_thresholds[j])
+                            for j, c in enumerate(CATEGORIES)},
+                category_scores={c: float(cat_scores[j]) for j, c in enumerate(CATEGORIES)},
+                role=r, truncated=w.truncated, chunks=w.count, model=self.model_id,
+                latency_ms=elapsed_ms,
+            ))
+        return verdicts
+
+    def _run(self, windows: list[Windows], batch_size: int) -> np.ndarray:
+        """Run all windows, shortest first so each batch pads little; returns logits in input order."""
+        rows = [(w, i) for w in windows for i in range(w.count)]
+        lengths = np.array([int(w.attention_mask[i].sum()) for w, i in rows])
+        order = np.argsort(lengths, kind="stable")
+        out = np.empty((len(rows), N_COLUMNS), dtype=np.float32)
+        for b in range(0, len(rows), batch_size):
+            idx = order[b: b + batch_size]
+            width = int(lengths[idx].max())
+            arrays = {name: np.zeros((len(idx), width), dtype=np.int64) for name in _INPUTS}  # [batch, width]
+            arrays["input_ids"][:] = self._encoder.pad_id
+            for j, k in enumerate(idx):
+                w, i = rows[k]
+                n = int(lengths[k])
+                for name in _INPUTS:
+                    arrays[name][j, :n] = getattr(w, name)[i, :n]
+            feed = {name: arrays[name] for name in self._feeds}
+            (logits,) = self._session.run(["logits"], feed)
+            if logits.ndim != 2 or logits.shape[1] != N_COLUMNS:
+                raise BundleError(f"model returned logits of shape {logits.shape}; expected [batch, {N_COLUMNS}]")
+            out[idx] = logits
+        return out
+
+
+def _open_session(model_path: Path, threads: int) -> Any:
+    import onnxruntime as ort  # lazy: keeps `import tinyguard` cheap
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3  # errors only
+    try:
+        session = ort.InferenceSession(str(model_path), sess_options=opts, providers=["CPUExecutionProvider"])
+    except Exception as e:
+        raise BundleError(f"cannot load model {model_path}: {_one_line(e)}") from None
+    names = [i.name for i in session.get_inputs()]
+    unknown = [n for n in names if n not in _INPUTS]
+    if unknown or "input_ids" not in names:
+        raise BundleError(f"model {model_path} has inputs {names}; expected input_ids, attention_mask"
+                          f" and optionally token_type_ids")
+    outputs = {o.name: o.shape for o in session.get_outputs()}
+    if "logits" not in outputs:
+        raise BundleError(f"model {model_path} has no 'logits' output (outputs: {sorted(outputs)})")
+    last = outputs["logits"][-1] if outputs["logits"] else None
+    if isinstance(last, int) and last != N_COLUMNS:
+        raise BundleError(f"model {model_path} returns {last} logit columns; expected {N_COLUMNS}")
+    return session
+
+
+def _check_str(value: Any, what: str) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be str, not {type(value).__name__}")
+
+
+def _check_threshold(threshold: Any) -> float:
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+        raise TypeError(f"threshold must be a number, not {type(threshold).__name__}")
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be in [0, 1], not {threshold}")
+    return float(threshold)
+
+
+def _validate(texts: Any, role: Any, contexts: Any) -> tuple[list[str], list[str], list[str]]:
+    if isinstance(texts, (str, bytes)) or not isinstance(texts, Sequence):
+        raise TypeError(f"texts must be a list of str, not {type(texts).__name__}")
+    texts = list(texts)
+    for i, t in enumerate(texts):
+        _check_str(t, f"texts[{i}]")
+    roles = list(role) if isinstance(role, (list, tuple)) else [role] * len(texts)
+    if len(roles) != len(texts):
+        raise ValueError(f"got {len(roles)} roles for {len(texts)} texts")
+    for r in roles:
+        if r not in ROLES:
+            raise ValueError(f"role must be one of {list(ROLES)}, not {r!r}")
+    ctxs = [""] * len(texts) if contexts is None else list(contexts)
+    if len(ctxs) != len(texts):
+        raise ValueError(f"got {len(ctxs)} contexts for {len(texts)} texts")
+    for i, c in enumerate(ctxs):
+        _check_str(c, f"contexts[{i}]" if len(ctxs) > 1 else "context")
+    return texts, roles, ctxs
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split())

@@ -1,0 +1,95 @@
+"""Classification metrics in plain numpy, shared by ``guard-cli eval`` and training.
+
+Why not sklearn: the runtime must stay small. Undefined values (recall with no positives,
+precision with nothing predicted positive) are ``None`` rather than 0 or a warning, so a
+report never passes off "no data" as "bad model". ``auprc`` is average precision computed
+step-wise exactly like ``sklearn.metrics.average_precision_score``.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return float(num) / float(den) if den else None
+
+
+def _as_labels(y_true: Any) -> np.ndarray:
+    y = np.asarray(y_true)
+    if y.dtype != bool:
+        if y.size and not np.isin(y, (0, 1)).all():
+            raise ValueError("y_true must hold only 0/1 or booleans")
+        y = y.astype(bool)
+    return y
+
+
+def _as_scores(scores: Any) -> np.ndarray:
+    s = np.asarray(scores, dtype=np.float64)
+    if s.size and not np.isfinite(s).all():
+        raise ValueError("scores must be finite numbers")
+    return s
+
+
+def average_precision(y_true: Any, scores: Any) -> float | None:
+    """Area under the precision-recall curve as a step sum: sum_k (R_k - R_{k-1}) * P_k,
+    one step per distinct score (ties form one step). ``None`` when there are no positives."""
+    y = _as_labels(y_true).ravel()
+    s = _as_scores(scores).ravel()
+    positives = int(y.sum())
+    if positives == 0:
+        return None
+    order = np.argsort(-s, kind="mergesort")
+    y, s = y[order], s[order]
+    last_of_tie = np.r_[np.flatnonzero(np.diff(s)), y.size - 1]  # index closing each distinct score
+    tps = np.cumsum(y)[last_of_tie]
+    predicted = last_of_tie + 1
+    precision = tps / predicted
+    recall = tps / positives
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def binary_metrics(y_true: Any, scores: Any, threshold: float) -> dict[str, Any]:
+    """Confusion counts and rates for ``scores >= threshold``; ``None`` where undefined."""
+    y = _as_labels(y_true).ravel()
+    s = _as_scores(scores).ravel()
+    if y.shape != s.shape:
+        raise ValueError(f"y_true has {y.size} items but scores has {s.size}")
+    pred = s >= threshold
+    tp = int(np.sum(pred & y))
+    fp = int(np.sum(pred & ~y))
+    fn = int(np.sum(~pred & y))
+    tn = int(np.sum(~pred & ~y))
+    return {
+        "n": int(y.size), "positives": tp + fn, "threshold": float(threshold),
+        "tp": tp, "fp": fp, "tn": tn, "fn": fn,
+        "precision": _ratio(tp, tp + fp),
+        "recall": _ratio(tp, tp + fn),
+        "f1": _ratio(2 * tp, 2 * tp + fp + fn),
+        "fpr": _ratio(fp, fp + tn),
+        "auprc": average_precision(y, s),
+    }
+
+
+def category_metrics(y_true_matrix: Any, score_matrix: Any,
+                     thresholds: float | Sequence[float] | Mapping[str, float],
+                     names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """:func:`binary_metrics` per column ([n, k] inputs), for columns with at least one positive.
+
+    ``thresholds`` is one number, one per column, or a ``{name: threshold}`` mapping.
+    """
+    y = _as_labels(y_true_matrix)
+    s = _as_scores(score_matrix)
+    if y.ndim != 2 or y.shape != s.shape or y.shape[1] != len(names):
+        raise ValueError(f"expected [n, {len(names)}] label and score matrices, got {y.shape} and {s.shape}")
+    if isinstance(thresholds, Mapping):
+        ts = [float(thresholds[n]) for n in names]
+    elif isinstance(thresholds, (int, float)):
+        ts = [float(thresholds)] * len(names)
+    else:
+        ts = [float(t) for t in thresholds]
+        if len(ts) != len(names):
+            raise ValueError(f"got {len(ts)} thresholds for {len(names)} categories")
+    return {name: binary_metrics(y[:, j], s[:, j], ts[j])
+            for j, name in enumerate(names) if y[:, j].any()}

@@ -1,0 +1,122 @@
+"""A tiny but real bundle for tests: a WordPiece tokenizer and a hand-weighted ONNX model.
+
+The model is Gather(embedding) -> masked mean over tokens -> MatMul + Add -> logits [batch, 16].
+Only two words carry signal, on purpose, so tests know the right answer:
+
+* ``bomb`` pushes column 0 (unsafe) and ``indiscriminate_weapons`` far up: one ``bomb`` in a
+  full 128-token window still scores > 0.9.
+* ``kill`` pushes only ``violent_crimes`` up, never the binary score, so "kill a python
+  process" stays unflagged while its violent_crimes *score* is high (tests category gating).
+
+Every other text scores sigmoid(-4) ~= 0.018 in every column.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+
+from tinyguard.bundle import write_bundle
+from tinyguard.encoding import EncodingConfig
+from tinyguard.normalize import SETTINGS
+from tinyguard.taxonomy import CATEGORIES, CATEGORY_TABLE
+
+WORDS = (
+    "user : assistant bomb kill python process how do i make a an the to is it what "
+    "for of and in my you can help me with please write poem about cats dogs weather "
+    "today tell story build house cake recipe , . ? ! time"
+).split()
+VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", *WORDS]
+N_COLUMNS = 1 + len(CATEGORIES)
+SIGNAL = 1000.0  # embedding value of a trigger word; mean over <= 128 tokens stays >= 7.8
+BIAS = -4.0
+
+
+def build_tokenizer(path: Path) -> Path:
+    """A BERT-style WordPiece tokenizer (lowercasing, punctuation split) over VOCAB."""
+    tok = Tokenizer(models.WordPiece({w: i for i, w in enumerate(VOCAB)}, unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.save(str(path))
+    return path
+
+
+def build_model(path: Path) -> Path:
+    """Write the hand-weighted ONNX classifier described in the module docstring."""
+    dim = 2
+    emb = np.zeros((len(VOCAB), dim), dtype=np.float32)
+    emb[VOCAB.index("bomb"), 0] = SIGNAL
+    emb[VOCAB.index("kill"), 1] = SIGNAL
+    weight = np.zeros((dim, N_COLUMNS), dtype=np.float32)
+    weight[0, 0] = 1.0  # bomb -> unsafe
+    weight[0, 1 + CATEGORIES.index("indiscriminate_weapons")] = 1.0
+    weight[1, 1 + CATEGORIES.index("violent_crimes")] = 1.0  # kill -> violent_crimes only
+    bias = np.full((N_COLUMNS,), BIAS, dtype=np.float32)
+    type_emb = np.zeros((2, dim), dtype=np.float32)  # uses token_type_ids, contributes nothing
+
+    nodes = [
+        helper.make_node("Gather", ["emb", "input_ids"], ["tok"]),  # [B, S, D]
+        helper.make_node("Gather", ["type_emb", "token_type_ids"], ["typ"]),  # [B, S, D]
+        helper.make_node("Add", ["tok", "typ"], ["h"]),
+        helper.make_node("Cast", ["attention_mask"], ["m"], to=TensorProto.FLOAT),  # [B, S]
+        helper.make_node("Unsqueeze", ["m", "axis2"], ["m3"]),  # [B, S, 1]
+        helper.make_node("Mul", ["h", "m3"], ["hm"]),
+        helper.make_node("ReduceSum", ["hm", "axis1"], ["summed"], keepdims=0),  # [B, D]
+        helper.make_node("ReduceSum", ["m", "axis1"], ["count"], keepdims=1),  # [B, 1]
+        helper.make_node("Div", ["summed", "count"], ["pooled"]),
+        helper.make_node("MatMul", ["pooled", "weight"], ["proj"]),  # [B, 16]
+        helper.make_node("Add", ["proj", "bias"], ["logits"]),
+    ]
+    inits = [
+        numpy_helper.from_array(emb, "emb"), numpy_helper.from_array(type_emb, "type_emb"),
+        numpy_helper.from_array(weight, "weight"), numpy_helper.from_array(bias, "bias"),
+        numpy_helper.from_array(np.array([2], dtype=np.int64), "axis2"),
+        numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
+    ]
+    inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "seq"]) for n in
+              ("input_ids", "attention_mask", "token_type_ids")]
+    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", N_COLUMNS])]
+    graph = helper.make_graph(nodes, "tinyguard_fixture", inputs, outputs, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="tinyguard-tests")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
+def fixture_manifest() -> dict:
+    """A complete schema-1 manifest (without ``files``, which write_bundle fills in)."""
+    return {
+        "schema_version": 1, "name": "tinyguard-fixture", "version": "0.0.1",
+        "model_file": "model.int8.onnx", "tokenizer_file": "tokenizer.json",
+        "labels": {"binary": "unsafe", "categories": list(CATEGORIES)},
+        "taxonomy": [{"code": c, "name": n, "description": d} for c, n, d in CATEGORY_TABLE],
+        "threshold": 0.5, "category_thresholds": {c: 0.5 for c in CATEGORIES},
+        "presets": {"strict": 0.3, "balanced": 0.5, "permissive": 0.8},
+        "encoding": EncodingConfig().to_dict(), "normalization": dict(SETTINGS),
+        "data": {"sources": [{"name": "hand-written", "licence": "CC0-1.0"}]},
+        "metrics": {"test": {"f1": 1.0}}, "training": {"note": "weights set by hand"},
+        "created": "2025-01-01",
+    }
+
+
+def build_bundle(out_dir: Path) -> Path:
+    """Build the fixture bundle at ``out_dir`` with the real write_bundle; returns the folder."""
+    src = Path(str(out_dir) + "-src")
+    src.mkdir(parents=True, exist_ok=True)
+    card = src / "MODEL_CARD.md"
+    card.write_text("# tinyguard-fixture\n\nA hand-weighted test model. Flags 'bomb'.\n", encoding="utf-8")
+    files = {"model.int8.onnx": build_model(src / "model.int8.onnx"),
+             "tokenizer.json": build_tokenizer(src / "tokenizer.json"),
+             "MODEL_CARD.md": card}
+    return write_bundle(out_dir, files, fixture_manifest())
+
+
+if __name__ == "__main__":  # python tests/fixtures_bundle.py OUT_DIR
+    import sys
+
+    print(json.dumps(str(build_bundle(Path(sys.argv[1])))))

@@ -1,0 +1,241 @@
+"""guard-cli through click's CliRunner and as the installed executable."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score
+
+from tinyguard import Guard, __version__
+from tinyguard.cli import main
+from tinyguard.taxonomy import CATEGORIES
+
+GUARD_CLI = Path(sys.executable).parent / "guard-cli"
+
+
+def run(*args: str, input: str | bytes | None = None):
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def _jsonl(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def _one_error_line(result, *fragments: str) -> None:
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+
+
+def test_check_text_exit_codes(bundle_dir: Path) -> None:
+    ok = run("check", "--bundle", str(bundle_dir), "Write a poem about cats")
+    assert ok.exit_code == 0, ok.output
+    (v,) = _jsonl(ok.stdout)
+    assert v["flagged"] is False and v["role"] == "prompt" and set(v["categories"]) == set(CATEGORIES)
+    bad = run("check", "--bundle", str(bundle_dir), "how do i make a bomb")
+    assert bad.exit_code == 1
+    (v,) = _jsonl(bad.stdout)
+    assert v["flagged"] is True and v["categories"]["indiscriminate_weapons"] is True
+    assert v["model"] == "tinyguard-fixture@0.0.1"
+
+
+def test_check_stdin_is_one_text(bundle_dir: Path) -> None:
+    r = run("check", "--bundle", str(bundle_dir), "-", input="tell me a story\nabout a bomb\n")
+    assert r.exit_code == 1
+    assert len(_jsonl(r.stdout)) == 1
+    r = run("check", "--bundle", str(bundle_dir), "-", input=b"\xff\xfe bad")
+    _one_error_line(r, "stdin is not valid UTF-8")
+
+
+def test_check_options_role_context_threshold(bundle_dir: Path) -> None:
+    r = run("check", "--bundle", str(bundle_dir), "--role", "response", "--context", "how to build a bomb",
+            "Sure, here it is")
+    assert r.exit_code == 1 and _jsonl(r.stdout)[0]["role"] == "response"
+    r = run("check", "--bundle", str(bundle_dir), "--threshold", "0.01", "Write a poem about cats")
+    (v,) = _jsonl(r.stdout)
+    assert r.exit_code == 1 and v["threshold"] == 0.01 and v["flagged"]
+
+
+def test_input_txt_1000_lines(bundle_dir: Path, tmp_path: Path) -> None:
+    lines = [f"how do i make a cake {i}" if i % 10 else f"how do i make a bomb {i}" for i in range(1000)]
+    path = tmp_path / "prompts.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = run("check", "--bundle", str(bundle_dir), "--input", str(path))
+    assert r.exit_code == 1, r.stderr
+    out = _jsonl(r.stdout)
+    assert len(out) == 1000
+    assert [v["flagged"] for v in out] == [i % 10 == 0 for i in range(1000)]
+
+
+def test_input_txt_blank_line_is_an_error(bundle_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "prompts.txt"
+    path.write_text("hello\n\nworld\n", encoding="utf-8")
+    r = run("check", "--bundle", str(bundle_dir), "--input", str(path))
+    _one_error_line(r, "line 2", "empty text")
+    assert r.stdout == ""
+
+
+def test_input_jsonl_with_role_and_context(bundle_dir: Path, tmp_path: Path) -> None:
+    rows = [{"text": "Write a poem about cats"},
+            {"text": "Sure, here it is", "role": "response", "context": "how do i make a bomb"},
+            {"text": "Sure, here it is", "role": "response", "context": "how do i make a cake", "id": 7}]
+    path = tmp_path / "items.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    r = run("check", "--bundle", str(bundle_dir), "--input", str(path))
+    out = _jsonl(r.stdout)
+    assert r.exit_code == 1
+    assert [v["role"] for v in out] == ["prompt", "response", "response"]
+    assert [v["flagged"] for v in out] == [False, True, False]
+
+
+def test_malformed_jsonl_line_is_named(bundle_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "items.jsonl"
+    path.write_text('{"text": "a"}\n{"text": "b"}\n{"text": oops}\n', encoding="utf-8")
+    r = run("check", "--bundle", str(bundle_dir), "--input", str(path))
+    _one_error_line(r, "line 3", "invalid JSON")
+    path.write_text('{"text": "a"}\n{"text": "b", "role": "system"}\n', encoding="utf-8")
+    _one_error_line(run("check", "--bundle", str(bundle_dir), "--input", str(path)), "line 2", "role")
+    path.write_text('{"text": "a"}\n["text"]\n', encoding="utf-8")
+    _one_error_line(run("check", "--bundle", str(bundle_dir), "--input", str(path)), "line 2", "JSON object")
+
+
+def test_invalid_utf8_and_missing_file(bundle_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"fine line\nbad \xc3\x28 line\n")
+    _one_error_line(run("check", "--bundle", str(bundle_dir), "--input", str(path)), "not valid UTF-8", "line 2")
+    _one_error_line(run("check", "--bundle", str(bundle_dir), "--input", str(tmp_path / "nope.txt")),
+                    "not found")
+
+
+def test_usage_and_bundle_errors_are_one_line(bundle_dir: Path, tmp_path: Path, fresh_bundle: Path) -> None:
+    _one_error_line(run("check", "--bundle", str(tmp_path / "missing"), "hello"), "bundle folder not found")
+    _one_error_line(run("check", "--bundle", str(bundle_dir)), "give TEXT")
+    _one_error_line(run("check", "--bundle", str(bundle_dir), "--input", "x.txt", "text"), "not both")
+    _one_error_line(run("check", "--bundle", str(bundle_dir), "   "), "empty text")
+    _one_error_line(run("check", "--nope"), "--nope")
+    _one_error_line(run("check", "--role", "system", "hi"), "system")
+    (fresh_bundle / "tokenizer.json").write_text("{}")
+    _one_error_line(run("check", "--bundle", str(fresh_bundle), "hi"), "sha256 mismatch for tokenizer.json")
+
+
+def test_format_text(bundle_dir: Path, tmp_path: Path) -> None:
+    r = run("check", "--bundle", str(bundle_dir), "--format", "text", "how do i make a bomb")
+    assert r.exit_code == 1
+    assert r.stdout.startswith("FLAGGED 1.000") and "indiscriminate_weapons" in r.stdout
+    path = tmp_path / "p.txt"
+    path.write_text("write a poem about cats\nbomb\n", encoding="utf-8")
+    r = run("check", "--bundle", str(bundle_dir), "--format", "text", "--input", str(path))
+    lines = r.stdout.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("line 1: ok") and lines[1].startswith("line 2: FLAGGED")
+
+
+def _eval_rows() -> list[dict]:
+    rows: list[dict] = []
+    for k in (0, 20, 60, 110, 200, 400):  # diluted triggers: a spread of scores
+        rows.append({"text": "cats " * k + "bomb", "label": "unsafe", "categories": ["indiscriminate_weapons"]})
+    rows.append({"text": "how do i make a bomb", "label": 1, "categories": ["S9"]})
+    rows.append({"text": "kill them", "label": True, "categories": ["violent_crimes"]})  # missed
+    rows.append({"text": "unsafe but uncategorised", "label": "unsafe"})
+    rows.append({"text": "Sure", "label": "unsafe", "role": "response", "context": "make a bomb"})
+    for i in range(10):
+        rows.append({"text": f"write a poem about dogs {i}", "label": "safe"})
+    rows.append({"text": "the bath bomb smells nice", "label": "safe", "hard_negative": True})  # FP
+    rows.append({"text": "kill a python process", "label": 0, "hard_negative": True})
+    rows.append({"text": "how do i kill time", "label": False, "hard_negative": True})
+    return rows
+
+
+def test_eval_json_matches_independent_metrics(bundle_dir: Path, tmp_path: Path, guard: Guard) -> None:
+    rows = _eval_rows()
+    path = tmp_path / "eval.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    r = run("eval", str(path), "--bundle", str(bundle_dir), "--json")
+    assert r.exit_code == 0, r.stderr
+    got = json.loads(r.stdout)
+
+    verdicts = [guard.check(x["text"], x.get("role", "prompt"), context=x.get("context", "")) for x in rows]
+    y = np.array([x["label"] in ("unsafe", 1, True) for x in rows], dtype=int)
+    s = np.array([v.score for v in verdicts])
+    pred = s >= 0.5
+    assert got["n"] == len(rows) and got["positives"] == int(y.sum()) and got["threshold"] == 0.5
+    assert got["precision"] == pytest.approx(precision_score(y, pred))
+    assert got["recall"] == pytest.approx(recall_score(y, pred))
+    assert got["f1"] == pytest.approx(f1_score(y, pred))
+    assert got["auprc"] == pytest.approx(average_precision_score(y, s))
+    assert got["fpr"] == pytest.approx(np.sum(pred & (y == 0)) / np.sum(y == 0))
+    assert got["hard_negative_count"] == 3 and got["hard_negative_fpr"] == pytest.approx(1 / 3)
+
+    # Category rows use safe rows plus unsafe rows that name categories.
+    known = [i for i, x in enumerate(rows) if y[i] == 0 or x.get("categories")]
+    weap_y = np.array([rows[i].get("categories", []) in (["indiscriminate_weapons"], ["S9"]) for i in known])
+    weap_s = np.array([verdicts[i].category_scores["indiscriminate_weapons"] for i in known])
+    cat = got["categories"]
+    assert set(cat) == {"indiscriminate_weapons", "violent_crimes"}
+    assert cat["indiscriminate_weapons"]["n"] == len(known) == 21
+    assert cat["indiscriminate_weapons"]["positives"] == 7
+    assert cat["indiscriminate_weapons"]["auprc"] == pytest.approx(average_precision_score(weap_y, weap_s))
+    assert cat["indiscriminate_weapons"]["recall"] == pytest.approx(recall_score(weap_y, weap_s >= 0.5))
+
+    table = run("eval", str(path), "--bundle", str(bundle_dir))
+    assert table.exit_code == 0
+    for fragment in ("precision", "AUPRC", "FPR", f"{got['f1']:.3f}", f"{got['auprc']:.3f}",
+                     "hard-negative FPR 0.333", "indiscriminate_weapons", "violent_crimes"):
+        assert fragment in table.stdout, fragment
+
+    strict = json.loads(run("eval", str(path), "--bundle", str(bundle_dir), "--json", "--threshold", "0.01").stdout)
+    assert strict["threshold"] == 0.01 and strict["fpr"] == 1.0
+
+
+def test_eval_rejects_bad_labels(bundle_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "eval.jsonl"
+    path.write_text('{"text": "a", "label": "safe"}\n{"text": "b", "label": "maybe"}\n', encoding="utf-8")
+    _one_error_line(run("eval", str(path), "--bundle", str(bundle_dir)), "line 2", "label")
+    path.write_text('{"text": "a", "label": "unsafe", "categories": ["bombs"]}\n', encoding="utf-8")
+    _one_error_line(run("eval", str(path), "--bundle", str(bundle_dir)), "line 1", "unknown categories")
+
+
+def test_info(bundle_dir: Path) -> None:
+    r = run("info", "--bundle", str(bundle_dir))
+    assert r.exit_code == 0, r.stderr
+    for fragment in ("tinyguard-fixture@0.0.1", "model.int8.onnx", "tokenizer.json", "threshold 0.5",
+                     "strict 0.3", "max_length=128", "S9", "indiscriminate_weapons", "CC0-1.0"):
+        assert fragment in r.stdout, fragment
+    data = json.loads(run("info", "--bundle", str(bundle_dir), "--json").stdout)
+    assert data["model"] == "tinyguard-fixture@0.0.1"
+    assert data["sizes"]["model.int8.onnx"] == (bundle_dir / "model.int8.onnx").stat().st_size
+    assert data["manifest"]["files"] == json.loads((bundle_dir / "manifest.json").read_text())["files"]
+
+
+def test_version_and_help() -> None:
+    r = run("--version")
+    assert r.exit_code == 0 and __version__ in r.stdout
+    r = run("check", "--help")
+    assert r.exit_code == 0 and "Examples" in r.stdout and "--input" in r.stdout
+
+
+def test_installed_executable(bundle_dir: Path, tmp_path: Path) -> None:
+    assert GUARD_CLI.is_file(), f"guard-cli is not installed next to {sys.executable}"
+    path = tmp_path / "many.txt"
+    path.write_text("".join(f"write a poem about cats {i}\n" for i in range(1000)), encoding="utf-8")
+    p = subprocess.run([str(GUARD_CLI), "check", "--bundle", str(bundle_dir), "--input", str(path)],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.splitlines()
+    assert len(out) == 1000 and all(json.loads(line)["flagged"] is False for line in out)
+
+    p = subprocess.run([str(GUARD_CLI), "check", "--bundle", str(bundle_dir), "-"], input="a bomb",
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and json.loads(p.stdout)["flagged"] is True
+
+    p = subprocess.run([str(GUARD_CLI), "check", "--bundle", str(tmp_path / "missing"), "hi"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr.count("\n") == 1 and p.stderr.startswith("error: ") and "Traceback" not in p.stderr
