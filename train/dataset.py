@@ -75,7 +75,7 @@ def near_dedup(records: list[Record], threshold: float, num_perm: int, seed: int
     kept: dict[int, Record] = {}
     dropped: Counter = Counter()
     conflicted: set[int] = set()
-    for i, r in enumerate(tqdm(records, desc="near-dup (MinHash)", unit="rec", disable=not progress)):
+    for i, r in enumerate(tqdm(records, desc="near-dup (MinHash)", unit="rec", mininterval=1.0, disable=not progress)):
         m = MinHash(num_perm=num_perm, seed=seed)
         m.update_batch(list(_shingles(r.text)))
         hits = lsh[r.role].query(m)

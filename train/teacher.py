@@ -208,7 +208,8 @@ def train_teacher(records: list[Record], out_dir: Path, cfg: TeacherConfig, *,
 
     model.train()
     step, losses = 0, []
-    bar = tqdm(total=steps, desc="teacher", unit="step", disable=not progress or not accelerator.is_main_process)
+    bar = tqdm(total=steps, desc="teacher", unit="step", mininterval=2.0,
+               disable=not progress or not accelerator.is_main_process)
     while step < steps:
         for ids, att, tt, y, mask, weight in loader:
             logits = model(ids, att, tt)  # [B, 1 + C]
