@@ -96,3 +96,44 @@ def test_records_round_trip_and_reject_bad_rows(tmp_path):
         list(read_jsonl(path))
     with pytest.raises(ValueError, match="not in the taxonomy"):
         rec("x", "s", cats=["weapons"])
+
+
+def test_data_build_command_writes_records_stats_and_manifest(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from tinyguard.cli import main
+
+    out = tmp_path / "data"
+    result = CliRunner().invoke(main, ["data", "build", "--config", "tiny", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    records = list(read_jsonl(out / "records.jsonl"))
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["total"] == len(records) > 1000
+    assert {r.source.split("/")[0] for r in records} >= {"advbench", "banking77", HANDWRITTEN_SOURCE}
+    assert {r.split for r in records} == {"train", "validation"}
+    assert all(r.licence_class == "permissive" for r in records)
+    val = list(read_jsonl(out / "validation.jsonl"))
+    assert len(val) == sum(r.split == "validation" for r in records)
+    assert all(r.hard_negative for r in read_jsonl(out / "hard_negatives.jsonl"))
+    assert "Removed before the split" in (out / "stats.md").read_text()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest["inputs"]) >= {"advbench", "banking77", "handwritten_hard_negatives"}
+
+
+def test_non_permissive_source_needs_its_licence_class(tmp_path):
+    from click.testing import CliRunner
+
+    from tinyguard.cli import main
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[data]\nsources = ["olid", "gsm8k"]\n')
+    result = CliRunner().invoke(main, ["data", "build", "--config", str(cfg), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "['olid'] need licence classes not enabled" in result.output
+    ok = CliRunner().invoke(main, ["data", "build", "--config", str(cfg), "--out", str(tmp_path / "o"),
+                                   "--licence-class", "permissive", "--licence-class", "unknown"])
+    assert ok.exit_code == 0, ok.output
+    classes = {r.licence_class for r in read_jsonl(tmp_path / "o" / "records.jsonl")}
+    assert classes == {"permissive", "unknown"}
