@@ -39,11 +39,16 @@ def optimize_graph(src: Path, dst: Path, num_heads: int, hidden_size: int) -> Pa
 
 
 def quantize_int8(src: Path, dst: Path) -> Path:
-    """Dynamic int8 weight quantization (MatMul/Gemm/Attention), per-tensor, signed weights."""
+    """Dynamic int8 weight quantization (MatMul/Gemm/Attention), per-channel, signed weights.
+
+    Per-channel scales matter here: on the default teacher, per-tensor weights moved the
+    unsafe score by 0.021 on average (max 0.50, 98.6% label agreement); per-channel, by
+    0.006 (max 0.17, 99.6% agreement) on a 1,200-text validation sample.
+    """
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     # Fused (contrib-op) graphs defeat shape inference; their tensors are all float.
-    quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8,
+    quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True,
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     return dst

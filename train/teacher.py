@@ -155,13 +155,26 @@ def collate(batch: list[tuple[list[int], list[int], np.ndarray, np.ndarray, floa
     return ids, att, tt, y, mask, weight
 
 
+def category_pos_weights(y: np.ndarray, mask: np.ndarray, cap: float) -> np.ndarray:
+    """Per-category #negatives/#positives among records whose categories are known, in [1, cap].
+
+    Categories are rare (a few hundred positives among tens of thousands), so without this
+    the category logits learn "always no" and never cross a 0.5 threshold.
+    """
+    pos = (y[:, 1:] * mask[:, 1:]).sum(0)  # [C]
+    neg = ((1 - y[:, 1:]) * mask[:, 1:]).sum(0)  # [C]
+    return np.clip(neg / np.maximum(pos, 1.0), 1.0, cap).astype(np.float32)
+
+
 def guard_loss(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor,
-               pos_weight: float, category_weight: float) -> torch.Tensor:
+               pos_weight: float, category_weight: float,
+               category_pos_weight: torch.Tensor | None = None) -> torch.Tensor:
     """Weighted BCE on the unsafe column plus masked BCE on the category columns."""
     bce = nn.functional.binary_cross_entropy_with_logits
     pw = torch.tensor(pos_weight, dtype=logits.dtype, device=logits.device)
     binary = bce(logits[:, 0], y[:, 0], pos_weight=pw, reduction="none")  # [B]
-    cats = bce(logits[:, 1:], y[:, 1:], reduction="none") * mask[:, 1:]  # [B, C]
+    cpw = None if category_pos_weight is None else category_pos_weight.to(logits.device, logits.dtype)
+    cats = bce(logits[:, 1:], y[:, 1:], pos_weight=cpw, reduction="none") * mask[:, 1:]  # [B, C]
     cats = cats.sum(1) / mask[:, 1:].sum(1).clamp(min=1.0)  # [B]
     return ((binary + category_weight * cats) * weight).sum() / weight.sum()
 
@@ -189,6 +202,8 @@ def train_teacher(records: list[Record], out_dir: Path, cfg: TeacherConfig, *,
     data = encode_records(chosen, text_encoder, cfg.hard_negative_weight)
     n_pos = float(data.y[:, 0].sum())
     pos_weight = (len(chosen) - n_pos) / max(n_pos, 1.0)
+    cat_pw = torch.tensor(category_pos_weights(data.y, data.mask, cfg.category_pos_weight_cap)) \
+        if cfg.category_pos_weight_cap > 0 else None
     items = [(data.input_ids[i], data.token_type_ids[i], data.y[i], data.mask[i], float(data.weight[i]))
              for i in range(len(chosen))]
     batches = LengthGroupedBatches([len(x) for x in data.input_ids], cfg.batch_size, cfg.seed)
@@ -213,7 +228,7 @@ def train_teacher(records: list[Record], out_dir: Path, cfg: TeacherConfig, *,
     while step < steps:
         for ids, att, tt, y, mask, weight in loader:
             logits = model(ids, att, tt)  # [B, 1 + C]
-            loss = guard_loss(logits, y, mask, weight, pos_weight, cfg.category_loss_weight)
+            loss = guard_loss(logits, y, mask, weight, pos_weight, cfg.category_loss_weight, cat_pw)
             accelerator.backward(loss)
             accelerator.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
