@@ -1,27 +1,40 @@
 """``Guard``: load a bundle once, score prompts and responses on the CPU.
 
-Why this shape: one verified bundle and one onnxruntime session per Guard, created once and
-shared by every call and thread (sessions are thread-safe; nothing per call lives on
-``self``). Each text becomes one or more windows (see :mod:`tinyguard.encoding`); a text's
-score per column is the max over its windows, so a trigger at the end of a long text counts.
+Why this shape: one verified bundle and one onnxruntime session per thread count per Guard,
+created once and shared by every call and thread (sessions are thread-safe; nothing per call
+lives on ``self``). Each text becomes one or more windows (see :mod:`tinyguard.encoding`); a
+text's score per column is the max over its windows, so a trigger at the end of a long text
+counts. With defenses on (see :mod:`tinyguard.defenses`), de-obfuscated views of the text are
+scored too and the max is kept: a view can only raise a score.
+
+Long inputs: only the first ``max_chunks * max_length * 16`` characters of the normalized text
+are tokenized (more than ``max_chunks`` windows can hold for any real text), so a 10 MB input
+costs one linear normalization pass plus at most ``max_chunks`` windows per view, and is
+reported ``truncated``.
 """
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from tinyguard.bundle import BundleError, Manifest, load_bundle
+from tinyguard.defenses import DefenseSettings, build_views
 from tinyguard.encoding import TextEncoder, Windows
 from tinyguard.normalize import SETTINGS as NORMALIZATION, normalize
 from tinyguard.taxonomy import CATEGORIES, ROLES
 
+if TYPE_CHECKING:
+    from tinyguard.stream import GuardStream
+
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 N_COLUMNS = 1 + len(CATEGORIES)  # column 0: binary unsafe logit; then categories in order
+CHARS_PER_TOKEN_CAP = 16  # characters kept per window token before tokenizing a long text
 
 
 @dataclass(frozen=True)
@@ -38,8 +51,11 @@ class Verdict:
     chunks: int
     model: str  # name@version
     latency_ms: float = field(compare=False)
+    views: int = 0  # de-obfuscated views scored besides the text (0: none needed or defenses off)
+    stopped: bool = False  # a stream stopped here because the text so far is unsafe
 
     def to_dict(self) -> dict[str, Any]:
+        """The moderation schema (``views`` and ``stopped`` are Python-only details)."""
         return {
             "flagged": self.flagged, "score": self.score, "threshold": self.threshold,
             "categories": dict(self.categories), "category_scores": dict(self.category_scores),
@@ -63,24 +79,34 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 class Guard:
     """A loaded bundle, ready to check texts. Build with :meth:`Guard.load`."""
 
-    def __init__(self, manifest: Manifest, session: Any, encoder: TextEncoder, threads: int):
+    def __init__(self, manifest: Manifest, session: Any, encoder: TextEncoder, threads: int,
+                 defenses: DefenseSettings | None = None):
         self.manifest = manifest
         self.threads = threads
+        self.defenses = DefenseSettings() if defenses is None else defenses
         self._session = session
+        self._sessions: dict[int, Any] = {threads: session}  # intra-op threads -> session
+        self._sessions_lock = threading.Lock()
         self._encoder = encoder
         self._feeds = tuple(i.name for i in session.get_inputs())
         self._cat_thresholds = np.array([manifest.category_threshold(c) for c in CATEGORIES])
+        cfg = encoder.config
+        self.max_chars = cfg.max_chunks * cfg.max_length * CHARS_PER_TOKEN_CAP
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str] | None = None, *, threads: int | None = None) -> "Guard":
+    def load(cls, path: str | os.PathLike[str] | None = None, *, threads: int | None = None,
+             defenses: bool | DefenseSettings = True) -> "Guard":
         """Verify the bundle at ``path`` (None: the bundled default model) and open it.
 
         ``threads`` sets onnxruntime's intra-op threads (default: available CPUs, at most 8).
+        ``defenses``: True uses the manifest's ``defenses`` settings (all on when absent),
+        False scores the normalized text only, a :class:`DefenseSettings` picks them one by one.
         """
         if threads is None:
             threads = min(8, _available_cpus())
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-            raise ValueError(f"threads must be a positive int, not {threads!r}")
+        _check_threads(threads, "threads")
+        if not isinstance(defenses, (bool, DefenseSettings)):
+            raise TypeError(f"defenses must be True, False or a DefenseSettings, not {defenses!r}")
         manifest = load_bundle(path)
         root = manifest.path
         assert root is not None
@@ -88,14 +114,23 @@ class Guard:
             raise BundleError(f"bundle {root}: normalization {manifest.normalization} differs from "
                               f"this runtime's {NORMALIZATION}")
         try:
+            from_manifest = DefenseSettings.from_manifest(manifest.raw)
+        except ValueError as e:
+            raise BundleError(f"bundle {root}: {e}") from None
+        if isinstance(defenses, DefenseSettings):
+            settings = defenses
+        else:
+            settings = from_manifest if defenses else DefenseSettings.off()
+        try:
             encoder = TextEncoder.from_file(str(root / manifest.tokenizer_file), manifest.encoding_config())
         except Exception as e:  # tokenizers raises plain Exception on a bad file
             raise BundleError(f"bundle {root}: cannot load {manifest.tokenizer_file}: {_one_line(e)}") from None
         session = _open_session(root / manifest.model_file, threads)
-        return cls(manifest, session, encoder, threads)
+        return cls(manifest, session, encoder, threads, settings)
 
     def __repr__(self) -> str:
-        return f"Guard(model={self.model_id!r}, path={str(self.manifest.path)!r}, threads={self.threads})"
+        return (f"Guard(model={self.model_id!r}, path={str(self.manifest.path)!r}, threads={self.threads}, "
+                f"defenses={self.defenses.enabled})")
 
     @property
     def model_id(self) -> str:
@@ -113,49 +148,111 @@ class Guard:
 
     def check_batch(self, texts: Sequence[str], role: str | Sequence[str] = "prompt", *,
                     contexts: Sequence[str] | None = None, threshold: float | None = None,
-                    batch_size: int = 32) -> list[Verdict]:
+                    batch_size: int = 32, num_threads: int | None = None) -> list[Verdict]:
         """Score many texts; windows of all texts run together, ``batch_size`` windows per run.
 
-        ``role`` is one role for all texts or one per text. Each verdict's ``latency_ms`` is
-        the whole call's time divided by the number of texts.
+        ``role`` is one role for all texts or one per text. ``num_threads`` sets onnxruntime's
+        intra-op threads for this call (a session per thread count is opened once and cached;
+        default: the Guard's ``threads``). Each verdict's ``latency_ms`` is the whole call's
+        time divided by the number of texts.
         """
         start = time.perf_counter()
+        t = self.threshold if threshold is None else _check_threshold(threshold)
+        scored = self.score(texts, role, contexts=contexts, batch_size=batch_size, num_threads=num_threads)
+        if not scored:
+            return []
+        elapsed_ms = (time.perf_counter() - start) * 1000.0 / len(scored)
+        return [self._verdict(s.defended, t, s.role, truncated=s.truncated, chunks=s.chunks, views=s.views,
+                              latency_ms=elapsed_ms) for s in scored]
+
+    def score(self, texts: Sequence[str], role: str | Sequence[str] = "prompt", *,
+              contexts: Sequence[str] | None = None, batch_size: int = 32, num_threads: int | None = None,
+              defenses: DefenseSettings | None = None) -> list["Scores"]:
+        """Raw per-column probabilities for each text, with and without the defense views.
+
+        ``defenses`` overrides the Guard's settings for this call. Used by ``check_batch``,
+        streams and ``guard-cli robustness`` (which needs both numbers from one pass).
+        """
         texts, roles, contexts = _validate(texts, role, contexts)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, not {batch_size!r}")
-        t = self.threshold if threshold is None else _check_threshold(threshold)
+        session = self._session_for(self.threads if num_threads is None else num_threads)
+        settings = self.defenses if defenses is None else defenses
         if not texts:
             return []
 
         windows: list[Windows] = []
+        owners: list[tuple[int, int, bool, int]] = []  # per text: (first window list index, n views, truncated, chunks)
         for i, (text, r, ctx) in enumerate(zip(texts, roles, contexts)):
             norm = normalize(text)
             if not norm.strip():
                 raise ValueError("empty text" if len(texts) == 1 else f"empty text at index {i}")
-            windows.append(self._encoder.encode(norm, r, normalize(ctx) if ctx else ""))  # as in training
-        logits = self._run(windows, batch_size)  # [total windows, N_COLUMNS]
+            cut = len(norm) > self.max_chars
+            if cut:
+                norm = norm[: self.max_chars]
+            ctx_norm = normalize(ctx) if ctx else ""  # as in training
+            views = build_views(norm, settings) if settings.enabled else []
+            first = len(windows)
+            for piece in (norm, *views):
+                windows.append(self._encoder.encode(piece, r, ctx_norm))
+            truncated = cut or any(w.truncated for w in windows[first:])
+            owners.append((first, len(views), truncated, windows[first].count))
+        logits = self._run(windows, batch_size, session)  # [total windows, N_COLUMNS]
 
-        elapsed_ms = (time.perf_counter() - start) * 1000.0 / len(texts)
-        verdicts: list[Verdict] = []
-        offset = 0
-        for w, r in zip(windows, roles):
-            scores = _sigmoid(logits[offset: offset + w.count].max(axis=0))  # [N_COLUMNS]
-            offset += w.count
-            score = float(scores[0])
-            flagged = score >= t
-            cat_scores = scores[1:]
-            verdicts.append(Verdict(
-                flagged=flagged, score=score, threshold=t,
-                categories={c: bool(flagged and cat_scores[j] >= self._cat_thresholds[j])
-                            for j, c in enumerate(CATEGORIES)},
-                category_scores={c: float(cat_scores[j]) for j, c in enumerate(CATEGORIES)},
-                role=r, truncated=w.truncated, chunks=w.count, model=self.model_id,
-                latency_ms=elapsed_ms,
-            ))
-        return verdicts
+        out: list[Scores] = []
+        offsets = np.cumsum([0] + [w.count for w in windows])
+        for (first, n_views, truncated, chunks), r in zip(owners, roles):
+            plain = logits[offsets[first]: offsets[first + 1]].max(axis=0)
+            defended = logits[offsets[first]: offsets[first + 1 + n_views]].max(axis=0)
+            out.append(Scores(plain=_sigmoid(plain), defended=_sigmoid(defended), role=r, chunks=chunks,
+                              windows=int(offsets[first + 1 + n_views] - offsets[first]),
+                              views=n_views, truncated=truncated))
+        return out
 
-    def _run(self, windows: list[Windows], batch_size: int) -> np.ndarray:
+    def stream(self, role: str = "response", *, context: str = "", threshold: float | None = None,
+               every_tokens: int = 32) -> "GuardStream":
+        """A :class:`~tinyguard.stream.GuardStream` that checks a text as it is generated.
+
+        ``feed(piece)`` re-scores only at sentence ends or every ``every_tokens`` words, and
+        only the newest text (plus a small overlap); it returns a flagged Verdict with
+        ``stopped=True`` as soon as the text so far is unsafe, else None. ``close()`` returns
+        the final Verdict.
+        """
+        from tinyguard.stream import GuardStream
+
+        return GuardStream(self, role, context=context, threshold=threshold, every_tokens=every_tokens)
+
+    def _verdict(self, scores: np.ndarray, t: float, role: str, *, truncated: bool, chunks: int, views: int,
+                 latency_ms: float, stopped: bool = False) -> Verdict:
+        score = float(scores[0])
+        flagged = score >= t
+        cat_scores = scores[1:]
+        return Verdict(
+            flagged=flagged, score=score, threshold=t,
+            categories={c: bool(flagged and cat_scores[j] >= self._cat_thresholds[j])
+                        for j, c in enumerate(CATEGORIES)},
+            category_scores={c: float(cat_scores[j]) for j, c in enumerate(CATEGORIES)},
+            role=role, truncated=truncated, chunks=chunks, model=self.model_id,
+            latency_ms=latency_ms, views=views, stopped=stopped,
+        )
+
+    def _session_for(self, threads: int) -> Any:
+        """The session with ``threads`` intra-op threads, opened on first use (thread-safe)."""
+        _check_threads(threads, "num_threads")
+        session = self._sessions.get(threads)
+        if session is None:
+            with self._sessions_lock:
+                session = self._sessions.get(threads)
+                if session is None:
+                    root = self.manifest.path
+                    assert root is not None
+                    session = _open_session(root / self.manifest.model_file, threads)
+                    self._sessions[threads] = session
+        return session
+
+    def _run(self, windows: list[Windows], batch_size: int, session: Any = None) -> np.ndarray:
         """Run all windows, shortest first so each batch pads little; returns logits in input order."""
+        session = self._session if session is None else session
         rows = [(w, i) for w in windows for i in range(w.count)]
         lengths = np.array([int(w.attention_mask[i].sum()) for w, i in rows])
         order = np.argsort(lengths, kind="stable")
@@ -171,11 +268,25 @@ class Guard:
                 for name in _INPUTS:
                     arrays[name][j, :n] = getattr(w, name)[i, :n]
             feed = {name: arrays[name] for name in self._feeds}
-            (logits,) = self._session.run(["logits"], feed)
+            (logits,) = session.run(["logits"], feed)
             if logits.ndim != 2 or logits.shape[1] != N_COLUMNS:
                 raise BundleError(f"model returned logits of shape {logits.shape}; expected [batch, {N_COLUMNS}]")
             out[idx] = logits
         return out
+
+
+@dataclass(frozen=True)
+class Scores:
+    """One text's probabilities per column: ``plain`` (normalized text only) and ``defended``
+    (max over the text and its views)."""
+
+    plain: np.ndarray  # [N_COLUMNS]
+    defended: np.ndarray  # [N_COLUMNS]
+    role: str
+    chunks: int  # windows of the normalized text
+    windows: int  # windows run in all, views included
+    views: int
+    truncated: bool
 
 
 def _open_session(model_path: Path, threads: int) -> Any:
@@ -203,6 +314,11 @@ def _open_session(model_path: Path, threads: int) -> Any:
     if isinstance(last, int) and last != N_COLUMNS:
         raise BundleError(f"model {model_path} returns {last} logit columns; expected {N_COLUMNS}")
     return session
+
+
+def _check_threads(threads: Any, what: str) -> None:
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"{what} must be a positive int, not {threads!r}")
 
 
 def _check_str(value: Any, what: str) -> None:

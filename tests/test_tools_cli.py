@@ -1,0 +1,180 @@
+"""guard-cli robustness, bench (quick mode: schema only, no timing assertions) and calibrate."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_cli import _one_error_line, run
+
+from tinyguard import Guard
+from tinyguard.bench import BUDGETS, check_budgets, load_profile
+from tinyguard.bundle import load_bundle
+from tinyguard.calibrate import lowest_threshold
+from tinyguard.train.operators import OPERATORS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def labelled(tmp_path: Path) -> Path:
+    rows = [{"text": t, "label": "unsafe"} for t in
+            ("how do i make a bomb", "the bomb went off", "bomb instructions please", "tell me about the bomb")]
+    rows += [{"text": t, "label": "safe"} for t in
+             ("write a poem about cats", "tell me a story about dogs", "what is the weather today",
+              "help me build a house", "can you help me with a cake recipe")]
+    return _write(tmp_path / "labelled.jsonl", rows)
+
+
+def test_robustness_table(bundle_dir: Path, labelled: Path, tmp_path: Path) -> None:
+    md = tmp_path / "robustness.md"
+    r = run("robustness", str(labelled), "--bundle", str(bundle_dir), "--json", "--out", str(md))
+    assert r.exit_code == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["n_unsafe"] == 4 and rep["n_safe"] == 5 and rep["model"] == "tinyguard-fixture@0.0.1"
+    rows = {row["attack"]: row for row in rep["attacks"]}
+    assert list(rows) == ["none", *OPERATORS]
+    assert rows["none"]["recall"] == {"plain": 1.0, "defended": 1.0}
+    for name, row in rows.items():
+        assert row["recall"]["defended"] >= row["recall"]["plain"], name  # a view only raises scores
+        assert row["fpr"] == {"plain": 0.0, "defended": 0.0}, name
+    for name in ("base64", "hex", "url", "emoji", "rot13"):
+        assert rows[name]["recall"] == {"plain": 0.0, "defended": 1.0}, name
+    table = md.read_text(encoding="utf-8")
+    assert "| attack | recall, no defenses | recall, defenses | FPR, no defenses | FPR, defenses |" in table
+    assert "| base64 | 0.0% | 100.0% | 0.0% | 0.0% |" in table
+    again = json.loads(run("robustness", str(labelled), "--bundle", str(bundle_dir), "--json").stdout)
+    assert again["attacks"] == rep["attacks"]  # seeded: the same table twice
+    one = json.loads(run("robustness", str(labelled), "--bundle", str(bundle_dir), "--json",
+                         "--attacks", "leetspeak,hex", "--limit", "2").stdout)
+    assert [a["attack"] for a in one["attacks"]] == ["none", "leetspeak", "hex"]
+    assert one["n_unsafe"] == 2 and one["n_safe"] == 2
+    _one_error_line(run("robustness", str(labelled), "--bundle", str(bundle_dir), "--attacks", "nope"),
+                    "unknown attacks")
+
+
+def test_robustness_needs_no_torch(bundle_dir: Path, labelled: Path) -> None:
+    code = ("import sys; sys.modules['torch'] = None; from tinyguard.cli import main; "
+            f"main(['robustness', {str(labelled)!r}, '--bundle', {str(bundle_dir)!r}, '--attacks', 'rot13'])")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "| rot13 |" in p.stdout
+
+
+def test_bench_quick_schema_and_budgets(bundle_dir: Path, tmp_path: Path) -> None:
+    profile = tmp_path / "tiny.toml"
+    profile.write_text('name = "tiny"\nthreads = 1\n[budgets]\nmax_bundle_mb = 0.000001\np50_ms_32 = 100000\n'
+                       'cold_start_s = 1000\npeak_rss_mb = 100000\nmin_throughput = 0.001\np95_ms_32 = 100000\n',
+                       encoding="utf-8")
+    out = tmp_path / "results"
+    r = run("bench", "--bundle", str(bundle_dir), "--quick", "--json", "--device", str(profile), "--out", str(out),
+            "--machine", "ci-box")
+    assert r.exit_code == 0, r.stderr
+    res = json.loads(r.stdout)
+    for key in ("schema", "date", "machine", "cpu", "cores", "command", "model", "latency", "throughput",
+                "cold_start", "bundle_size_mb", "defenses", "summary", "device"):
+        assert key in res, key
+    assert res["machine"] == "ci-box" and res["quick"] is True and res["cpu"]
+    assert set(res["latency"]) == {"16", "32", "128", "512"}
+    for m in res["latency"].values():
+        assert {"p50_ms", "p95_ms", "p99_ms", "tokens", "windows", "n"} <= set(m)
+        assert m["p50_ms"] <= m["p95_ms"] <= m["p99_ms"]
+    assert res["latency"]["512"]["windows"] > 1 and res["throughput"]["threads"] == 1
+    assert res["cold_start"]["peak_rss_mb"] > 0 and res["cold_start"]["runs"] == 1
+    assert {"build_us_per_text", "with_views", "p50_ms_32_defenses_off"} <= set(res["defenses"])
+    checks = res["device"]["checks"]
+    assert set(checks) == set(BUDGETS)
+    assert checks["max_bundle_mb"]["met"] is False and checks["min_throughput"]["met"] is True
+    assert res["device"]["all_met"] is False
+    stem = f"ci-box-{res['date'][:10]}"
+    assert json.loads((out / f"{stem}.json").read_text(encoding="utf-8"))["model"] == res["model"]
+    md = (out / f"{stem}.md").read_text(encoding="utf-8")
+    assert "| max_bundle_mb |" in md and "**missed**" in md and "p50 ms" in md
+    failing = run("bench", "--bundle", str(bundle_dir), "--quick", "--device", str(profile), "--fail-on-miss")
+    assert failing.exit_code == 1 and "Some budgets missed." in failing.stdout
+
+
+def test_device_profiles_in_repo_parse() -> None:
+    names = {p.stem for p in (ROOT / "devices").glob("*.toml")}
+    assert {"laptop-x86", "arm-phone"} <= names
+    for p in (ROOT / "devices").glob("*.toml"):
+        prof = load_profile(p)
+        assert set(prof["budgets"]) == set(BUDGETS), p
+    assert (ROOT / "devices" / "README.md").is_file()
+    summary = {"bundle_mb": 10, "p50_ms_32": 5, "p95_ms_32": 9, "cold_start_s": 1, "peak_rss_mb": 100,
+               "throughput": 50}
+    got = check_budgets(summary, {"max_bundle_mb": 20, "min_throughput": 60})
+    assert got["max_bundle_mb"]["met"] is True and got["min_throughput"]["met"] is False
+
+
+def test_bad_device_profiles(bundle_dir: Path, tmp_path: Path) -> None:
+    p = tmp_path / "bad.toml"
+    for text, what in (("name = ", "not valid TOML"), ('name = "x"\n', "no [budgets]"),
+                       ('[budgets]\nspeed = 3\n', "unknown budgets"), ('[budgets]\np50_ms_32 = "fast"\n', "positive")):
+        p.write_text(text, encoding="utf-8")
+        _one_error_line(run("bench", "--bundle", str(bundle_dir), "--quick", "--device", str(p)), what)
+    _one_error_line(run("bench", "--bundle", str(bundle_dir), "--device", str(tmp_path / "none.toml")), "not found")
+
+
+def test_lowest_threshold_rule() -> None:
+    y = np.array([1, 1, 0, 0, 0, 0])
+    s = np.array([0.9, 0.4, 0.8, 0.3, 0.2, 0.1])
+    assert lowest_threshold(y, s, 0.25) == pytest.approx((0.3 + 0.4) / 2)  # only the 0.8 safe line flagged
+    assert lowest_threshold(y, s, 0.0) == pytest.approx((0.8 + 0.9) / 2)
+    assert lowest_threshold(y, s, 1.0) == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="safe lines"):
+        lowest_threshold(np.array([1]), np.array([0.5]), 0.1)
+
+
+def test_calibrate_meets_target_and_writes_a_valid_bundle(bundle_dir: Path, tmp_path: Path, guard: Guard) -> None:
+    rows = [{"text": "cats " * k + "bomb", "label": "unsafe"} for k in (0, 20, 60, 110, 200, 400)]
+    rows += [{"text": "dogs " * k + "bomb", "label": "safe"} for k in (30, 90, 150, 300)]  # hard safe lines
+    rows += [{"text": f"write a poem about dogs {i}", "label": "safe"} for i in range(16)]
+    data = _write(tmp_path / "cal.jsonl", rows)
+    before_manifest = (bundle_dir / "manifest.json").read_bytes()
+
+    dry = run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0.1")
+    assert dry.exit_code == 0 and "dry run" in dry.stdout and "before" in dry.stdout and "after" in dry.stdout
+
+    out = tmp_path / "calibrated"
+    r = run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0.1", "--out", str(out), "--json")
+    assert r.exit_code == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["before"]["fpr"] == pytest.approx(0.2) and rep["after"]["fpr"] <= 0.1
+    assert rep["new_threshold"] > rep["old_threshold"] == 0.5
+    assert rep["after"]["recall"] < rep["before"]["recall"] == 1.0
+    m = load_bundle(out)  # every hash verifies
+    assert m.threshold == rep["new_threshold"] and m.presets["calibrated"] == m.threshold
+    assert m.raw["calibration"]["target_fpr"] == 0.1 and m.raw["calibration"]["file"] == "cal.jsonl"
+    assert (bundle_dir / "manifest.json").read_bytes() == before_manifest  # the source is untouched
+    scores = np.array([guard.check(x["text"]).score for x in rows])
+    safe = np.array([x["label"] == "safe" for x in rows])
+    assert np.mean(scores[safe] >= m.threshold) <= 0.1
+    g2 = Guard.load(out, threads=1)
+    assert g2.threshold == m.threshold and g2.check(rows[0]["text"]).flagged  # "bomb" alone still flagged
+
+    _one_error_line(run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0.1",
+                        "--out", str(bundle_dir)), "--in-place")
+    _one_error_line(run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "1.5"), "target-fpr")
+    _one_error_line(run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0.1", "--out",
+                        str(out), "--in-place"), "not both")
+    only_unsafe = _write(tmp_path / "u.jsonl", rows[:3])
+    _one_error_line(run("calibrate", str(only_unsafe), "--bundle", str(bundle_dir), "--target-fpr", "0.1"),
+                    "safe lines")
+
+
+def test_calibrate_in_place(fresh_bundle: Path, tmp_path: Path) -> None:
+    rows = [{"text": "bomb", "label": "unsafe"}] + [{"text": f"poem about dogs {i}", "label": "safe"} for i in range(5)]
+    data = _write(tmp_path / "cal.jsonl", rows)
+    r = run("calibrate", str(data), "--bundle", str(fresh_bundle), "--target-fpr", "0", "--in-place")
+    assert r.exit_code == 0, r.stderr
+    m = load_bundle(fresh_bundle)
+    assert m.threshold != 0.5 and "calibration" in m.raw
