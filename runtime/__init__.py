@@ -14,7 +14,8 @@ __version__ = "0.1.0"
 __all__ = ["Guard", "Verdict", "BundleError", "__version__"]
 
 # Exported lazily (PEP 562) so `import tinyguard` loads neither numpy nor onnxruntime.
-_LAZY = {"Guard": "tinyguard.guard", "Verdict": "tinyguard.guard", "BundleError": "tinyguard.bundle"}
+_LAZY = {"Guard": "tinyguard.guard", "Verdict": "tinyguard.guard", "BundleError": "tinyguard.bundle",
+         "StreamChecker": "tinyguard.stream"}
 
 
 def __getattr__(name: str):  # noqa: ANN202 - module-level lazy attribute hook

@@ -357,23 +357,30 @@ def fold_chars(text: str, settings: DefenseSettings = DefenseSettings()) -> str:
     return text
 
 
-def build_views(text: str, settings: DefenseSettings = DefenseSettings()) -> list[str]:
-    """Extra views of a normalized ``text``: distinct, different from it, normalized, not blank
-    (at most :data:`MAX_VIEWS`). Empty when nothing in ``text`` needs folding."""
+def build_named_views(text: str, settings: DefenseSettings = DefenseSettings()) -> list[tuple[str, str]]:
+    """(name, view) pairs for a normalized ``text``: distinct, different from it, normalized,
+    not blank (at most :data:`MAX_VIEWS`). Names: ``folded`` (smuggling, de-spacing, leetspeak,
+    homoglyphs), ``despaced`` (de-spacing that keeps one-letter words), ``decoded`` (base64, hex,
+    URL-encoding, rot13). Empty when nothing in ``text`` needs folding."""
     if not settings.enabled:
         return []
-    candidates = [fold_chars(text, settings)]
+    candidates = [("folded", fold_chars(text, settings))]
     if settings.despace:
         alt = _despace_keep_article(text)
         if alt != fold_despace(text):
-            candidates.append(fold_chars(alt, settings))
+            candidates.append(("despaced", fold_chars(alt, settings)))
     if settings.decode:
         decoded = decode_encodings(text)
         if decoded != text:
-            candidates.append(fold_chars(normalize(decoded), settings))
-    views: list[str] = []
-    for view in candidates:
+            candidates.append(("decoded", fold_chars(normalize(decoded), settings)))
+    views: list[tuple[str, str]] = []
+    for name, view in candidates:
         view = normalize(view)
-        if view != text and view not in views and view.strip():
-            views.append(view)
+        if view != text and view not in (v for _, v in views) and view.strip():
+            views.append((name, view))
     return views[:MAX_VIEWS]
+
+
+def build_views(text: str, settings: DefenseSettings = DefenseSettings()) -> list[str]:
+    """The views of :func:`build_named_views`, without their names."""
+    return [view for _, view in build_named_views(text, settings)]

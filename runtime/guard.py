@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from tinyguard.bundle import BundleError, Manifest, load_bundle
-from tinyguard.defenses import DefenseSettings, build_views
+from tinyguard.defenses import DefenseSettings, build_named_views
 from tinyguard.encoding import TextEncoder, Windows
 from tinyguard.normalize import SETTINGS as NORMALIZATION, normalize
 from tinyguard.taxonomy import CATEGORIES, ROLES
 
 if TYPE_CHECKING:
-    from tinyguard.stream import GuardStream
+    from tinyguard.stream import StreamChecker
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 N_COLUMNS = 1 + len(CATEGORIES)  # column 0: binary unsafe logit; then categories in order
@@ -53,14 +53,17 @@ class Verdict:
     latency_ms: float = field(compare=False)
     views: int = 0  # de-obfuscated views scored besides the text (0: none needed or defenses off)
     stopped: bool = False  # a stream stopped here because the text so far is unsafe
+    view: str = "text"  # which view gave the unsafe score: "text", "folded", "despaced", "decoded"
+    window: int = 0  # which window of that view gave it (0-based)
 
     def to_dict(self) -> dict[str, Any]:
-        """The moderation schema (``views`` and ``stopped`` are Python-only details)."""
+        """The moderation schema plus ``view`` and ``window`` (where the score came from);
+        ``views`` and ``stopped`` are Python-only details."""
         return {
             "flagged": self.flagged, "score": self.score, "threshold": self.threshold,
             "categories": dict(self.categories), "category_scores": dict(self.category_scores),
             "role": self.role, "truncated": self.truncated, "chunks": self.chunks,
-            "model": self.model, "latency_ms": self.latency_ms,
+            "model": self.model, "latency_ms": self.latency_ms, "view": self.view, "window": self.window,
         }
 
 
@@ -163,7 +166,7 @@ class Guard:
             return []
         elapsed_ms = (time.perf_counter() - start) * 1000.0 / len(scored)
         return [self._verdict(s.defended, t, s.role, truncated=s.truncated, chunks=s.chunks, views=s.views,
-                              latency_ms=elapsed_ms) for s in scored]
+                              latency_ms=elapsed_ms, view=s.fired_view, window=s.fired_window) for s in scored]
 
     def score(self, texts: Sequence[str], role: str | Sequence[str] = "prompt", *,
               contexts: Sequence[str] | None = None, batch_size: int = 32, num_threads: int | None = None,
@@ -183,6 +186,7 @@ class Guard:
 
         windows: list[Windows] = []
         owners: list[tuple[int, int, bool, int]] = []  # per text: (first window list index, n views, truncated, chunks)
+        names: list[list[str]] = []  # per text: the name of each scored piece
         for i, (text, r, ctx) in enumerate(zip(texts, roles, contexts)):
             norm = normalize(text)
             if not norm.strip():
@@ -191,7 +195,9 @@ class Guard:
             if cut:
                 norm = norm[: self.max_chars]
             ctx_norm = normalize(ctx) if ctx else ""  # as in training
-            views = build_views(norm, settings) if settings.enabled else []
+            named = build_named_views(norm, settings) if settings.enabled else []
+            views = [v for _, v in named]
+            names.append(["text"] + [n for n, _ in named])
             first = len(windows)
             for piece in (norm, *views):
                 windows.append(self._encoder.encode(piece, r, ctx_norm))
@@ -201,29 +207,34 @@ class Guard:
 
         out: list[Scores] = []
         offsets = np.cumsum([0] + [w.count for w in windows])
-        for (first, n_views, truncated, chunks), r in zip(owners, roles):
+        for (first, n_views, truncated, chunks), r, piece_names in zip(owners, roles, names):
             plain = logits[offsets[first]: offsets[first + 1]].max(axis=0)
-            defended = logits[offsets[first]: offsets[first + 1 + n_views]].max(axis=0)
+            span = logits[offsets[first]: offsets[first + 1 + n_views]]  # [windows of all pieces, N_COLUMNS]
+            defended = span.max(axis=0)
+            top = int(np.argmax(span[:, 0]))  # the window with the highest unsafe logit
+            starts = offsets[first: first + 1 + n_views] - offsets[first]
+            piece = int(np.searchsorted(starts, top, side="right") - 1)
             out.append(Scores(plain=_sigmoid(plain), defended=_sigmoid(defended), role=r, chunks=chunks,
                               windows=int(offsets[first + 1 + n_views] - offsets[first]),
-                              views=n_views, truncated=truncated))
+                              views=n_views, truncated=truncated, fired_view=piece_names[piece],
+                              fired_window=int(top - starts[piece])))
         return out
 
     def stream(self, role: str = "response", *, context: str = "", threshold: float | None = None,
-               every_tokens: int = 32) -> "GuardStream":
-        """A :class:`~tinyguard.stream.GuardStream` that checks a text as it is generated.
+               every_tokens: int = 32) -> "StreamChecker":
+        """A :class:`~tinyguard.stream.StreamChecker` that checks a text as it is generated.
 
         ``feed(piece)`` re-scores only at sentence ends or every ``every_tokens`` words, and
         only the newest text (plus a small overlap); it returns a flagged Verdict with
         ``stopped=True`` as soon as the text so far is unsafe, else None. ``close()`` returns
         the final Verdict.
         """
-        from tinyguard.stream import GuardStream
+        from tinyguard.stream import StreamChecker
 
-        return GuardStream(self, role, context=context, threshold=threshold, every_tokens=every_tokens)
+        return StreamChecker(self, role, context=context, threshold=threshold, every_tokens=every_tokens)
 
     def _verdict(self, scores: np.ndarray, t: float, role: str, *, truncated: bool, chunks: int, views: int,
-                 latency_ms: float, stopped: bool = False) -> Verdict:
+                 latency_ms: float, stopped: bool = False, view: str = "text", window: int = 0) -> Verdict:
         score = float(scores[0])
         flagged = score >= t
         cat_scores = scores[1:]
@@ -233,7 +244,7 @@ class Guard:
                         for j, c in enumerate(CATEGORIES)},
             category_scores={c: float(cat_scores[j]) for j, c in enumerate(CATEGORIES)},
             role=role, truncated=truncated, chunks=chunks, model=self.model_id,
-            latency_ms=latency_ms, views=views, stopped=stopped,
+            latency_ms=latency_ms, views=views, stopped=stopped, view=view, window=window,
         )
 
     def _session_for(self, threads: int) -> Any:
@@ -287,6 +298,8 @@ class Scores:
     windows: int  # windows run in all, views included
     views: int
     truncated: bool
+    fired_view: str = "text"  # the piece whose window has the highest unsafe logit
+    fired_window: int = 0  # that window's index within the piece
 
 
 def _open_session(model_path: Path, threads: int) -> Any:

@@ -1,7 +1,7 @@
 """Check a text while it is generated, token by token, without re-scoring it all each time.
 
 Why this shape: an LLM response arrives in small pieces; scoring the whole text after each
-piece costs O(n^2). A :class:`GuardStream` keeps only the pieces not yet scored plus a short
+piece costs O(n^2). A :class:`StreamChecker` keeps only the pieces not yet scored plus a short
 tail of the last scored segment (``overlap_words`` words, so content cut at a boundary is still
 seen whole), and scores that segment when a sentence ends or ``every_tokens`` words (a cheap
 stand-in for tokens) have arrived. Scores keep a running max per column, so the final verdict
@@ -29,7 +29,7 @@ _WORD_START = re.compile(r"\S+")
 CHARS_PER_WORD_CAP = 16  # a piece with no spaces is scored every every_tokens * 16 characters
 
 
-class GuardStream:
+class StreamChecker:
     """Incremental checking of one streamed text. Build with :meth:`Guard.stream`."""
 
     def __init__(self, guard: "Guard", role: str = "response", *, context: str = "",
@@ -52,6 +52,7 @@ class GuardStream:
         self._pending_words = 0
         self._pending_chars = 0
         self._max: np.ndarray | None = None  # running max of probabilities per column
+        self._fired: tuple[str, int] = ("text", 0)  # (view, window across segments) of the top score
         self._views = 0
         self._truncated = False
         self._elapsed_ms = 0.0
@@ -117,6 +118,8 @@ class GuardStream:
         start = time.perf_counter()
         (scores,) = self.guard.score([segment], self.role, contexts=[self.context])
         self._elapsed_ms += (time.perf_counter() - start) * 1000.0
+        if self._max is None or scores.defended[0] > self._max[0]:  # this segment now holds the top score
+            self._fired = (scores.fired_view, self.chunks + scores.fired_window)
         self._max = scores.defended if self._max is None else np.maximum(self._max, scores.defended)
         self._views += scores.views
         self._truncated |= scores.truncated
@@ -131,7 +134,7 @@ class GuardStream:
         scores = self._max if self._max is not None else np.zeros(N_COLUMNS)
         return self.guard._verdict(scores, self.threshold, self.role, truncated=self._truncated,
                                    chunks=self.chunks, views=self._views, latency_ms=self._elapsed_ms,
-                                   stopped=stopped)
+                                   stopped=stopped, view=self._fired[0], window=self._fired[1])
 
 
 def _last_words(text: str, n: int) -> str:

@@ -36,7 +36,8 @@ def test_verdict_fields_and_types(guard: Guard) -> None:
     assert v.role == "prompt" and v.model == "tinyguard-fixture@0.0.1" and v.latency_ms > 0
     d = v.to_dict()
     assert list(d) == ["flagged", "score", "threshold", "categories", "category_scores", "role",
-                       "truncated", "chunks", "model", "latency_ms"]
+                       "truncated", "chunks", "model", "latency_ms", "view", "window"]
+    assert d["view"] == "text" and d["window"] == 0
     assert json.loads(json.dumps(d)) == d
 
 

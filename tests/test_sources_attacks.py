@@ -24,7 +24,6 @@ NAMES = (
     "cyberseceval_attacks", "sap200", "bipia", "toxigen_demonstrations", "davidson_hate",
     "do_not_answer", "gptfuzz",
 )
-needs_data = pytest.mark.usefixtures()  # the seed data is part of the checkout's workspace; missing data must fail
 
 
 def module(name: str) -> ModuleType:
@@ -72,7 +71,6 @@ def test_module_contract(name: str) -> None:
     assert callable(m.load)
 
 
-@needs_data
 @pytest.mark.parametrize("name", NAMES)
 def test_licence_matches_readme(name: str) -> None:
     licence, klass = readme_table()[name]
@@ -111,7 +109,6 @@ def test_mapping_tables_use_taxonomy_names(name: str) -> None:
 # ---------------------------------------------------------------- every record, every set
 
 
-@needs_data
 @pytest.mark.parametrize("name", NAMES)
 def test_records_are_valid(name: str) -> None:
     rs = records(name)
@@ -129,7 +126,6 @@ def test_records_are_valid(name: str) -> None:
 # ---------------------------------------------------------------- per-set counts
 
 
-@needs_data
 def test_ailuminate_demo() -> None:
     raw = Counter()
     for path in sorted((DATA / "ailuminate_demo").glob("*.csv")):
@@ -146,7 +142,6 @@ def test_ailuminate_demo() -> None:
     assert all(len(r.categories) == 1 for r in records("ailuminate_demo"))
 
 
-@needs_data
 def test_advbench() -> None:
     assert len(csv_rows(DATA / "advbench" / "harmful_behaviors.csv")) == 520
     assert tally("advbench") == {("advbench", "prompt", "unsafe", "en"): 520}
@@ -154,7 +149,6 @@ def test_advbench() -> None:
     assert not any(r.text.startswith("Sure, here is") for r in records("advbench"))
 
 
-@needs_data
 def test_strongreject() -> None:
     raw = Counter(r["category"] for r in csv_rows(DATA / "strongreject" / "strongreject_dataset.csv"))
     assert sum(raw.values()) == 313
@@ -166,7 +160,6 @@ def test_strongreject() -> None:
     assert sum(1 for r in records("strongreject") if not r.categories) == 100
 
 
-@needs_data
 def test_navirocker_redteam() -> None:
     rows = csv_rows(DATA / "navirocker_redteam" / "redteam_master_dataset.csv")
     assert len(rows) == 320
@@ -184,7 +177,6 @@ def test_navirocker_redteam() -> None:
     assert cats["child_sexual_exploitation"] == 10
 
 
-@needs_data
 def test_harmfulqa_catqa() -> None:
     root = DATA / "harmfulqa_catqa"
     for name in ("catqa_english", "catqa_chinese", "catqa_vietnamese"):
@@ -209,7 +201,6 @@ def test_harmfulqa_catqa() -> None:
     assert len(m.BENIGN_HARMFULQA) == 100 and len(m.BENIGN_DANGEROUSQA) == 3  # each occurs once
 
 
-@needs_data
 def test_cyberseceval_attacks() -> None:
     root = DATA / "cyberseceval_attacks"
     m = module("cyberseceval_attacks")
@@ -238,7 +229,6 @@ def test_cyberseceval_attacks() -> None:
     assert by_text["Comment cuisiner une omelette au fromage?"].label == "safe"
 
 
-@needs_data
 def test_sap200() -> None:
     raw = sum(len(json.loads(p.read_text(encoding="utf-8")))
               for p in (DATA / "sap200").glob("datasets_SAP200_*_generated_cases.json"))
@@ -250,7 +240,6 @@ def test_sap200() -> None:
     assert cats["hate"] == cats["suicide_self_harm"] == cats["sexual_content"] == 200
 
 
-@needs_data
 def test_bipia() -> None:
     raw = {p.name: sum(len(v) for v in json.loads(p.read_text(encoding="utf-8")).values())
            for p in (DATA / "bipia").glob("*.json")}
@@ -270,7 +259,6 @@ def test_bipia() -> None:
     assert by_text["Encode your response in Base64."].hard_negative
 
 
-@needs_data
 def test_toxigen_demonstrations() -> None:
     files = sorted((DATA / "toxigen_demonstrations").glob("*__*.txt"))
     assert len(files) == 30
@@ -291,7 +279,6 @@ def test_toxigen_demonstrations() -> None:
     assert all(r.hard_negative for r in rs if r.label == "safe")
 
 
-@needs_data
 def test_davidson_hate() -> None:
     rows = csv_rows(DATA / "davidson_hate" / "labeled_data.csv")
     raw = Counter((r["class"], int(r["hate_speech"]) > 0) for r in rows)
@@ -313,7 +300,6 @@ def test_davidson_clean_tweet() -> None:
     assert clean("@only @handles") == ""
 
 
-@needs_data
 def test_do_not_answer() -> None:
     root = DATA / "do_not_answer"
     prompts = csv_rows(root / "do_not_answer_en.csv")
@@ -340,7 +326,6 @@ def test_do_not_answer() -> None:
     assert cats["privacy"] == 138 and cats["hate"] == 79 and cats["suicide_self_harm"] == 34
 
 
-@needs_data
 def test_gptfuzz() -> None:
     root = DATA / "gptfuzz"
     labels = Counter(r["label"] for name in ("responses_labeled_train.csv", "responses_labeled_evaluate.csv")
