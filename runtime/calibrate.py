@@ -39,7 +39,7 @@ def lowest_threshold(y: np.ndarray, scores: np.ndarray, target_fpr: float) -> fl
 
 
 def calibration(guard: "Guard", items: Sequence["Item"], target_fpr: float, *, file: str = "",
-                batch_size: int = 32) -> dict[str, Any]:
+                batch_size: int = 1) -> dict[str, Any]:
     """Score ``items``, pick the new threshold, and report metrics before and after."""
     if not 0.0 <= target_fpr <= 1.0:
         raise ValueError(f"target FPR must be in [0, 1], not {target_fpr}")

@@ -49,7 +49,7 @@ def sample(items: Sequence["Item"], limit: int | None, seed: int) -> list["Item"
 
 def robustness_report(guard: "Guard", items: Sequence["Item"], *, attacks: Sequence[str] | None = None,
                       seed: int = 0, threshold: float | None = None, file: str = "",
-                      batch_size: int = 32) -> dict[str, Any]:
+                      batch_size: int = 1) -> dict[str, Any]:
     """Per attack: recall on unsafe items and FPR on safe items, without and with defenses."""
     operators = load_operators()
     names = list(operators) if attacks is None else list(attacks)
