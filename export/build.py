@@ -32,7 +32,11 @@ def score_bundle(bundle: Path, records: list[Record], threads: int = 2) -> np.nd
     """[N, 1 + C] scores of ``records`` from the runtime Guard (unsafe first, then categories)."""
     from tinyguard.guard import Guard
 
-    guard = Guard.load(bundle, threads=threads)
+    return score_guard(Guard.load(bundle, threads=threads), records)
+
+
+def score_guard(guard: Any, records: list[Record]) -> np.ndarray:
+    """[N, 1 + C] scores of ``records`` from an opened Guard (any scoring backend)."""
     out = np.zeros((len(records), 1 + len(CATEGORIES)), np.float64)
     by_role: dict[str, list[int]] = {}
     for i, r in enumerate(records):
@@ -97,49 +101,86 @@ def data_summary(records: list[Record], used_for_training: Counter, licence_clas
     return {"licence_classes": licence_classes, "sources": sources}
 
 
-def export_bundle(teacher_dir: Path, records: list[Record], out_dir: Path, work_dir: Path,
-                  cfg: ExportConfig, *, training: dict[str, Any], data: dict[str, Any],
-                  reproduce: str, echo: Callable[[str], None] = print) -> dict[str, Any]:
-    """Export, gate, tune, measure and write the final bundle to ``out_dir``."""
-    from ..train.teacher import load_teacher
-
+def export_onnx_pair(model, work_dir: Path, *, optimize: bool, echo: Callable[[str], None] = print) -> tuple[Path, Path]:
+    """torch model → ``model.fp32.onnx`` → (BERT-fused when ``optimize``) → ``model.int8.onnx``."""
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
-    model, encoder = load_teacher(teacher_dir)
-    encoding = encoder.config.to_dict()
     fp32 = export_fp32(model, work_dir / "model.fp32.onnx")
     echo(f"exported {fp32} ({fp32.stat().st_size / 1e6:.1f} MB)")
     to_quantize = fp32
-    if cfg.optimize_graph:
+    if optimize:
         cfgm = model.encoder.config
         to_quantize = optimize_graph(fp32, work_dir / "model.opt.onnx", cfgm.num_attention_heads, cfgm.hidden_size)
     int8 = quantize_int8(to_quantize, work_dir / "model.int8.onnx")
     echo(f"quantized {int8} ({int8.stat().st_size / 1e6:.1f} MB)")
-    tokenizer = Path(teacher_dir) / "tokenizer.json"
+    return fp32, int8
 
-    validation = [r for r in records if r.split == "validation"]
-    staged = {}
-    for tag, path in (("fp32", fp32), ("int8", int8)):
-        bundle = work_dir / f"bundle-{tag}"
-        write_bundle(bundle, {path.name: path, "tokenizer.json": tokenizer},
-                     base_manifest(cfg, encoding, path.name, 0.5) | {"presets": presets_around(0.5)})
-        staged[tag] = score_bundle(bundle, validation)
+
+def stage_bundle(bundle: Path, model_path: Path, tokenizer: Path, cfg: ExportConfig, encoding: dict) -> Path:
+    """A throw-away bundle around one model file (threshold 0.5), so the runtime can score it."""
+    return write_bundle(bundle, {model_path.name: model_path, "tokenizer.json": tokenizer},
+                        base_manifest(cfg, encoding, model_path.name, 0.5) | {"presets": presets_around(0.5)})
+
+
+def score_staged(work_dir: Path, models: dict[str, Path], tokenizer: Path, cfg: ExportConfig, encoding: dict,
+                 validation: list[Record]) -> dict[str, np.ndarray]:
+    """{tag: [N, 1 + C] runtime scores} for each model file, via a staging bundle per tag."""
+    out = {}
+    for tag, path in models.items():
+        bundle = stage_bundle(Path(work_dir) / f"bundle-{tag}", path, tokenizer, cfg, encoding)
+        out[tag] = score_bundle(bundle, validation)
+    return out
+
+
+def tune_threshold(validation: list[Record], scores: np.ndarray, cfg: ExportConfig,
+                   echo: Callable[[str], None] = print) -> tuple[float, str]:
+    """The documented threshold rule (export/thresholds.py) on the shipped model's scores."""
     y = np.array([r.label == "unsafe" for r in validation])
     hn = np.array([r.hard_negative for r in validation])
-    threshold, rule = choose_threshold(y, staged["int8"][:, 0], hn, cfg.hard_negative_fpr_max)
+    threshold, rule = choose_threshold(y, scores[:, 0], hn, cfg.hard_negative_fpr_max)
     echo(f"threshold {threshold:.4f} ({rule})")
-    parity = parity_gate("fp32-int8", staged["fp32"][:, 0], staged["int8"][:, 0], threshold,
-                         min_agreement=cfg.parity_min_agreement, max_score_diff=cfg.parity_max_score_diff,
-                         echo=echo)
-    metrics = validation_metrics(validation, staged["int8"], threshold, cfg.category_threshold)
-    metrics["parity"] = {"fp32-int8": parity.to_dict()}
+    return threshold, rule
 
-    manifest = base_manifest(cfg, encoding, int8.name, threshold) | {
+
+def finish_bundle(out_dir: Path, work_dir: Path, cfg: ExportConfig, *, encoding: dict, model_path: Path,
+                  tokenizer: Path, validation: list[Record], scores: np.ndarray, threshold: float, rule: str,
+                  parity: dict[str, Any], training: dict[str, Any], data: dict[str, Any], reproduce: str,
+                  extra_files: dict[str, Path] | None = None,
+                  extra_manifest: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Metrics, manifest, model card, and the atomic bundle write. Returns the metrics."""
+    metrics = validation_metrics(validation, scores, threshold, cfg.category_threshold)
+    metrics["parity"] = dict(parity)
+    manifest = base_manifest(cfg, encoding, model_path.name, threshold) | {
         "presets": presets_around(threshold), "threshold_rule": rule,
         "metrics": metrics, "training": training, "data": data,
-    }
+    } | dict(extra_manifest or {})
+    work_dir = Path(work_dir)
     card = work_dir / "MODEL_CARD.md"
     card.write_text(render_model_card(manifest, reproduce=reproduce), encoding="utf-8")
-    write_bundle(out_dir, {int8.name: int8, "tokenizer.json": tokenizer, "MODEL_CARD.md": card}, manifest)
+    files = {model_path.name: model_path, "tokenizer.json": tokenizer, "MODEL_CARD.md": card} | dict(extra_files or {})
+    write_bundle(out_dir, files, manifest)
     (work_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     return metrics
+
+
+def export_bundle(teacher_dir: Path, records: list[Record], out_dir: Path, work_dir: Path,
+                  cfg: ExportConfig, *, training: dict[str, Any], data: dict[str, Any],
+                  reproduce: str, echo: Callable[[str], None] = print) -> dict[str, Any]:
+    """Export, gate, tune, measure and write the final (teacher) bundle to ``out_dir``."""
+    from ..train.teacher import load_teacher
+
+    model, encoder = load_teacher(teacher_dir)
+    encoding = encoder.config.to_dict()
+    fp32, int8 = export_onnx_pair(model, work_dir, optimize=cfg.optimize_graph, echo=echo)
+    tokenizer = Path(teacher_dir) / "tokenizer.json"
+    validation = [r for r in records if r.split == "validation"]
+    staged = score_staged(work_dir, {"fp32": fp32, "int8": int8}, tokenizer, cfg, encoding, validation)
+    threshold, rule = tune_threshold(validation, staged["int8"], cfg, echo)
+    parity = parity_gate("fp32-int8", staged["fp32"][:, 0], staged["int8"][:, 0], threshold,
+                         min_agreement=cfg.parity_min_agreement, max_score_diff=cfg.parity_max_score_diff,
+                         max_mean_diff=cfg.parity_max_mean_diff,
+                         echo=echo)
+    return finish_bundle(out_dir, work_dir, cfg, encoding=encoding, model_path=int8, tokenizer=tokenizer,
+                         validation=validation, scores=staged["int8"], threshold=threshold, rule=rule,
+                         parity={"fp32-int8": parity.to_dict()}, training=training, data=data,
+                         reproduce=reproduce)

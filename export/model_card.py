@@ -13,6 +13,28 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def _student_lines(manifest: dict[str, Any]) -> list[str]:
+    """Extra Model bullets for distilled students: other artifacts and the distillation recipe."""
+    lines: list[str] = []
+    artifacts = manifest.get("artifacts") or {}
+    if artifacts.get("ort"):
+        lines.append(f"- ONNX Runtime Mobile: `{artifacts['ort']}` (ORT format of the same int8 model).")
+    for qtype, name in (artifacts.get("gguf") or {}).items():
+        lines.append(f"- llama.cpp: `{name}` ({qtype} GGUF of the encoder, run as a BERT embedding model with "
+                     "mean pooling; the 16-logit head is in the file's `tinyguard.head.*` metadata).")
+    training = manifest.get("training", {})
+    kd = training.get("distillation")
+    if kd:
+        agree = training.get("teacher_agreement", {})
+        lines.append(f"- Distillation: temperature {kd.get('temperature')}, KD weight {kd.get('kd_weight')} "
+                     f"(rest: hard labels), category weight {kd.get('category_weight')}; "
+                     f"{_fmt(training.get('labelled'))} labelled + {_fmt(training.get('unlabelled'))} unlabelled "
+                     f"benign texts, {_fmt(training.get('params'))} parameters, vocabulary "
+                     f"{_fmt(training.get('vocab_size'))} tokens; agrees with the teacher on "
+                     f"{_fmt(agree.get('label_agreement@0.5'))} of validation texts at score 0.5.")
+    return lines
+
+
 def render_model_card(manifest: dict[str, Any], *, reproduce: str) -> str:
     m = manifest.get("metrics", {})
     val = m.get("validation", {})
@@ -36,6 +58,7 @@ def render_model_card(manifest: dict[str, Any], *, reproduce: str) -> str:
         f"- Threshold {manifest['threshold']:.4f}, chosen on the validation split by the rule: "
         f"{manifest.get('threshold_rule', 'n/a')}. Category thresholds: "
         f"{_fmt(next(iter(manifest['category_thresholds'].values()), None))} each.",
+        *_student_lines(manifest),
         "",
         "## Validation metrics",
         "",
