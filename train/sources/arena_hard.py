@@ -7,11 +7,11 @@ user's password from the process list: security education, kept safe).
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterator
 
 from ..records import Record
+from ._io import iter_jsonl
 
 NAME = "arena_hard"
 LICENCE = "Apache-2.0"
@@ -27,14 +27,10 @@ FILE = "data_arena-hard-v0.1_question.jsonl"
 
 def load(data_dir: Path) -> Iterator[Record]:
     path = Path(data_dir) / NAME / FILE
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            if row["category"] not in CATEGORY_MAP:
-                raise ValueError(f"{NAME}: unmapped category {row['category']!r} "
-                                 f"(question {row['question_id']})")
-            label, cats = CATEGORY_MAP[row["category"]]
-            yield Record(text=row["turns"][0]["content"].strip(), role="prompt", label=label,
-                         source=NAME, licence_class=LICENCE_CLASS, categories=list(cats), lang="en")
+    for _, row in iter_jsonl(path):
+        if row["category"] not in CATEGORY_MAP:
+            raise ValueError(f"{NAME}: unmapped category {row['category']!r} "
+                             f"(question {row['question_id']})")
+        label, cats = CATEGORY_MAP[row["category"]]
+        yield Record(text=row["turns"][0]["content"].strip(), role="prompt", label=label,
+                     source=NAME, licence_class=LICENCE_CLASS, categories=list(cats), lang="en")

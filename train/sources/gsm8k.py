@@ -7,11 +7,11 @@ reply worth classifying. Train and test files both come in (subsets ``gsm8k/trai
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterator
 
 from ..records import Record
+from ._io import iter_jsonl
 
 NAME = "gsm8k"
 LICENCE = "MIT"
@@ -31,14 +31,10 @@ def load(data_dir: Path) -> Iterator[Record]:
     label, cats = LABEL_MAP["*"]
     for fname, subset in FILES.items():
         path = Path(data_dir) / NAME / fname
-        with open(path, encoding="utf-8") as f:
-            for i, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                row = json.loads(line)
-                if set(row) != EXPECTED_FIELDS:
-                    odd = sorted(set(row) ^ EXPECTED_FIELDS)
-                    raise ValueError(f"{NAME}: unexpected fields {odd} at {fname}:{i}")
-                yield Record(text=row["question"].strip(), role="prompt", label=label,
-                             source=f"{NAME}/{subset}", licence_class=LICENCE_CLASS,
-                             categories=list(cats), lang="en")
+        for i, row in iter_jsonl(path):
+            if set(row) != EXPECTED_FIELDS:
+                odd = sorted(set(row) ^ EXPECTED_FIELDS)
+                raise ValueError(f"{NAME}: unexpected fields {odd} at {fname}:{i}")
+            yield Record(text=row["question"].strip(), role="prompt", label=label,
+                         source=f"{NAME}/{subset}", licence_class=LICENCE_CLASS,
+                         categories=list(cats), lang="en")

@@ -16,12 +16,11 @@ for pairwise/preference training, not for the binary classifier.
 """
 from __future__ import annotations
 
-import gzip
-import json
 from pathlib import Path
 from typing import Iterator
 
 from ..records import Record
+from ._io import iter_jsonl
 
 NAME = "hh_rlhf_harmless"
 LICENCE = "MIT"
@@ -38,15 +37,11 @@ FILE = "harmless-base_test.jsonl.gz"
 
 def load(data_dir: Path) -> Iterator[Record]:
     path = Path(data_dir) / NAME / FILE
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        for i, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            unknown = set(row) - set(LABEL_MAP)
-            if unknown:
-                raise ValueError(f"{NAME}: unmapped field(s) {sorted(unknown)} at {path.name}:{i}")
-            for key in LABEL_MAP:
-                if not isinstance(row.get(key), str) or "\n\nHuman: " not in row[key]:
-                    raise ValueError(f"{NAME}: {key!r} at {path.name}:{i} is not an HH conversation")
+    for i, row in iter_jsonl(path):
+        unknown = set(row) - set(LABEL_MAP)
+        if unknown:
+            raise ValueError(f"{NAME}: unmapped field(s) {sorted(unknown)} at {path.name}:{i}")
+        for key in LABEL_MAP:
+            if not isinstance(row.get(key), str) or "\n\nHuman: " not in row[key]:
+                raise ValueError(f"{NAME}: {key!r} at {path.name}:{i} is not an HH conversation")
     yield from ()  # validated, nothing to emit (see module docstring)

@@ -7,11 +7,11 @@ emitted once (MT-Bench first).
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterator
 
 from ..records import Record
+from ._io import iter_jsonl
 
 NAME = "mtbench_vicuna"
 LICENCE = "Apache-2.0"
@@ -38,18 +38,14 @@ def load(data_dir: Path) -> Iterator[Record]:
     seen: set[str] = set()
     for fname, subset in FILES.items():
         path = Path(data_dir) / NAME / fname
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                if not line.strip():
-                    continue
-                row = json.loads(line)
-                if row["category"] not in CATEGORY_MAP:
-                    raise ValueError(f"{NAME}: unmapped category {row['category']!r} "
-                                     f"(question {row['question_id']} in {fname})")
-                label, cats = CATEGORY_MAP[row["category"]]
-                text = row["turns"][0].strip()
-                if text in seen:
-                    continue
-                seen.add(text)
-                yield Record(text=text, role="prompt", label=label, source=f"{NAME}/{subset}",
-                             licence_class=LICENCE_CLASS, categories=list(cats), lang="en")
+        for _, row in iter_jsonl(path):
+            if row["category"] not in CATEGORY_MAP:
+                raise ValueError(f"{NAME}: unmapped category {row['category']!r} "
+                                 f"(question {row['question_id']} in {fname})")
+            label, cats = CATEGORY_MAP[row["category"]]
+            text = row["turns"][0].strip()
+            if text in seen:
+                continue
+            seen.add(text)
+            yield Record(text=text, role="prompt", label=label, source=f"{NAME}/{subset}",
+                         licence_class=LICENCE_CLASS, categories=list(cats), lang="en")

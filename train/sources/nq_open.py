@@ -7,11 +7,11 @@ so a row with a field outside :data:`FILES` raises instead of passing as safe.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterator
 
 from ..records import Record
+from ._io import iter_jsonl
 
 NAME = "nq_open"
 LICENCE = "CC-BY-SA-3.0"
@@ -32,13 +32,9 @@ FILES: dict[str, tuple[str, frozenset[str]]] = {
 def load(data_dir: Path) -> Iterator[Record]:
     label, cats = LABEL_MAP["*"]
     for fname, (subset, fields) in FILES.items():
-        with open(Path(data_dir) / NAME / fname, encoding="utf-8") as f:
-            for i, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                row = json.loads(line)
-                if set(row) != fields:
-                    raise ValueError(f"{NAME}: unexpected fields {sorted(set(row) ^ fields)} at {fname}:{i}")
-                yield Record(text=row["question"].strip(), role="prompt", label=label,
-                             source=f"{NAME}/{subset}", licence_class=LICENCE_CLASS,
-                             categories=list(cats), lang="en")
+        for i, row in iter_jsonl(Path(data_dir) / NAME / fname):
+            if set(row) != fields:
+                raise ValueError(f"{NAME}: unexpected fields {sorted(set(row) ^ fields)} at {fname}:{i}")
+            yield Record(text=row["question"].strip(), role="prompt", label=label,
+                         source=f"{NAME}/{subset}", licence_class=LICENCE_CLASS,
+                         categories=list(cats), lang="en")

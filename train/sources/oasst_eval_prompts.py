@@ -7,11 +7,11 @@ Spanish). Reading all 363 found two that are plainly harmful requests, not benig
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterator
 
 from ..records import Record
+from ._io import iter_jsonl
 
 NAME = "oasst_eval_prompts"
 LICENCE = "Apache-2.0"
@@ -36,16 +36,12 @@ FILES: dict[str, str] = {
 def load(data_dir: Path) -> Iterator[Record]:
     label, cats = LABEL_MAP["*"]
     for fname, subset in FILES.items():
-        with open(Path(data_dir) / NAME / fname, encoding="utf-8") as f:
-            for i, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                value = json.loads(line)
-                if not isinstance(value, str):
-                    raise ValueError(f"{NAME}: expected a bare string at {fname}:{i}, "
-                                     f"got {type(value).__name__}")
-                text = value.strip()
-                if text in EXCLUDED:
-                    continue
-                yield Record(text=text, role="prompt", label=label, source=f"{NAME}/{subset}",
-                             licence_class=LICENCE_CLASS, categories=list(cats), lang="en")
+        for i, value in iter_jsonl(Path(data_dir) / NAME / fname):
+            if not isinstance(value, str):
+                raise ValueError(f"{NAME}: expected a bare string at {fname}:{i}, "
+                                 f"got {type(value).__name__}")
+            text = value.strip()
+            if text in EXCLUDED:
+                continue
+            yield Record(text=text, role="prompt", label=label, source=f"{NAME}/{subset}",
+                         licence_class=LICENCE_CLASS, categories=list(cats), lang="en")

@@ -8,11 +8,11 @@ field other than those listed in :data:`FILES` raises, so a labelled future vers
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterator
 
 from ..records import Record
+from ._io import iter_jsonl
 
 NAME = "self_instruct"
 LICENCE = "Apache-2.0"
@@ -34,16 +34,12 @@ def load(data_dir: Path) -> Iterator[Record]:
     label, cats = LABEL_MAP["*"]
     for fname, (subset, fields) in FILES.items():
         path = Path(data_dir) / NAME / fname
-        with open(path, encoding="utf-8") as f:
-            for i, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                row = json.loads(line)
-                if set(row) != fields:
-                    raise ValueError(f"{NAME}: unexpected fields {sorted(set(row) ^ fields)} at {fname}:{i}")
-                text = row["instruction"].strip()
-                extra = row["instances"][0]["input"].strip() if row["instances"] else ""
-                if extra:
-                    text = f"{text}\n\n{extra}"
-                yield Record(text=text, role="prompt", label=label, source=f"{NAME}/{subset}",
-                             licence_class=LICENCE_CLASS, categories=list(cats), lang="en")
+        for i, row in iter_jsonl(path):
+            if set(row) != fields:
+                raise ValueError(f"{NAME}: unexpected fields {sorted(set(row) ^ fields)} at {fname}:{i}")
+            text = row["instruction"].strip()
+            extra = row["instances"][0]["input"].strip() if row["instances"] else ""
+            if extra:
+                text = f"{text}\n\n{extra}"
+            yield Record(text=text, role="prompt", label=label, source=f"{NAME}/{subset}",
+                         licence_class=LICENCE_CLASS, categories=list(cats), lang="en")
