@@ -744,3 +744,10 @@ except ImportError:
     pass
 else:
     add_training_commands(main)
+
+try:
+    from tinyguard.distill.cli import add_distill_commands
+except ImportError:
+    pass
+else:
+    add_distill_commands(main)

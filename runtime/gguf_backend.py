@@ -144,7 +144,8 @@ class GgufBackend:
             n_threads_batch=threads, verbose=False)
         self._n_embd = int(llama_cpp.llama_model_n_embd(self._llm.model))
         if self._n_embd != self.head.weight.shape[1]:
-            raise ValueError(f"{self.path}: model width {self._n_embd} does not match the head's {self.head.weight.shape[1]}")
+            raise ValueError(f"{self.path}: model width {self._n_embd} does not match the head's "
+                             f"{self.head.weight.shape[1]}")
         self._n_seq_max = int(self._llm.context_params.n_seq_max)
         self._n_ubatch = int(llama_cpp.llama_n_ubatch(self._llm.ctx))  # non-causal: one call ≤ n_ubatch tokens
         self._batch = llama_cpp.llama_batch_init(self._n_ubatch, 0, 1)

@@ -1,0 +1,90 @@
+"""Distillation commands for ``guard-cli`` (``distill`` and ``distill report``).
+
+Only click is imported here; torch and friends load inside the commands, so the runtime
+CLI stays fast and a missing ``train`` extra fails with the exact install line. Hook it up
+with ``add_distill_commands(main)`` next to ``add_training_commands(main)``.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+def _fail(e: BaseException) -> None:
+    click.echo(f"error: {' '.join(str(e).split())}", err=True)
+    sys.exit(2)
+
+
+def add_distill_commands(main: click.Group) -> None:
+    """Attach ``distill`` (train + export students) and ``distill report`` to ``guard-cli``."""
+
+    @main.group("distill", invoke_without_command=True)
+    @click.option("--run-dir", type=click.Path(path_type=Path), default=Path("runs/default"), show_default=True,
+                  help="A pipeline run folder with teacher/ and data/records.jsonl.")
+    @click.option("--student", "students", multiple=True, metavar="NAME",
+                  help="Student to distill, as named in the config (repeat; 'all' for every one).")
+    @click.option("--config", "config_ref", default="default", show_default=True,
+                  help="Distill config name (distill/configs/NAME.toml: default, tiny) or a TOML path.")
+    @click.option("--force", is_flag=True, help="Retrain and re-export even if unchanged.")
+    @click.pass_context
+    def distill(ctx: click.Context, run_dir: Path, students: tuple[str, ...], config_ref: str, force: bool) -> None:
+        """Distill the run's teacher into tiny students and export their bundles.
+
+        Each student lands in RUN/students/NAME/bundle, a bundle the runtime loads like the
+        teacher's (guard-cli check --bundle ...). The export gates fp32↔int8, int8↔.ort and
+        int8↔GGUF parity and fails (exit 2) when a gate misses its bound.
+
+        \b
+        Examples:
+          guard-cli distill --run-dir runs/default --student micro
+          guard-cli distill --run-dir runs/default --student all
+          guard-cli distill report --run-dir runs/default      # the Pareto table and plot
+        """
+        if ctx.invoked_subcommand is not None:
+            return
+        if not students:
+            raise click.UsageError("give --student NAME (repeatable) or --student all")
+        try:
+            from tinyguard.train import require_train_extra
+
+            require_train_extra("torch", "transformers", "safetensors", "onnx")
+            from .config import load_distill_config
+            from .pipeline import distill_student
+
+            cfg = load_distill_config(config_ref)
+            names = list(cfg.students) if "all" in students else list(students)
+            for name in names:
+                cfg.student(name)  # unknown names fail before any work
+            for name in names:
+                distill_student(run_dir, cfg, name, config_ref=config_ref, force=force, echo=click.echo)
+        except (OSError, ValueError, KeyError, RuntimeError) as e:  # ParityError is a RuntimeError
+            _fail(e)
+
+    @distill.command("report")
+    @click.option("--run-dir", type=click.Path(path_type=Path), default=Path("runs/default"), show_default=True,
+                  help="A run folder with bundle/ and students/*/bundle.")
+    @click.option("--out", type=click.Path(path_type=Path), default=Path("distill/reports"), show_default=True,
+                  help="Where pareto.md, pareto.json and pareto.png go.")
+    @click.option("--repeats", type=click.IntRange(10, 100000), default=200, show_default=True,
+                  help="Timed Guard.check calls per text length.")
+    def report(run_dir: Path, out: Path, repeats: int) -> None:
+        """Size / speed / accuracy of the teacher and every student (markdown + plot).
+
+        Run it on an otherwise idle machine: latency is measured at 1 thread, throughput at 2.
+
+        \b
+        Example:
+          guard-cli distill report --run-dir runs/default --out distill/reports
+        """
+        try:
+            from tinyguard.train import require_train_extra
+
+            require_train_extra("onnx", "matplotlib")
+            from .report import build_report
+
+            build_report(run_dir, out, repeats=repeats, echo=click.echo)
+        except (OSError, ValueError, KeyError, RuntimeError) as e:
+            _fail(e)
+        click.echo(f"wrote {out / 'pareto.md'} and {out / 'pareto.png'}")

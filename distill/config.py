@@ -1,0 +1,132 @@
+"""Distillation configuration: one TOML file per configuration (``distill/configs/NAME.toml``).
+
+    name = "default"
+    [train]              # defaults for every student (temperature, loss weights, steps, data)
+    [gates]              # parity bounds the export enforces
+    [students.micro]     # one table per student: kind = "micro" | "nano", plus overrides of [train]
+
+``default.toml`` distills the real students; ``tiny.toml`` runs the same code in CI in seconds.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+CONFIG_DIR = Path(__file__).parent / "configs"
+KINDS = ("micro", "nano")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a student learns. Every key may be overridden per student."""
+
+    # data
+    max_per_source: int = 2500  # labelled: train split, capped per (source, label) as for the teacher
+    unlabelled_max: int = 20000  # extra benign train records, taught by the teacher's scores only
+    max_length: int = 0  # 0 = the teacher's window length
+    # loss: kd_weight * KD(teacher soft scores, temperature) + (1 - kd_weight) * hard-label BCE
+    temperature: float = 2.0
+    kd_weight: float = 0.8
+    category_weight: float = 0.5  # weight of the 15 category columns against the unsafe column
+    hard_negative_weight: float = 2.0
+    # optimisation
+    epochs: float = 2.0
+    max_steps: int = 0  # 0 = no limit
+    batch_size: int = 32
+    lr: float = 1e-4
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.06
+    seed: int = 13
+    threads: int = 2
+    # vocabulary pruning (both kinds)
+    vocab_min_count: int = 1  # keep tokens used at least this often in the training texts
+    keep_single_chars: bool = True
+    # micro: a shallow BERT initialised from teacher layers
+    layers: tuple[int, ...] = (0, 2, 5)  # teacher layer indices copied, in order
+    type_agnostic: bool = True  # tie token-type rows (llama.cpp's BERT ignores token_type_ids)
+    # nano: static token embeddings (model2vec-style) + linear head
+    dim: int = 256  # PCA dimensions of the distilled token embeddings
+    embed_batch: int = 512  # vocab tokens per teacher forward when building the table
+
+
+@dataclass(frozen=True)
+class StudentConfig:
+    name: str
+    kind: str
+    train: TrainConfig
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """Parity bounds (label agreement at the tuned threshold, max |Δ unsafe score|)."""
+
+    # As for the teacher (train/config.py): a few texts on the steep part of the sigmoid move a
+    # lot under int8 while the mean barely moves, so agreement and mean bounds are the tight ones.
+    fp32_int8_min_agreement: float = 0.99
+    fp32_int8_max_score_diff: float = 0.30
+    fp32_int8_max_mean_diff: float = 0.02
+    ort_min_agreement: float = 0.999  # .ort must equal the int8 ONNX it was converted from
+    ort_max_score_diff: float = 0.01
+    ort_max_mean_diff: float = 0.001
+    gguf_min_agreement: float = 0.98  # GGUF (llama.cpp) against the int8 ONNX bundle model
+    gguf_max_score_diff: float = 0.30
+    gguf_max_mean_diff: float = 0.02
+    gguf_types: tuple[str, ...] = ("q8_0", "f16")  # written and gated
+    bundle_gguf: tuple[str, ...] = ("q8_0",)  # of those, shipped in the bundle
+
+
+@dataclass(frozen=True)
+class DistillConfig:
+    name: str = "default"
+    version: str = "0.1.0"
+    gates: GateConfig = field(default_factory=GateConfig)
+    students: dict[str, StudentConfig] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def student(self, name: str) -> StudentConfig:
+        if name not in self.students:
+            raise ValueError(f"no student {name!r} in distill config {self.name!r}; "
+                             f"students: {', '.join(self.students)}")
+        return self.students[name]
+
+
+def _values(cls: type, raw: dict[str, Any], where: str) -> dict[str, Any]:
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ValueError(f"unknown keys in [{where}]: {', '.join(unknown)}")
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+
+
+def load_distill_config(name_or_path: str) -> DistillConfig:
+    """Read a config by name (``tiny``, ``default``) or by path to a TOML file."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = CONFIG_DIR / f"{name_or_path}.toml"
+    if not path.is_file():
+        names = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.toml")))
+        raise FileNotFoundError(f"no distill config {name_or_path!r}; built-in configs: {names}")
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    unknown = sorted(set(raw) - {"name", "version", "train", "gates", "students"})
+    if unknown:
+        raise ValueError(f"unknown sections in {path}: {', '.join(unknown)}")
+    base = TrainConfig(**_values(TrainConfig, raw.get("train", {}), "train"))
+    students = {}
+    for sname, table in (raw.get("students") or {}).items():
+        table = dict(table)
+        kind = table.pop("kind", None)
+        if kind not in KINDS:
+            raise ValueError(f"[students.{sname}] kind must be one of {KINDS}, not {kind!r}")
+        students[sname] = StudentConfig(sname, kind, replace(base, **_values(TrainConfig, table, f"students.{sname}")))
+    if not students:
+        raise ValueError(f"{path} defines no [students.NAME] table")
+    for s in students.values():
+        if not 0.0 <= s.train.kd_weight <= 1.0 or s.train.temperature <= 0:
+            raise ValueError(f"[students.{s.name}]: kd_weight must be in [0, 1] and temperature > 0")
+    return DistillConfig(name=raw.get("name", path.stem), version=str(raw.get("version", "0.1.0")),
+                         gates=GateConfig(**_values(GateConfig, raw.get("gates", {}), "gates")),
+                         students=students)

@@ -1,0 +1,228 @@
+"""``guard-cli distill``: a pipeline run's teacher → one student → its bundle.
+
+Reads ``RUN/teacher`` and ``RUN/data/records.jsonl`` (written by ``guard-cli pipeline``) and
+writes, per student NAME::
+
+    RUN/students/.teacher-scores/   the teacher's logits on the distillation texts (cached .npy)
+    RUN/students/NAME/student/      model.safetensors, student.json, pruned tokenizer.json, manifest.json
+    RUN/students/NAME/export/       fp32 / int8 ONNX, .ort, GGUF, staging bundles, metrics.json
+    RUN/students/NAME/bundle/       the bundle (runtime Guard loads it like the teacher's)
+
+Each stage is skipped when its inputs' hashes and config are unchanged, like the pipeline's.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import Counter
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..train import require_train_extra
+from ..train.records import read_jsonl
+from ..train.stage import hash_files, stage_is_current, write_json_atomic, write_stage_manifest
+from .config import DistillConfig, StudentConfig
+
+
+def _teacher_scores(run_dir: Path, teacher, t_encoder, records: list, key: dict, threads: int,
+                    echo: Callable[[str], None], what: str = "teacher scores") -> np.ndarray:
+    """Teacher logits [N, 16] on ``records``, cached in RUN/students/.teacher-scores by ``key``."""
+    from .train import encode
+
+    key = dict(key, encoding=t_encoder.config.to_dict())
+    cache = run_dir / "students" / ".teacher-scores"
+    name = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    path = cache / f"{name}.npy"
+    if path.is_file():
+        logits = np.load(path, allow_pickle=False)
+        if logits.shape[0] == len(records):
+            echo(f"      {what}: cached {path}")
+            return logits
+    start = time.perf_counter()
+    enc = encode(records, t_encoder, 1.0)
+    logits = _predict_teacher(run_dir, teacher, enc, t_encoder.pad_id, threads)
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, logits, allow_pickle=False)
+    tmp.replace(path)
+    echo(f"      {what}: {len(logits)} texts in {time.perf_counter() - start:.0f}s → {path}")
+    return logits
+
+
+def _predict_teacher(run_dir: Path, teacher, enc, pad_id: int, threads: int) -> np.ndarray:
+    """Teacher logits: the run's fp32 ONNX export when present (faster), else torch."""
+    from .train import predict_logits, predict_logits_onnx
+
+    for name in ("model.opt.onnx", "model.fp32.onnx"):
+        path = run_dir / "export" / name
+        if path.is_file() and path.stat().st_mtime >= (run_dir / "teacher" / "model.safetensors").stat().st_mtime:
+            return predict_logits_onnx(path, enc, pad_id, threads or 2)
+    return predict_logits(teacher, enc, pad_id)
+
+
+def train_one(run_dir: Path, student: StudentConfig, *, progress: bool, echo: Callable[[str], None]) -> dict:
+    """Build and distill one student into ``RUN/students/NAME/student``; returns its counts."""
+    import torch
+
+    from tinyguard.encoding import EncodingConfig, TextEncoder
+    from tinyguard.normalize import normalize
+
+    from ..train.teacher import load_teacher
+    from .students import build_micro, build_nano, count_params, save_student
+    from .train import agreement, counts, encode, predict_logits, select_data, train_student
+    from .vocab import prune_vocab
+
+    cfg = student.train
+    teacher_dir = run_dir / "teacher"
+    records_path = run_dir / "data" / "records.jsonl"
+    out = run_dir / "students" / student.name / "student"
+    torch.manual_seed(cfg.seed)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+
+    teacher, t_encoder = load_teacher(teacher_dir)
+    if cfg.max_length:
+        t_encoder = TextEncoder.from_file(str(teacher_dir / "tokenizer.json"),
+                                          replace(t_encoder.config, max_length=cfg.max_length))
+    encoding: EncodingConfig = t_encoder.config
+    records = list(read_jsonl(records_path))
+    data = select_data(records, cfg)
+    inputs = {"teacher": hash_files([teacher_dir / "model.safetensors"]), "records": hash_files([records_path])}
+    key = {"inputs": inputs, "max_per_source": cfg.max_per_source, "unlabelled_max": cfg.unlabelled_max,
+           "seed": cfg.seed}
+    t_logits = _teacher_scores(run_dir, teacher, t_encoder, data.records, key, cfg.threads, echo)
+
+    texts = [normalize(r.text) for r in data.records] + [normalize(r.context) for r in data.records if r.context]
+    out.mkdir(parents=True, exist_ok=True)
+    vocab = prune_vocab(teacher_dir / "tokenizer.json", texts, out / "tokenizer.json",
+                        min_count=cfg.vocab_min_count, keep_single_chars=cfg.keep_single_chars)
+    echo(f"      vocabulary: {vocab.size} of {vocab.old_to_new.size} tokens kept")
+    s_encoder = TextEncoder.from_file(str(out / "tokenizer.json"), encoding)
+
+    if student.kind == "micro":
+        model = build_micro(teacher, vocab.keep, tuple(cfg.layers), encoding.max_length, cfg.type_agnostic)
+        extra = {"layers": list(cfg.layers), "type_agnostic": cfg.type_agnostic}
+    else:
+        model, extra = build_nano(teacher, vocab.keep, t_encoder.cls_id, t_encoder.sep_id, cfg.dim, cfg.embed_batch)
+        extra |= {"dim": cfg.dim}
+    s_data = encode(data.records, s_encoder, cfg.hard_negative_weight)
+
+    validation = [r for r in records if r.split == "validation"]
+    v_teacher = _teacher_scores(run_dir, teacher, t_encoder, validation, {"inputs": inputs, "split": "validation"},
+                                cfg.threads, echo, "teacher scores on validation")
+    v_enc = encode(validation, s_encoder, 1.0)
+    at_init = agreement(predict_logits(model, v_enc, s_encoder.pad_id), v_teacher)
+    echo(f"      {student.kind} at init vs teacher on validation: {at_init}")
+    del teacher
+    start = time.perf_counter()
+    fit = train_student(model, s_data, t_logits, data.labelled, cfg, s_encoder.pad_id, progress=progress)
+    seconds = round(time.perf_counter() - start, 1)
+    trained = agreement(predict_logits(model, v_enc, s_encoder.pad_id), v_teacher)
+    echo(f"      trained {fit['steps']} steps in {seconds}s; vs teacher on validation: {trained}")
+    result = counts(data) | fit | {
+        "train_seconds": seconds, "params": count_params(model), "vocab_size": vocab.size,
+        "teacher_agreement_at_init": at_init, "teacher_agreement": trained,
+        "sources": dict(Counter(r.source.split("/")[0] for r in data.records)),
+    }
+    save_student(model, student.kind, out, {"name": student.name, "encoding": encoding.to_dict(), **extra})
+    return result
+
+
+def distill_student(run_dir: Path, cfg: DistillConfig, name: str, *, config_ref: str, force: bool = False,
+                    progress: bool = True, echo: Callable[[str], None] = print) -> dict:
+    """Train (or reuse) student ``name`` and export its bundle; returns the bundle metrics."""
+    require_train_extra("torch", "transformers", "safetensors", "onnx")
+    run_dir = Path(run_dir)
+    student = cfg.student(name)
+    teacher_dir = run_dir / "teacher"
+    records_path = run_dir / "data" / "records.jsonl"
+    for need in (teacher_dir / "model.safetensors", teacher_dir / "manifest.json", records_path):
+        if not need.is_file():
+            raise FileNotFoundError(f"{need} is missing: run `guard-cli pipeline --run-dir {run_dir}` first")
+    base = run_dir / "students" / name
+
+    echo(f"[1/2] student {name} ({student.kind}) → {base / 'student'}")
+    s_inputs = {"teacher": hash_files([teacher_dir / "model.safetensors"]), "records": hash_files([records_path])}
+    s_config = {"kind": student.kind, "train": asdict(student.train)}
+    if force or not stage_is_current(base / "student", inputs=s_inputs, config=s_config):
+        s_counts = train_one(run_dir, student, progress=progress, echo=echo)
+        write_stage_manifest(base / "student", stage="student", inputs=s_inputs, config=s_config, counts=s_counts)
+    else:
+        echo("      unchanged, reusing")
+    s_counts = json.loads((base / "student" / "manifest.json").read_text(encoding="utf-8"))["counts"]
+
+    echo(f"[2/2] export → {base / 'bundle'}")
+    e_inputs = {"student": hash_files([base / "student" / "model.safetensors", base / "student" / "tokenizer.json"]),
+                "records": s_inputs["records"]}
+    export_cfg = _export_config(run_dir, cfg, student)
+    e_config = {"export": asdict(export_cfg), "gates": asdict(cfg.gates)}
+    if force or not stage_is_current(base / "export", inputs=e_inputs, config=e_config) \
+            or not (base / "bundle").is_dir():
+        from ..export.build import data_summary
+        from ..export.student import export_student
+
+        records = list(read_jsonl(records_path))
+        training = {k: v for k, v in s_counts.items() if k != "sources"} | {
+            "student": student.kind, "config": cfg.name, "seed": student.train.seed,
+            "base_model": f"distilled from {_teacher_id(run_dir)} ({_describe(student)})",
+            "distillation": {"temperature": student.train.temperature, "kd_weight": student.train.kd_weight,
+                             "category_weight": student.train.category_weight},
+        }
+        reproduce = f"guard-cli distill --run-dir {run_dir} --student {name} --config {config_ref}"
+        metrics = export_student(base / "student", records, base / "bundle", base / "export", export_cfg, cfg.gates,
+                                 training=training, data=data_summary(records, Counter(s_counts["sources"]),
+                                                                      _licence_classes(run_dir)),
+                                 reproduce=reproduce, echo=echo)
+        write_stage_manifest(base / "export", stage="export", inputs=e_inputs, config=e_config,
+                             counts={"validation": metrics["validation"]["n"]})
+    else:
+        echo("      unchanged, reusing")
+        metrics = json.loads((base / "export" / "metrics.json").read_text(encoding="utf-8"))
+    v = metrics["validation"]
+    echo(f"      {name}: validation F1 {v['f1']:.4f}  AUPRC {v['auprc']:.4f}  FPR {v['fpr']:.4f}  "
+         f"hard-negative FPR {metrics['hard_negatives']['fpr']:.4f}")
+    write_json_atomic(base / "summary.json", {"student": name, "kind": student.kind, "metrics": metrics})
+    return metrics
+
+
+def _describe(s: StudentConfig) -> str:
+    t = s.train
+    if s.kind == "micro":
+        return f"micro: BERT layers {list(t.layers)} of the teacher, hidden 384, pruned vocabulary"
+    return f"nano: static token embeddings, PCA {t.dim} dims, masked mean + linear head, pruned vocabulary"
+
+
+def _teacher_id(run_dir: Path) -> str:
+    try:
+        m = json.loads((run_dir / "bundle" / "manifest.json").read_text(encoding="utf-8"))
+        return f"{m['name']}@{m['version']}"
+    except (OSError, ValueError, KeyError):
+        return "the run's teacher"
+
+
+def _licence_classes(run_dir: Path) -> list[str]:
+    try:
+        m = json.loads((run_dir / "data" / "manifest.json").read_text(encoding="utf-8"))
+        return list(m["config"]["data"]["licence_classes"])
+    except (OSError, ValueError, KeyError):
+        return ["permissive"]
+
+
+def _export_config(run_dir: Path, cfg: DistillConfig, student: StudentConfig):
+    """The teacher's export settings (threshold rule, category threshold) with the student's name and gates."""
+    from ..train.config import ExportConfig
+
+    base = ExportConfig()
+    try:
+        raw = json.loads((run_dir / "export" / "manifest.json").read_text(encoding="utf-8"))["config"]["export"]
+        base = ExportConfig(**raw)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return replace(base, name=f"tinyguard-{student.name}", version=cfg.version,
+                   parity_min_agreement=cfg.gates.fp32_int8_min_agreement,
+                   parity_max_score_diff=cfg.gates.fp32_int8_max_score_diff,
+                   parity_max_mean_diff=cfg.gates.fp32_int8_max_mean_diff)

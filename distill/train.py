@@ -1,0 +1,183 @@
+"""Teacher → student knowledge distillation.
+
+Data: the teacher's own training selection (train split, capped per source and label; hard
+labels known) plus up to ``unlabelled_max`` further benign train records, which teach only
+through the teacher's scores. Every text is encoded exactly as the runtime encodes it
+(first window, :class:`tinyguard.encoding.TextEncoder`).
+
+Loss per example, with T the temperature and σ the sigmoid::
+
+    kd   = T² · [ BCE(s₀/T, σ(t₀/T)) + λ_cat · mean_c BCE(s_c/T, σ(t_c/T)) ]
+    hard = BCE(s₀, y₀; pos_weight) + λ_cat · masked BCE(s_c, y_c)       (labelled rows only)
+    loss = α · kd + (1 − α) · hard          α = kd_weight, weights ×hard_negative_weight
+"""
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from tinyguard.encoding import TextEncoder
+
+from ..train.config import TeacherConfig
+from ..train.records import Record
+from ..train.teacher import Encoded, LengthGroupedBatches, encode_records, guard_loss, select_training
+from .config import TrainConfig
+
+
+@dataclass
+class DistillData:
+    records: list[Record]
+    labelled: np.ndarray  # [N] bool: hard labels used
+
+
+def select_data(records: list[Record], cfg: TrainConfig) -> DistillData:
+    """Labelled teacher-style selection + unlabelled benign train records (seeded)."""
+    labelled = select_training(records, TeacherConfig(max_per_source=cfg.max_per_source, seed=cfg.seed))
+    chosen = {id(r) for r in labelled}
+    rng = random.Random(cfg.seed + 1)
+    extra = [r for r in records if r.split == "train" and r.label == "safe" and id(r) not in chosen]
+    rng.shuffle(extra)
+    extra = extra[: cfg.unlabelled_max]
+    return DistillData(labelled + extra, np.array([True] * len(labelled) + [False] * len(extra)))
+
+
+def _batches(lengths: list[int], batch_size: int):
+    order = np.argsort(lengths, kind="stable")
+    for s in range(0, len(order), batch_size):
+        yield order[s: s + batch_size]
+
+
+def _pad(rows: list[list[int]], types: list[list[int]], idx, pad_id: int):
+    width = max(len(rows[i]) for i in idx)
+    ids = torch.full((len(idx), width), pad_id, dtype=torch.long)  # [B, T]
+    att = torch.zeros((len(idx), width), dtype=torch.long)
+    tt = torch.zeros((len(idx), width), dtype=torch.long)
+    for j, i in enumerate(idx):
+        n = len(rows[i])
+        ids[j, :n] = torch.tensor(rows[i])
+        att[j, :n] = 1
+        tt[j, :n] = torch.tensor(types[i])
+    return ids, att, tt
+
+
+@torch.inference_mode()
+def predict_logits(model: nn.Module, data: Encoded, pad_id: int, batch_size: int = 64) -> np.ndarray:
+    """[N, 16] logits of ``model`` on encoded first windows (length-sorted batches)."""
+    model = model.eval()
+    out = np.zeros((len(data.input_ids), data.y.shape[1]), np.float32)
+    for idx in _batches([len(x) for x in data.input_ids], batch_size):
+        out[idx] = model(*_pad(data.input_ids, data.token_type_ids, idx, pad_id)).float().numpy()
+    return out
+
+
+def predict_logits_onnx(model_path, data: Encoded, pad_id: int, threads: int = 2, batch_size: int = 64) -> np.ndarray:
+    """Like :func:`predict_logits`, through onnxruntime (the teacher's fp32 ONNX is ~2x faster than torch)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.log_severity_level = 3
+    session = ort.InferenceSession(str(model_path), sess_options=opts, providers=["CPUExecutionProvider"])
+    names = {i.name for i in session.get_inputs()}
+    out = np.zeros((len(data.input_ids), data.y.shape[1]), np.float32)
+    for idx in _batches([len(x) for x in data.input_ids], batch_size):
+        ids, att, tt = (t.numpy() for t in _pad(data.input_ids, data.token_type_ids, idx, pad_id))
+        feed = {k: v for k, v in (("input_ids", ids), ("attention_mask", att), ("token_type_ids", tt)) if k in names}
+        out[idx] = session.run(["logits"], feed)[0]
+    return out
+
+
+def distill_loss(s: torch.Tensor, t: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor,
+                 labelled: torch.Tensor, cfg: TrainConfig, pos_weight: float) -> torch.Tensor:
+    """The loss in the module docstring. s, t, y, mask: [B, 16]; weight, labelled: [B]."""
+    bce = nn.functional.binary_cross_entropy_with_logits
+    temp = cfg.temperature
+    soft = torch.sigmoid(t / temp)  # [B, 16]
+    kd_all = bce(s / temp, soft, reduction="none") * temp * temp  # [B, 16]
+    kd = kd_all[:, 0] + cfg.category_weight * kd_all[:, 1:].mean(1)  # [B]
+    kd = (kd * weight).sum() / weight.sum()
+    if cfg.kd_weight >= 1.0 or not bool(labelled.any()):
+        return kd
+    lab = labelled
+    hard = guard_loss(s[lab], y[lab], mask[lab], weight[lab], pos_weight, cfg.category_weight)
+    return cfg.kd_weight * kd + (1.0 - cfg.kd_weight) * hard
+
+
+def train_student(model: nn.Module, data: Encoded, teacher_logits: np.ndarray, labelled: np.ndarray,
+                  cfg: TrainConfig, pad_id: int, *, progress: bool = True) -> dict:
+    """Fit ``model`` to the teacher's logits (and hard labels where ``labelled``); in place."""
+    from tqdm.auto import tqdm
+    from transformers import get_linear_schedule_with_warmup
+
+    torch.manual_seed(cfg.seed)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    n = len(data.input_ids)
+    if teacher_logits.shape != (n, data.y.shape[1]) or labelled.shape != (n,):
+        raise ValueError("teacher logits / labelled mask do not match the encoded data")
+    lab_y = data.y[labelled, 0]
+    n_pos = float(lab_y.sum())
+    pos_weight = (lab_y.size - n_pos) / max(n_pos, 1.0)
+    t_all = torch.from_numpy(teacher_logits.astype(np.float32))
+    y_all, m_all = torch.from_numpy(data.y), torch.from_numpy(data.mask)
+    w_all = torch.from_numpy(data.weight)  # hard negatives weigh more (set by encode)
+    l_all = torch.from_numpy(labelled)
+
+    batches = LengthGroupedBatches([len(x) for x in data.input_ids], cfg.batch_size, cfg.seed)
+    steps = math.ceil(len(batches) * cfg.epochs)
+    if cfg.max_steps:
+        steps = min(steps, cfg.max_steps)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = get_linear_schedule_with_warmup(opt, int(steps * cfg.warmup_fraction), steps)
+
+    model.train()
+    step, losses = 0, []
+    bar = tqdm(total=steps, desc="student", unit="step", disable=not progress)
+    while step < steps:
+        for idx in batches:
+            ids, att, tt = _pad(data.input_ids, data.token_type_ids, idx, pad_id)
+            s = model(ids, att, tt)  # [B, 16]
+            it = torch.tensor(idx)
+            loss = distill_loss(s, t_all[it], y_all[it], m_all[it], w_all[it], l_all[it], cfg, pos_weight)
+            loss.backward()
+            nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad()
+            losses.append(float(loss.detach()))
+            step += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+            if step >= steps:
+                break
+    bar.close()
+    model.eval()
+    return {"steps": step, "pos_weight": round(pos_weight, 4),
+            "first_loss": round(float(np.mean(losses[:20])), 5) if losses else None,
+            "final_loss": round(float(np.mean(losses[-50:])), 5) if losses else None}
+
+
+def agreement(student_logits: np.ndarray, teacher_logits: np.ndarray) -> dict:
+    """How closely the student follows the teacher on the same texts (at score 0.5)."""
+    ps = 1 / (1 + np.exp(-student_logits[:, 0].astype(np.float64)))
+    pt = 1 / (1 + np.exp(-teacher_logits[:, 0].astype(np.float64)))
+    return {"label_agreement@0.5": round(float(((ps >= 0.5) == (pt >= 0.5)).mean()), 5),
+            "mean_abs_score_diff": round(float(np.abs(ps - pt).mean()), 5)}
+
+
+def encode(records: list[Record], encoder: TextEncoder, hard_negative_weight: float) -> Encoded:
+    """Encode records as the teacher trainer does (first window, targets, masks, weights)."""
+    return encode_records(records, encoder, hard_negative_weight)
+
+
+def counts(data: DistillData) -> dict:
+    lab = Counter(r.label for r, is_l in zip(data.records, data.labelled) if is_l)
+    return {"labelled": int(data.labelled.sum()), "labelled_unsafe": lab["unsafe"],
+            "unlabelled": int((~data.labelled).sum())}
