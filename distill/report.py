@@ -262,6 +262,12 @@ def build_report(run_dir: Path, out_dir: Path, *, repeats: int = 200, batch_text
     return result
 
 
+def replot(json_path: Path) -> Path:
+    """Redraw ``pareto.png`` beside an existing ``pareto.json`` (no measuring)."""
+    result = json.loads(Path(json_path).read_text(encoding="utf-8"))
+    return plot([Row(**r) for r in result["rows"]], Path(json_path).with_name("pareto.png"))
+
+
 def _cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -336,6 +342,7 @@ def plot(rows: list[Row], path: Path) -> Path:
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     panels = ((axes[0], "model_mb", "model file (MB, log scale)"),
@@ -347,6 +354,8 @@ def plot(rows: list[Row], path: Path) -> Path:
             ax.scatter([x], [y], s=60, marker=marker, color="tab:red" if r.kind == "teacher" else "tab:blue")
             ax.annotate(r.name, (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(label)
         ax.set_ylabel("validation F1")
         ax.grid(True, which="both", alpha=0.3)
