@@ -209,9 +209,15 @@ class GgufBackend:
                 b.logits[n] = True  # pooled embeddings read every token
                 n += 1
         b.n_tokens = n
-        memory = lc.llama_get_memory(self._llm.ctx)
-        if memory:
-            lc.llama_memory_clear(memory, True)
+        get_memory = getattr(lc, "llama_get_memory", None)  # llama.cpp's memory API (2025+)
+        if get_memory is not None:
+            memory = get_memory(self._llm.ctx)
+            if memory:
+                lc.llama_memory_clear(memory, True)
+        else:
+            clear = getattr(lc, "llama_kv_self_clear", None) or getattr(lc, "llama_kv_cache_clear", None)
+            if clear is not None:
+                clear(self._llm.ctx)
         rc = lc.llama_decode(self._llm.ctx, b)
         if rc != 0:
             raise RuntimeError(f"llama_decode returned {rc} for {self.path.name}")
