@@ -9,10 +9,11 @@
 """
 from __future__ import annotations
 
-import tomllib
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from ..train.config import checked_values, read_toml
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 KINDS = ("micro", "nano")
@@ -94,39 +95,22 @@ class DistillConfig:
         return self.students[name]
 
 
-def _values(cls: type, raw: dict[str, Any], where: str) -> dict[str, Any]:
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise ValueError(f"unknown keys in [{where}]: {', '.join(unknown)}")
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
-
-
 def load_distill_config(name_or_path: str) -> DistillConfig:
     """Read a config by name (``tiny``, ``default``) or by path to a TOML file."""
-    path = Path(name_or_path)
-    if not path.suffix:
-        path = CONFIG_DIR / f"{name_or_path}.toml"
-    if not path.is_file():
-        names = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.toml")))
-        raise FileNotFoundError(f"no distill config {name_or_path!r}; built-in configs: {names}")
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    unknown = sorted(set(raw) - {"name", "version", "train", "gates", "students"})
-    if unknown:
-        raise ValueError(f"unknown sections in {path}: {', '.join(unknown)}")
-    base = TrainConfig(**_values(TrainConfig, raw.get("train", {}), "train"))
+    path, raw = read_toml(name_or_path, CONFIG_DIR, "distill config", {"name", "version", "train", "gates", "students"})
+    base = TrainConfig(**checked_values(TrainConfig, raw.get("train", {}), "train"))
     students = {}
     for sname, table in (raw.get("students") or {}).items():
         table = dict(table)
         kind = table.pop("kind", None)
         if kind not in KINDS:
             raise ValueError(f"[students.{sname}] kind must be one of {KINDS}, not {kind!r}")
-        students[sname] = StudentConfig(sname, kind, replace(base, **_values(TrainConfig, table, f"students.{sname}")))
+        students[sname] = StudentConfig(sname, kind, replace(base, **checked_values(TrainConfig, table, f"students.{sname}")))
     if not students:
         raise ValueError(f"{path} defines no [students.NAME] table")
     for s in students.values():
         if not 0.0 <= s.train.kd_weight <= 1.0 or s.train.temperature <= 0:
             raise ValueError(f"[students.{s.name}]: kd_weight must be in [0, 1] and temperature > 0")
     return DistillConfig(name=raw.get("name", path.stem), version=str(raw.get("version", "0.1.0")),
-                         gates=GateConfig(**_values(GateConfig, raw.get("gates", {}), "gates")),
+                         gates=GateConfig(**checked_values(GateConfig, raw.get("gates", {}), "gates")),
                          students=students)

@@ -71,27 +71,36 @@ class PipelineConfig:
         return asdict(self)
 
 
-def _build(cls: type, raw: dict[str, Any], where: str):
-    known = {f.name: f for f in fields(cls)}
-    unknown = sorted(set(raw) - set(known))
+def checked_values(cls: type, raw: dict[str, Any], where: str) -> dict[str, Any]:
+    """``raw`` as dataclass keyword values (lists become tuples); unknown keys are refused."""
+    unknown = sorted(set(raw) - {f.name for f in fields(cls)})
     if unknown:
         raise ValueError(f"unknown keys in [{where}]: {', '.join(unknown)}")
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
-    return cls(**values)
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+
+
+def read_toml(name_or_path: str, config_dir: Path, what: str, sections: set[str]) -> tuple[Path, dict[str, Any]]:
+    """A config by built-in name (``config_dir/NAME.toml``) or path; unknown sections are refused."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = config_dir / f"{name_or_path}.toml"
+    if not path.is_file():
+        names = ", ".join(sorted(p.stem for p in config_dir.glob("*.toml")))
+        raise FileNotFoundError(f"no {what} {name_or_path!r}; built-in configs: {names}")
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    unknown = sorted(set(raw) - sections)
+    if unknown:
+        raise ValueError(f"unknown sections in {path}: {', '.join(unknown)}")
+    return path, raw
+
+
+def _build(cls: type, raw: dict[str, Any], where: str):
+    return cls(**checked_values(cls, raw, where))
 
 
 def load_config(name_or_path: str) -> PipelineConfig:
     """Read a config by name (``tiny``, ``default``) or by path to a TOML file."""
-    path = Path(name_or_path)
-    if not path.suffix:
-        path = CONFIG_DIR / f"{name_or_path}.toml"
-    if not path.is_file():
-        names = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.toml")))
-        raise FileNotFoundError(f"no config {name_or_path!r}; built-in configs: {names}")
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    unknown = sorted(set(raw) - {"name", "data", "teacher", "export"})
-    if unknown:
-        raise ValueError(f"unknown sections in {path}: {', '.join(unknown)}")
+    path, raw = read_toml(name_or_path, CONFIG_DIR, "config", {"name", "data", "teacher", "export"})
     return PipelineConfig(
         name=raw.get("name", path.stem),
         data=_build(DataConfig, raw.get("data", {}), "data"),
