@@ -44,6 +44,7 @@ class TrainConfig:
     # vocabulary pruning (both kinds)
     vocab_min_count: int = 1  # keep tokens used at least this often in the training texts
     keep_single_chars: bool = True
+    vocab_max_size: int = 0  # 0 = no cap; else the most frequent tokens up to this many rows
     # micro: a shallow BERT initialised from teacher layers
     layers: tuple[int, ...] = (0, 2, 5)  # teacher layer indices copied, in order
     type_agnostic: bool = True  # tie token-type rows (llama.cpp's BERT ignores token_type_ids)

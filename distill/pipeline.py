@@ -99,7 +99,8 @@ def train_one(run_dir: Path, student: StudentConfig, *, progress: bool, echo: Ca
     texts = [normalize(r.text) for r in data.records] + [normalize(r.context) for r in data.records if r.context]
     out.mkdir(parents=True, exist_ok=True)
     vocab = prune_vocab(teacher_dir / "tokenizer.json", texts, out / "tokenizer.json",
-                        min_count=cfg.vocab_min_count, keep_single_chars=cfg.keep_single_chars)
+                        min_count=cfg.vocab_min_count, keep_single_chars=cfg.keep_single_chars,
+                        max_size=cfg.vocab_max_size)
     echo(f"      vocabulary: {vocab.size} of {vocab.old_to_new.size} tokens kept")
     s_encoder = TextEncoder.from_file(str(out / "tokenizer.json"), encoding)
 

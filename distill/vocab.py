@@ -60,10 +60,13 @@ def count_tokens(tokenizer: Tokenizer, texts: Iterable[str]) -> Counter:
 
 
 def prune_vocab(tokenizer_json: Path, texts: Iterable[str], out_path: Path, *, min_count: int = 1,
-                keep_single_chars: bool = True) -> PrunedVocab:
+                keep_single_chars: bool = True, max_size: int = 0) -> PrunedVocab:
     """Write a pruned copy of ``tokenizer_json`` to ``out_path`` and return the id mapping.
 
     ``texts`` must already be normalized the way the runtime normalizes (tinyguard.normalize).
+    ``max_size`` > 0 caps the vocabulary (the embedding table dominates a small student's
+    size): special tokens, role markers and single characters always stay, the rest of the
+    budget goes to the most frequent tokens; dropped words fall back to their ## pieces.
     """
     raw = json.loads(Path(tokenizer_json).read_text(encoding="utf-8"))
     model = raw.get("model", {})
@@ -76,7 +79,8 @@ def prune_vocab(tokenizer_json: Path, texts: Iterable[str], out_path: Path, *, m
     tok = Tokenizer.from_file(str(tokenizer_json))
     counts = count_tokens(tok, texts)
 
-    keep_ids = {i for i, c in counts.items() if c >= min_count}
+    frequent = [i for i, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= min_count]
+    keep_ids: set[int] = set()
     for s in SPECIALS:
         if s in vocab:
             keep_ids.add(vocab[s])
@@ -86,6 +90,15 @@ def prune_vocab(tokenizer_json: Path, texts: Iterable[str], out_path: Path, *, m
         prefix = model.get("continuing_subword_prefix", "##")
         keep_ids.update(i for t, i in vocab.items()
                         if len(t) == 1 or (t.startswith(prefix) and len(t) == len(prefix) + 1))
+    if max_size and len(keep_ids) >= max_size:
+        raise ValueError(f"vocab max_size {max_size} leaves no room: {len(keep_ids)} tokens are always kept")
+    budget = max_size - len(keep_ids) if max_size else len(frequent)
+    for i in frequent:
+        if budget <= 0:
+            break
+        if i not in keep_ids:
+            keep_ids.add(i)
+            budget -= 1
     keep = np.array(sorted(keep_ids), dtype=np.int64)
     old_to_new = np.full(len(vocab), -1, dtype=np.int64)
     old_to_new[keep] = np.arange(keep.size)

