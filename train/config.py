@@ -117,6 +117,7 @@ class CurateConfig:
     # [augment.generator] max_tokens (64 in synthetic.toml, 96 by default)
     truncation_min_tokens: int = 48
     noise_max_drop_fraction: float = 0.05  # label-noise round drops at most this share of the pool
+    noise_seed_sample: int = 20000  # seed records pooled with the synthetic ones (0 = all)
     clusters: int = 64  # diversity round: k-means clusters over sentence embeddings
     max_per_cluster: int = 200
     max_per_category: int = 1500
