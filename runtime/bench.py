@@ -183,10 +183,10 @@ def cli_command() -> list[str]:
     return [str(exe)] if exe.is_file() else [sys.executable, "-m", "tinyguard"]
 
 
-def measure_cold_start(bundle: str | None, runs: int) -> dict[str, Any]:
+def measure_cold_start(bundle: str | None, runs: int, backend: str = "auto") -> dict[str, Any]:
     """Spawn ``guard-cli check`` ``runs`` times; wall time to exit and the child's peak RSS."""
     cmd = cli_command() + ["check", "--format", "text"] + (["--bundle", bundle] if bundle else []) + \
-        ["Is it going to rain tomorrow?"]
+        (["--backend", backend] if backend != "auto" else []) + ["Is it going to rain tomorrow?"]
     times, rss = [], []
     for _ in range(runs):
         start = time.perf_counter()
@@ -235,18 +235,20 @@ def bundle_size_mb(guard: "Guard") -> float:
 
 def run_bench(bundle: str | None, *, quick: bool = False, threads: int | None = None,
               profile: dict[str, Any] | None = None, command: str = "",
-              machine: str | None = None, note: str = "") -> dict[str, Any]:
-    """Run every measurement; returns the JSON-ready results (with budget checks if ``profile``)."""
+              machine: str | None = None, note: str = "", backend: str = "auto") -> dict[str, Any]:
+    """Run every measurement; returns the JSON-ready results (with budget checks if ``profile``).
+
+    ``backend`` ("auto", "onnx", "gguf") is passed to :meth:`Guard.load` and to the cold-start runs."""
     from tinyguard.guard import Guard
 
-    guard = Guard.load(bundle, threads=1)
+    guard = Guard.load(bundle, threads=1, backend=backend)
     cores = _cores()
     n_threads = threads or (profile or {}).get("threads") or cores
     iters = {16: 5, 32: 5, 128: 3, 512: 2} if quick else {16: 200, 32: 200, 128: 100, 512: 30}
     latency = {str(n): measure_latency(guard, n, iters[n]) for n in BUCKETS}
     latency_off = measure_latency(guard, 32, iters[32], defenses=DefenseSettings.off())
     throughput = measure_throughput(guard, n_threads, 16 if quick else 512)
-    cold = measure_cold_start(bundle, 1 if quick else 3)
+    cold = measure_cold_start(bundle, 1 if quick else 3, backend)
     defenses = measure_defenses(guard, 1 if quick else 20)
     defenses["p50_ms_32_defenses_off"] = latency_off["p50_ms"]
     size = bundle_size_mb(guard)
@@ -260,8 +262,10 @@ def run_bench(bundle: str | None, *, quick: bool = False, threads: int | None = 
         "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": machine or machine_slug(), "cpu": cpu_model(), "cores": cores,
         "arch": platform.machine(), "os": platform.platform(), "python": platform.python_version(),
-        "onnxruntime": onnxruntime.__version__, "command": command, "quick": quick, "note": note,
+        "onnxruntime": onnxruntime.__version__, **_llama_cpp_version(guard), "command": command,
+        "quick": quick, "note": note,
         "model": guard.model_id, "bundle": str(guard.manifest.path),
+        "backend": guard.backend, "model_file": guard.model_file,
         "encoding": guard.manifest.encoding, "summary": summary, "latency": latency,
         "throughput": throughput, "cold_start": cold, "bundle_size_mb": size, "defenses": defenses,
     }
@@ -273,10 +277,20 @@ def run_bench(bundle: str | None, *, quick: bool = False, threads: int | None = 
     return result
 
 
+def _llama_cpp_version(guard: "Guard") -> dict[str, str]:
+    if guard.backend != "gguf":
+        return {}
+    import llama_cpp  # already imported by the GGUF backend
+
+    return {"llama_cpp_python": str(getattr(llama_cpp, "__version__", "unknown"))}
+
+
 def bench_markdown(r: dict[str, Any]) -> str:
     out = [f"# Benchmark: {r['model']} on {r['machine']}", "",
            f"- date: {r['date']}", f"- CPU: {r['cpu']} ({r['cores']} cores available, {r['arch']})",
-           f"- software: Python {r['python']}, onnxruntime {r['onnxruntime']}, {r['os']}",
+           f"- software: Python {r['python']}, onnxruntime {r['onnxruntime']}"
+           + (f", llama-cpp-python {r['llama_cpp_python']}" if r.get("llama_cpp_python") else "") + f", {r['os']}",
+           f"- backend: {r.get('backend', 'onnx')}" + (f" (`{r['model_file']}`)" if r.get("model_file") else ""),
            f"- bundle: `{r['bundle']}` ({r['bundle_size_mb']:.1f} MB; encoding "
            + ", ".join(f"{k}={v}" for k, v in r["encoding"].items()) + ")"]
     if r.get("command"):

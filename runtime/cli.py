@@ -274,10 +274,14 @@ def _parse_categories(obj: dict[str, Any], where: str) -> tuple[str, ...] | None
     return names
 
 
-def _load_guard(bundle: str | None, defenses: bool = True, threads: int | None = None) -> "Guard":
+def _load_guard(bundle: str | None, defenses: bool = True, threads: int | None = None,
+                backend: str = "auto") -> "Guard":
     from tinyguard.guard import Guard
 
-    return Guard.load(bundle, defenses=defenses, threads=threads)
+    try:
+        return Guard.load(bundle, defenses=defenses, threads=threads, backend=backend)
+    except ImportError as e:  # backend gguf without llama-cpp-python: the message has the install line
+        raise CliError(_one_line(e)) from None
 
 
 def _score(guard: "Guard", items: list[Item], threshold: float | None) -> Iterator["Verdict"]:
@@ -297,6 +301,7 @@ def main() -> None:
     \b
     Examples:
       guard-cli check "How do I kill a Python process?"
+      guard-cli check --bundle runs/default/students/micro/bundle --backend gguf "text"
       echo "some text" | guard-cli check -
       guard-cli check --input prompts.txt > verdicts.jsonl
       guard-cli check --role response --context "the question" "the answer"
@@ -313,6 +318,10 @@ def main() -> None:
 bundle_option = click.option(
     "--bundle", metavar="DIR", default=None,
     help="Model bundle folder (default: the model installed with tinyguard).")
+backend_option = click.option(
+    "--backend", type=click.Choice(["auto", "onnx", "gguf"]), default="auto", show_default=True,
+    help="Score with onnxruntime (the bundle's ONNX model) or llama.cpp (its GGUF model; needs "
+         "pip install 'tinyguard[gguf]'). auto: ONNX when the bundle has it, else GGUF.")
 threshold_option = click.option(
     "--threshold", type=click.FloatRange(0.0, 1.0), default=None, metavar="F",
     help="Flag when score >= F (default: the bundle's threshold; see `guard-cli info` for presets).")
@@ -332,6 +341,7 @@ skip_errors_option = click.option(
               help="Read many texts: FILE.jsonl (objects with \"text\", optional \"role\", \"context\") "
                    "or any other file with one text per line.")
 @bundle_option
+@backend_option
 @click.option("--role", type=click.Choice(ROLES), default="prompt", show_default=True,
               help="Is the text a user prompt or a model response?")
 @click.option("--context", default="", metavar="TEXT",
@@ -344,7 +354,7 @@ skip_errors_option = click.option(
                    "left half-written) instead of stdout.")
 @skip_errors_option
 @no_defenses_option
-def check(text: str | None, input_file: str | None, bundle: str | None, role: str, context: str,
+def check(text: str | None, input_file: str | None, bundle: str | None, backend: str, role: str, context: str,
           threshold: float | None, fmt: str, output: str | None, skip_errors: bool, no_defenses: bool) -> None:
     """Check TEXT (or `-` for all of stdin as one text, or --input FILE).
 
@@ -356,6 +366,7 @@ def check(text: str | None, input_file: str | None, bundle: str | None, role: st
       guard-cli check --input prompts.txt                # one JSON line per input line
       guard-cli check --input chats.jsonl --threshold 0.3 --output verdicts.jsonl
       guard-cli check --input messy.jsonl --skip-errors  # bad lines: warnings on stderr
+      guard-cli check --bundle STUDENT_BUNDLE --backend gguf "text"   # llama.cpp scores the GGUF
 
     Each output object has flagged, score, threshold, categories, category_scores, role,
     truncated, chunks, model and latency_ms (and "line", the input line, with --skip-errors).
@@ -375,7 +386,7 @@ def check(text: str | None, input_file: str | None, bundle: str | None, role: st
     else:
         raise click.UsageError("give TEXT, '-' to read stdin, or --input FILE")
 
-    guard = _load_guard(bundle, defenses=not no_defenses)
+    guard = _load_guard(bundle, defenses=not no_defenses, backend=backend)
     numbered = input_file is not None
     with _output(output) as out:
         any_flagged = False
@@ -422,12 +433,13 @@ def _text_line(v: "Verdict") -> str:
 @main.command("eval")
 @click.argument("file", metavar="FILE.jsonl")
 @bundle_option
+@backend_option
 @threshold_option
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as one JSON object.")
 @skip_errors_option
 @no_defenses_option
-def eval_cmd(file: str, bundle: str | None, threshold: float | None, as_json: bool, skip_errors: bool,
-             no_defenses: bool) -> None:
+def eval_cmd(file: str, bundle: str | None, backend: str, threshold: float | None, as_json: bool,
+             skip_errors: bool, no_defenses: bool) -> None:
     """Measure the model on a labelled FILE.jsonl.
 
     \b
@@ -446,7 +458,7 @@ def eval_cmd(file: str, bundle: str | None, threshold: float | None, as_json: bo
       guard-cli eval data/test.jsonl --json > metrics.json
     """
     items = _read_jsonl(file, "prompt", "", labelled=True, skip_errors=skip_errors)
-    guard = _load_guard(bundle, defenses=not no_defenses)
+    guard = _load_guard(bundle, defenses=not no_defenses, backend=backend)
     verdicts = list(_score(guard, items, threshold))
     report = eval_report(items, verdicts, guard, threshold, file)
     if as_json:
@@ -465,7 +477,8 @@ def eval_report(items: list[Item], verdicts: list["Verdict"], guard: "Guard",
     t = guard.threshold if threshold is None else float(threshold)
     y = np.array([i.label for i in items], dtype=bool)
     scores = np.array([v.score for v in verdicts])
-    report: dict[str, Any] = {"model": guard.model_id, "file": file}
+    report: dict[str, Any] = {"model": guard.model_id, "backend": getattr(guard, "backend", "onnx"),
+                              "file": file}
     report.update(binary_metrics(y, scores, t))
 
     hard = [v.flagged for i, v in zip(items, verdicts) if i.hard_negative and not i.label]
@@ -487,7 +500,8 @@ def _fmt(x: Any, digits: int = 3) -> str:
 
 
 def _eval_table(r: dict[str, Any]) -> str:
-    out = [f"{r['model']} on {r['file']} (threshold {r['threshold']:g})", ""]
+    via = f", backend {r['backend']}" if r.get("backend", "onnx") != "onnx" else ""
+    out = [f"{r['model']} on {r['file']} (threshold {r['threshold']:g}{via})", ""]
     rows = [("n", r["n"]), ("positives", r["positives"]), ("precision", r["precision"]),
             ("recall", r["recall"]), ("F1", r["f1"]), ("AUPRC", r["auprc"]), ("FPR", r["fpr"])]
     out += [f"  {name:<10} {_fmt(value):>8}" for name, value in rows]
@@ -518,16 +532,24 @@ def info(bundle: str | None, as_json: bool) -> None:
       guard-cli info --bundle runs/export/bundle
     """
     from tinyguard.bundle import load_bundle
+    from tinyguard.guard import bundle_models, select_model
 
     m = load_bundle(bundle)
     assert m.path is not None
     sizes = {name: (m.path / name).stat().st_size for name in m.files}
+    models = bundle_models(m)
+    backends = {b: select_model(m, b)[1] for b in ("onnx", "gguf") if b in models}
+    auto = "onnx" if "onnx" in backends else "gguf"
     if as_json:
-        click.echo(json.dumps({"path": str(m.path), "model": m.model_id, "sizes": sizes,
-                               "manifest": m.raw}, ensure_ascii=False, indent=2, sort_keys=True))
+        click.echo(json.dumps({"path": str(m.path), "model": m.model_id, "sizes": sizes, "models": models,
+                               "backends": backends, "default_backend": auto, "manifest": m.raw},
+                              ensure_ascii=False, indent=2, sort_keys=True))
         return
     out = [f"{m.model_id}" + (f"  (created {m.created})" if m.created else ""), f"bundle    {m.path}", "files"]
     out += [f"  {name:<22} {_size(sizes[name]):>9}  sha256 {digest[:16]}" for name, digest in sorted(m.files.items())]
+    out.append("models    " + _models_line(models))
+    out.append("backends  " + ", ".join(f"{b} ({f}{', default' if b == auto else ''})" for b, f in backends.items())
+               + ("" if "gguf" in backends else "   (no GGUF: --backend gguf is not available)"))
     out.append(f"threshold {m.threshold:g}   presets: "
                + ", ".join(f"{k} {v:g}" for k, v in m.presets.items()))
     out.append("category thresholds: " + ", ".join(f"{c} {m.category_threshold(c):g}" for c in CATEGORIES))
@@ -544,6 +566,13 @@ def info(bundle: str | None, as_json: bool) -> None:
             out.append(key)
             out += _tree(value, 1)
     click.echo("\n".join(out))
+
+
+def _models_line(models: dict[str, dict[str, str]]) -> str:
+    names = {"onnx": "ONNX", "ort": "ONNX Runtime format", "gguf": "GGUF"}
+    return "; ".join(f"{names.get(fmt, fmt)}: "
+                     + ", ".join(f"{v} {f}" if fmt == "gguf" else f for v, f in named.items())
+                     for fmt, named in models.items())
 
 
 def _defenses_line(raw: dict[str, Any]) -> str:
@@ -587,6 +616,7 @@ def _tree(value: Any, depth: int) -> list[str]:
 @main.command()
 @click.argument("file", metavar="FILE.jsonl")
 @bundle_option
+@backend_option
 @threshold_option
 @click.option("--attacks", metavar="A,B,...", default=None,
               help="Attack operators to run (default: all of tinyguard.train.operators.OPERATORS).")
@@ -597,7 +627,7 @@ def _tree(value: Any, depth: int) -> list[str]:
 @click.option("--out", "out_file", metavar="FILE.md", default=None,
               help="Also write the markdown table to FILE.md (atomically).")
 @skip_errors_option
-def robustness(file: str, bundle: str | None, threshold: float | None, attacks: str | None, seed: int,
+def robustness(file: str, bundle: str | None, backend: str, threshold: float | None, attacks: str | None, seed: int,
                limit: int | None, as_json: bool, out_file: str | None, skip_errors: bool) -> None:
     """Recall and benign FPR under cheap attacks, with and without defenses.
 
@@ -616,7 +646,7 @@ def robustness(file: str, bundle: str | None, threshold: float | None, attacks: 
 
     items = sample(_read_jsonl(file, "prompt", "", labelled=True, skip_errors=skip_errors), limit, seed)
     names = [a.strip() for a in attacks.split(",") if a.strip()] if attacks else None
-    guard = _load_guard(bundle, defenses=True)
+    guard = _load_guard(bundle, defenses=True, backend=backend)
     report = robustness_report(guard, items, attacks=names, seed=seed, threshold=threshold, file=file)
     md = robustness_markdown(report, _command_line())
     if out_file:
@@ -628,6 +658,7 @@ def robustness(file: str, bundle: str | None, threshold: float | None, attacks: 
 
 @main.command()
 @bundle_option
+@backend_option
 @click.option("--device", "device", metavar="devices/NAME.toml", default=None,
               help="A device profile: check each of its budgets and report met/missed.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N",
@@ -641,7 +672,7 @@ def robustness(file: str, bundle: str | None, threshold: float | None, attacks: 
 @click.option("--note", default="", metavar="TEXT",
               help="A note stored with the results (e.g. 'machine busy with a training job').")
 @click.option("--fail-on-miss", is_flag=True, help="Exit 1 when a device budget is missed.")
-def bench(bundle: str | None, device: str | None, threads: int | None, quick: bool, as_json: bool,
+def bench(bundle: str | None, backend: str, device: str | None, threads: int | None, quick: bool, as_json: bool,
           out_dir: str | None, machine: str | None, note: str, fail_on_miss: bool) -> None:
     """Latency, throughput, cold start, peak memory and size of a bundle on this machine.
 
@@ -657,12 +688,16 @@ def bench(bundle: str | None, device: str | None, threads: int | None, quick: bo
     Example:
       guard-cli bench --device devices/laptop-x86.toml --out devices/results
       guard-cli bench --quick --json
+      guard-cli bench --bundle STUDENT_BUNDLE --backend gguf --quick
     """
     from tinyguard.bench import bench_markdown, load_profile, run_bench, write_results
 
     profile = load_profile(device) if device else None
-    result = run_bench(bundle, quick=quick, threads=threads, profile=profile, command=_command_line(),
-                       machine=machine, note=note)
+    try:
+        result = run_bench(bundle, quick=quick, threads=threads, profile=profile, command=_command_line(),
+                           machine=machine, note=note, backend=backend)
+    except ImportError as e:  # backend gguf without llama-cpp-python
+        raise CliError(_one_line(e)) from None
     if out_dir:
         js, md = write_results(result, out_dir)
         click.echo(f"wrote {js} and {md}", err=True)

@@ -115,6 +115,18 @@ def read_head(path: str | os.PathLike[str]) -> Head:
 
 # ---------------------------------------------------------------- the backend
 
+def import_llama_cpp() -> Any:
+    """``llama_cpp``, or ImportError with the install line (also when its shared library fails to load)."""
+    try:
+        import llama_cpp
+    except ImportError:
+        raise ImportError(f"scoring a GGUF model needs llama-cpp-python: {INSTALL_HINT}") from None
+    except (OSError, RuntimeError) as e:  # installed, but libllama cannot be loaded
+        raise ImportError(f"llama-cpp-python is installed but cannot load llama.cpp "
+                          f"({' '.join(str(e).split())}); reinstall it: {INSTALL_HINT}") from None
+    return llama_cpp
+
+
 @dataclass(frozen=True)
 class _Input:
     name: str
@@ -130,10 +142,7 @@ class GgufBackend:
         if not self.path.is_file():
             raise FileNotFoundError(f"GGUF model not found: {self.path}")
         self.head = read_head(self.path)
-        try:
-            import llama_cpp
-        except ImportError:
-            raise ImportError(f"scoring a GGUF model needs llama-cpp-python: {INSTALL_HINT}") from None
+        llama_cpp = import_llama_cpp()
         self._llama_cpp = llama_cpp
         # one llama.cpp context of the trained length; a call holds up to that many tokens
         n_ctx = int(read_metadata(self.path, ("bert.context_length",)).get("bert.context_length", MAX_UBATCH))
@@ -160,6 +169,11 @@ class GgufBackend:
             except Exception:  # noqa: BLE001 - interpreter shutdown
                 pass
             self._batch = None
+
+    @property
+    def max_tokens(self) -> int:
+        """The longest window (tokens) one sequence may have: llama.cpp's micro-batch size."""
+        return self._n_ubatch
 
     # onnxruntime-session look-alike, for Guard
     def get_inputs(self) -> list[_Input]:

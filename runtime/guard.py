@@ -1,8 +1,11 @@
 """``Guard``: load a bundle once, score prompts and responses on the CPU.
 
-Why this shape: one verified bundle and one onnxruntime session per thread count per Guard,
+Why this shape: one verified bundle and one scoring session per thread count per Guard,
 created once and shared by every call and thread (sessions are thread-safe; nothing per call
-lives on ``self``). Each text becomes one or more windows (see :mod:`tinyguard.encoding`); a
+lives on ``self``). A session is an onnxruntime ``InferenceSession`` over the bundle's ONNX
+model, or a :class:`tinyguard.gguf_backend.GgufBackend` (llama.cpp) over its GGUF model, which
+answers the same ``get_inputs()`` / ``run()`` calls; ``backend=`` picks one (see
+:func:`select_model`). Each text becomes one or more windows (see :mod:`tinyguard.encoding`); a
 text's score per column is the max over its windows, so a trigger at the end of a long text
 counts. With defenses on (see :mod:`tinyguard.defenses`), de-obfuscated views of the text are
 scored too and the max is kept: a view can only raise a score.
@@ -33,6 +36,8 @@ if TYPE_CHECKING:
     from tinyguard.stream import StreamChecker
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+BACKENDS = ("auto", "onnx", "gguf")  # "auto": the ONNX model when the bundle has one, else its GGUF
+GGUF_PREFERENCE = ("q8_0", "f16")  # which GGUF a bundle with several is scored with
 N_COLUMNS = 1 + len(CATEGORIES)  # column 0: binary unsafe logit; then categories in order
 CHARS_PER_TOKEN_CAP = 16  # characters kept per window token before tokenizing a long text
 
@@ -83,10 +88,16 @@ class Guard:
     """A loaded bundle, ready to check texts. Build with :meth:`Guard.load`."""
 
     def __init__(self, manifest: Manifest, session: Any, encoder: TextEncoder, threads: int,
-                 defenses: DefenseSettings | None = None):
+                 defenses: DefenseSettings | None = None, *, backend: str | None = None,
+                 model_file: str | None = None):
         self.manifest = manifest
         self.threads = threads
         self.defenses = DefenseSettings() if defenses is None else defenses
+        #: "onnx" (onnxruntime) or "gguf" (llama.cpp); inferred from ``session`` when not given
+        self.backend = backend or ("gguf" if _is_gguf_session(session) else "onnx")
+        #: the bundle file the sessions score (sessions for other thread counts open it too)
+        self.model_file = model_file or (Path(session.path).name if self.backend == "gguf"
+                                         else manifest.model_file)
         self._session = session
         self._sessions: dict[int, Any] = {threads: session}  # intra-op threads -> session
         self._sessions_lock = threading.Lock()
@@ -98,21 +109,28 @@ class Guard:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, *, threads: int | None = None,
-             defenses: bool | DefenseSettings = True) -> "Guard":
+             defenses: bool | DefenseSettings = True, backend: str = "auto") -> "Guard":
         """Verify the bundle at ``path`` (None: the bundled default model) and open it.
 
-        ``threads`` sets onnxruntime's intra-op threads (default: available CPUs, at most 8).
-        ``defenses``: True uses the manifest's ``defenses`` settings (all on when absent),
-        False scores the normalized text only, a :class:`DefenseSettings` picks them one by one.
+        ``threads`` sets the scoring threads (onnxruntime intra-op or llama.cpp threads; default:
+        available CPUs, at most 8). ``defenses``: True uses the manifest's ``defenses`` settings
+        (all on when absent), False scores the normalized text only, a :class:`DefenseSettings`
+        picks them one by one. ``backend``: "onnx" scores the bundle's ONNX model with
+        onnxruntime, "gguf" its GGUF model with llama.cpp (needs ``pip install 'tinyguard[gguf]'``),
+        "auto" (default) the ONNX model when the bundle has one, else the GGUF. Both use the
+        manifest's thresholds. A backend the bundle has no model for raises BundleError.
         """
         if threads is None:
             threads = min(8, _available_cpus())
         _check_threads(threads, "threads")
         if not isinstance(defenses, (bool, DefenseSettings)):
             raise TypeError(f"defenses must be True, False or a DefenseSettings, not {defenses!r}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {list(BACKENDS)}, not {backend!r}")
         manifest = load_bundle(path)
         root = manifest.path
         assert root is not None
+        kind, model_file = select_model(manifest, backend)
         if manifest.normalization != NORMALIZATION:
             raise BundleError(f"bundle {root}: normalization {manifest.normalization} differs from "
                               f"this runtime's {NORMALIZATION}")
@@ -128,12 +146,15 @@ class Guard:
             encoder = TextEncoder.from_file(str(root / manifest.tokenizer_file), manifest.encoding_config())
         except Exception as e:  # tokenizers raises plain Exception on a bad file
             raise BundleError(f"bundle {root}: cannot load {manifest.tokenizer_file}: {_one_line(e)}") from None
-        session = _open_session(root / manifest.model_file, threads)
-        return cls(manifest, session, encoder, threads, settings)
+        session = _OPENERS[kind](root / model_file, threads)
+        if kind == "gguf" and encoder.config.max_length > session.max_tokens:
+            raise BundleError(f"bundle {root}: windows of {encoder.config.max_length} tokens exceed "
+                              f"{model_file}'s {session.max_tokens}-token context")
+        return cls(manifest, session, encoder, threads, settings, backend=kind, model_file=model_file)
 
     def __repr__(self) -> str:
-        return (f"Guard(model={self.model_id!r}, path={str(self.manifest.path)!r}, threads={self.threads}, "
-                f"defenses={self.defenses.enabled})")
+        return (f"Guard(model={self.model_id!r}, path={str(self.manifest.path)!r}, backend={self.backend!r}, "
+                f"model_file={self.model_file!r}, threads={self.threads}, defenses={self.defenses.enabled})")
 
     @property
     def model_id(self) -> str:
@@ -159,10 +180,10 @@ class Guard:
         included), so batching 32 windows moved single scores by up to 0.2 on the default
         model. A larger ``batch_size`` buys ~25% throughput at that cost.
 
-        ``role`` is one role for all texts or one per text. ``num_threads`` sets onnxruntime's
-        intra-op threads for this call (a session per thread count is opened once and cached;
-        default: the Guard's ``threads``). Each verdict's ``latency_ms`` is the whole call's
-        time divided by the number of texts.
+        ``role`` is one role for all texts or one per text. ``num_threads`` sets the scoring
+        threads for this call (onnxruntime intra-op or llama.cpp threads; a session per thread
+        count is opened once and cached; default: the Guard's ``threads``). Each verdict's
+        ``latency_ms`` is the whole call's time divided by the number of texts.
         """
         start = time.perf_counter()
         t = self.threshold if threshold is None else _check_threshold(threshold)
@@ -253,7 +274,7 @@ class Guard:
         )
 
     def _session_for(self, threads: int) -> Any:
-        """The session with ``threads`` intra-op threads, opened on first use (thread-safe)."""
+        """The session (of this Guard's backend) with ``threads`` threads, opened on first use (thread-safe)."""
         _check_threads(threads, "num_threads")
         session = self._sessions.get(threads)
         if session is None:
@@ -262,7 +283,7 @@ class Guard:
                 if session is None:
                     root = self.manifest.path
                     assert root is not None
-                    session = _open_session(root / self.manifest.model_file, threads)
+                    session = _OPENERS[self.backend](root / self.model_file, threads)
                     self._sessions[threads] = session
         return session
 
@@ -332,6 +353,95 @@ def _open_session(model_path: Path, threads: int) -> Any:
     if isinstance(last, int) and last != N_COLUMNS:
         raise BundleError(f"model {model_path} returns {last} logit columns; expected {N_COLUMNS}")
     return session
+
+
+def _open_gguf(model_path: Path, threads: int) -> Any:
+    """A :class:`~tinyguard.gguf_backend.GgufBackend` over ``model_path``; llama_cpp is imported only here."""
+    from tinyguard.gguf_backend import GgufBackend
+
+    try:
+        return GgufBackend(model_path, threads=threads)
+    except ImportError as e:  # its message carries the install line
+        raise ImportError(f"backend 'gguf' ({model_path.name}): {e}") from None
+    except (ValueError, OSError, RuntimeError) as e:  # not a tinyguard GGUF, or llama.cpp refused it
+        raise BundleError(f"cannot load GGUF model {model_path}: {_one_line(e)}") from None
+
+
+_OPENERS = {"onnx": _open_session, "gguf": _open_gguf}
+
+
+def _is_gguf_session(session: Any) -> bool:
+    from tinyguard.gguf_backend import GgufBackend  # no llama_cpp import: only the class
+
+    return isinstance(session, GgufBackend)
+
+
+# ---------------------------------------------------------------- which model file a backend scores
+
+def _variant(name: str) -> str:
+    """``model.q8_0.gguf`` -> ``q8_0``, ``model.int8.onnx`` -> ``int8``; ``model.onnx`` -> ``model``."""
+    parts = name.split(".")
+    return parts[-2] if len(parts) >= 3 else parts[0]
+
+
+def bundle_models(manifest: Manifest) -> dict[str, dict[str, str]]:
+    """The model files a bundle holds, by format: ``{"onnx": {"int8": "model.int8.onnx"},
+    "ort": {...}, "gguf": {"q8_0": "model.q8_0.gguf"}}`` (formats it lacks are left out).
+
+    The primary model is ``model_file`` (GGUF when it ends in ``.gguf``, else ONNX); more come
+    from the manifest's ``artifacts`` (``{"ort": FILE, "gguf": {QTYPE: FILE}}``, as written by
+    ``guard-cli distill``). Every file must be hash-pinned in ``files``, else BundleError.
+    """
+    root = manifest.path
+    where = f"bundle {root}" if root is not None else "manifest"
+    out: dict[str, dict[str, str]] = {}
+    primary = manifest.model_file
+    out.setdefault("gguf" if primary.endswith(".gguf") else "onnx", {})[_variant(primary)] = primary
+    artifacts = manifest.raw.get("artifacts") or {}
+    if not isinstance(artifacts, dict):
+        raise BundleError(f"{where}: 'artifacts' must be an object")
+    for fmt, entry in artifacts.items():
+        named = {_variant(entry): entry} if isinstance(entry, str) else entry
+        if not isinstance(named, dict) or not all(isinstance(f, str) for f in named.values()):
+            raise BundleError(f"{where}: 'artifacts.{fmt}' must be a file name or an object of file names")
+        for variant, fname in named.items():
+            if fname not in manifest.files:
+                raise BundleError(f"{where}: artifacts.{fmt} names {fname}, which is not listed in "
+                                  f"'files' (its hash must be pinned)")
+            out.setdefault(str(fmt), {}).setdefault(str(variant), fname)
+    return out
+
+
+def describe_models(models: dict[str, dict[str, str]]) -> str:
+    """``onnx model.int8.onnx, ort model.int8.ort, gguf q8_0 model.q8_0.gguf`` (for messages and info)."""
+    parts = []
+    for fmt, named in models.items():
+        for variant, fname in named.items():
+            parts.append(f"{fmt} {variant} {fname}" if fmt == "gguf" else f"{fmt} {fname}")
+    return ", ".join(parts) or "no model files"
+
+
+def select_model(manifest: Manifest, backend: str = "auto") -> tuple[str, str]:
+    """(``"onnx"`` or ``"gguf"``, the bundle file that backend scores) for ``backend``
+    ("auto", "onnx" or "gguf"); BundleError when the bundle has no model for it."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {list(BACKENDS)}, not {backend!r}")
+    models = bundle_models(manifest)
+    if backend == "auto":
+        backend = "onnx" if "onnx" in models else "gguf"
+    if backend == "onnx":
+        if "onnx" not in models:
+            raise BundleError(f"bundle {manifest.path} has no ONNX model for backend 'onnx' "
+                              f"(it has: {describe_models(models)}); use backend 'gguf'")
+        return "onnx", next(iter(models["onnx"].values()))  # the primary model comes first
+    gguf = models.get("gguf")
+    if not gguf:
+        raise BundleError(f"bundle {manifest.path} has no GGUF model for backend 'gguf' "
+                          f"(it has: {describe_models(models)}); use backend 'onnx'")
+    for qtype in GGUF_PREFERENCE:
+        if qtype in gguf:
+            return "gguf", gguf[qtype]
+    return "gguf", gguf[sorted(gguf)[0]]
 
 
 def _check_threads(threads: Any, what: str) -> None:

@@ -26,3 +26,36 @@ def guard(bundle_dir: Path):
     from tinyguard import Guard
 
     return Guard.load(bundle_dir, threads=1)
+
+
+# ---------------------------------------------------------------- one tiny distillation run per session
+# Shared by test_distill.py and test_gguf_runtime.py (helpers in distill_run.py); needs torch.
+
+@pytest.fixture(scope="session")
+def distill_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A pipeline-shaped run folder (random 6x64 BERT teacher, synthetic records)."""
+    pytest.importorskip("torch")
+    from distill_run import make_run
+
+    return make_run(tmp_path_factory.mktemp("distill-run"))
+
+
+@pytest.fixture(scope="session")
+def distill_cfg():
+    """The ``tiny`` distill config with loose gates (GGUF q8_0 and f16 when llama_cpp is installed)."""
+    pytest.importorskip("torch")
+    from dataclasses import replace
+
+    from distill_run import LOOSE
+
+    from tinyguard.distill.config import load_distill_config
+
+    return replace(load_distill_config("tiny"), gates=LOOSE)
+
+
+@pytest.fixture(scope="session")
+def distill_students(distill_run: Path, distill_cfg) -> dict[str, dict]:
+    """nano and micro distilled into ``distill_run/students/NAME/bundle``, once per session."""
+    from distill_run import distill_students as run_distill
+
+    return run_distill(distill_run, distill_cfg)
