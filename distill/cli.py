@@ -62,6 +62,33 @@ def add_distill_commands(main: click.Group) -> None:
         except (OSError, ValueError, KeyError, RuntimeError) as e:  # ParityError is a RuntimeError
             _fail(e)
 
+    @distill.command("install")
+    @click.option("--run-dir", type=click.Path(path_type=Path), default=Path("runs/default"), show_default=True)
+    @click.option("--student", required=True, help="Student whose bundle becomes the bundled default model.")
+    @click.option("--with-artifacts", is_flag=True,
+                  help="Also ship the .ort and GGUF files (3x the size); by default only the int8 ONNX.")
+    def install(run_dir: Path, student: str, with_artifacts: bool) -> None:
+        """Install a distilled student as the bundled default model (runtime/models/default).
+
+        \b
+        Example:
+          guard-cli distill install --run-dir runs/default --student micro1
+        """
+        from tinyguard.bundle import default_bundle_path
+
+        from ..train.pipeline import install_bundle
+
+        src = run_dir / "students" / student / "bundle"
+        try:
+            if not src.is_dir():
+                raise FileNotFoundError(f"no student bundle {src}: run guard-cli distill --student {student} first")
+            reproduce = (f"guard-cli distill --run-dir {run_dir} --student {student}\n"
+                         f"guard-cli distill install --run-dir {run_dir} --student {student}")
+            dst = install_bundle(src, default_bundle_path(), artifacts=with_artifacts, reproduce=reproduce)
+        except (OSError, ValueError, KeyError, RuntimeError) as e:
+            _fail(e)
+        click.echo(f"installed {src} as the default bundle: {dst}")
+
     @distill.command("report")
     @click.option("--run-dir", type=click.Path(path_type=Path), default=Path("runs/default"), show_default=True,
                   help="A run folder with bundle/ and students/*/bundle.")

@@ -236,3 +236,60 @@ def add_synthetic_commands(main: click.Group) -> None:
         except (OSError, ValueError, KeyError, RuntimeError) as e:
             _fail(e)
         click.echo(f"wrote {out}")
+
+    # ---- guard-cli generate: try a generator backend (train/generators) ----
+    @main.command("generate")
+    @click.argument("prompts", nargs=-1, required=True)
+    @click.option("--backend", type=click.Choice(["smollm2", "transformers", "openai"]), default=None,
+                  help="Generator backend (default: the config's, smollm2).")
+    @click.option("--model", default=None,
+                  help="transformers: a local model folder or .gguf file; openai: the served model name "
+                       "(empty: the server's first); smollm2: another .gguf file.")
+    @click.option("--base-url", default=None, help="openai: the server, e.g. http://127.0.0.1:8000/v1.")
+    @click.option("--max-tokens", type=click.IntRange(min=1), default=None, help="Reply length cap (tokens).")
+    @click.option("--temperature", type=click.FloatRange(min=0), default=None, help="0 = greedy.")
+    @click.option("--seed", type=int, default=None, help="Prompt i is sampled with seed + i.")
+    @click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads (smollm2, transformers).")
+    @click.option("--concurrency", type=click.IntRange(min=1), default=None, help="openai: requests in flight.")
+    @click.option("--config", "config_ref", default="default", show_default=True,
+                  help="Pipeline config whose [augment.generator] gives the defaults.")
+    @click.option("--jsonl", is_flag=True, help='Print {"prompt", "reply"} JSON lines instead of plain text.')
+    def generate(prompts: tuple[str, ...], backend: str | None, model: str | None, base_url: str | None,
+                 max_tokens: int | None, temperature: float | None, seed: int | None, threads: int | None,
+                 concurrency: int | None, config_ref: str, jsonl: bool) -> None:
+        """Send each PROMPT as one user message to a generator; print one reply per prompt.
+
+        A PROMPT of '-' reads more prompts from stdin, one a line. Plain-text output puts each
+        reply on one line (whitespace collapsed); --jsonl keeps it exact.
+
+        \b
+        Examples:
+          guard-cli generate "Write one question about tides."
+          guard-cli generate --backend transformers --model ./my-model "Say hi." "Name a fruit."
+          guard-cli generate --backend openai --base-url http://127.0.0.1:8000/v1 --model Qwen/Qwen2.5-7B-Instruct "Say hi."
+          cat prompts.txt | guard-cli generate --jsonl -
+        """
+        import json
+        from dataclasses import replace
+
+        from .config import load_config
+
+        try:
+            cfg = load_config(config_ref).augment.generator
+            given = {"backend": backend, "model": model, "base_url": base_url, "max_tokens": max_tokens,
+                     "temperature": temperature, "seed": seed, "threads": threads, "concurrency": concurrency}
+            cfg = replace(cfg, **{k: v for k, v in given.items() if v is not None})
+            texts = [line.rstrip("\r\n") for p in prompts
+                     for line in (sys.stdin if p == "-" else [p]) if line.strip()]
+            from .generators import make_generator
+
+            gen = make_generator(cfg)
+            try:
+                replies = gen.generate(texts)
+            finally:
+                gen.close()
+        except (OSError, ValueError, KeyError, RuntimeError) as e:
+            _fail(e)
+        for prompt, reply in zip(texts, replies):
+            click.echo(json.dumps({"prompt": prompt, "reply": reply}, ensure_ascii=False) if jsonl
+                       else " ".join(reply.split()))

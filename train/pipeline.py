@@ -165,9 +165,26 @@ def evaluate_bundle(bundle_dir: Path, validation_path: Path, out_dir: Path) -> d
     return result
 
 
-def install_bundle(src: Path, dst: Path) -> Path:
-    """Copy a verified bundle over ``dst`` atomically (hashes rechecked by write_bundle)."""
+def install_bundle(src: Path, dst: Path, *, artifacts: bool = True, reproduce: str = "") -> Path:
+    """Copy a verified bundle over ``dst`` atomically (hashes rechecked by write_bundle).
+
+    ``artifacts=False`` leaves out the extra formats (``.ort``, GGUF) and rewrites the model
+    card to match: the default bundle ships inside the wheel, so it carries the one model the
+    runtime opens by default; the full bundle stays in the run folder.
+    """
     manifest = load_bundle(src)
-    files = {name: Path(src) / name for name in manifest.files}
     raw = {k: v for k, v in manifest.raw.items() if k != "files"}
-    return write_bundle(dst, files, raw)
+    names = list(manifest.files)
+    if not artifacts and raw.get("artifacts"):
+        import tempfile
+
+        from ..export.model_card import render_model_card
+
+        raw.pop("artifacts")
+        keep = {manifest.raw["model_file"], manifest.raw.get("tokenizer_file", "tokenizer.json")}
+        files = {n: Path(src) / n for n in names if n in keep}
+        card = Path(tempfile.mkdtemp()) / "MODEL_CARD.md"
+        card.write_text(render_model_card(raw, reproduce=reproduce), encoding="utf-8")
+        files["MODEL_CARD.md"] = card
+        return write_bundle(dst, files, raw)
+    return write_bundle(dst, {n: Path(src) / n for n in names}, raw)

