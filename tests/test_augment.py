@@ -166,3 +166,23 @@ def test_synthetic_config_enables_both_stages() -> None:
     assert cfg.augment.enabled and cfg.curate.enabled
     assert cfg.teacher == default.teacher and cfg.data == default.data  # the ablation changes data only
     assert not default.augment.enabled
+
+
+def test_changed_config_keeps_candidates_of_tasks_still_planned(tmp_path: Path) -> None:
+    recs = _records()
+    out = tmp_path / "augment"
+    run_augment(recs, out, CFG, records_hash="h", make_generator=ScriptedGenerator, progress=False, echo=lambda s: None)
+    first = {c.key: c for c in read_candidates(out / CANDIDATES)}
+    fewer = replace(CFG, operators=("typos", "leetspeak"))
+    counts = run_augment(recs, out, fewer, records_hash="h", make_generator=lambda: pytest.fail("regenerated"),
+                         progress=False, echo=lambda s: None)
+    second = {c.key: c for c in read_candidates(out / CANDIDATES)}
+    assert counts["candidates"] == len(second) == len(plan_tasks(recs, fewer))
+    assert {c.template for c in second.values() if c.method == "operator"} == {"typos", "leetspeak"}
+    llm = [k for k, c in second.items() if c.method != "operator"]
+    assert llm and all(second[k].raw == first[k].raw for k in llm)  # reused, not regenerated
+    # another generator setting is another request: those tasks are made again
+    hotter = replace(fewer, generator=replace(fewer.generator, temperature=0.1))
+    gen = ScriptedGenerator()
+    run_augment(recs, out, hotter, records_hash="h", make_generator=lambda: gen, progress=False, echo=lambda s: None)
+    assert len(gen.prompts) == len(llm)

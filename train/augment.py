@@ -16,22 +16,25 @@ is deterministic and can resume:
 LLM methods render a template from ``train/prompts/`` and call one generator backend
 (train/generators/). Candidates are appended to ``candidates.partial.jsonl`` batch by batch;
 a rerun skips the task keys already there, and the file is renamed to ``candidates.jsonl``
-with a stage manifest when every task is done.
+with a stage manifest when every task is done. A task's key carries a digest of everything
+that decides its output (template text, fields, generator settings), so a changed config
+keeps the candidates of the tasks it still plans and makes only the new ones.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import zlib
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
 from tinyguard.taxonomy import CATEGORY_TABLE
 
 from . import operators
-from .candidates import Candidate, append_candidates, read_candidates, text_id
+from .candidates import Candidate, append_candidates, read_candidates, text_id, write_candidates
 from .config import AugmentConfig
 from .hard_negatives import HANDWRITTEN_SOURCE
 from .records import Record
@@ -158,7 +161,21 @@ def plan_tasks(records: Sequence[Record], cfg: AugmentConfig) -> list[Task]:
             op = usable[i % len(usable)]
             pid = text_id(seed.text)
             tasks.append(Task(f"operator:{op}:{pid}", "operator", op, _from_seed(seed, "operator"), pid))
-    return _unique(tasks)
+    return _with_digests(_unique(tasks), cfg)
+
+
+def _with_digests(tasks: list[Task], cfg: AugmentConfig) -> list[Task]:
+    """Append to each key a digest of what decides the task's output."""
+    gen = json.dumps(asdict(cfg.generator), sort_keys=True)
+    out = []
+    for t in tasks:
+        if t.method == "operator":
+            basis = json.dumps([t.template, t.intended.text, cfg.seed])
+        else:
+            basis = json.dumps([load_template(t.template), t.fields, gen], sort_keys=True)
+        digest = hashlib.sha1(basis.encode("utf-8")).hexdigest()[:10]
+        out.append(replace(t, key=f"{t.key}:{digest}"))
+    return out
 
 
 def _unique(tasks: list[Task]) -> list[Task]:
@@ -199,14 +216,16 @@ def run_augment(records: Sequence[Record], out_dir: Path, cfg: AugmentConfig, *,
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "manifest.json").unlink(missing_ok=True)
     partial = out_dir / PARTIAL
-    plan_path = out_dir / "plan.json"
-    plan_id = json.dumps({"inputs": inputs, "config": config}, sort_keys=True)
-    if force or not plan_path.is_file() or plan_path.read_text(encoding="utf-8") != plan_id:
-        partial.unlink(missing_ok=True)  # another plan: what is on disk belongs to it
-        plan_path.write_text(plan_id, encoding="utf-8")
-    done = {c.key for c in read_candidates(partial)} if partial.is_file() else set()
-
     tasks = plan_tasks(records, cfg)
+    planned = {t.key for t in tasks}
+    if force:
+        partial.unlink(missing_ok=True)
+    elif (out_dir / CANDIDATES).is_file() and not partial.is_file():
+        (out_dir / CANDIDATES).replace(partial)  # a finished run under another config: reuse what still fits
+    if partial.is_file():  # keep only candidates of tasks this plan still has (same key = same request)
+        old = list(read_candidates(partial))
+        write_candidates((c for c in old if c.key in planned), partial)
+    done = {c.key for c in read_candidates(partial)} if partial.is_file() else set()
     todo = [t for t in tasks if t.key not in done]
     echo(f"      {len(tasks)} tasks planned ({dict(Counter(t.method for t in tasks))}), {len(done)} already done")
     append_candidates((_operator_candidate(t, cfg.seed) for t in todo if t.method == "operator"), partial)
