@@ -45,6 +45,7 @@ CANDIDATES = "candidates.jsonl"
 PARTIAL = "candidates.partial.jsonl"
 MAX_LLM_SEED_CHARS = 300  # longer seeds are slow to rewrite and a small model loses them
 MAX_OPERATOR_SEED_CHARS = 1000
+NOT_IN_DIGEST = ("threads", "concurrency", "timeout_s", "retries", "api_key_env")  # change speed, not output
 N_EXAMPLES = 3  # few-shot examples per look-alike / expansion prompt
 TOPICS = {name: desc for _, name, desc in CATEGORY_TABLE}
 
@@ -166,7 +167,8 @@ def plan_tasks(records: Sequence[Record], cfg: AugmentConfig) -> list[Task]:
 
 def _with_digests(tasks: list[Task], cfg: AugmentConfig) -> list[Task]:
     """Append to each key a digest of what decides the task's output."""
-    gen = json.dumps(asdict(cfg.generator), sort_keys=True)
+    how = {k: v for k, v in asdict(cfg.generator).items() if k not in NOT_IN_DIGEST}
+    gen = json.dumps(how, sort_keys=True)
     out = []
     for t in tasks:
         if t.method == "operator":
