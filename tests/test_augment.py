@@ -154,6 +154,9 @@ def test_ablation_report_on_a_real_bundle(bundle_dir: Path, tmp_path: Path) -> N
                           echo=lambda s: None)
     assert result["a"]["validation"]["n"] == 4 and result["a"]["hard_negatives"]["n"] == 1
     assert result["a"]["robustness"] == result["b"]["robustness"]  # same bundle, same figures
+    again = run_ablation({"a": bundle_dir}, tmp_path / "validation.jsonl", tmp_path / "robust.jsonl",
+                         previous=result, score=lambda b, r: pytest.fail("rescored"), echo=lambda s: None)
+    assert again["a"] == result["a"]  # unchanged bundle and files: reused
     write_report(result, tmp_path / "ablation.md", "guard-cli ablation ...")
     md = (tmp_path / "ablation.md").read_text()
     assert "| a | validation | 4 |" in md and "base64" in md

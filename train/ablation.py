@@ -58,10 +58,20 @@ def per_operator(records: Sequence[Record], scores: np.ndarray, threshold: float
     return out
 
 
+def _fingerprint(bundle: Path, validation_path: Path, robustness_path: Path) -> str:
+    from .stage import hash_files
+
+    return hash_files([Path(bundle) / "manifest.json", Path(validation_path), Path(robustness_path)])
+
+
 def run_ablation(bundles: dict[str, Path], validation_path: Path, robustness_path: Path, *,
                  score: Callable[[Path, list[Record]], np.ndarray] | None = None,
-                 echo: Callable[[str], None] = print) -> dict:
-    """Score every bundle on the three slices; returns {name: {slice: metrics}}."""
+                 previous: dict | None = None, echo: Callable[[str], None] = print) -> dict:
+    """Score every bundle on the three slices; returns {name: {slice: metrics}}.
+
+    A row of ``previous`` (an earlier result) whose bundle manifest and data files are
+    unchanged is reused instead of rescored (scoring a teacher takes minutes per bundle).
+    """
     from tinyguard.bundle import load_bundle
 
     from ..export.build import score_bundle
@@ -73,9 +83,14 @@ def run_ablation(bundles: dict[str, Path], validation_path: Path, robustness_pat
               "robustness": list(read_jsonl(robustness_path))}
     result: dict = {}
     for name, bundle in bundles.items():
+        fp = _fingerprint(bundle, validation_path, robustness_path)
+        if previous and previous.get(name, {}).get("fingerprint") == fp:
+            echo(f"reusing {name} ({bundle}): unchanged since the last report")
+            result[name] = previous[name]
+            continue
         t = load_bundle(bundle).threshold
         echo(f"scoring {name} ({bundle}, threshold {t:.3f})")
-        row: dict = {"bundle": str(bundle), "threshold": t}
+        row: dict = {"bundle": str(bundle), "threshold": t, "fingerprint": fp}
         for sname, recs in slices.items():
             s = score(Path(bundle), recs)
             row[sname] = slice_metrics(recs, s, t)

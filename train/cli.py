@@ -229,7 +229,11 @@ def add_synthetic_commands(main: click.Group) -> None:
                 _fail(ValueError(f"--bundle takes NAME=PATH, not {b!r}"))
             named[name] = Path(path)
         try:
-            result = run_ablation(named, validation, robustness_path, echo=click.echo)
+            import json
+
+            previous_path = out.with_suffix(".json")
+            previous = json.loads(previous_path.read_text(encoding="utf-8")) if previous_path.is_file() else None
+            result = run_ablation(named, validation, robustness_path, previous=previous, echo=click.echo)
             write_report(result, out, "guard-cli ablation " + " ".join(
                 [f"--bundle {b}" for b in bundles] + [f"--validation {validation}",
                                                       f"--robustness-set {robustness_path}", f"--out {out}"]))
