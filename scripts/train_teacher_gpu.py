@@ -227,8 +227,7 @@ def _load_shards(src: Path) -> dict:
 
 
 def finish(args: argparse.Namespace) -> None:
-    import torch
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import save_file
 
     from tinyguard.train.config import load_config
     from tinyguard.train.stage import hash_files, write_stage_manifest

@@ -24,7 +24,7 @@ from . import require_train_extra
 from .config import PipelineConfig
 from .dataset import build
 from .records import read_jsonl
-from .stage import hash_files, hash_tree, stage_is_current, write_json_atomic, write_stage_manifest
+from .stage import hash_files, stage_is_current, write_json_atomic, write_stage_manifest
 
 
 def run_pipeline(cfg: PipelineConfig, run_dir: Path, data_dir: Path, *, config_ref: str,

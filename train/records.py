@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -62,19 +61,19 @@ class Record:
 
 def write_jsonl(records: Iterable[Record], path: str | os.PathLike) -> int:
     """Write records atomically (temp file + rename); return how many were written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_json_lines((asdict(r) for r in records), path)
+
+
+def write_json_lines(rows: Iterable[dict], path: str | os.PathLike) -> int:
+    """Write dicts as JSONL atomically, creating the folder; return how many were written."""
+    from tinyguard.atomic import atomic_open
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     n = 0
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for r in records:
-                f.write(r.to_json() + "\n")
-                n += 1
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path) as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            n += 1
     return n
 
 

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -14,7 +12,7 @@ import numpy as np
 
 from ..candidates import LLM_METHODS, Candidate
 from ..config import CurateConfig
-from ..records import Record
+from ..records import Record, write_json_lines
 
 if TYPE_CHECKING:
     from ..generators.base import Generator
@@ -158,20 +156,7 @@ def count(keys: Iterable[str]) -> dict[str, int]:
 
 def write_rows(path: Path, rows: Iterable[dict]) -> int:
     """Write dicts as JSONL atomically (temp file + rename); return how many."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    n = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
-                n += 1
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return n
+    return write_json_lines(rows, path)
 
 
 def read_rows(path: Path) -> list[dict]:
