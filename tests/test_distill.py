@@ -239,3 +239,37 @@ def test_distill_configs_load_and_refuse_unknown_keys(tmp_path: Path):
     bad.write_text('[students.x]\nkind = "micro"\nlayerz = [0]\n')
     with pytest.raises(ValueError, match="unknown keys in \\[students.x\\]: layerz"):
         load_distill_config(str(bad))
+
+
+def test_vocab_max_size_keeps_the_most_frequent_tokens(tmp_path: Path):
+    from tokenizers import Tokenizer
+
+    from tinyguard.distill.vocab import prune_vocab
+    from tinyguard.train.teacher import encoder_dir
+
+    src = encoder_dir() / "tokenizer.json"
+    texts = ["the cat sat on the mat"] * 5 + ["zebra quokka"]
+    free = prune_vocab(src, texts, tmp_path / "free.json", keep_single_chars=True)
+    capped = prune_vocab(src, texts, tmp_path / "capped.json", keep_single_chars=True, max_size=free.size - 2)
+    assert capped.size == free.size - 2
+    vocab = Tokenizer.from_file(str(capped.tokenizer_path)).get_vocab()
+    assert {"the", "cat", "mat"} <= set(vocab)  # frequent words survive the cap, rare ones go to pieces
+    with pytest.raises(ValueError, match="leaves no room"):
+        prune_vocab(src, texts, tmp_path / "x.json", max_size=10)
+
+
+def test_install_without_artifacts_ships_only_the_onnx_model(run: Path, students: dict, tmp_path: Path):
+    from tinyguard.bundle import load_bundle
+    from tinyguard.guard import Guard
+    from tinyguard.train.pipeline import install_bundle
+
+    src = run / "students" / "micro" / "bundle"
+    dst = install_bundle(src, tmp_path / "default", artifacts=False, reproduce="guard-cli distill install ...")
+    m = load_bundle(dst)
+    assert set(m.files) == {"model.int8.onnx", "tokenizer.json", "MODEL_CARD.md"} and "artifacts" not in m.raw
+    card = (dst / "MODEL_CARD.md").read_text()
+    assert ".gguf" not in card and "guard-cli distill install" in card
+    text = "How do I make a pipe bomb at home?"
+    assert Guard.load(dst, threads=1).check(text).score == Guard.load(src, threads=1).check(text).score
+    full = load_bundle(install_bundle(src, tmp_path / "full"))
+    assert full.raw["artifacts"] == load_bundle(src).raw["artifacts"]
