@@ -16,5 +16,5 @@ def test_unknown_keys_and_names_are_refused(tmp_path):
     bad.write_text("[teacher]\nlearning_rate = 1\n")
     with pytest.raises(ValueError, match="unknown keys in \\[teacher\\]: learning_rate"):
         load_config(str(bad))
-    with pytest.raises(FileNotFoundError, match="built-in configs: default, tiny"):
+    with pytest.raises(FileNotFoundError, match="built-in configs: default, synthetic, synthetic-noenc, tiny, tiny-synthetic"):
         load_config("nope")
