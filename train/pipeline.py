@@ -122,8 +122,16 @@ def curate_stage(cfg: PipelineConfig, run_dir: Path, records: list, *, progress:
 
     from tinyguard.guard import Guard
 
+    from tinyguard.bundle import BundleError
+
     bundle = Path(cfg.curate.teacher_bundle) if cfg.curate.teacher_bundle else default_bundle_path()
-    guard = Guard.load(bundle, threads=cfg.teacher.threads)
+    if not (bundle / "manifest.json").is_file():
+        raise FileNotFoundError(f"[curate] teacher_bundle {bundle} is not a bundle; build it first "
+                                "(guard-cli pipeline --config default --run-dir runs/default) or point it elsewhere")
+    try:
+        guard = Guard.load(bundle, threads=cfg.teacher.threads)
+    except BundleError as e:
+        raise RuntimeError(f"[curate] teacher_bundle: {e}") from e
     echo(f"      label verification by the teacher bundle {bundle} ({guard.model_id})")
     candidates = list(read_candidates(run_dir / "augment" / "candidates.jsonl"))
     judge = make_generator(cfg.augment.generator, progress=False) if cfg.curate.judge else None
