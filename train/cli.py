@@ -78,8 +78,9 @@ def add_training_commands(main: click.Group) -> None:
     @click.option("--force", is_flag=True, help="Rerun every stage even if unchanged.")
     def pipeline(config_ref: str, run_dir: Path | None, data_dir: Path | None, install_default: bool,
                  force: bool) -> None:
-        """Rebuild a bundle from the seed data: data → teacher → export → eval.
+        """Rebuild a bundle from the seed data: data → [augment → curate] → teacher → export → eval.
 
+        Augment and curate run when the config enables them (e.g. --config synthetic).
         Stages are resumable: a stage whose inputs and config are unchanged is reused.
 
         \b
