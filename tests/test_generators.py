@@ -31,6 +31,7 @@ class FakeServer:
         self.lock = threading.Lock()
         self.in_flight = self.max_in_flight = 0
         self.calls: list[str] = []
+        self.finished: list[str] = []  # prompts in the order their replies were sent
         self.headers: list[dict[str, str]] = []
         self.plan: dict[str, list[int]] = {}
         self.jitter = 0.0
@@ -82,6 +83,8 @@ class FakeServer:
                         return self._send(status, {"error": {"message": f"planned\n failure {status}",
                                                              "type": "test"}})
                     text = f"  echo:{prompt}|seed={body['seed']}|max={body['max_tokens']}|model={body['model']}\n"
+                    with state.lock:
+                        state.finished.append(prompt)
                     self._send(200, {"choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                                                   "finish_reason": "stop"}]})
                 finally:
@@ -113,13 +116,13 @@ def _openai(server: FakeServer, **kw) -> OpenAIGenerator:
 
 
 def test_openai_order_kept_and_concurrency_bounded(server: FakeServer) -> None:
-    server.jitter = 0.08  # replies finish out of order
+    server.jitter = 0.08  # replies finish out of order; the first prompt surely last of its wave:
     gen = _openai(server, concurrency=3)
-    prompts = [f"prompt {i}" for i in range(24)]
+    prompts = ["sleep:0.3"] + [f"prompt {i}" for i in range(1, 24)]
     out = gen.generate(prompts, max_tokens=7)
-    assert out == [f"echo:prompt {i}|seed={100 + i}|max=7|model=tiny-model" for i in range(24)]
+    assert out == [f"echo:{p}|seed={100 + i}|max=7|model=tiny-model" for i, p in enumerate(prompts)]
     assert server.max_in_flight == 3
-    assert sorted(server.calls) == sorted(prompts) and server.calls != prompts  # really out of order
+    assert sorted(server.finished) == sorted(prompts) and server.finished != prompts  # really out of order
     assert isinstance(gen, Generator) and gen.name == f"openai:tiny-model@{server.base_url}"
 
 
