@@ -307,3 +307,14 @@ def test_transformers_backend_on_the_smollm2_gguf() -> None:
         assert gen.generate(["Name a fruit.", "Write one short question about the sea."], seed=5) == out
     finally:
         gen.close()
+
+
+def test_lazy_generator_opens_the_backend_at_the_first_call(server: FakeServer) -> None:
+    from tinyguard.train.generators import LazyGenerator
+
+    lazy = LazyGenerator(GeneratorConfig(backend="openai", base_url=server.base_url, model="tiny-model"))
+    assert server.calls == []
+    assert lazy.generate(["hi"], seed=3) == ["echo:hi|seed=3|max=96|model=tiny-model"]
+    assert server.calls == ["hi"] and lazy.name == f"openai:tiny-model@{server.base_url}"  # stable id
+    lazy.close()
+    lazy.close()  # closing twice, or a never-opened one, is harmless

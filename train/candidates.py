@@ -13,10 +13,9 @@ import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Iterable, Iterator
 
-from .records import Record
+from .records import Record, write_json_lines
 
 METHODS = ("paraphrase", "rewrite", "lookalike", "expansion", "operator")
 LLM_METHODS = ("paraphrase", "rewrite", "lookalike", "expansion")  # written by a generator
@@ -78,13 +77,4 @@ def append_candidates(candidates: Iterable[Candidate], path: str | os.PathLike) 
 
 def write_candidates(candidates: Iterable[Candidate], path: str | os.PathLike) -> int:
     """Write atomically (temp file + rename)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.unlink(missing_ok=True)
-    try:
-        n = append_candidates(candidates, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return n
+    return write_json_lines((asdict(c) for c in candidates), path)

@@ -12,18 +12,27 @@ import numpy as np
 
 def sentence_embedder(threads: int = 2, batch_size: int = 64, max_length: int = 128,
                       progress: bool = True) -> Callable[[Sequence[str]], np.ndarray]:
-    """A function texts → L2-normalised [N, 384] float32 embeddings (loaded once, offline)."""
-    import torch
-    from transformers import AutoModel, AutoTokenizer
+    """A function texts → L2-normalised [N, 384] float32 embeddings; the model loads (offline)
+    on the first call, so a rerun whose diversity round is reused never loads it."""
+    loaded: list = []  # (tokenizer, model), filled on the first call
 
-    from .teacher import encoder_dir
+    def load():
+        if not loaded:
+            import torch
+            from transformers import AutoModel, AutoTokenizer
 
-    torch.set_num_threads(threads)
-    path = encoder_dir()
-    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+            from .teacher import encoder_dir
+
+            torch.set_num_threads(threads)
+            path = encoder_dir()
+            loaded.append((AutoTokenizer.from_pretrained(path, local_files_only=True),
+                           AutoModel.from_pretrained(path, local_files_only=True).eval()))
+        return loaded[0]
 
     def embed(texts: Sequence[str]) -> np.ndarray:
+        import torch
+
+        tokenizer, model = load()
         out = np.zeros((len(texts), model.config.hidden_size), np.float32)
         starts = range(0, len(texts), batch_size)
         if progress:

@@ -118,7 +118,7 @@ def curate_stage(cfg: PipelineConfig, run_dir: Path, records: list, *, progress:
     from .candidates import read_candidates
     from .curation import curate
     from .embeddings import sentence_embedder
-    from .generators import make_generator
+    from .generators import LazyGenerator
 
     from tinyguard.guard import Guard
 
@@ -134,7 +134,7 @@ def curate_stage(cfg: PipelineConfig, run_dir: Path, records: list, *, progress:
         raise RuntimeError(f"[curate] teacher_bundle: {e}") from e
     echo(f"      label verification by the teacher bundle {bundle} ({guard.model_id})")
     candidates = list(read_candidates(run_dir / "augment" / "candidates.jsonl"))
-    judge = make_generator(cfg.augment.generator, progress=False) if cfg.curate.judge else None
+    judge = LazyGenerator(cfg.augment.generator) if cfg.curate.judge else None
     try:
         curate(candidates, records, cfg.curate, run_dir / "curate",
                 teacher_scores=lambda recs: score_guard(guard, list(recs))[:, 0],

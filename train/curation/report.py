@@ -11,21 +11,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from tinyguard.atomic import atomic_write_text
+
 from .common import REASONS, Decision
 
 SAMPLES = 3
 SAMPLE_CHARS = 240
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _save(fig, path: Path) -> None:
@@ -33,6 +24,7 @@ def _save(fig, path: Path) -> None:
     os.close(fd)
     try:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -186,5 +178,5 @@ def write_report(out_dir: Path, counts: dict[str, Any], decisions: list[Decision
     _reasons(out_dir / "reasons.png", decisions)
     plots = ["counts.png", "labels.png", "categories.png", "reasons.png"]
     path = out_dir / "report.md"
-    _atomic_text(path, markdown(counts, decisions, seed_issues, plots))
+    atomic_write_text(path, markdown(counts, decisions, seed_issues, plots))
     return path

@@ -19,7 +19,8 @@ from .base import Generator, GeneratorError, smollm2_gguf_path
 
 BACKENDS = ("smollm2", "transformers", "openai")
 
-__all__ = ["BACKENDS", "Generator", "GeneratorConfig", "GeneratorError", "make_generator", "smollm2_gguf_path"]
+__all__ = ["BACKENDS", "Generator", "GeneratorConfig", "GeneratorError", "LazyGenerator", "make_generator",
+           "smollm2_gguf_path"]
 
 
 def make_generator(cfg: GeneratorConfig, *, progress: bool = False) -> Generator:
@@ -47,3 +48,27 @@ def make_generator(cfg: GeneratorConfig, *, progress: bool = False) -> Generator
 
         return OpenAIGenerator(cfg, progress=progress)
     raise GeneratorError(f"unknown generator backend {cfg.backend!r}; choose one of: {', '.join(BACKENDS)}")
+
+
+class LazyGenerator:
+    """A generator that loads its backend at the first ``generate`` call.
+
+    Why: curation hands the judge to round 4, which a rerun usually reuses; loading a model
+    only to close it again costs seconds (llama.cpp) to a minute (transformers).
+    """
+
+    def __init__(self, cfg: GeneratorConfig, *, progress: bool = False):
+        self.cfg, self._progress, self._gen = cfg, progress, None
+        # a stable id from the config (curation records it in its round manifests), not the
+        # loaded backend's name, which would differ between a reused and a rerun round
+        self.name = f"{cfg.backend}:{cfg.model or 'default'}" + (f"@{cfg.base_url}" if cfg.base_url else "")
+
+    def generate(self, prompts, *, max_tokens=None, temperature=None, seed=None) -> list[str]:
+        if self._gen is None:
+            self._gen = make_generator(self.cfg, progress=self._progress)
+        return self._gen.generate(prompts, max_tokens=max_tokens, temperature=temperature, seed=seed)
+
+    def close(self) -> None:
+        if self._gen is not None:
+            self._gen.close()
+            self._gen = None
