@@ -1,6 +1,6 @@
 """Train a pipeline's teacher stage on an offline GPU machine, then finish the run here.
 
-The teacher stage is the slow one on a laptop (~35 min on 2 cores; ~1 min on one H200). The GPU
+The teacher stage is the slow one on a laptop (31 min on 2 cores; 61–81 s on one H200). The GPU
 box has torch/transformers/accelerate but neither the training data nor the encoder wheel, and a
 call carries at most 64 MiB, so this script packs exactly what the stage needs:
 
