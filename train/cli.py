@@ -102,6 +102,9 @@ def add_training_commands(main: click.Group) -> None:
             _fail(e)
 
     add_synthetic_commands(main)
+    from .ood_cli import ood
+
+    main.add_command(ood)
 
 
 def add_synthetic_commands(main: click.Group) -> None:

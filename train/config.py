@@ -30,6 +30,13 @@ class DataConfig:
 class TeacherConfig:
     max_length: int = 128
     max_per_source: int = 2500  # cap per (source, label) in training, so no set dominates
+    # Source balancing (0 = off: the flat cap above). With T > 0, (source, label) group i gets a
+    # share of ``examples_per_epoch`` proportional to n_i ** (1 / T): T = 1 keeps natural sizes,
+    # larger T flattens them, so small sets are seen more and large ones less. A group is
+    # repeated at most ``max_repeat`` times; the cap above still bounds big groups.
+    source_temperature: float = 0.0
+    examples_per_epoch: int = 0  # with source_temperature > 0: records drawn per epoch (0 = as many as the cap gives)
+    max_repeat: float = 3.0
     epochs: float = 2.0
     batch_size: int = 32
     lr: float = 5e-5

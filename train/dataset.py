@@ -107,7 +107,8 @@ def split(records: list[Record], cfg: DataConfig) -> list[Record]:
     rng = random.Random(cfg.seed)
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, r in enumerate(records):
-        groups[(r.source.split("/")[0], r.label)].append(i)
+        if not r.split:  # a loader that kept its set's published split (pairs, test files) wins
+            groups[(r.source.split("/")[0], r.label)].append(i)
     per_source = Counter(src for (src, _), idx in groups.items() for _ in idx)
     to_val: set[int] = set()
     for (src, _label), idx in sorted(groups.items()):
@@ -118,7 +119,8 @@ def split(records: list[Record], cfg: DataConfig) -> list[Record]:
         chosen = list(idx)
         rng.shuffle(chosen)
         to_val.update(chosen[:want])
-    return [replace(r, split="validation" if i in to_val else "train") for i, r in enumerate(records)]
+    return [r if r.split else replace(r, split="validation" if i in to_val else "train")
+            for i, r in enumerate(records)]
 
 
 def stats(records: list[Record]) -> dict:
@@ -154,6 +156,8 @@ def build(data_dir: Path, out_dir: Path, cfg: DataConfig, *, force: bool = False
           progress: bool = True) -> dict:
     """Run the data stage into ``out_dir``; skip it when inputs and config are unchanged."""
     modules = [source_module(n) for n in cfg.sources] if cfg.sources else available_sources(cfg.licence_classes)
+    if "evaluation-only" in cfg.licence_classes:
+        raise ValueError("licence class 'evaluation-only' is never trained on; only `guard-cli ood` reads it")
     refused = [m.NAME for m in modules if m.LICENCE_CLASS not in cfg.licence_classes]
     if refused:
         raise ValueError(f"sources {refused} need licence classes not enabled: {cfg.licence_classes}")

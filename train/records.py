@@ -15,8 +15,11 @@ from tinyguard.taxonomy import CATEGORIES, LABELS, ROLES
 
 LICENCE_CLASSES = (
     "permissive", "share-alike", "non-commercial", "copyleft", "unknown", "research-only",
+    "evaluation-only",  # never trained, tuned or selected on: only the OOD yardstick reads it
 )
-SPLITS = ("train", "validation", "")
+TRAINABLE_LICENCE_CLASSES = LICENCE_CLASSES[:-1]
+#: "test": published test splits a loader keeps apart; never trained on, only the OOD yardstick scores them
+SPLITS = ("train", "validation", "test", "")
 
 
 @dataclass
@@ -31,7 +34,7 @@ class Record:
     categories: list[str] = field(default_factory=list)
     context: str = ""  # for responses: the prompt being answered
     lang: str = "en"
-    split: str = ""  # filled by the splitter: "train" | "validation"
+    split: str = ""  # the splitter fills "train" | "validation"; a loader may keep its set's own split
     hard_negative: bool = False  # benign text on a sensitive topic (see hard_negatives.py)
 
     def __post_init__(self) -> None:

@@ -22,9 +22,12 @@ SOURCE_NAMES: tuple[str, ...] = (
     # mixed, conversations and benign sets
     "coconot", "hh_rlhf_harmless", "dices_990", "self_instruct", "awesome_chatgpt_prompts",
     "gsm8k", "mtbench_vicuna", "arena_hard", "gpteacher", "oasst_eval_prompts", "clinc150",
-    "banking77",
+    "banking77", "convabuse", "hatemoji_build",
     # opt-in only (licence class other than permissive)
     "nq_open", "alpaca_instructions", "ethos", "olid", "malicious_instruct",
+    "safety_tuned_llamas",
+    # evaluation only: never trained on (the out-of-distribution yardstick reads it)
+    "hatemoji_check",
 )
 
 DEFAULT_LICENCE_CLASSES: tuple[str, ...] = ("permissive",)

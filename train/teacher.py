@@ -89,19 +89,33 @@ class Encoded:
 
 
 def select_training(records: list[Record], cfg: TeacherConfig) -> list[Record]:
-    """Train-split records, at most ``max_per_source`` per (source, label), seeded."""
+    """Train-split records per (source, label) group, seeded: a flat cap of ``max_per_source``,
+    or temperature-balanced shares when ``source_temperature`` > 0 (see :func:`group_quotas`)."""
     rng = random.Random(cfg.seed)
     groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for r in records:
         if r.split == "train":
             groups[(r.source.split("/")[0], r.label)].append(r)
+    keys = sorted(groups)
+    sizes = [min(len(groups[k]), cfg.max_per_source) for k in keys]
+    quotas = group_quotas(sizes, cfg) if cfg.source_temperature > 0 else sizes
     out: list[Record] = []
-    for key in sorted(groups):
+    for key, quota in zip(keys, quotas):
         g = groups[key]
         rng.shuffle(g)
-        out.extend(g[: cfg.max_per_source])
+        g = g[: cfg.max_per_source]
+        out.extend(g[i % len(g)] for i in range(quota))  # repeats only past the group's size
     rng.shuffle(out)
     return out
+
+
+def group_quotas(sizes: list[int], cfg: TeacherConfig) -> list[int]:
+    """Records drawn per group: shares ∝ n ** (1/T) of ``examples_per_epoch`` (default: sum of
+    sizes), each at most ``max_repeat`` × its size and at least one record."""
+    total = cfg.examples_per_epoch or sum(sizes)
+    weights = np.array(sizes, np.float64) ** (1.0 / cfg.source_temperature)
+    raw = total * weights / weights.sum()
+    return [max(1, min(int(round(q)), int(cfg.max_repeat * n))) for q, n in zip(raw, sizes)]
 
 
 def encode_records(records: list[Record], encoder: TextEncoder, hard_negative_weight: float) -> Encoded:
