@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from tinyguard.train.offline import offline_commands
+
 
 def _fail(e: BaseException) -> None:
     click.echo(f"error: {' '.join(str(e).split())}", err=True)
@@ -19,6 +21,7 @@ def _fail(e: BaseException) -> None:
 
 def add_distill_commands(main: click.Group) -> None:
     """Attach ``distill`` (train + export students) and ``distill report`` to ``guard-cli``."""
+    runtime_commands = set(main.commands)
 
     @main.group("distill", invoke_without_command=True)
     @click.option("--run-dir", type=click.Path(path_type=Path), default=Path("runs/default"), show_default=True,
@@ -115,3 +118,6 @@ def add_distill_commands(main: click.Group) -> None:
         except (OSError, ValueError, KeyError, RuntimeError) as e:
             _fail(e)
         click.echo(f"wrote {out / 'pareto.md'} and {out / 'pareto.png'}")
+
+    # The distill group's callback runs before each subcommand: offline env for all (train/offline.py).
+    offline_commands(main, set(main.commands) - runtime_commands)

@@ -143,7 +143,9 @@ def measure_model(run: Callable[[dict], Any], vocab: int, n_tokens: int, repeats
 
 
 def _onnx_runner(path: Path) -> Callable[[dict], Any]:
-    import onnxruntime as ort
+    from tinyguard.ortenv import import_onnxruntime
+
+    ort = import_onnxruntime()
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1

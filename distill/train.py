@@ -78,7 +78,9 @@ def predict_logits(model: nn.Module, data: Encoded, pad_id: int, batch_size: int
 
 def predict_logits_onnx(model_path, data: Encoded, pad_id: int, threads: int = 2, batch_size: int = 64) -> np.ndarray:
     """Like :func:`predict_logits`, through onnxruntime (the teacher's fp32 ONNX is ~2x faster than torch)."""
-    import onnxruntime as ort
+    from tinyguard.ortenv import import_onnxruntime
+
+    ort = import_onnxruntime()
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads

@@ -30,6 +30,9 @@ def export_fp32(model, path: Path, opset: int = 17) -> Path:
 
 def optimize_graph(src: Path, dst: Path, num_heads: int, hidden_size: int) -> Path:
     """Fuse attention/LayerNorm/GELU with onnxruntime's transformer optimizer (offline, CPU)."""
+    from tinyguard.ortenv import import_onnxruntime
+
+    import_onnxruntime()  # telemetry off before onnxruntime loads
     from onnxruntime.transformers.optimizer import optimize_model
 
     opt = optimize_model(str(src), model_type="bert", num_heads=num_heads, hidden_size=hidden_size,
@@ -46,6 +49,9 @@ def quantize_int8(src: Path, dst: Path) -> Path:
     0.006 (max 0.17, 99.6% agreement) on a 1,200-text validation sample.
     """
     import onnx
+    from tinyguard.ortenv import import_onnxruntime
+
+    import_onnxruntime()  # telemetry off before onnxruntime loads
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     # Fused (contrib-op) graphs defeat shape inference; their tensors are all float.

@@ -18,6 +18,9 @@ def convert_to_ort(src: Path, dst: Path) -> Path:
     import contextlib
     import io
 
+    from tinyguard.ortenv import import_onnxruntime
+
+    import_onnxruntime()  # telemetry off before onnxruntime loads
     from onnxruntime.tools.convert_onnx_models_to_ort import OptimizationStyle, convert_onnx_models_to_ort
 
     src, dst = Path(src), Path(dst)

@@ -255,7 +255,9 @@ def run_bench(bundle: str | None, *, quick: bool = False, threads: int | None = 
     summary = {"bundle_mb": size, "p50_ms_32": latency["32"]["p50_ms"], "p95_ms_32": latency["32"]["p95_ms"],
                "cold_start_s": cold["median_s"], "peak_rss_mb": cold["peak_rss_mb"],
                "throughput": throughput["texts_per_s"]}
-    import onnxruntime
+    from tinyguard.ortenv import import_onnxruntime
+
+    onnxruntime = import_onnxruntime()
 
     result: dict[str, Any] = {
         "schema": SCHEMA,

@@ -329,7 +329,9 @@ class Scores:
 
 
 def _open_session(model_path: Path, threads: int) -> Any:
-    import onnxruntime as ort  # lazy: keeps `import tinyguard` cheap
+    from tinyguard.ortenv import import_onnxruntime
+
+    ort = import_onnxruntime()  # lazy: keeps `import tinyguard` cheap; telemetry off first
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads

@@ -274,6 +274,9 @@ def main() -> None:
     f.add_argument("--run-dir", required=True)
     f.add_argument("--from", dest="source", required=True)
     args = ap.parse_args()
+    from tinyguard.train.offline import offline_env
+
+    offline_env()  # the hub stays offline, telemetry off (unless already set): see train/offline.py
     {"prepare": prepare, "train": train, "finish": finish}[args.cmd](args)
 
 

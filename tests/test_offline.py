@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -102,3 +103,100 @@ def test_no_socket_is_even_created_in_a_fresh_process(bundle_dir: Path) -> None:
         print("ok")
     """)
     assert p.returncode == 0 and p.stdout.strip().endswith("ok"), p.stderr
+
+
+# ---------------------------------------------------------------- onnxruntime's telemetry opt-out
+# The system-call proof is tests/test_native_offline.py; these pin the rules of tinyguard.ortenv.
+
+def _python_env(code: str, **env: str) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          timeout=120, env={**base, **env})
+
+
+def test_telemetry_opt_out_is_set_at_the_first_onnxruntime_import_not_before(bundle_dir: Path) -> None:
+    p = _python_env(f"""
+        import os
+        import tinyguard, tinyguard.cli, tinyguard.guard
+        assert "ORT_DISABLE_TELEMETRY" not in os.environ, "set at import tinyguard"
+        g = tinyguard.Guard.load({str(bundle_dir)!r}, threads=1)
+        print(os.environ["ORT_DISABLE_TELEMETRY"])
+    """)
+    assert p.returncode == 0 and p.stdout.strip() == "1", p.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "1", "true"])
+def test_a_users_own_telemetry_setting_is_kept(bundle_dir: Path, value: str) -> None:
+    p = _python_env(f"""
+        import os, tinyguard
+        tinyguard.Guard.load({str(bundle_dir)!r}, threads=1)
+        print(os.environ["ORT_DISABLE_TELEMETRY"])
+    """, ORT_DISABLE_TELEMETRY=value)
+    assert p.returncode == 0 and p.stdout.strip() == value, p.stderr
+
+
+def test_onnxruntime_imported_earlier_without_the_opt_out_is_not_silent(bundle_dir: Path) -> None:
+    p = _python_env(f"""
+        import warnings
+        import onnxruntime
+        import tinyguard
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            tinyguard.Guard.load({str(bundle_dir)!r}, threads=1)
+        print([str(w.message) for w in seen if w.category is RuntimeWarning])
+    """)
+    assert p.returncode == 0 and "ORT_DISABLE_TELEMETRY=1 before importing onnxruntime" in p.stdout, p.stderr
+
+
+def test_every_onnxruntime_import_goes_through_ortenv() -> None:
+    """runtime, export, train, distill, scripts, tools: `import_onnxruntime()` right before any import of it."""
+    root = Path(__file__).resolve().parents[1]
+    bare = []
+    for folder in ("runtime", "export", "train", "distill", "scripts", "tools"):
+        for path in sorted((root / folder).rglob("*.py")):
+            if path == root / "runtime" / "ortenv.py":
+                continue
+            lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
+            for n, line in enumerate(lines):
+                if line.startswith(("import onnxruntime", "from onnxruntime")):
+                    previous = [ln for ln in lines[max(0, n - 3):n] if ln]
+                    if not previous or not previous[-1].startswith("import_onnxruntime()"):
+                        bare.append(f"{path.relative_to(root)}:{n + 1}: {line}")
+    assert not bare, "import onnxruntime through tinyguard.ortenv.import_onnxruntime():\n" + "\n".join(bare)
+
+
+def test_every_training_command_runs_offline() -> None:
+    pytest.importorskip("tinyguard.train.cli")
+    import click
+
+    from tinyguard.distill.cli import add_distill_commands
+    from tinyguard.train.cli import add_training_commands
+
+    group = click.Group("guard-cli")
+    add_training_commands(group)
+    add_distill_commands(group)
+    assert {"data", "pipeline", "distill", "generate"} <= set(group.commands)
+    unwrapped = [name for name, cmd in group.commands.items() if not getattr(cmd.callback, "offline_env", False)]
+    assert not unwrapped, f"training commands without the offline environment: {unwrapped}"
+
+
+def test_a_training_command_sets_the_offline_defaults_and_keeps_a_users_choice() -> None:
+    pytest.importorskip("tinyguard.train.cli")
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY", "DO_NOT_TRACK",
+                         "HF_DATASETS_OFFLINE", "ORT_DISABLE_TELEMETRY")}
+    p = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+        import json, os
+        from tinyguard.cli import main
+        try:  # no --base-url: a one-line error before any network, after the offline defaults
+            main(["generate", "--backend", "openai", "Say hi."])
+        except SystemExit as e:
+            assert e.code == 2, e.code
+        names = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY", "DO_NOT_TRACK",
+                 "ORT_DISABLE_TELEMETRY")
+        print(json.dumps({n: os.environ.get(n) for n in names}))
+    """)], capture_output=True, text=True, timeout=120, env={**base, "HF_HUB_OFFLINE": "0"})
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout.splitlines()[-1]) == {
+        "HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1",
+        "ORT_DISABLE_TELEMETRY": "1"}

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from .offline import offline_commands
+
 
 def _fail(e: BaseException) -> None:
     click.echo(f"error: {' '.join(str(e).split())}", err=True)
@@ -23,6 +25,7 @@ def _data_dir_option(f):
 
 def add_training_commands(main: click.Group) -> None:
     """Attach the training commands to the ``guard-cli`` group."""
+    runtime_commands = set(main.commands)
 
     @main.group()
     def data() -> None:
@@ -105,6 +108,8 @@ def add_training_commands(main: click.Group) -> None:
     from .ood_cli import ood
 
     main.add_command(ood)
+    # Every training command runs with the Hugging Face hub offline and telemetry off (train/offline.py).
+    offline_commands(main, set(main.commands) - runtime_commands)
 
 
 def add_synthetic_commands(main: click.Group) -> None:
