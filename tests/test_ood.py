@@ -263,3 +263,34 @@ def test_lofo_never_fits_on_the_held_out_family(tmp_path):
     assert result["folds"]["responses"] is None  # no response records: no estimate, not a zero
     again = lofo.EmbeddingCache(tmp_path / "emb.npz", lambda rs: pytest.fail("cache miss"))
     assert again.get(records[:3]).shape == (3, 8)
+
+
+# ---------------------------------------------------------------- the threshold rule on the yardstick
+
+def test_halves_are_stable_disjoint_and_keep_evaluation_only_sets_out_of_tuning():
+    from tinyguard.train.ood_suite import SUITE, evaluation_only, in_half, load_suite
+
+    records = [rec(f"text number {i}") for i in range(200)]
+    tune = {r.text for r in records if in_half(r, "tune")}
+    report = {r.text for r in records if in_half(r, "report")}
+    assert tune.isdisjoint(report) and len(tune | report) == 200 and 60 < len(tune) < 140
+    assert [s.name for s in SUITE if evaluation_only(s)] == ["hatemoji_check"]
+    tuned, _ = load_suite(DATA, cap=0, only=("hatemoji_check", "physical_safety"), half="tune")
+    reported, _ = load_suite(DATA, cap=0, only=("hatemoji_check", "physical_safety"), half="report")
+    assert "hatemoji_check" not in tuned and len(reported["hatemoji_check"]) == 3930
+    assert {r.text for r in tuned["physical_safety"]}.isdisjoint({r.text for r in reported["physical_safety"]})
+    assert len(tuned["physical_safety"]) + len(reported["physical_safety"]) == 200
+
+
+def test_ood_threshold_maximises_mean_f1_under_the_fpr_cap():
+    from tinyguard.train.ood_threshold import choose_ood_threshold
+
+    y = np.array([True, True, False, False])
+    both = (y, np.array([0.9, 0.35, 0.3, 0.1]))  # 0.31..0.35 separates perfectly
+    benign = (np.array([False, False, False, False]), np.array([0.5, 0.2, 0.1, 0.05]))
+    t, stats = choose_ood_threshold([both, benign], fpr_max=0.5)
+    assert t == 0.35 and stats["mean_f1"] == 1.0 and stats["met_cap"] == 1.0  # ties: the higher threshold
+    t, stats = choose_ood_threshold([both, (np.array([False]), np.array([0.99]))], fpr_max=0.1)
+    assert stats["met_cap"] == 0.0 and t == 0.98  # nothing meets the cap: lowest FPR, highest such t
+    with pytest.raises(ValueError, match="both labels"):
+        choose_ood_threshold([benign], 0.1)

@@ -124,12 +124,14 @@ def _f(x: Any, digits: int = 3) -> str:
 
 
 def report_markdown(results: dict[str, dict[str, Any]], *, command: str, leaks: dict[str, int],
-                    cap: int) -> str:
+                    cap: int, half: str = "all") -> str:
     """Bundles side by side: headline, per slice, per category (OOD, then in-distribution)."""
     names = list(results)
     lines = ["# Out-of-distribution report", "", f"Command: `{command}`", "",
              "Slices come from sources no default model trains on (see `train/ood_suite.py`); "
-             f"at most {cap} texts per label per slice, texts a model trained on removed "
+             + ("the *report* half of each slice (thresholds are tuned on the other half; evaluation-only "
+                "sets whole); " if half == "report" else "every text; ")
+             + f"at most {cap} texts per label per slice, texts a model trained on removed "
              f"({sum(leaks.values())} removed: {json.dumps(leaks)}). Each bundle is scored by the runtime, "
              "defenses on, at its own threshold.", "",
              "## Headline", "", "| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]

@@ -46,13 +46,16 @@ def ood() -> None:
 @click.option("--cap", type=click.IntRange(min=0), default=1000, show_default=True,
               help="Texts per label per slice (0: all), a seeded sample.")
 @click.option("--slice", "only", multiple=True, help="Only these slices (repeat); default: all.")
+@click.option("--half", type=click.Choice(["report", "all"]), default="report", show_default=True,
+              help="'report': the half of each slice that `ood threshold` never tunes on (evaluation-only "
+                   "slices whole); 'all': every text.")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Seed data folder (default: $TINYGUARD_DATA or ../shared/data).")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("train/reports/ood.md"),
               show_default=True, help="Markdown report; a .json twin is written beside it.")
 def report(bundles: tuple[str, ...], records: Path | None, validation: Path | None, cap: int,
-           only: tuple[str, ...], data_dir: Path | None, threads: int, out: Path) -> None:
+           only: tuple[str, ...], half: str, data_dir: Path | None, threads: int, out: Path) -> None:
     """Score bundles on the out-of-distribution suite and write them side by side.
 
     Headline: mean AUPRC and F1 over slices with both labels, mean false-positive rate over
@@ -81,7 +84,8 @@ def report(bundles: tuple[str, ...], records: Path | None, validation: Path | No
         if len({n for n, _ in named}) != len(named):
             raise ValueError("two bundles share a name; use NAME=PATH")
         trained = [r for r in read_jsonl(records) if r.split == "train"] if records else []
-        suite, leaks = load_suite(data_dir or default_data_dir(), cap=cap, trained=trained, only=only)
+        suite, leaks = load_suite(data_dir or default_data_dir(), cap=cap, trained=trained, only=only,
+                                  half=half)
         val = list(read_jsonl(validation)) if validation else []
         results = {}
         for name, path in named:
@@ -89,7 +93,7 @@ def report(bundles: tuple[str, ...], records: Path | None, validation: Path | No
             click.echo(f"{name}: {guard.model_id}", err=True)
             results[name] = evaluate_bundle(guard, suite, validation=val)
         command = "guard-cli ood report " + " ".join(shlex.quote(a) for a in sys.argv[3:])
-        markdown = report_markdown(results, command=command.strip(), leaks=leaks, cap=cap)
+        markdown = report_markdown(results, command=command.strip(), leaks=leaks, cap=cap, half=half)
         write_report(out, results, markdown)
     except (OSError, ValueError, KeyError, RuntimeError) as e:
         _fail(e)
@@ -166,3 +170,67 @@ def lofo(configs: tuple[str, ...], records: Path, train_size: int, eval_cap: int
         _fail(e)
     click.echo(markdown)
     click.echo(f"wrote {out} and {out.with_suffix('.json')}")
+
+
+@ood.command("threshold")
+@click.option("--bundle", required=True, help="Bundle folder ('default': the bundled model, read only).")
+@click.option("--max-benign-fpr", type=click.FloatRange(0.0, 1.0), default=0.10, show_default=True,
+              help="Cap on the mean false-positive rate over the benign-holding slices.")
+@click.option("--records", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="records.jsonl the bundle was trained on (suite texts in its train split are removed).")
+@click.option("--cap", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Texts per label per slice (0: all).")
+@click.option("--apply", is_flag=True,
+              help="Write the threshold, presets and rule into the bundle's manifest (unsigns it).")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Seed data folder (default: $TINYGUARD_DATA or ../shared/data).")
+@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True)
+def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int, apply: bool,
+              data_dir: Path | None, threads: int) -> None:
+    """Choose a bundle's threshold on the tune half of the out-of-distribution suite.
+
+    Maximises the mean F1 over slices with both labels subject to the mean benign FPR cap
+    (train/ood_threshold.py). `ood report` reads the other half, so its figures are not the
+    ones the threshold was fitted on. Evaluation-only sets are never used here.
+
+    \b
+    Examples:
+      guard-cli ood threshold --bundle runs/balanced/bundle                 # print only
+      guard-cli ood threshold --bundle runs/balanced/bundle --apply         # write it
+    """
+    import numpy as np
+
+    from tinyguard import Guard
+    from tinyguard.bundle import rewrite_manifest
+
+    from . import require_train_extra
+    from .ood import score_records
+    from .ood_suite import load_suite
+    from .ood_threshold import RULE, choose_ood_threshold
+    from .records import read_jsonl
+    from .registry import default_data_dir
+
+    try:
+        require_train_extra("tqdm")
+        if apply and bundle == "default":
+            raise ValueError("--apply rewrites a bundle; give a bundle folder, not the installed default")
+        trained = [r for r in read_jsonl(records) if r.split == "train"] if records else []
+        suite, _ = load_suite(data_dir or default_data_dir(), cap=cap, trained=trained, half="tune")
+        guard = Guard.load(None if bundle == "default" else bundle, threads=threads)
+        slices = []
+        for name, recs in suite.items():
+            scores = score_records(guard, recs, desc=name)[:, 0]
+            slices.append((np.array([r.label == "unsafe" for r in recs]), scores))
+        t, stats = choose_ood_threshold(slices, max_benign_fpr)
+        rule = RULE.format(fpr_max=max_benign_fpr)
+        click.echo(f"{guard.model_id}: threshold {t:.2f} (was {guard.threshold:.4f}); tune half: mean F1 "
+                   f"{stats['mean_f1']:.3f}, mean benign FPR {stats['mean_fpr']:.3f}"
+                   + ("" if stats["met_cap"] else " (no threshold meets the cap: lowest FPR taken)"))
+        click.echo(f"rule: {rule}")
+        if apply:
+            from ..export.build import presets_around
+
+            rewrite_manifest(bundle, {"threshold": t, "presets": presets_around(t), "threshold_rule": rule})
+            click.echo(f"wrote {Path(bundle) / 'manifest.json'} (sign it again: the signature was removed)")
+    except (OSError, ValueError, KeyError, RuntimeError) as e:
+        _fail(e)

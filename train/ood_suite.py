@@ -98,15 +98,41 @@ def without_leaks(records: list[Record], trained: Iterable[Record]) -> tuple[lis
     return kept, len(records) - len(kept)
 
 
+HALVES = ("report", "tune", "all")
+
+
+def evaluation_only(s: Slice) -> bool:
+    """A slice of an evaluation-only set: never tuned on, always reported whole."""
+    return any(source_module(p.loader).LICENCE_CLASS == "evaluation-only" for p in s.parts)
+
+
+def in_half(r: Record, half: str) -> bool:
+    """A stable 50/50 split by text: ``tune`` (thresholds are chosen on it) vs ``report``."""
+    if half == "all":
+        return True
+    odd = int(dedup_key(r)[-1], 16) % 2 == 1
+    return odd if half == "tune" else not odd
+
+
 def load_suite(data_dir: Path, *, cap: int = 1000, seed: int = 13, trained: Iterable[Record] = (),
-               only: tuple[str, ...] = ()) -> tuple[dict[str, list[Record]], dict[str, int]]:
-    """Slice name -> records (capped per label, leaks removed) and slice name -> leaks removed."""
+               only: tuple[str, ...] = (), half: str = "all") -> tuple[dict[str, list[Record]], dict[str, int]]:
+    """Slice name -> records (one half, capped per label, leaks removed) and slice -> leaks removed.
+
+    ``half``: "tune" (for choosing a threshold: evaluation-only slices are left out), "report"
+    (the other half; evaluation-only slices whole), or "all".
+    """
+    if half not in HALVES:
+        raise ValueError(f"half must be one of {HALVES}, not {half!r}")
     trained = list(trained)
     suite: dict[str, list[Record]] = {}
     leaks: dict[str, int] = {}
     for s in SUITE:
         if only and s.name not in only:
             continue
+        if half == "tune" and evaluation_only(s):
+            continue
         records, leaks[s.name] = without_leaks(slice_records(s, data_dir), trained)
+        if not evaluation_only(s):
+            records = [r for r in records if in_half(r, half)]
         suite[s.name] = cap_per_label(records, cap, seed)
     return suite, leaks
