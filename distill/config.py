@@ -26,6 +26,11 @@ class TrainConfig:
     # data
     max_per_source: int = 2500  # labelled: train split, capped per (source, label) as for the teacher
     unlabelled_max: int = 20000  # extra benign train records, taught by the teacher's scores only
+    unlabelled_any_label: bool = False  # True: extra train records of either label (still scores only)
+    # source balancing of the labelled selection, as in the teacher's config (0 = flat cap)
+    source_temperature: float = 0.0
+    examples_per_epoch: int = 0
+    max_repeat: float = 3.0
     max_length: int = 0  # 0 = the teacher's window length
     # loss: kd_weight * KD(teacher soft scores, temperature) + (1 - kd_weight) * hard-label BCE
     temperature: float = 2.0

@@ -94,6 +94,9 @@ def train_one(run_dir: Path, student: StudentConfig, *, progress: bool, echo: Ca
     inputs = {"teacher": hash_files([teacher_dir / "model.safetensors"]), "records": hash_files([records_path])}
     key = {"inputs": inputs, "max_per_source": cfg.max_per_source, "unlabelled_max": cfg.unlabelled_max,
            "seed": cfg.seed}
+    if cfg.source_temperature or cfg.unlabelled_any_label:  # older caches keep their keys
+        key |= {"source_temperature": cfg.source_temperature, "examples_per_epoch": cfg.examples_per_epoch,
+                "max_repeat": cfg.max_repeat, "unlabelled_any_label": cfg.unlabelled_any_label}
     t_logits = _teacher_scores(run_dir, teacher, t_encoder, data.records, key, cfg.threads, echo)
 
     texts = [normalize(r.text) for r in data.records] + [normalize(r.context) for r in data.records if r.context]

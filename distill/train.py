@@ -38,10 +38,13 @@ class DistillData:
 
 def select_data(records: list[Record], cfg: TrainConfig) -> DistillData:
     """Labelled teacher-style selection + unlabelled benign train records (seeded)."""
-    labelled = select_training(records, TeacherConfig(max_per_source=cfg.max_per_source, seed=cfg.seed))
+    labelled = select_training(records, TeacherConfig(
+        max_per_source=cfg.max_per_source, seed=cfg.seed, source_temperature=cfg.source_temperature,
+        examples_per_epoch=cfg.examples_per_epoch, max_repeat=cfg.max_repeat))
     chosen = {id(r) for r in labelled}
     rng = random.Random(cfg.seed + 1)
-    extra = [r for r in records if r.split == "train" and r.label == "safe" and id(r) not in chosen]
+    extra = [r for r in records if r.split == "train" and id(r) not in chosen
+             and (cfg.unlabelled_any_label or r.label == "safe")]
     rng.shuffle(extra)
     extra = extra[: cfg.unlabelled_max]
     return DistillData(labelled + extra, np.array([True] * len(labelled) + [False] * len(extra)))

@@ -157,7 +157,7 @@ def finish_bundle(out_dir: Path, work_dir: Path, cfg: ExportConfig, *, encoding:
     metrics["parity"] = dict(parity)
     manifest = base_manifest(cfg, encoding, model_path.name, threshold) | {
         "presets": presets_around(threshold), "threshold_rule": rule,
-        "metrics": metrics, "training": training, "data": data,
+        "metrics": metrics, "training": training, "data": data, "reproduce": reproduce,
     } | dict(extra_manifest or {})
     work_dir = Path(work_dir)
     card = work_dir / "MODEL_CARD.md"

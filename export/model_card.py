@@ -2,6 +2,7 @@
 command that reproduces every figure in it."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 
@@ -35,6 +36,26 @@ def _student_lines(manifest: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _ood_lines(ood: dict[str, Any]) -> list[str]:
+    """The out-of-distribution section (``guard-cli ood report --card``): it leads the card,
+    because in-distribution figures flatter (the validation split shares sources with training)."""
+    h = ood.get("headline", {})
+    lines = ["## Out-of-distribution figures (sources this model never trained on)", "",
+             "Scored by the runtime (defenses on) at the bundle's threshold on slices from sets no "
+             "default model trains on (`train/ood_suite.py`). Headline: mean over slices with both "
+             "labels (AUPRC, F1), mean false-positive rate over benign-holding slices, mean recall over "
+             "unsafe-holding slices.", "",
+             "| mean AUPRC | mean F1 | benign FPR | unsafe recall |", "|---|---|---|---|",
+             f"| {_fmt(h.get('mean_auprc'))} | {_fmt(h.get('mean_f1'))} | {_fmt(h.get('benign_fpr'))} | "
+             f"{_fmt(h.get('unsafe_recall'))} |", "",
+             "| slice | unsafe / safe | AUPRC | F1 | recall | FPR |", "|---|---|---|---|---|---|"]
+    for name, sm in ood.get("slices", {}).items():
+        lines.append(f"| {name} | {sm.get('unsafe')} / {sm.get('safe')} | {_fmt(sm.get('auprc'))} | "
+                     f"{_fmt(sm.get('f1'))} | {_fmt(sm.get('recall'))} | {_fmt(sm.get('fpr'))} |")
+    lines += ["", f"Command: `{ood.get('command', 'n/a')}`", ""]
+    return lines
+
+
 def render_model_card(manifest: dict[str, Any], *, reproduce: str) -> str:
     m = manifest.get("metrics", {})
     val = m.get("validation", {})
@@ -48,6 +69,7 @@ def render_model_card(manifest: dict[str, Any], *, reproduce: str) -> str:
         f"schema {manifest.get('schema_version', 1)}). It outputs `flagged`, an unsafe `score` and "
         "per-category scores for the MLCommons hazard taxonomy (S1-S14) plus `jailbreak`.",
         "",
+        *(_ood_lines(m["ood"]) if m.get("ood") else []),
         "## Model",
         "",
         f"- Base: {training.get('base_model', 'n/a')}, fine-tuned with a binary unsafe head and a "
@@ -55,16 +77,16 @@ def render_model_card(manifest: dict[str, Any], *, reproduce: str) -> str:
         f"- Artifact: `{manifest['model_file']}` (dynamic int8 ONNX), tokenizer `tokenizer.json`.",
         f"- Max length {manifest['encoding']['max_length']} tokens per window; longer texts are scored "
         f"in overlapping windows (max over windows, up to {manifest['encoding']['max_chunks']} windows).",
-        f"- Threshold {manifest['threshold']:.4f}, chosen on the validation split by the rule: "
+        f"- Threshold {manifest['threshold']:.4f}, chosen by the rule: "
         f"{manifest.get('threshold_rule', 'n/a')}. Category thresholds: "
         f"{_fmt(next(iter(manifest['category_thresholds'].values()), None))} each.",
         *_student_lines(manifest),
         "",
-        "## Validation metrics",
+        "## Validation metrics (in distribution)",
         "",
         "Measured on the int8 bundle over the validation split carved from the seed data "
-        "(stratified by source, after cross-set deduplication). The threshold was tuned on this "
-        "same split, so these figures are optimistic for other traffic.",
+        "(stratified by source, after cross-set deduplication), at the threshold the export chose on "
+        "this same split. They are optimistic for other traffic: the split shares sources with training.",
         "",
         "| metric | validation | hard-negative slice |",
         "|---|---|---|",
@@ -127,3 +149,34 @@ def render_model_card(manifest: dict[str, Any], *, reproduce: str) -> str:
               "",
               "## Reproduce", "", "```", reproduce, "```", ""]
     return "\n".join(lines)
+
+
+def refresh_model_card(bundle_dir: str | Path, metrics_updates: dict[str, Any]) -> Path:
+    """Merge ``metrics_updates`` into a bundle's ``metrics`` and rewrite its card, atomically
+    (``write_bundle`` re-pins every hash; a signature no longer matches and is dropped)."""
+    import tempfile
+
+    from tinyguard.bundle import load_bundle, write_bundle
+
+    manifest = load_bundle(bundle_dir)
+    raw = {k: v for k, v in manifest.raw.items() if k != "files"}
+    raw["metrics"] = {**raw.get("metrics", {}), **metrics_updates}
+    root = Path(bundle_dir)
+    reproduce = raw.get("reproduce") or _reproduce_block(root / "MODEL_CARD.md")
+    raw["reproduce"] = reproduce
+    card = Path(tempfile.mkdtemp()) / "MODEL_CARD.md"
+    card.write_text(render_model_card(raw, reproduce=reproduce), encoding="utf-8")
+    files = {n: (card if n == "MODEL_CARD.md" else root / n) for n in manifest.files}
+    files.setdefault("MODEL_CARD.md", card)
+    return write_bundle(bundle_dir, files, raw)
+
+
+def _reproduce_block(card: Path) -> str:
+    """The command block under '## Reproduce' of an existing card (bundles before 0.2 kept it only there)."""
+    if not card.is_file():
+        return "n/a"
+    text = card.read_text(encoding="utf-8")
+    if "## Reproduce" not in text:
+        return "n/a"
+    block = text.split("## Reproduce", 1)[1].split("```")
+    return block[1].strip("\n") if len(block) > 2 else "n/a"

@@ -54,8 +54,12 @@ def ood() -> None:
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("train/reports/ood.md"),
               show_default=True, help="Markdown report; a .json twin is written beside it.")
+@click.option("--card", "card_names", multiple=True,
+              help="NAME of a --bundle (a folder, not 'default') whose manifest metrics and MODEL_CARD.md get "
+                   "these figures (repeat). Re-pins hashes; sign the bundle again afterwards.")
 def report(bundles: tuple[str, ...], records: Path | None, validation: Path | None, cap: int,
-           only: tuple[str, ...], half: str, data_dir: Path | None, threads: int, out: Path) -> None:
+           only: tuple[str, ...], half: str, data_dir: Path | None, threads: int, out: Path,
+           card_names: tuple[str, ...]) -> None:
     """Score bundles on the out-of-distribution suite and write them side by side.
 
     Headline: mean AUPRC and F1 over slices with both labels, mean false-positive rate over
@@ -95,6 +99,17 @@ def report(bundles: tuple[str, ...], records: Path | None, validation: Path | No
         command = "guard-cli ood report " + " ".join(shlex.quote(a) for a in sys.argv[3:])
         markdown = report_markdown(results, command=command.strip(), leaks=leaks, cap=cap, half=half)
         write_report(out, results, markdown)
+        paths = dict(named)
+        for name in card_names:
+            if paths.get(name) is None:
+                raise ValueError(f"--card {name}: name a --bundle given as NAME=FOLDER")
+            from ..export.model_card import refresh_model_card
+
+            r = results[name]
+            refresh_model_card(paths[name], {"ood": {
+                "headline": r["headline"], "slices": r["slices"], "threshold": r["threshold"],
+                "half": half, "cap": cap, "command": command.strip()}})
+            click.echo(f"wrote the figures into {paths[name]}/manifest.json and MODEL_CARD.md", err=True)
     except (OSError, ValueError, KeyError, RuntimeError) as e:
         _fail(e)
     click.echo(markdown.split("## Per slice")[0].rstrip())
