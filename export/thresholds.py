@@ -42,3 +42,37 @@ def choose_threshold(y: np.ndarray, scores: np.ndarray, hard_negative: np.ndarra
     lowest = min(hn_fprs)
     idx = next(i for i, f in enumerate(hn_fprs) if f == lowest)
     return float(candidates[idx]), rule
+
+
+CATEGORY_RULE = ("per category: max validation F1 of (flagged and category score >= t) over t in 0.05..0.95; "
+                 "a category with fewer than {min_positives} validation positives or best F1 below "
+                 "{min_f1:.2f} is not shipped as firing (threshold 1.0)")
+
+
+def fit_category_thresholds(y: np.ndarray, scores: np.ndarray, flagged: np.ndarray, names: list[str], *,
+                            min_positives: int = 10, min_f1: float = 0.25
+                            ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """Per-category thresholds on held-out data, as the runtime decides a category (only when the
+    text is flagged). ``y``/``scores``: [n, C] over records whose categories are known.
+
+    Returns ({name: threshold}, {name: {positives, f1, threshold, fires}}); a category that cannot
+    be fitted reliably gets threshold 1.0, so it never fires and the card says so.
+    """
+    y = np.asarray(y, bool)
+    s = np.where(np.asarray(flagged, bool)[:, None], np.asarray(scores, np.float64), 0.0)
+    grid = np.round(np.arange(0.05, 0.951, 0.05), 2)
+    thresholds: dict[str, float] = {}
+    report: dict[str, dict[str, float]] = {}
+    for j, name in enumerate(names):
+        pos = int(y[:, j].sum())
+        best_f1, best_t = 0.0, 1.0
+        for t in grid:
+            pred = s[:, j] >= t
+            tp = int((pred & y[:, j]).sum())
+            f1 = 2 * tp / max(int(pred.sum()) + pos, 1)
+            if f1 >= best_f1 and tp:
+                best_f1, best_t = f1, float(t)
+        fires = pos >= min_positives and best_f1 >= min_f1
+        thresholds[name] = best_t if fires else 1.0
+        report[name] = {"positives": pos, "f1": round(best_f1, 4), "threshold": thresholds[name], "fires": fires}
+    return thresholds, report

@@ -294,3 +294,22 @@ def test_ood_threshold_maximises_mean_f1_under_the_fpr_cap():
     assert stats["met_cap"] == 0.0 and t == 0.98  # nothing meets the cap: lowest FPR, highest such t
     with pytest.raises(ValueError, match="both labels"):
         choose_ood_threshold([benign], 0.1)
+
+
+def test_category_thresholds_fire_only_when_fitted_reliably():
+    from tinyguard.export.thresholds import fit_category_thresholds
+
+    rng = np.random.default_rng(0)
+    n = 200
+    y = np.zeros((n, 3), bool)
+    y[:40, 0] = True  # a learnable category
+    y[:5, 1] = True  # too few positives
+    y[50:90, 2] = True  # positives the scores do not separate
+    s = rng.uniform(0, 0.3, (n, 3))
+    s[:40, 0] = rng.uniform(0.6, 0.9, 40)
+    flagged = np.ones(n, bool)
+    flagged[:10] = False  # a category never fires on a text that is not flagged
+    t, report = fit_category_thresholds(y, s, flagged, ["a", "b", "c"])
+    assert report["a"]["fires"] and 0.3 <= t["a"] <= 0.6 and report["a"]["f1"] == pytest.approx(60 / 70, abs=1e-3)
+    assert not report["b"]["fires"] and t["b"] == 1.0  # 5 positives < 10
+    assert not report["c"]["fires"] and t["c"] == 1.0 and report["c"]["f1"] < 0.25

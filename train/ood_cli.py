@@ -195,13 +195,16 @@ def lofo(configs: tuple[str, ...], records: Path, train_size: int, eval_cap: int
               help="records.jsonl the bundle was trained on (suite texts in its train split are removed).")
 @click.option("--cap", type=click.IntRange(min=0), default=1000, show_default=True,
               help="Texts per label per slice (0: all).")
+@click.option("--categories-from", "validation", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="A held-out validation.jsonl: also fit per-category thresholds on it "
+                                 "(categories that cannot be fitted reliably are shipped as never firing).")
 @click.option("--apply", is_flag=True,
-              help="Write the threshold, presets and rule into the bundle's manifest (unsigns it).")
+              help="Write the thresholds, presets and rules into the bundle's manifest (unsigns it).")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Seed data folder (default: $TINYGUARD_DATA or ../shared/data).")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True)
-def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int, apply: bool,
-              data_dir: Path | None, threads: int) -> None:
+def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int, validation: Path | None,
+              apply: bool, data_dir: Path | None, threads: int) -> None:
     """Choose a bundle's threshold on the tune half of the out-of-distribution suite.
 
     Maximises the mean F1 over slices with both labels subject to the mean benign FPR cap
@@ -242,10 +245,33 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
                    f"{stats['mean_f1']:.3f}, mean benign FPR {stats['mean_fpr']:.3f}"
                    + ("" if stats["met_cap"] else " (no threshold meets the cap: lowest FPR taken)"))
         click.echo(f"rule: {rule}")
+        updates: dict = {"threshold": t, "threshold_rule": rule}
+        if validation:
+            updates |= _category_updates(guard, list(read_jsonl(validation)), t)
         if apply:
             from ..export.build import presets_around
 
-            rewrite_manifest(bundle, {"threshold": t, "presets": presets_around(t), "threshold_rule": rule})
+            rewrite_manifest(bundle, updates | {"presets": presets_around(t)})
             click.echo(f"wrote {Path(bundle) / 'manifest.json'} (sign it again: the signature was removed)")
     except (OSError, ValueError, KeyError, RuntimeError) as e:
         _fail(e)
+
+
+def _category_updates(guard, validation: list, threshold: float) -> dict:
+    """Per-category thresholds fitted on held-out records at the new binary threshold; prints the table."""
+    import numpy as np
+
+    from tinyguard.taxonomy import CATEGORIES
+
+    from ..export.thresholds import CATEGORY_RULE, fit_category_thresholds
+    from .ood import score_records
+
+    known = [r for r in validation if r.label == "safe" or r.categories]
+    scores = score_records(guard, known, desc="validation")
+    y = np.array([[c in r.categories for c in CATEGORIES] for r in known])
+    thresholds, report = fit_category_thresholds(y, scores[:, 1:], scores[:, 0] >= threshold, list(CATEGORIES))
+    for c, m in report.items():
+        state = f"threshold {m['threshold']:.2f}" if m["fires"] else "does not fire (threshold 1.0)"
+        click.echo(f"  {c:28s} {m['positives']:4d} positives  F1 {m['f1']:.3f}  {state}")
+    return {"category_thresholds": thresholds, "category_rule": CATEGORY_RULE.format(min_positives=10, min_f1=0.25),
+            "categories_not_firing": [c for c, m in report.items() if not m["fires"]]}
