@@ -45,8 +45,9 @@ def choose_threshold(y: np.ndarray, scores: np.ndarray, hard_negative: np.ndarra
 
 
 CATEGORY_RULE = ("per category: max validation F1 of (flagged and category score >= t) over t in 0.05..0.95; "
-                 "a category with fewer than {min_positives} validation positives or best F1 below "
-                 "{min_f1:.2f} is not shipped as firing (threshold 1.0)")
+                 "a category with fewer than {min_positives} validation positives, or best F1 below "
+                 "{min_f1:.2f} or within 0.1 of calling every record that category, is not shipped as "
+                 "firing (threshold 1.0)")
 
 
 def fit_category_thresholds(y: np.ndarray, scores: np.ndarray, flagged: np.ndarray, names: list[str], *,
@@ -72,7 +73,8 @@ def fit_category_thresholds(y: np.ndarray, scores: np.ndarray, flagged: np.ndarr
             f1 = 2 * tp / max(int(pred.sum()) + pos, 1)
             if f1 >= best_f1 and tp:
                 best_f1, best_t = f1, float(t)
-        fires = pos >= min_positives and best_f1 >= min_f1
+        chance = 2 * pos / max(len(y) + pos, 1)  # F1 of calling every record this category
+        fires = pos >= min_positives and best_f1 >= max(min_f1, chance + 0.1)
         thresholds[name] = best_t if fires else 1.0
         report[name] = {"positives": pos, "f1": round(best_f1, 4), "threshold": thresholds[name], "fires": fires}
     return thresholds, report
