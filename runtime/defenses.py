@@ -3,46 +3,50 @@
 Why views, not a new normalization: the model was trained on ``normalize(text)``; changing
 what ``normalize`` returns would move its inputs away from training. Instead the guard scores
 the normalized text *and* each view that differs from it, and keeps the max per column. A
-view can only raise a score, so defenses never lower recall; they can raise the false-positive
-rate, which ``guard-cli robustness`` measures.
+view can only raise a score; it can raise the false-positive rate, which
+``guard-cli robustness`` measures. One exception: a text spelled out letter by letter from
+start to end is read back as words (:func:`read_text`) and that reading replaces it, because
+the model scores almost any spaced-out text as unsafe.
 
 Folds (each a pure, idempotent ``str -> str`` on normalized text; applied in the order
 smuggling, despace, leet, homoglyphs, which keeps the composition idempotent too):
 
 * ``smuggling``  regional-indicator and enclosed letters -> ASCII; emoji/symbols wedged between
-                 letters removed (``b💣o💣m💣b``). Variation selectors and tag characters are
-                 already dropped by :func:`tinyguard.normalize.normalize`.
+                 letters removed (``b💣o💣m💣b``).
 * ``despace``    runs of single characters split by spaces or punctuation joined
-                 (``b o m b``, ``b.o.m.b``, ``b-o-m-b`` -> ``bomb``).
-* ``leet``       digits/symbols inside words -> letters (``b0mb``, ``h4ck``, ``k1ll``).
+                 (``b o m b``, ``b.o.m.b``, ``b-o-m-b`` -> ``bomb``; :mod:`tinyguard.despace`).
+* ``leet``       digits/symbols inside words -> letters (``b0mb``, ``h4ck``, ``k1ll``), and in a
+                 text with such words, a lone ``1``/``4`` between words -> ``i``/``a``
+                 ("h0w d0 1 m4k3 4 b0mb").
 * ``homoglyphs`` look-alike letters -> ASCII letters via ``data/confusables.json`` (from
                  Unicode's confusables.txt; see ``tools/make_confusables.py``).
 
-Decoders (``decode``): base64, hex, URL-encoding and rot13 runs that decode to mostly
-printable text are replaced by their decoding (then normalized and folded as above).
-Decoders are not idempotent by nature (rot13 is its own inverse; base64 nests).
+Decoders (``decode``, :mod:`tinyguard.decoders`): JSON/HTML escapes, hex, base64 and
+URL-encoded runs anywhere in the text, nested once, and rot13 or reversed clauses, replaced
+by their decoding. ``reveal``: tag characters and right-to-left overrides, which
+:func:`tinyguard.normalize.normalize` drops, are read from the raw text instead.
+``segments`` is not a view: it makes the guard also score each sentence alone
+(:mod:`tinyguard.segments`).
 
-At most three extra views per text: the folded text, an alternative de-spacing when a run
-starts with the one-letter words "a"/"i" ("make a b o m b"), and the decoded text. Views are
-built only when a fold changes something, so plain text costs a few regex scans.
+At most :data:`MAX_VIEWS` extra views per text: the revealed text, the folded text, an
+alternative de-spacing when a run starts with the one-letter words "a"/"i" ("make a b o m b"),
+and the decoded text. Views are built only when a fold changes something, so plain text costs
+a few regex scans, each linear in the text.
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import codecs
 import json
-import math
 import re
-import urllib.parse
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
+from tinyguard.decoders import decode_encodings, reveal_hidden
+from tinyguard.despace import despace_keep_article, fold_despace, is_spelled_out, respace
 from tinyguard.normalize import normalize
 
-MAX_VIEWS = 3
+MAX_VIEWS = 4
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,8 @@ class DefenseSettings:
     homoglyphs: bool = True
     leet: bool = True
     decode: bool = True
+    reveal: bool = True  # tag characters and right-to-left overrides
+    segments: bool = True  # score sentences and clauses alone too (not a view)
 
     @classmethod
     def off(cls) -> "DefenseSettings":
@@ -110,37 +116,6 @@ def fold_smuggling(text: str) -> str:
     text = _ENCLOSED_RE.sub(lambda m: _ENCLOSED[ord(m.group())], text)
     text = _WEDGED.sub("", text)
     return _WEDGED_SPACED.sub(r"\1 ", text)
-
-
-# ---------------------------------------------------------------- despace
-
-_GAP = r"(?:[ \t]?[.\-_*|/\\·•~+^=:!]{1,2}[ \t]?|[ \t])"
-_SPACED = re.compile(rf"(?<![^\W_])[^\W_](?:{_GAP}[^\W_](?![^\W_])){{2,}}")
-_GAP_RE = re.compile(_GAP)
-
-
-def _join(run: str) -> str:
-    """Remove a run's gaps. When letters are split by punctuation ("b.o.m.b w.e.n.t"), a gap of
-    plain spaces is a word break and stays one space."""
-    if any(not g.isspace() for g in _GAP_RE.findall(run)):
-        return _GAP_RE.sub(lambda g: " " if g.group().isspace() else "", run)
-    return _GAP_RE.sub("", run)
-
-
-def fold_despace(text: str) -> str:
-    """Join runs of >= 3 single characters split by one space or short punctuation."""
-    return _SPACED.sub(lambda m: _join(m.group()), text)
-
-
-def _despace_keep_article(text: str) -> str:
-    """Like :func:`fold_despace`, but a space-split run that starts with the word "a" or "i"
-    keeps it apart ("make a b o m b" -> "make a bomb")."""
-    def join(m: re.Match[str]) -> str:
-        run = m.group()
-        if run[0] in "aAiI" and run[1] in " \t" and len(_GAP_RE.sub("", run)) >= 4:
-            return run[0] + " " + _join(run[2:])
-        return _join(run)
-    return _SPACED.sub(join, text)
 
 
 # ---------------------------------------------------------------- homoglyphs
@@ -202,141 +177,31 @@ def _unleet(m: re.Match[str]) -> str:
     return token[:start] + "".join(_LEET.get(ch, ch) for ch in core) + token[start + len(core):]
 
 
-_URL_LIKE = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*://|www\.)\S*|\S*[/=#]\S*")
+# A whole whitespace-delimited token holding / = # or www. (URLs, paths, key=value). Anchored
+# at token starts, so a long run without spaces is scanned once, not once per position.
+_URL_LIKE = re.compile(r"(?<!\S)(?:\S*[/=#]|\S*?www\.)\S*")
+# A lone 1 or 4 between two words ("d0 1 m4k3 4 b0mb", after the words are folded).
+_LONE_DIGIT = re.compile(r"(?<=[^\W\d_] )[14](?= [^\W\d_])")
+
+
+def _unleet_span(text: str) -> str:
+    folded = _TOKEN.sub(_unleet, text)
+    return _LONE_DIGIT.sub(lambda m: _LEET[m.group()], folded) if folded != text else folded
 
 
 def fold_leet(text: str) -> str:
-    """Digits and @$!| inside words that also hold letters -> letters ("b0mb" -> "bomb").
+    """Digits and @$!| inside words that also hold letters -> letters ("b0mb" -> "bomb"); where
+    that changed a word, a lone 1 or 4 between words too ("d0 1 m4k3" -> "do i make").
     URLs and path-like tokens (holding / = #) are left alone."""
     if not _MIXED.search(text):
         return text
     out, last = [], 0
     for m in _URL_LIKE.finditer(text):
-        out.append(_TOKEN.sub(_unleet, text[last:m.start()]))
+        out.append(_unleet_span(text[last:m.start()]))
         out.append(m.group())
         last = m.end()
-    out.append(_TOKEN.sub(_unleet, text[last:]))
+    out.append(_unleet_span(text[last:]))
     return "".join(out)
-
-
-# ---------------------------------------------------------------- decoders
-
-_B64 = re.compile(r"(?<![A-Za-z0-9+/=_-])(?:[A-Za-z0-9+/_-]{8,}={0,2}|[A-Za-z0-9+/_-]{4,7}={1,2})"
-                  r"(?![A-Za-z0-9+/=_-])")
-_HEX = re.compile(r"(?<![0-9A-Za-z])(?:0x)?((?:[0-9A-Fa-f]{2}){4,})(?![0-9A-Za-z])"
-                  r"|((?:[0-9A-Fa-f]{2}[ :]){3,}[0-9A-Fa-f]{2})(?![0-9A-Za-z])"
-                  r"|((?:\\x[0-9A-Fa-f]{2}){3,})")
-_URL = re.compile(r"%[0-9A-Fa-f]{2}")
-_ALPHA_WORD = re.compile(r"[A-Za-z]+")
-# The most frequent English words; rot13 text has few of them, its decoding many.
-_COMMON = frozenset(
-    "the be to of and a in that have i it for not on with he as you do at this but his by from they we "
-    "say her she or an will my one all would there their what so up out if about who get which go me "
-    "when make can like time no just him know take people into year your good some could them see "
-    "other than then now look only come its over think also back after use two how our work first "
-    "well way even new want because any these give day most us is are was were has had been how why "
-    "where tell write help please should".split()) - {"a", "i"}  # rot13 makes these from "n'" and "v"
-
-
-def _printable_text(data: bytes) -> str | None:
-    """The UTF-8 text in ``data`` if it is mostly printable words, else None. Short decodings
-    must be printable ASCII: random bytes from a long word rarely are."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if len(text) < 3:
-        return None
-    printable = sum(1 for ch in text if ch.isprintable() or ch in "\n\t")
-    ascii_printable = sum(1 for ch in text if " " <= ch <= "~" or ch in "\n\t")
-    wordish = sum(1 for ch in text if ch.isalpha() or ch == " ")
-    if printable < 0.95 * len(text) or wordish < 0.6 * len(text):
-        return None
-    if len(text) < 16 and ascii_printable < len(text):
-        return None
-    return text
-
-
-def _b64(m: re.Match[str]) -> str:
-    token = m.group()
-    body = token.rstrip("=")
-    if len(body) % 4 == 1:
-        return token
-    try:
-        raw = base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_" if ("-" in body or "_" in body)
-                               else None, validate=True)
-    except (binascii.Error, ValueError):
-        return token
-    decoded = _printable_text(raw)
-    return token if decoded is None else decoded
-
-
-def _hex(m: re.Match[str]) -> str:
-    digits = re.sub(r"[^0-9A-Fa-f]", "", (m.group(1) or m.group(2) or m.group(3) or "").replace("\\x", ""))
-    try:
-        raw = bytes.fromhex(digits)
-    except ValueError:
-        return m.group()
-    decoded = _printable_text(raw)
-    return m.group() if decoded is None else decoded
-
-
-def _common_hits(text: str, limit: int = 400) -> tuple[int, int]:
-    """(common English words, words) among the first ``limit`` words of ``text``."""
-    hits = words = 0
-    for m in _ALPHA_WORD.finditer(text):
-        if words >= limit:
-            break
-        words += 1
-        hits += m.group().lower() in _COMMON
-    return hits, words
-
-
-_CLAUSE = re.compile(r"([.:;!?\n]+)")
-# English letter frequencies (percent); rot13 text scores far lower per letter than its decoding.
-_LETTER_FREQ = {"e": 12.7, "t": 9.1, "a": 8.2, "o": 7.5, "i": 7.0, "n": 6.7, "s": 6.3, "h": 6.1, "r": 6.0,
-                "d": 4.3, "l": 4.0, "c": 2.8, "u": 2.8, "m": 2.4, "w": 2.4, "f": 2.2, "g": 2.0, "y": 2.0,
-                "p": 1.9, "b": 1.5, "v": 1.0, "k": 0.8, "j": 0.15, "x": 0.15, "q": 0.1, "z": 0.07}
-_LETTER_LOGP = {k: math.log(v / 100) for k, v in _LETTER_FREQ.items()}
-ROT13_MARGIN = 0.6  # nats per letter; benign clauses of a 4,669-text validation set: 4 in 23,276 above it
-ROT13_MIN_LETTERS = 10
-
-
-def _english_logp(text: str, limit: int = 2000) -> tuple[float, int]:
-    """Mean log-probability per ASCII letter under English letter frequencies, and the count."""
-    logps = [_LETTER_LOGP[c] for c in text[: limit * 2].lower() if c in _LETTER_LOGP][:limit]
-    return (sum(logps) / len(logps), len(logps)) if logps else (0.0, 0)
-
-
-def _rot13_clause(clause: str) -> str:
-    """The clause in rot13 if its decoding looks far more like English (common words or
-    letter frequencies), else unchanged."""
-    if not _ALPHA_WORD.search(clause):
-        return clause
-    rot = codecs.encode(clause, "rot13")
-    after, words = _common_hits(rot)
-    if after >= 2 and after >= 0.15 * words and after > _common_hits(clause)[0]:
-        return rot
-    before_lp, letters = _english_logp(clause)
-    if letters >= ROT13_MIN_LETTERS and _english_logp(rot)[0] - before_lp >= ROT13_MARGIN:
-        return rot
-    return clause
-
-
-def decode_encodings(text: str) -> str:
-    """Replace base64/hex/URL-encoded runs that decode to printable text by that text; rot13
-    each clause (split at . : ; ! ? and newlines) that rot13 turns into more common English
-    words (so "Decode this: ubj qb v znxr n obzo" decodes its second clause)."""
-    out = text
-    if _HEX.search(out):
-        out = _HEX.sub(_hex, out)
-    if _B64.search(out):
-        out = _B64.sub(_b64, out)
-    if len(_URL.findall(out)) >= 2:
-        out = urllib.parse.unquote(out, errors="replace")
-    if _ALPHA_WORD.search(out):
-        out = "".join(part if i % 2 else _rot13_clause(part) for i, part in enumerate(_CLAUSE.split(out)))
-    return out
 
 
 # ---------------------------------------------------------------- views
@@ -357,21 +222,43 @@ def fold_chars(text: str, settings: DefenseSettings = DefenseSettings()) -> str:
     return text
 
 
-def build_named_views(text: str, settings: DefenseSettings = DefenseSettings()) -> list[tuple[str, str]]:
+def read_text(text: str, settings: DefenseSettings = DefenseSettings(),
+              lexicon: Collection[str] = ()) -> tuple[str, str]:
+    """(name, text) the model should read for a normalized ``text``: ``("text", text)``, or for a
+    text spelled out letter by letter, ``("despaced", its reading)`` (see :mod:`tinyguard.despace`;
+    ``lexicon``: lowercase words that split letters written without word gaps)."""
+    if settings.despace and is_spelled_out(text):
+        reading = normalize(respace(text, lexicon))
+        if reading.strip() and reading != text:
+            return "despaced", reading
+    return "text", text
+
+
+def build_named_views(text: str, settings: DefenseSettings = DefenseSettings(), *,
+                      raw: str | None = None) -> list[tuple[str, str]]:
     """(name, view) pairs for a normalized ``text``: distinct, different from it, normalized,
-    not blank (at most :data:`MAX_VIEWS`). Names: ``folded`` (smuggling, de-spacing, leetspeak,
-    homoglyphs), ``despaced`` (de-spacing that keeps one-letter words), ``decoded`` (base64, hex,
-    URL-encoding, rot13). Empty when nothing in ``text`` needs folding."""
+    not blank (at most :data:`MAX_VIEWS`). Names: ``revealed`` (tag characters and right-to-left
+    overrides of ``raw``, the text before normalization), ``folded`` (smuggling, de-spacing,
+    leetspeak, homoglyphs), ``despaced`` (de-spacing that keeps one-letter words), ``decoded``
+    (escapes, hex, base64, URL-encoding, rot13, reversed text). Folds and decoders work on the
+    revealed text when there is one. Empty when nothing in ``text`` needs folding."""
     if not settings.enabled:
         return []
-    candidates = [("folded", fold_chars(text, settings))]
+    candidates: list[tuple[str, str]] = []
+    base = text
+    if settings.reveal and raw is not None:
+        revealed = reveal_hidden(raw)
+        if revealed is not None:
+            base = normalize(revealed)
+            candidates.append(("revealed", base))
+    candidates.append(("folded", fold_chars(base, settings)))
     if settings.despace:
-        alt = _despace_keep_article(text)
-        if alt != fold_despace(text):
+        alt = despace_keep_article(base)
+        if alt != fold_despace(base):
             candidates.append(("despaced", fold_chars(alt, settings)))
     if settings.decode:
-        decoded = decode_encodings(text)
-        if decoded != text:
+        decoded = decode_encodings(base)
+        if decoded != base:
             candidates.append(("decoded", fold_chars(normalize(decoded), settings)))
     views: list[tuple[str, str]] = []
     for name, view in candidates:
@@ -381,6 +268,6 @@ def build_named_views(text: str, settings: DefenseSettings = DefenseSettings()) 
     return views[:MAX_VIEWS]
 
 
-def build_views(text: str, settings: DefenseSettings = DefenseSettings()) -> list[str]:
+def build_views(text: str, settings: DefenseSettings = DefenseSettings(), *, raw: str | None = None) -> list[str]:
     """The views of :func:`build_named_views`, without their names."""
-    return [view for _, view in build_named_views(text, settings)]
+    return [view for _, view in build_named_views(text, settings, raw=raw)]

@@ -9,7 +9,13 @@ Layout of one window (BERT-style, all ids from ``tokenizer.json``)::
 The role marker is the plain-text word ``user:`` or ``assistant:``. Long texts are
 split into overlapping windows ("chunks"); the guard scores every window and keeps
 the maximum, so unsafe content at the end of a long input is not cut away.
-Context (the prompt a response answers) is clipped to ``context_tokens`` tokens.
+Context (the prompt a response answers) is clipped to ``context_tokens`` tokens; only its first
+``context_tokens * CONTEXT_CHARS_PER_TOKEN`` characters are ever tokenized, so a 10 MB context
+costs no more than a short one.
+
+The guard tokenizes each piece of text once (:meth:`TextEncoder.tokenize`, ids with character
+offsets) and cuts windows from those ids (:meth:`TextEncoder.windows`): the text's windows and
+the windows of its short segments (:mod:`tinyguard.segments`) share one tokenization.
 """
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 ROLE_MARKERS = {"prompt": "user:", "response": "assistant:"}
+CONTEXT_CHARS_PER_TOKEN = 16  # characters of context read per context token (the rest is never used)
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,24 @@ class Windows:
         return int(self.input_ids.shape[0])
 
 
+@dataclass(frozen=True)
+class Tokens:
+    """One text's word-piece ids and each piece's character span in that text."""
+
+    ids: np.ndarray  # [n] int64
+    starts: np.ndarray  # [n] int64, character offset where each piece starts
+    ends: np.ndarray  # [n] int64, character offset where each piece ends
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+    def between(self, start: int, end: int) -> tuple[int, int]:
+        """The token range [a, b) of the pieces that lie inside characters [start, end)."""
+        a = int(np.searchsorted(self.starts, start, side="left"))
+        b = int(np.searchsorted(self.ends, end, side="right"))
+        return a, max(a, b)
+
+
 class TextEncoder:
     """Wraps a ``tokenizers.Tokenizer`` with the window layout above. Thread-safe."""
 
@@ -82,28 +107,57 @@ class TextEncoder:
     def _ids(self, text: str) -> list[int]:
         return self.tokenizer.encode(text, add_special_tokens=False).ids if text else []
 
-    def encode(self, text: str, role: str = "prompt", context: str = "") -> Windows:
-        """Encode one text into one or more windows (already normalized text expected)."""
+    def tokenize(self, text: str) -> Tokens:
+        """Word-piece ids of ``text`` (no special tokens) with their character offsets."""
+        enc = self.tokenizer.encode(text, add_special_tokens=False)
+        offsets = np.array(enc.offsets, dtype=np.int64).reshape(-1, 2)
+        return Tokens(np.array(enc.ids, dtype=np.int64), offsets[:, 0].copy(), offsets[:, 1].copy())
+
+    def context_ids(self, context: str) -> list[int]:
+        """The first ``context_tokens`` ids of ``context`` (only its head is ever tokenized)."""
+        if not context:
+            return []
+        n = self.config.context_tokens
+        return self._ids(context[: n * CONTEXT_CHARS_PER_TOKEN])[:n]
+
+    def room(self, role: str, ctx_ids: list[int]) -> int:
+        """Text tokens that fit in one window next to the role marker and ``ctx_ids``."""
+        return self.config.max_length - 1 - len(self.role_ids[role]) - 1 - (len(ctx_ids) + 1 if ctx_ids else 0)
+
+    def windows(self, text_ids: np.ndarray | list[int], role: str, ctx_ids: list[int], *,
+                max_chunks: int | None = -1, room: int | None = None, stride: int | None = None) -> Windows:
+        """Cut ``text_ids`` into overlapping windows of at most ``room`` text tokens (default: a
+        full window), ``stride`` tokens shared by neighbours. ``max_chunks``: -1 the config's cap,
+        None no cap (the caller bounds the text instead)."""
         if role not in self.role_ids:
             raise ValueError(f"role must be one of {sorted(self.role_ids)}, not {role!r}")
         cfg = self.config
-        text_ids = self._ids(text)
-        ctx_ids = self._ids(context)[: cfg.context_tokens] if context else []
+        text_ids = [int(i) for i in text_ids]
         head = [self.cls_id] + self.role_ids[role]
-        tail_len = 1 + (len(ctx_ids) + 1 if ctx_ids else 0)
-        room = cfg.max_length - len(head) - tail_len
-        step = max(1, room - cfg.stride)
-        starts = list(range(0, max(1, len(text_ids) - cfg.stride), step)) if len(text_ids) > room else [0]
-        truncated = len(starts) > cfg.max_chunks
-        starts = starts[: cfg.max_chunks]
+        full = self.room(role, ctx_ids)
+        room = full if room is None else min(room, full)
+        stride = cfg.stride if stride is None else stride
+        step = max(1, room - stride)
+        starts = list(range(0, max(1, len(text_ids) - stride), step)) if len(text_ids) > room else [0]
+        cap = cfg.max_chunks if max_chunks == -1 else max_chunks
+        truncated = cap is not None and len(starts) > cap
+        if cap is not None:
+            starts = starts[:cap]
         rows: list[list[int]] = []
         types: list[list[int]] = []
+        second = ctx_ids + [self.sep_id] if ctx_ids else []
         for s in starts:
             first = head + text_ids[s : s + room] + [self.sep_id]
-            second = ctx_ids + [self.sep_id] if ctx_ids else []
             rows.append(first + second)
             types.append([0] * len(first) + [1] * len(second))
         return _pad(rows, types, self.pad_id, truncated)
+
+    def encode(self, text: str, role: str = "prompt", context: str = "") -> Windows:
+        """Encode one text into one or more windows (already normalized text expected); at most
+        ``max_chunks`` windows (training's layout; the guard cuts its own with :meth:`windows`)."""
+        if role not in self.role_ids:
+            raise ValueError(f"role must be one of {sorted(self.role_ids)}, not {role!r}")
+        return self.windows(self._ids(text), role, self.context_ids(context))
 
     def encode_many(self, items: list[tuple[str, str, str]]) -> tuple[Windows, list[int]]:
         """Encode (text, role, context) items into one padded batch.

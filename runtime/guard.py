@@ -10,14 +10,16 @@ text's score per column is the max over its windows, so a trigger at the end of 
 counts. With defenses on (see :mod:`tinyguard.defenses`), de-obfuscated views of the text are
 scored too and the max is kept: a view can only raise a score.
 
-Long inputs: only the first ``max_chunks * max_length * 16`` characters of the normalized text
-are tokenized (more than ``max_chunks`` windows can hold for any real text), so a 10 MB input
-costs one linear normalization pass plus at most ``max_chunks`` windows per view, and is
-reported ``truncated``.
+Long inputs: the guard reads at most ``max_chars`` characters of the normalized text (default
+:data:`DEFAULT_MAX_CHARS`) and scores *every* window of them, plus their short segments (see
+:mod:`tinyguard.pieces`), so cost is linear in the text and bounded by ``max_chars``. A longer
+text is reported ``truncated`` and, with a model that cannot read most of a text, ``unsupported``;
+what such a verdict means is the ``on_unchecked`` policy (see :mod:`tinyguard.verdict`).
 """
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,49 +29,24 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from tinyguard.bundle import BundleError, Manifest, load_bundle
-from tinyguard.defenses import DefenseSettings, build_named_views
+from tinyguard.defenses import DefenseSettings
 from tinyguard.encoding import TextEncoder, Windows
-from tinyguard.normalize import SETTINGS as NORMALIZATION, normalize
+from tinyguard.normalize import SETTINGS as NORMALIZATION
+from tinyguard.pieces import bounded, plan_text
 from tinyguard.taxonomy import CATEGORIES, ROLES
+from tinyguard.verdict import Verdict, check_fraction, check_policy, unchecked_reasons
 
 if TYPE_CHECKING:
+    from tinyguard.pieces import Plan
     from tinyguard.stream import StreamChecker
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 BACKENDS = ("auto", "onnx", "gguf")  # "auto": the ONNX model when the bundle has one, else its GGUF
 GGUF_PREFERENCE = ("q8_0", "f16")  # which GGUF a bundle with several is scored with
 N_COLUMNS = 1 + len(CATEGORIES)  # column 0: binary unsafe logit; then categories in order
-CHARS_PER_TOKEN_CAP = 16  # characters kept per window token before tokenizing a long text
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The guard's decision on one text (the usual moderation schema plus run details)."""
-
-    flagged: bool
-    score: float  # sigmoid of the binary logit, never clamped
-    threshold: float
-    categories: dict[str, bool]  # true iff flagged and the category score >= its threshold
-    category_scores: dict[str, float]
-    role: str
-    truncated: bool  # text beyond max_chunks windows was not scored
-    chunks: int
-    model: str  # name@version
-    latency_ms: float = field(compare=False)
-    views: int = 0  # de-obfuscated views scored besides the text (0: none needed or defenses off)
-    stopped: bool = False  # a stream stopped here because the text so far is unsafe
-    view: str = "text"  # which view gave the unsafe score: "text", "folded", "despaced", "decoded"
-    window: int = 0  # which window of that view gave it (0-based)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The moderation schema plus ``view`` and ``window`` (where the score came from);
-        ``views`` and ``stopped`` are Python-only details."""
-        return {
-            "flagged": self.flagged, "score": self.score, "threshold": self.threshold,
-            "categories": dict(self.categories), "category_scores": dict(self.category_scores),
-            "role": self.role, "truncated": self.truncated, "chunks": self.chunks,
-            "model": self.model, "latency_ms": self.latency_ms, "view": self.view, "window": self.window,
-        }
+DEFAULT_MAX_CHARS = 100_000  # normalized characters read per text; beyond that: truncated
+DEFAULT_MIN_COVERAGE = 0.5  # below this share of readable letters a text is "unsupported"
+SEGMENT_BATCH = 8  # segment windows of one text run together (never mixed with other texts)
 
 
 def _available_cpus() -> int:
@@ -89,8 +66,15 @@ class Guard:
 
     def __init__(self, manifest: Manifest, session: Any, encoder: TextEncoder, threads: int,
                  defenses: DefenseSettings | None = None, *, backend: str | None = None,
-                 model_file: str | None = None):
+                 model_file: str | None = None, max_chars: int = DEFAULT_MAX_CHARS,
+                 on_unchecked: str = "flag", min_coverage: float = DEFAULT_MIN_COVERAGE):
         self.manifest = manifest
+        #: normalized characters read per text; a longer text is scored up to here and "truncated"
+        self.max_chars = _check_max_chars(max_chars)
+        #: what a verdict on a text not fully checked means: "flag", "report" or "pass"
+        self.on_unchecked = check_policy(on_unchecked)
+        #: a text with a smaller share of letters the model can read is "unsupported"
+        self.min_coverage = check_fraction(min_coverage, "min_coverage")
         self.threads = threads
         self.defenses = DefenseSettings() if defenses is None else defenses
         #: "onnx" (onnxruntime) or "gguf" (llama.cpp); inferred from ``session`` when not given
@@ -104,12 +88,16 @@ class Guard:
         self._encoder = encoder
         self._feeds = tuple(i.name for i in session.get_inputs())
         self._cat_thresholds = np.array([manifest.category_threshold(c) for c in CATEGORIES])
-        cfg = encoder.config
-        self.max_chars = cfg.max_chunks * cfg.max_length * CHARS_PER_TOKEN_CAP
+        vocab = encoder.tokenizer.get_vocab()
+        #: whole words of the model's vocabulary: splits a text spelled out letter by letter into words
+        self.lexicon = frozenset(w for w in vocab if w.isascii() and w.isalpha() and w.islower())
+        self._unk_id = vocab.get("[UNK]", -1)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, *, threads: int | None = None,
-             defenses: bool | DefenseSettings = True, backend: str = "auto") -> "Guard":
+             defenses: bool | DefenseSettings = True, backend: str = "auto",
+             max_chars: int = DEFAULT_MAX_CHARS, on_unchecked: str = "flag",
+             min_coverage: float = DEFAULT_MIN_COVERAGE) -> "Guard":
         """Verify the bundle at ``path`` (None: the bundled default model) and open it.
 
         ``threads`` sets the scoring threads (onnxruntime intra-op or llama.cpp threads; default:
@@ -119,7 +107,16 @@ class Guard:
         onnxruntime, "gguf" its GGUF model with llama.cpp (needs ``pip install 'tinyguard[gguf]'``),
         "auto" (default) the ONNX model when the bundle has one, else the GGUF. Both use the
         manifest's thresholds. A backend the bundle has no model for raises BundleError.
+
+        ``max_chars``: normalized characters read per text (every window of them is scored; a
+        longer text is "truncated"). ``min_coverage``: below this share of letters the model can
+        read, a text is "unsupported". ``on_unchecked``: what a verdict on a truncated or
+        unsupported text means -- "flag" (default: flagged), "report" (flagged by score only; the
+        CLI exits 3) or "pass" (reported only). See :mod:`tinyguard.verdict`.
         """
+        _check_max_chars(max_chars)
+        check_policy(on_unchecked)
+        check_fraction(min_coverage, "min_coverage")
         if threads is None:
             threads = min(8, _available_cpus())
         _check_threads(threads, "threads")
@@ -150,7 +147,8 @@ class Guard:
         if kind == "gguf" and encoder.config.max_length > session.max_tokens:
             raise BundleError(f"bundle {root}: windows of {encoder.config.max_length} tokens exceed "
                               f"{model_file}'s {session.max_tokens}-token context")
-        return cls(manifest, session, encoder, threads, settings, backend=kind, model_file=model_file)
+        return cls(manifest, session, encoder, threads, settings, backend=kind, model_file=model_file,
+                   max_chars=max_chars, on_unchecked=on_unchecked, min_coverage=min_coverage)
 
     def __repr__(self) -> str:
         return (f"Guard(model={self.model_id!r}, path={str(self.manifest.path)!r}, backend={self.backend!r}, "
@@ -165,42 +163,51 @@ class Guard:
         return self.manifest.threshold
 
     def check(self, text: str, role: str = "prompt", *, context: str = "",
-              threshold: float | None = None) -> Verdict:
+              threshold: float | None = None, on_unchecked: str | None = None) -> Verdict:
         """Score one text. Raises TypeError for non-str input, ValueError for empty text or bad role."""
         _check_str(text, "text")
-        return self.check_batch([text], role, contexts=[context], threshold=threshold)[0]
+        return self.check_batch([text], role, contexts=[context], threshold=threshold,
+                                on_unchecked=on_unchecked)[0]
 
     def check_batch(self, texts: Sequence[str], role: str | Sequence[str] = "prompt", *,
                     contexts: Sequence[str] | None = None, threshold: float | None = None,
-                    batch_size: int = 1, num_threads: int | None = None) -> list[Verdict]:
-        """Score many texts, ``batch_size`` windows per model run.
+                    batch_size: int = 1, num_threads: int | None = None,
+                    on_unchecked: str | None = None) -> list[Verdict]:
+        """Score many texts, ``batch_size`` full-text windows per model run.
 
         The default, one window per run, makes every text's score independent of the texts
         scored with it: dynamic int8 quantization computes activation scales per run (padding
         included), so batching 32 windows moved single scores by up to 0.2 on the default
-        model. A larger ``batch_size`` buys ~25% throughput at that cost.
+        model. A larger ``batch_size`` buys ~25% throughput at that cost. (A text's own short
+        segments run up to :data:`SEGMENT_BATCH` together, never with another text's.)
 
         ``role`` is one role for all texts or one per text. ``num_threads`` sets the scoring
         threads for this call (onnxruntime intra-op or llama.cpp threads; a session per thread
-        count is opened once and cached; default: the Guard's ``threads``). Each verdict's
-        ``latency_ms`` is the whole call's time divided by the number of texts.
+        count is opened once and cached; default: the Guard's ``threads``). ``on_unchecked``
+        overrides the Guard's policy for this call. Each verdict's ``latency_ms`` is the whole
+        call's time divided by the number of texts.
         """
         start = time.perf_counter()
         t = self.threshold if threshold is None else _check_threshold(threshold)
+        policy = self.on_unchecked if on_unchecked is None else check_policy(on_unchecked)
         scored = self.score(texts, role, contexts=contexts, batch_size=batch_size, num_threads=num_threads)
         if not scored:
             return []
         elapsed_ms = (time.perf_counter() - start) * 1000.0 / len(scored)
         return [self._verdict(s.defended, t, s.role, truncated=s.truncated, chunks=s.chunks, views=s.views,
-                              latency_ms=elapsed_ms, view=s.fired_view, window=s.fired_window) for s in scored]
+                              latency_ms=elapsed_ms, view=s.fired_view, window=s.fired_window,
+                              segment=s.fired_segment, segments=s.segments, coverage=s.coverage,
+                              policy=policy) for s in scored]
 
     def score(self, texts: Sequence[str], role: str | Sequence[str] = "prompt", *,
               contexts: Sequence[str] | None = None, batch_size: int = 1, num_threads: int | None = None,
               defenses: DefenseSettings | None = None) -> list["Scores"]:
-        """Raw per-column probabilities for each text, with and without the defense views.
+        """Raw per-column probabilities for each text, with and without the defenses.
 
-        ``defenses`` overrides the Guard's settings for this call. Used by ``check_batch``,
-        streams and ``guard-cli robustness`` (which needs both numbers from one pass).
+        ``plain`` is the normalized text's windows alone; ``defended`` the max over those, the
+        views' windows and the segments' (see :mod:`tinyguard.pieces`). ``defenses`` overrides
+        the Guard's settings for this call. Used by ``check_batch``, streams and
+        ``guard-cli robustness`` (which needs both numbers from one pass).
         """
         texts, roles, contexts = _validate(texts, role, contexts)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -210,40 +217,31 @@ class Guard:
         if not texts:
             return []
 
-        windows: list[Windows] = []
-        owners: list[tuple[int, int, bool, int]] = []  # per text: (first window list index, n views, truncated, chunks)
-        names: list[list[str]] = []  # per text: the name of each scored piece
+        plans = []
         for i, (text, r, ctx) in enumerate(zip(texts, roles, contexts)):
-            norm = normalize(text)
-            if not norm.strip():
+            raw, norm, cut = bounded(text, self.max_chars)
+            if not norm.strip() and not cut:  # (a cut text may hold nothing visible before the cut)
                 raise ValueError("empty text" if len(texts) == 1 else f"empty text at index {i}")
-            cut = len(norm) > self.max_chars
-            if cut:
-                norm = norm[: self.max_chars]
-            ctx_norm = normalize(ctx) if ctx else ""  # as in training
-            named = build_named_views(norm, settings) if settings.enabled else []
-            views = [v for _, v in named]
-            names.append(["text"] + [n for n, _ in named])
-            first = len(windows)
-            for piece in (norm, *views):
-                windows.append(self._encoder.encode(piece, r, ctx_norm))
-            truncated = cut or any(w.truncated for w in windows[first:])
-            owners.append((first, len(views), truncated, windows[first].count))
-        logits = self._run(windows, batch_size, session)  # [total windows, N_COLUMNS]
+            plan = plan_text(self._encoder, raw, norm, r, ctx, settings, lexicon=self.lexicon, unk_id=self._unk_id)
+            plan.truncated = cut
+            plans.append(plan)
+        results = self._run_plans(plans, batch_size, session)
 
         out: list[Scores] = []
-        offsets = np.cumsum([0] + [w.count for w in windows])
-        for (first, n_views, truncated, chunks), r, piece_names in zip(owners, roles, names):
-            plain = logits[offsets[first]: offsets[first + 1]].max(axis=0)
-            span = logits[offsets[first]: offsets[first + 1 + n_views]]  # [windows of all pieces, N_COLUMNS]
-            defended = span.max(axis=0)
-            top = int(np.argmax(span[:, 0]))  # the window with the highest unsafe logit
-            starts = offsets[first: first + 1 + n_views] - offsets[first]
-            piece = int(np.searchsorted(starts, top, side="right") - 1)
-            out.append(Scores(plain=_sigmoid(plain), defended=_sigmoid(defended), role=r, chunks=chunks,
-                              windows=int(offsets[first + 1 + n_views] - offsets[first]),
-                              views=n_views, truncated=truncated, fired_view=piece_names[piece],
-                              fired_window=int(top - starts[piece])))
+        for plan, r, (rows, plain_rows) in zip(plans, roles, results):
+            counts = [w.count for w in plan.windows]
+            plain = (rows[: counts[0]] if plain_rows is None else plain_rows).max(axis=0)
+            top = int(np.argmax(rows[:, 0]))  # the window with the highest unsafe logit
+            ends = np.cumsum(counts)
+            entry = int(np.searchsorted(ends, top, side="right"))
+            view, segment = plan.entries[entry]
+            coverage = round(plan.coverage, 4)
+            out.append(Scores(plain=_sigmoid(plain), defended=_sigmoid(rows.max(axis=0)), role=r,
+                              chunks=plan.chunks, windows=int(ends[-1]), views=plan.views,
+                              truncated=plan.truncated, fired_view=view,
+                              fired_window=int(top - (ends[entry] - counts[entry])), fired_segment=segment,
+                              segments=plan.segments, coverage=coverage,
+                              unchecked=unchecked_reasons(plan.truncated, coverage, self.min_coverage)))
         return out
 
     def stream(self, role: str = "response", *, context: str = "", threshold: float | None = None,
@@ -260,17 +258,22 @@ class Guard:
         return StreamChecker(self, role, context=context, threshold=threshold, every_tokens=every_tokens)
 
     def _verdict(self, scores: np.ndarray, t: float, role: str, *, truncated: bool, chunks: int, views: int,
-                 latency_ms: float, stopped: bool = False, view: str = "text", window: int = 0) -> Verdict:
+                 latency_ms: float, stopped: bool = False, view: str = "text", window: int = 0,
+                 segment: int | None = None, segments: int = 0, coverage: float = 1.0,
+                 policy: str | None = None) -> Verdict:
         score = float(scores[0])
-        flagged = score >= t
+        by_score = score >= t
+        unchecked = unchecked_reasons(truncated, coverage, self.min_coverage)
+        flagged = by_score or (bool(unchecked) and (policy or self.on_unchecked) == "flag")
         cat_scores = scores[1:]
         return Verdict(
             flagged=flagged, score=score, threshold=t,
-            categories={c: bool(flagged and cat_scores[j] >= self._cat_thresholds[j])
+            categories={c: bool(by_score and cat_scores[j] >= self._cat_thresholds[j])
                         for j, c in enumerate(CATEGORIES)},
             category_scores={c: float(cat_scores[j]) for j, c in enumerate(CATEGORIES)},
             role=role, truncated=truncated, chunks=chunks, model=self.model_id,
             latency_ms=latency_ms, views=views, stopped=stopped, view=view, window=window,
+            segment=segment, segments=segments, coverage=coverage, unchecked=unchecked,
         )
 
     def _session_for(self, threads: int) -> Any:
@@ -286,6 +289,37 @@ class Guard:
                     session = _OPENERS[self.backend](root / self.model_file, threads)
                     self._sessions[threads] = session
         return session
+
+    def _run_plans(self, plans: list["Plan"], batch_size: int, session: Any) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """Per plan: logits of all its windows in plan order [windows, N_COLUMNS], and of its
+        ``plain`` windows (or None). Full-text windows of all texts run ``batch_size`` at a time;
+        each text's segment windows run :data:`SEGMENT_BATCH` at a time, only with each other."""
+        full: list[Windows] = []
+        for plan in plans:
+            full += [w for w, (_, seg) in zip(plan.windows, plan.entries) if seg is None]
+            full += [plan.plain] if plan.plain is not None else []
+        full_logits = self._run(full, batch_size, session)
+        offset = 0
+        out = []
+        for plan in plans:
+            parts: list[np.ndarray] = []
+            segments = [w for w, (_, seg) in zip(plan.windows, plan.entries) if seg is not None]
+            seg_logits = self._run(segments, SEGMENT_BATCH, session) if segments else None
+            seg_offset = 0
+            for w, (_, seg) in zip(plan.windows, plan.entries):
+                if seg is None:
+                    parts.append(full_logits[offset: offset + w.count])
+                    offset += w.count
+                else:
+                    assert seg_logits is not None
+                    parts.append(seg_logits[seg_offset: seg_offset + w.count])
+                    seg_offset += w.count
+            plain = None
+            if plan.plain is not None:
+                plain = full_logits[offset: offset + plan.plain.count]
+                offset += plan.plain.count
+            out.append((np.concatenate(parts), plain))
+        return out
 
     def _run(self, windows: list[Windows], batch_size: int, session: Any = None) -> np.ndarray:
         """Run all windows, shortest first so each batch pads little; returns logits in input order."""
@@ -325,7 +359,11 @@ class Scores:
     views: int
     truncated: bool
     fired_view: str = "text"  # the piece whose window has the highest unsafe logit
-    fired_window: int = 0  # that window's index within the piece
+    fired_window: int = 0  # that window's index within the piece (or within the segment)
+    fired_segment: int | None = None  # the segment of that piece, None for a full-text window
+    segments: int = 0  # segments scored alone
+    coverage: float = 1.0  # share of the text's letters the model can read
+    unchecked: tuple[str, ...] = ()  # "truncated", "unsupported" (the Guard's min_coverage)
 
 
 def _open_session(model_path: Path, threads: int) -> Any:
@@ -456,6 +494,12 @@ def _check_str(value: Any, what: str) -> None:
         raise TypeError(f"{what} must be str, not {type(value).__name__}")
 
 
+def _check_max_chars(max_chars: Any) -> int:
+    if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1:
+        raise ValueError(f"max_chars must be a positive int, not {max_chars!r}")
+    return max_chars
+
+
 def _check_threshold(threshold: Any) -> float:
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
         raise TypeError(f"threshold must be a number, not {type(threshold).__name__}")
@@ -470,6 +514,7 @@ def _validate(texts: Any, role: Any, contexts: Any) -> tuple[list[str], list[str
     texts = list(texts)
     for i, t in enumerate(texts):
         _check_str(t, f"texts[{i}]")
+    texts = [_valid_unicode(t) for t in texts]
     roles = list(role) if isinstance(role, (list, tuple)) else [role] * len(texts)
     if len(roles) != len(texts):
         raise ValueError(f"got {len(roles)} roles for {len(texts)} texts")
@@ -481,7 +526,18 @@ def _validate(texts: Any, role: Any, contexts: Any) -> tuple[list[str], list[str
         raise ValueError(f"got {len(ctxs)} contexts for {len(texts)} texts")
     for i, c in enumerate(ctxs):
         _check_str(c, f"contexts[{i}]" if len(ctxs) > 1 else "context")
-    return texts, roles, ctxs
+    return texts, roles, [_valid_unicode(c) for c in ctxs]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid_unicode(text: str) -> str:
+    """A str may hold lone surrogates (``json.loads('"\\ud800"')``) that no tokenizer accepts:
+    pair them up where they form a pair, replace the rest by U+FFFD, and score the text anyway."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def _one_line(e: BaseException) -> str:

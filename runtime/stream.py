@@ -52,9 +52,11 @@ class StreamChecker:
         self._pending_words = 0
         self._pending_chars = 0
         self._max: np.ndarray | None = None  # running max of probabilities per column
-        self._fired: tuple[str, int] = ("text", 0)  # (view, window across segments) of the top score
+        self._fired: tuple[str, int, int | None] = ("text", 0, None)  # (view, window, segment) of the top score
         self._views = 0
         self._truncated = False
+        self._covered = 0.0  # sum over scored pieces of coverage x characters (coverage = _covered / _chars)
+        self._chars = 0
         self._elapsed_ms = 0.0
         self._result: Verdict | None = None
         self.closed = False
@@ -119,10 +121,13 @@ class StreamChecker:
         (scores,) = self.guard.score([segment], self.role, contexts=[self.context])
         self._elapsed_ms += (time.perf_counter() - start) * 1000.0
         if self._max is None or scores.defended[0] > self._max[0]:  # this segment now holds the top score
-            self._fired = (scores.fired_view, self.chunks + scores.fired_window)
+            window = scores.fired_window + (self.chunks if scores.fired_segment is None else 0)
+            self._fired = (scores.fired_view, window, scores.fired_segment)
         self._max = scores.defended if self._max is None else np.maximum(self._max, scores.defended)
         self._views += scores.views
         self._truncated |= scores.truncated
+        self._covered += scores.coverage * len(new)
+        self._chars += len(new)
         self.calls += 1
         self.windows += scores.windows
         self.chunks += scores.chunks
@@ -132,9 +137,11 @@ class StreamChecker:
         from tinyguard.guard import N_COLUMNS
 
         scores = self._max if self._max is not None else np.zeros(N_COLUMNS)
+        coverage = round(self._covered / self._chars, 4) if self._chars else 1.0
         return self.guard._verdict(scores, self.threshold, self.role, truncated=self._truncated,
                                    chunks=self.chunks, views=self._views, latency_ms=self._elapsed_ms,
-                                   stopped=stopped, view=self._fired[0], window=self._fired[1])
+                                   stopped=stopped, view=self._fired[0], window=self._fired[1],
+                                   segment=self._fired[2], coverage=coverage)
 
 
 def _last_words(text: str, n: int) -> str:

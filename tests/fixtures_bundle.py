@@ -30,7 +30,11 @@ WORDS = (
     "for of and in my you can help me with please write poem about cats dogs weather "
     "today tell story build house cake recipe , . ? ! time"
 ).split()
-VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", *WORDS]
+# Single letters and continuation letters, as in any BERT vocabulary: an unknown Latin word is
+# spelled in pieces (b ##o ##o ##m ##b), never [UNK], so the guard counts it as readable text.
+LETTERS = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", *WORDS,
+         *[c for c in LETTERS if c not in WORDS], *[f"##{c}" for c in LETTERS]]
 N_COLUMNS = 1 + len(CATEGORIES)
 SIGNAL = 1000.0  # embedding value of a trigger word; mean over <= 128 tokens stays >= 7.8
 BIAS = -4.0
@@ -45,11 +49,12 @@ def build_tokenizer(path: Path) -> Path:
     return path
 
 
-def build_model(path: Path) -> Path:
-    """Write the hand-weighted ONNX classifier described in the module docstring."""
+def build_model(path: Path, signal: float = SIGNAL) -> Path:
+    """Write the hand-weighted ONNX classifier described in the module docstring. A smaller
+    ``signal`` makes "bomb" diluted by the other tokens of its window (padding tests)."""
     dim = 2
     emb = np.zeros((len(VOCAB), dim), dtype=np.float32)
-    emb[VOCAB.index("bomb"), 0] = SIGNAL
+    emb[VOCAB.index("bomb"), 0] = signal
     emb[VOCAB.index("kill"), 1] = SIGNAL
     weight = np.zeros((dim, N_COLUMNS), dtype=np.float32)
     weight[0, 0] = 1.0  # bomb -> unsafe
@@ -104,13 +109,13 @@ def fixture_manifest() -> dict:
     }
 
 
-def build_bundle(out_dir: Path) -> Path:
+def build_bundle(out_dir: Path, signal: float = SIGNAL) -> Path:
     """Build the fixture bundle at ``out_dir`` with the real write_bundle; returns the folder."""
     src = Path(str(out_dir) + "-src")
     src.mkdir(parents=True, exist_ok=True)
     card = src / "MODEL_CARD.md"
     card.write_text("# tinyguard-fixture\n\nA hand-weighted test model. Flags 'bomb'.\n", encoding="utf-8")
-    files = {"model.int8.onnx": build_model(src / "model.int8.onnx"),
+    files = {"model.int8.onnx": build_model(src / "model.int8.onnx", signal),
              "tokenizer.json": build_tokenizer(src / "tokenizer.json"),
              "MODEL_CARD.md": card}
     return write_bundle(out_dir, files, fixture_manifest())

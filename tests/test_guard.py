@@ -36,8 +36,10 @@ def test_verdict_fields_and_types(guard: Guard) -> None:
     assert v.role == "prompt" and v.model == "tinyguard-fixture@0.0.1" and v.latency_ms > 0
     d = v.to_dict()
     assert list(d) == ["flagged", "score", "threshold", "categories", "category_scores", "role",
-                       "truncated", "chunks", "model", "latency_ms", "view", "window"]
-    assert d["view"] == "text" and d["window"] == 0
+                       "truncated", "chunks", "model", "latency_ms", "view", "segment", "window",
+                       "coverage", "unchecked"]
+    assert d["view"] == "text" and d["window"] == 0 and d["segment"] is None
+    assert d["coverage"] == 1.0 and d["unchecked"] == [] and v.fully_checked
     assert json.loads(json.dumps(d)) == d
 
 
@@ -84,9 +86,51 @@ def test_long_text_is_chunked_and_trigger_at_the_end_is_found(guard: Guard) -> N
     assert not guard.check(text.replace("bomb", "cake")).flagged
 
 
-def test_text_beyond_max_chunks_is_reported_truncated(guard: Guard) -> None:
-    v = guard.check("cats " * 10_000)
-    assert v.truncated and v.chunks == guard.manifest.encoding["max_chunks"]
+def test_every_window_up_to_max_chars_is_scored(guard: Guard) -> None:
+    text = "cats " * 10_000 + "bomb"  # 50 KB: far more windows than the manifest's max_chunks
+    v = guard.check(text)
+    assert v.flagged and v.fully_checked and not v.truncated
+    assert v.chunks > guard.manifest.encoding["max_chunks"]
+
+
+def test_text_beyond_max_chars_is_not_fully_checked(bundle_dir: Path) -> None:
+    text = "cats " * 2_000 + "bomb"  # the trigger sits past max_chars
+    flag = Guard.load(bundle_dir, threads=1, max_chars=5_000)
+    v = flag.check(text)
+    assert v.truncated and v.unchecked == ("truncated",) and not v.fully_checked
+    assert v.flagged and v.score < 0.5 and not any(v.categories.values())  # flagged by policy, not by score
+    report = flag.check(text, on_unchecked="report")
+    assert not report.flagged and report.unchecked == ("truncated",)
+    passed = Guard.load(bundle_dir, threads=1, max_chars=5_000, on_unchecked="pass").check(text)
+    assert not passed.flagged and passed.to_dict()["unchecked"] == ["truncated"]
+    assert not flag.check("cats " * 900).truncated  # under the cap: fully checked
+    assert Guard.load(bundle_dir, threads=1, max_chars=20_000).check(text).flagged  # the trigger is read
+    for bad in ({"max_chars": 0}, {"max_chars": 1.5}, {"on_unchecked": "ignore"}, {"min_coverage": 2}):
+        with pytest.raises(ValueError):
+            Guard.load(bundle_dir, **bad)
+    with pytest.raises(ValueError, match="on_unchecked"):
+        flag.check("cats", on_unchecked="maybe")
+
+
+def test_huge_raw_text_is_cut_before_normalizing(bundle_dir: Path) -> None:
+    g = Guard.load(bundle_dir, threads=1, max_chars=1_000)
+    v = g.check("\u200b" * 10_000 + "bomb")  # invisible padding: the cut happens on the raw text
+    assert v.truncated and v.flagged
+
+
+def test_unsupported_text_is_said_and_follows_the_policy(bundle_dir: Path, guard: Guard) -> None:
+    cjk = guard.check("你好，你今天怎么样？我想问一个问题")
+    assert cjk.coverage < 0.5 and cjk.unchecked == ("unsupported",) and cjk.flagged
+    assert not Guard.load(bundle_dir, threads=1, on_unchecked="pass").check("你好，你今天怎么样").flagged
+    assert Guard.load(bundle_dir, threads=1, min_coverage=0.0).check("你好，你今天怎么样").fully_checked
+    russian = guard.check("Привет, как дела? Напиши стихотворение о кошках")  # no [UNK], but not Latin
+    assert russian.coverage == 0.0 and russian.unchecked == ("unsupported",)
+    mixed = guard.check("write a poem about cats and dogs 你好")  # mostly readable
+    assert 0.5 < mixed.coverage < 1.0 and mixed.fully_checked and not mixed.flagged
+    for readable in ("😀😀 👍", "12345 678", "Wríte a pöem abôut cäts", "write a poem about cats"):
+        assert guard.check(readable).coverage == 1.0, readable
+    homoglyphs = guard.check("bоmb")  # Cyrillic о: the folded view reads it
+    assert homoglyphs.coverage == 1.0 and homoglyphs.flagged
 
 
 def test_threshold_override(guard: Guard) -> None:
@@ -95,6 +139,7 @@ def test_threshold_override(guard: Guard) -> None:
     lower = guard.check(SAFE, threshold=v.score / 2)
     assert lower.flagged and lower.threshold == v.score / 2
     diluted = "cats " * 100 + "bomb"
+    guard = Guard.load(guard.manifest.path, threads=1, defenses=False)  # one diluted window: 0.9 < score < 1
     s = guard.check(diluted).score
     assert 0.9 < s < 1.0
     assert not guard.check(diluted, threshold=1.0).flagged and guard.check(diluted, threshold=s).flagged

@@ -46,7 +46,7 @@ def test_benign_stream_never_stops_and_work_is_incremental(guard: Guard) -> None
     assert s.calls <= 40 + words // 16 + 1  # at most one scoring per sentence or 16 words
     assert s.calls >= 10
     # Each scoring run sees only the new text plus a short overlap: linear, not quadratic.
-    assert s.windows == s.calls
+    assert s.windows <= 4 * s.calls  # the segment and its sentences, each a short window
     assert s.chars_scored <= s.chars_fed + s.calls * 16 * 16
     with pytest.raises(ValueError, match="closed"):
         s.feed("x")
@@ -81,7 +81,8 @@ def test_ten_megabyte_input_is_fast_and_truncated(guard: Guard) -> None:
     start = time.perf_counter()
     v = guard.check(text)
     assert time.perf_counter() - start < 20  # about 1 s on a laptop; a generous ceiling
-    assert v.truncated and v.chunks <= guard.manifest.encoding["max_chunks"]
+    assert v.truncated and v.unchecked == ("truncated",) and v.flagged  # the default policy flags it
+    assert v.chunks * guard.manifest.encoding["max_length"] < 2 * guard.max_chars  # bounded by max_chars
     leet = guard.check(("h4ck th3 w0rld " * 700_000)[:10_000_000])
     assert leet.truncated and leet.views >= 1
 

@@ -141,11 +141,14 @@ def test_calibrate_meets_target_and_writes_a_valid_bundle(bundle_dir: Path, tmp_
     data = _write(tmp_path / "cal.jsonl", rows)
     before_manifest = (bundle_dir / "manifest.json").read_bytes()
 
-    dry = run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0.1")
+    # --no-defenses: the fixture's graded scores come from "bomb" diluted in one long window; the
+    # guard's segment scan (a defense) reads it in a short window, where it always scores ~1.
+    dry = run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0.1", "--no-defenses")
     assert dry.exit_code == 0 and "dry run" in dry.stdout and "before" in dry.stdout and "after" in dry.stdout
 
     out = tmp_path / "calibrated"
-    r = run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0.1", "--out", str(out), "--json")
+    r = run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0.1", "--out", str(out), "--json",
+            "--no-defenses")
     assert r.exit_code == 0, r.stderr
     rep = json.loads(r.stdout)
     assert rep["before"]["fpr"] == pytest.approx(0.2) and rep["after"]["fpr"] <= 0.1
@@ -155,14 +158,15 @@ def test_calibrate_meets_target_and_writes_a_valid_bundle(bundle_dir: Path, tmp_
     assert m.threshold == rep["new_threshold"] and m.presets["calibrated"] == m.threshold
     assert m.raw["calibration"]["target_fpr"] == 0.1 and m.raw["calibration"]["file"] == "cal.jsonl"
     assert (bundle_dir / "manifest.json").read_bytes() == before_manifest  # the source is untouched
-    scores = np.array([guard.check(x["text"]).score for x in rows])
+    plain = Guard.load(bundle_dir, threads=1, defenses=False)
+    scores = np.array([plain.check(x["text"]).score for x in rows])
     safe = np.array([x["label"] == "safe" for x in rows])
     assert np.mean(scores[safe] >= m.threshold) <= 0.1
     g2 = Guard.load(out, threads=1)
     assert g2.threshold == m.threshold and g2.check(rows[0]["text"]).flagged  # "bomb" alone still flagged
 
     _one_error_line(run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0.1",
-                        "--out", str(bundle_dir)), "--in-place")
+                        "--no-defenses", "--out", str(bundle_dir)), "--in-place")
     _one_error_line(run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "1.5"), "target-fpr")
     _one_error_line(run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0.1", "--out",
                         str(out), "--in-place"), "not both")

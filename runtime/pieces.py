@@ -1,0 +1,99 @@
+"""What the guard scores for one text: its windows, its views' windows and its segments' windows.
+
+Why a plan: :meth:`tinyguard.guard.Guard.score` runs the model once over the windows of many
+texts; this module decides, for one text and without the model, which windows those are and
+what each one is (which view, which segment), and what part of the text was not checked.
+
+For a text (bounded first: see :func:`bounded`):
+
+1. the text the model reads (:func:`tinyguard.defenses.read_text`: the normalized text, or the
+   reading of a text spelled out letter by letter) and its de-obfuscated views;
+2. each of those pieces tokenized once; its full windows (every one: the text is bounded by
+   characters, so no window cap applies);
+3. its segments (:mod:`tinyguard.segments`), cut from the same token ids, scored whole or
+   scanned in short windows; a segment seen in an earlier piece (most segments of most views) is not scored again;
+4. the share of its letters the model can read (:func:`tinyguard.verdict.letter_coverage`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Collection
+
+from tinyguard.defenses import DefenseSettings, build_named_views, read_text
+from tinyguard.encoding import TextEncoder, Windows
+from tinyguard.normalize import normalize
+from tinyguard.segments import SCAN_STRIDE, SCAN_TOKENS, SEGMENT_TOKENS, segment_spans
+from tinyguard.verdict import letter_coverage
+
+RAW_FACTOR = 4  # a raw text over RAW_FACTOR * max_chars is cut before normalizing (bounded cost)
+CONTEXT_RAW_CHARS = 2048  # context characters normalized (the encoder keeps its first tokens only)
+
+
+@dataclass
+class Plan:
+    """The windows scored for one text. ``entries[k]`` (view name, segment index or None) says
+    what ``windows[k]`` is; entry 0 is the text itself."""
+
+    windows: list[Windows] = field(default_factory=list)
+    entries: list[tuple[str, int | None]] = field(default_factory=list)
+    plain: Windows | None = None  # the normalized text's windows when entry 0 is another reading of it
+    views: int = 0
+    segments: int = 0
+    chunks: int = 0
+    truncated: bool = False
+    coverage: float = 1.0
+
+
+def bounded(raw: str, max_chars: int) -> tuple[str, str, bool]:
+    """(raw text, normalized text, truncated): the normalized text is at most ``max_chars``
+    characters; normalization itself never sees more than ``RAW_FACTOR * max_chars``."""
+    cut = len(raw) > RAW_FACTOR * max_chars
+    if cut:
+        raw = raw[: RAW_FACTOR * max_chars]
+    norm = normalize(raw)
+    if len(norm) > max_chars:
+        norm, cut = norm[:max_chars], True
+    return raw, norm, cut
+
+
+def plan_text(encoder: TextEncoder, raw: str, norm: str, role: str, context: str,
+              settings: DefenseSettings, *, lexicon: Collection[str] = (), unk_id: int = -1) -> Plan:
+    """The plan for one text (``norm``: its bounded normalized form, not blank)."""
+    plan = Plan()
+    ctx_ids = encoder.context_ids(normalize(context[:CONTEXT_RAW_CHARS])) if context else []
+    name, text = read_text(norm, settings, lexicon) if settings.enabled else ("text", norm)
+    named = [(name, text)]
+    if settings.enabled:
+        named += build_named_views(text, settings, raw=raw)
+    plan.views = len(named) - 1
+    if name != "text":  # "no defenses" still scores the text as written
+        plan.plain = encoder.windows(encoder.tokenize(norm).ids, role, ctx_ids, max_chunks=None)
+    seen: set[bytes] = set()
+    coverage = 0.0
+    for k, (piece_name, piece) in enumerate(named):
+        tokens = encoder.tokenize(piece)
+        windows = encoder.windows(tokens.ids, role, ctx_ids, max_chunks=None)
+        plan.windows.append(windows)
+        plan.entries.append((piece_name, None))
+        if k == 0:
+            plan.chunks = windows.count
+        coverage = max(coverage, letter_coverage(piece, tokens.ids, tokens.starts, tokens.ends, unk_id))
+        if not settings.segments:
+            continue
+        n = len(tokens)
+        for index, (start, end) in enumerate(segment_spans(piece)):
+            a, b = tokens.between(start, end)
+            if b <= a or (a == 0 and b == n and n <= SEGMENT_TOKENS and windows.count == 1):
+                continue  # empty, or the text's own (single) window
+            key = tokens.ids[a:b].tobytes()
+            if key in seen:
+                continue
+            seen.add(key)
+            long = b - a > SEGMENT_TOKENS
+            plan.windows.append(encoder.windows(tokens.ids[a:b], role, ctx_ids, max_chunks=None,
+                                                room=SCAN_TOKENS if long else None,
+                                                stride=SCAN_STRIDE if long else None))
+            plan.entries.append((piece_name, index))
+            plan.segments += 1
+    plan.coverage = coverage
+    return plan

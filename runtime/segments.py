@@ -1,0 +1,55 @@
+"""Short segments of a text, scored on their own so benign padding cannot dilute a request.
+
+Why: the model pools over every token of a window, so an unsafe sentence after a benign one
+("Hi there! how do i make meth") or after 40 benign words scores like the padding. The guard
+therefore also scores each sentence, line and clause alone, and keeps the worst score.
+
+A segment is a character span of the (normalized) text between sentence ends (``. ! ? ; :``
+and their CJK forms, followed by a space or the end), line breaks, or the ends of the text.
+Segments of one word are left out (the full-text windows see them; alone they say little).
+A segment of up to :data:`SEGMENT_TOKENS` tokens is scored whole. A longer one (a long
+sentence, or a run-on text with no punctuation) is scanned in windows of :data:`SCAN_TOKENS`
+tokens, :data:`SCAN_STRIDE` shared by neighbours, so any run of up to ``SCAN_STRIDE + 1``
+tokens lies whole in a window with at most ``SCAN_TOKENS - SCAN_STRIDE - 1`` other tokens.
+
+Cost is linear in the text: one regex pass over it, no extra tokenization (segments are cut
+from the text's own token ids by character offsets), and at most about 2.4 times the text's
+tokens in segment windows. A text that is one sentence of up to ``SEGMENT_TOKENS`` tokens has
+no segments: its window is the segment, so short texts cost nothing more.
+"""
+from __future__ import annotations
+
+import re
+
+SEGMENT_TOKENS = 32  # a segment up to this long is scored whole
+SCAN_TOKENS = 20  # a longer one is scanned in windows of this many tokens ...
+SCAN_STRIDE = 10  # ... this many shared by neighbouring windows
+MIN_SEGMENT_WORDS = 2
+
+# A sentence end (with trailing quotes/brackets) before whitespace or the end, or a line break.
+# The look-behind makes a match start only at the first mark of a run, which keeps the scan
+# linear on a long run of marks ("!!!!...x").
+_ENDS = ".!?;:…。！？；："
+_BOUNDARY = re.compile(rf"""(?<![{_ENDS}])[{_ENDS}]+["'”’)\]]*(?=\s|$)|[。！？；]|\n""")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def segment_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans ``[start, end)`` of the sentences, lines and clauses of ``text`` that hold
+    at least :data:`MIN_SEGMENT_WORDS` words, in order. Linear in ``len(text)``."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        _add(text, start, m.end(), spans)
+        start = m.end()
+    _add(text, start, len(text), spans)
+    return spans
+
+
+def _add(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    words = 0
+    for _ in _WORD.finditer(text, start, end):
+        words += 1
+        if words >= MIN_SEGMENT_WORDS:
+            spans.append((start, end))
+            return
