@@ -4,6 +4,12 @@ Why so strict: a guard that silently runs a swapped or half-copied model is wors
 guard. :func:`load_bundle` refuses anything that does not match its manifest, with a
 one-line reason; :func:`write_bundle` and :func:`rewrite_manifest` never leave a bundle
 half-written. Only JSON, ONNX, tokenizer JSON and Markdown live in a bundle: no pickles.
+
+Hashes catch a corrupted or half-copied bundle, not a swapped one: whoever can edit the model
+can edit its hash in the manifest too. Authenticity comes from an Ed25519 signature over the
+manifest (``manifest.sig``, see :mod:`tinyguard.signing`), checked when ``trusted_keys`` is given.
+The manifest is parsed strictly: duplicate keys, wrong types (``true`` for an int, ``1e9`` for
+an int) and out-of-range encoding values are refused, never coerced.
 """
 from __future__ import annotations
 
@@ -14,15 +20,23 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from tinyguard.encoding import EncodingConfig
 from tinyguard.taxonomy import CATEGORIES
 
-SCHEMA_VERSION = 1
+if TYPE_CHECKING:
+    from tinyguard.signing import KeySource
+
+SCHEMA_VERSION = 1  # signatures live beside the manifest, so they did not change its schema
 MANIFEST = "manifest.json"
+SIGNATURE_FILE = "manifest.sig"
+#: Inclusive bounds of the ``encoding`` values this runtime accepts (all required ints).
+ENCODING_BOUNDS: dict[str, tuple[int, int]] = {
+    "max_length": (16, 8192), "context_tokens": (0, 8192), "stride": (0, 8192), "max_chunks": (1, 4096),
+}
 
 #: Keys every manifest must have; ``data``, ``metrics``, ``training``, ``created`` are optional.
 REQUIRED_KEYS: tuple[str, ...] = (
@@ -61,6 +75,7 @@ class Manifest:
     created: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     path: Path | None = None  # the bundle folder it was read from
+    signed_by: str = ""  # id of the trusted key whose signature was checked ("" when none was)
 
     @property
     def model_id(self) -> str:
@@ -95,32 +110,76 @@ def default_bundle_path() -> Path:
 
 # ---------------------------------------------------------------- loading
 
-def load_bundle(path: str | os.PathLike[str] | None = None, *, verify: bool = True) -> Manifest:
-    """Read and validate a bundle folder; with ``verify`` (default) check every file's sha256."""
+def load_bundle(path: str | os.PathLike[str] | None = None, *, verify: bool = True,
+                trusted_keys: "KeySource | Iterable[KeySource] | None" = None) -> Manifest:
+    """Read and validate a bundle folder; with ``verify`` (default) check every file's sha256.
+
+    ``trusted_keys`` (paths to Ed25519 PEM public keys, or ``"project"`` for the key shipped
+    with tinyguard): the manifest must carry a valid signature by one of them, else
+    :class:`tinyguard.signing.SignatureError`. The signature is checked on the very bytes that
+    are then parsed. None (default) checks no signature.
+    """
     root = Path(path) if path is not None else default_bundle_path()
     if not root.is_dir():
         hint = " (the default model is not installed; pass a bundle folder)" if path is None else ""
         raise BundleError(f"bundle folder not found: {root}{hint}")
-    raw = _read_manifest(root)
-    manifest = parse_manifest(raw, root)
+    signed_by = ""
+    if trusted_keys is not None:
+        from tinyguard.signing import load_trusted_keys
+
+        trusted = load_trusted_keys(trusted_keys)  # before reading: a bad key is the caller's error
+    data = read_manifest_bytes(root)
+    if trusted_keys is not None:
+        from tinyguard.signing import check_signature
+
+        signed_by = check_signature(root, data, trusted).key_id
+    manifest = parse_manifest(_parse_manifest_bytes(data, root), root)
     if verify:
         _verify_files(manifest, root)
-    return manifest
+    return manifest if not signed_by else _with_signer(manifest, signed_by)
 
 
-def _read_manifest(root: Path) -> dict[str, Any]:
+def _with_signer(manifest: Manifest, key_id: str) -> Manifest:
+    from dataclasses import replace
+
+    return replace(manifest, signed_by=key_id)
+
+
+def read_manifest_bytes(root: Path) -> bytes:
+    """The exact bytes of a bundle's ``manifest.json`` (what a signature covers)."""
     mpath = root / MANIFEST
     if not mpath.is_file():
         raise BundleError(f"bundle {root}: {MANIFEST} is missing")
     try:
-        raw = json.loads(mpath.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BundleError(f"bundle {root}: {MANIFEST} is not valid JSON: {_one_line(e)}") from None
+        return mpath.read_bytes()
     except OSError as e:
         raise BundleError(f"bundle {root}: cannot read {MANIFEST}: {_one_line(e)}") from None
+
+
+def _parse_manifest_bytes(data: bytes, root: Path) -> dict[str, Any]:
+    try:
+        raw = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BundleError(f"bundle {root}: {MANIFEST} is not valid JSON: {_one_line(e)}") from None
+    except ValueError as e:  # a duplicate key or NaN/Infinity
+        raise BundleError(f"bundle {root}: {MANIFEST}: {_one_line(e)}") from None
     if not isinstance(raw, dict):
         raise BundleError(f"bundle {root}: {MANIFEST} must hold a JSON object")
     return raw
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """JSON allows a key twice and Python keeps the last; a manifest must not (two thresholds)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r} (a manifest names each key once)")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a manifest may hold")
 
 
 def parse_manifest(raw: Mapping[str, Any], root: Path | None = None) -> Manifest:
@@ -130,6 +189,8 @@ def parse_manifest(raw: Mapping[str, Any], root: Path | None = None) -> Manifest
     def bad(msg: str) -> BundleError:
         return BundleError(f"{where}: {msg}")
 
+    if not isinstance(raw, Mapping):
+        raise bad(f"{MANIFEST} must hold a JSON object")
     version = raw.get("schema_version")
     if "schema_version" in raw and (not isinstance(version, int) or isinstance(version, bool)
                                     or version != SCHEMA_VERSION):
@@ -159,8 +220,11 @@ def parse_manifest(raw: Mapping[str, Any], root: Path | None = None) -> Manifest
     if tuple(labels["categories"]) != CATEGORIES:
         raise bad(f"label categories {labels['categories']} do not match this runtime's taxonomy "
                   f"{list(CATEGORIES)} (same names, same order)")
-    if not isinstance(raw["taxonomy"], list):
-        raise bad("'taxonomy' must be a list")
+    if "binary" in labels and not isinstance(labels["binary"], str):
+        raise bad("'labels.binary' must be a string")
+    if not isinstance(raw["taxonomy"], list) or not all(
+            isinstance(e, dict) and all(isinstance(v, str) for v in e.values()) for e in raw["taxonomy"]):
+        raise bad("'taxonomy' must be a list of objects of strings (code, name, description)")
 
     threshold = _unit_float(raw["threshold"], "threshold", bad)
     cat_t = raw["category_thresholds"]
@@ -175,20 +239,15 @@ def parse_manifest(raw: Mapping[str, Any], root: Path | None = None) -> Manifest
         raise bad("'presets' must be an object")
     presets = {str(k): _unit_float(v, f"presets.{k}", bad) for k, v in presets.items()}
 
-    encoding = raw["encoding"]
-    if not isinstance(encoding, dict):
-        raise bad("'encoding' must be an object")
-    try:
-        cfg = EncodingConfig.from_dict(encoding)
-    except (TypeError, ValueError) as e:
-        raise bad(f"'encoding' is invalid: {_one_line(e)}") from None
-    if min(cfg.max_length, cfg.context_tokens + 1, cfg.stride + 1, cfg.max_chunks) < 1:
-        raise bad("'encoding' values must be positive")
-    if not isinstance(raw["normalization"], dict):
-        raise bad("'normalization' must be an object")
-    for key in ("data", "metrics", "training"):
+    cfg = _encoding(raw["encoding"], bad)
+    normalization = raw["normalization"]
+    if not isinstance(normalization, dict) or not all(isinstance(v, bool) for v in normalization.values()):
+        raise bad("'normalization' must be an object of true/false settings")
+    for key in ("data", "metrics", "training", "calibration"):  # defenses, artifacts: checked where read
         if key in raw and not isinstance(raw[key], dict):
             raise bad(f"'{key}' must be an object")
+    if "created" in raw and not isinstance(raw["created"], str):
+        raise bad("'created' must be a string")
 
     return Manifest(
         schema_version=SCHEMA_VERSION, name=raw["name"], version=raw["version"],
@@ -202,6 +261,40 @@ def parse_manifest(raw: Mapping[str, Any], root: Path | None = None) -> Manifest
     )
 
 
+def _encoding(encoding: Any, bad: Any) -> EncodingConfig:
+    """The ``encoding`` object, typed strictly: ints are ints (not ``true``, not ``1e9``), in bounds."""
+    if not isinstance(encoding, dict):
+        raise bad("'encoding' must be an object")
+    known = {f.name: f.default for f in fields(EncodingConfig)}
+    unknown = sorted(set(encoding) - set(known))
+    if unknown:
+        raise bad(f"'encoding' has unknown keys {unknown}; this runtime reads {sorted(known)}")
+    missing = [k for k in ENCODING_BOUNDS if k in known and k not in encoding]
+    if missing:
+        raise bad(f"'encoding' is missing {missing}")
+    for key, value in encoding.items():
+        default = known[key]
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise bad(f"'encoding.{key}' must be true or false, not {value!r}")
+        elif isinstance(default, int):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise bad(f"'encoding.{key}' must be an integer, not {value!r}")
+            lo, hi = ENCODING_BOUNDS.get(key, (0, 1 << 31))
+            if not lo <= value <= hi:
+                raise bad(f"'encoding.{key}' must be in [{lo}, {hi}], not {value}")
+        elif isinstance(default, float) and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                             or not math.isfinite(value)):
+            raise bad(f"'encoding.{key}' must be a number, not {value!r}")
+    for key in ("context_tokens", "stride"):
+        if key in encoding and encoding[key] >= encoding["max_length"]:
+            raise bad(f"'encoding.{key}' ({encoding[key]}) must be below max_length ({encoding['max_length']})")
+    try:
+        return EncodingConfig.from_dict(encoding)
+    except (TypeError, ValueError) as e:
+        raise bad(f"'encoding' is invalid: {_one_line(e)}") from None
+
+
 def _unit_float(value: Any, key: str, bad: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0 \
             or math.isnan(value):
@@ -211,9 +304,9 @@ def _unit_float(value: Any, key: str, bad: Any) -> float:
 
 def check_file_name(name: Any, where: str = "bundle") -> str:
     """Refuse names that could leave the bundle folder (``../x``, ``/abs``, ``a/b``, ``.hidden``)."""
-    if not isinstance(name, str) or not _SAFE_NAME.match(name) or name == MANIFEST:
+    if not isinstance(name, str) or not _SAFE_NAME.match(name) or name in (MANIFEST, SIGNATURE_FILE):
         raise BundleError(f"{where}: unsafe file name {name!r} (must be a plain file name inside "
-                          f"the bundle, not {MANIFEST})")
+                          f"the bundle, not {MANIFEST} or {SIGNATURE_FILE})")
     return name
 
 
@@ -270,7 +363,8 @@ def rewrite_manifest(bundle_dir: str | os.PathLike[str], updates: Mapping[str, A
     """Replace top-level manifest keys (e.g. thresholds after calibration), atomically.
 
     The bundle is verified first; ``files`` cannot be updated because hashes are computed,
-    never set. Returns the new Manifest.
+    never set. A signature (``manifest.sig``) no longer matches the new manifest, so it is
+    removed: the bundle is unsigned until signed again. Returns the new Manifest.
     """
     if "files" in updates:
         raise BundleError("rewrite_manifest: 'files' holds computed hashes; use write_bundle to change files")
@@ -287,6 +381,7 @@ def rewrite_manifest(bundle_dir: str | os.PathLike[str], updates: Mapping[str, A
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+    (root / SIGNATURE_FILE).unlink(missing_ok=True)
     return new
 
 

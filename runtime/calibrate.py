@@ -5,11 +5,19 @@ target (so recall is as high as that FPR allows). Candidates are the midpoints b
 neighbouring distinct scores (as in ``tinyguard.export.thresholds``): any threshold in such a
 gap makes the same decisions, and the midpoint leaves the most room for score drift.
 The new bundle is written atomically with the real bundle writer, so its hashes verify.
+
+Guard-rails, because a threshold is the one number that decides every verdict: too few lines
+of a label (one line gave threshold 0.504), or a new operating point that loses more than a
+set fraction of the current recall on the same file (one unsafe line labelled safe pushed
+recall to 0.000), refuse to write unless forced. The safe-labelled lines scoring above the
+current threshold are listed: they are what moves the threshold up, and where a mislabel or
+a poisoned line shows.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -19,8 +27,23 @@ from tinyguard.bundle import load_bundle, rewrite_manifest, write_bundle
 from tinyguard.metrics import binary_metrics
 
 if TYPE_CHECKING:
-    from tinyguard.cli import Item
     from tinyguard.guard import Guard
+    from tinyguard.inputs import Item
+
+
+@dataclass(frozen=True)
+class Rails:
+    """Refuse a calibration with fewer lines than ``min_per_label`` of either label, or one
+    whose recall on the file is below ``(1 - max_recall_loss)`` x the current threshold's."""
+
+    min_per_label: int = 50
+    max_recall_loss: float = 0.10
+
+    def __post_init__(self) -> None:
+        if isinstance(self.min_per_label, bool) or not isinstance(self.min_per_label, int) or self.min_per_label < 1:
+            raise ValueError(f"min_per_label must be a positive int, not {self.min_per_label!r}")
+        if not 0.0 <= self.max_recall_loss <= 1.0:
+            raise ValueError(f"max_recall_loss must be in [0, 1], not {self.max_recall_loss}")
 
 
 def lowest_threshold(y: np.ndarray, scores: np.ndarray, target_fpr: float) -> float:
@@ -35,29 +58,69 @@ def lowest_threshold(y: np.ndarray, scores: np.ndarray, target_fpr: float) -> fl
     # FPR(t) = #(safe >= t) / n_safe is non-increasing in t: search the sorted candidates.
     n_at_or_above = safe.size - np.searchsorted(safe, candidates, side="left")
     ok = np.flatnonzero(n_at_or_above <= target_fpr * safe.size + 1e-9)
-    return float(candidates[ok[0]])  # the top candidate (above every score) always qualifies
+    if ok.size == 0:  # the top candidate is above every score unless scores reach 1.0 exactly
+        raise ValueError(f"no threshold in [0, 1] keeps the FPR at or below {target_fpr:g}: "
+                         f"{int(np.sum(safe >= 1.0))} safe line(s) score 1.0")
+    return float(candidates[ok[0]])
 
 
 def calibration(guard: "Guard", items: Sequence["Item"], target_fpr: float, *, file: str = "",
-                batch_size: int = 1) -> dict[str, Any]:
-    """Score ``items``, pick the new threshold, and report metrics before and after."""
+                batch_size: int = 1, scores: Sequence[float] | None = None,
+                rails: Rails = Rails()) -> dict[str, Any]:
+    """Pick the new threshold for ``items`` and report metrics before and after, plus the
+    guard-rail checks (``refusals``: empty when the calibration may be written).
+
+    ``scores``: the items' unsafe scores when already computed (else they are scored here).
+    """
     if not 0.0 <= target_fpr <= 1.0:
         raise ValueError(f"target FPR must be in [0, 1], not {target_fpr}")
-    scored = guard.score([i.text for i in items], [i.role for i in items],
-                         contexts=[i.context for i in items], batch_size=batch_size)
+    if scores is None:
+        scored = guard.score([i.text for i in items], [i.role for i in items],
+                             contexts=[i.context for i in items], batch_size=batch_size)
+        scores = [x.defended[0] for x in scored]
     y = np.array([i.label for i in items], dtype=bool)
-    s = np.array([x.defended[0] for x in scored])
+    s = np.asarray(scores, dtype=np.float64)
+    if s.shape != y.shape:
+        raise ValueError(f"got {s.size} scores for {y.size} items")
     new = lowest_threshold(y, s, target_fpr)
     keys = ("threshold", "precision", "recall", "fpr", "f1", "tp", "fp", "tn", "fn")
     before = {k: v for k, v in binary_metrics(y, s, guard.threshold).items() if k in keys}
     after = {k: v for k, v in binary_metrics(y, s, new).items() if k in keys}
     digest = hashlib.sha256(Path(file).read_bytes()).hexdigest() if file and Path(file).is_file() else ""
-    return {
+    report = {
         "model": guard.model_id, "file": file, "file_sha256": digest, "target_fpr": target_fpr,
         "n": int(y.size), "n_unsafe": int(y.sum()), "n_safe": int((~y).sum()),
         "defenses": guard.defenses.to_dict(), "before": before, "after": after,
         "old_threshold": guard.threshold, "new_threshold": new,
+        "min_per_label": rails.min_per_label, "max_recall_loss": rails.max_recall_loss,
+        "high_safe": _high_safe(items, y, s, guard.threshold),
     }
+    report["refusals"] = refusals(report, rails)
+    return report
+
+
+def _high_safe(items: Sequence["Item"], y: np.ndarray, s: np.ndarray, threshold: float,
+               top: int = 5) -> list[dict[str, Any]]:
+    """The safe-labelled lines scoring at or above the current threshold, highest first."""
+    idx = [int(k) for k in np.flatnonzero(~y & (s >= threshold))]
+    idx.sort(key=lambda k: -s[k])
+    return [{"line": items[k].line, "score": float(s[k])} for k in idx[:top]]
+
+
+def refusals(report: dict[str, Any], rails: Rails) -> list[str]:
+    """Why this calibration must not be written without --force (empty list: it may)."""
+    out = []
+    for label in ("unsafe", "safe"):
+        n = report[f"n_{label}"]
+        if n < rails.min_per_label:
+            out.append(f"only {n} {label} line(s); at least {rails.min_per_label} of each label are needed "
+                       f"(--min-per-label)")
+    was, now = report["before"]["recall"], report["after"]["recall"]
+    if was is not None and now is not None and was > 0 and now < (1.0 - rails.max_recall_loss) * was - 1e-12:
+        out.append(f"recall on this file would fall from {was:.3f} to {now:.3f} ({1 - now / was:.0%} of it lost; "
+                   f"at most {rails.max_recall_loss:.0%} allowed: --max-recall-loss); check the labels of "
+                   f"the safe lines that score high")
+    return out
 
 
 def manifest_updates(raw: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
@@ -69,13 +132,18 @@ def manifest_updates(raw: dict[str, Any], report: dict[str, Any]) -> dict[str, A
     record["file"] = Path(report["file"]).name if report["file"] else ""
     record["date"] = _dt.date.today().isoformat()
     record["rule"] = "lowest threshold with FPR on the file's safe lines <= target_fpr"
+    if report.get("refusals"):
+        record["forced_despite"] = list(report["refusals"])
     return {"threshold": report["new_threshold"], "presets": presets, "calibration": record}
 
 
 def write_calibrated(bundle: str | Path | None, report: dict[str, Any], *, out: str | Path | None,
                      in_place: bool) -> Path:
     """Write the calibrated bundle to ``out`` (a new folder or an existing bundle), or rewrite
-    the source bundle's manifest when ``in_place``. Returns the bundle folder written."""
+    the source bundle's manifest when ``in_place``. Returns the bundle folder written.
+
+    The written bundle is unsigned (its manifest changed): sign it again with ``guard-cli sign``.
+    """
     source = load_bundle(bundle)
     assert source.path is not None
     updates = manifest_updates(source.raw, report)
@@ -83,9 +151,7 @@ def write_calibrated(bundle: str | Path | None, report: dict[str, Any], *, out: 
         rewrite_manifest(source.path, updates)
         return source.path
     assert out is not None
-    target = Path(out)
-    if target.resolve() == source.path.resolve():
-        raise ValueError(f"--out {target} is the bundle being calibrated; pass --in-place to rewrite it")
+    target = check_target(source.path, out)
     files = {name: source.path / name for name in source.files}
     manifest = {k: v for k, v in source.raw.items() if k != "files"}
     manifest.update(updates)
@@ -93,3 +159,36 @@ def write_calibrated(bundle: str | Path | None, report: dict[str, Any], *, out: 
     load_bundle(target)  # hashes verify
     return target
 
+
+def check_target(source: str | Path | None, out: str | Path) -> Path:
+    """``out`` as a Path; ValueError when it is the source bundle (that is what --in-place is for)."""
+    from tinyguard.bundle import default_bundle_path
+
+    target = Path(out)
+    if target.resolve() == Path(source if source is not None else default_bundle_path()).resolve():
+        raise ValueError(f"--out {target} is the bundle being calibrated; pass --in-place to rewrite it")
+    return target
+
+
+def summary(report: dict[str, Any]) -> list[str]:
+    """The before/after table and the guard-rail checks, as lines for the terminal."""
+    def fmt(x: Any) -> str:
+        return "n/a" if x is None else f"{x:.3f}"
+
+    b, a = report["before"], report["after"]
+    out = [f"{report['model']} on {report['file']}: {report['n_unsafe']} unsafe, {report['n_safe']} safe lines; "
+           f"target FPR {report['target_fpr']:g}", "",
+           f"  {'':<10} {'threshold':>9} {'precision':>9} {'recall':>7} {'FPR':>7} {'TP/FP/TN/FN':>15}"]
+    for name, m in (("before", b), ("after", a)):
+        counts = f"{m['tp']}/{m['fp']}/{m['tn']}/{m['fn']}"
+        out.append(f"  {name:<10} {m['threshold']:>9.6f} {fmt(m['precision']):>9} {fmt(m['recall']):>7} "
+                   f"{fmt(m['fpr']):>7} {counts:>15}")
+    out.append("")
+    if report["high_safe"]:
+        out.append("  safe-labelled lines at or above the current threshold (they raise it; check their labels): "
+                   + ", ".join(f"line {h['line']} ({h['score']:.3f})" for h in report["high_safe"]))
+    checks = report["refusals"]
+    out.append("  checks: " + ("passed (at least {} lines of each label; recall loss within {:.0%})".format(
+        report["min_per_label"], report["max_recall_loss"]) if not checks else "FAILED"))
+    out += [f"    - {c}" for c in checks]
+    return out

@@ -1,31 +1,33 @@
 """``guard-cli``: check texts, evaluate a labelled file, describe a bundle, measure robustness
 and speed, calibrate a threshold. Offline, CPU only.
 
-Exit codes: 0 = nothing flagged, 1 = something flagged (``check``), 2 = any error. Every error
-is one line on stderr starting ``error: `` (never a traceback), so scripts can rely on it;
-``--skip-errors`` turns bad input lines into ``warning: `` lines and goes on.
+Exit codes: 0 = nothing flagged, 1 = something flagged (``check``), 2 = any error, 3 = some
+input lines could not be checked (``check --input --skip-errors``). Every error is one line on
+stderr starting ``error: `` (never a traceback), so scripts can rely on it; ``--skip-errors``
+turns bad input lines into ``warning: `` lines (and, for ``check``, error records) and goes on.
+Input files are read by :mod:`tinyguard.inputs`; signing commands live in :mod:`tinyguard.signing_cli`.
 The model is imported lazily so ``guard-cli --help`` stays instant; the measurement commands
 live in their own modules (robustness, bench, calibrate) and load only when run.
 """
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import itertools
 import json
 import os
 import sys
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import click
 
 from tinyguard import __version__
-from tinyguard.taxonomy import CATEGORIES, CODE_TO_NAME, ROLES
+from tinyguard.inputs import EXIT_UNCHECKED, Entry, Item, Skipped, decode_text, read_entries, score_entries
+from tinyguard.signing_cli import add_signing_commands, trusted, trusted_key_option
+from tinyguard.taxonomy import CATEGORIES, ROLES
 
 if TYPE_CHECKING:
     from tinyguard.guard import Guard, Verdict
-
-GROUP = 512  # texts scored per check_batch call when reading a file (bounds memory)
 
 
 class CliError(click.ClickException):
@@ -63,7 +65,8 @@ class _Group(click.Group):
         except (ValueError, TypeError, OSError) as e:  # BundleError joins these below
             _fail(_one_line(e))
         except Exception as e:  # noqa: BLE001 - the contract is "no traceback, exit 2"
-            _fail(_one_line(e) if type(e).__name__ == "BundleError" else f"{type(e).__name__}: {_one_line(e)}")
+            bundle_error = any(c.__name__ == "BundleError" for c in type(e).__mro__)  # SignatureError too
+            _fail(_one_line(e) if bundle_error else f"{type(e).__name__}: {_one_line(e)}")
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
@@ -75,115 +78,17 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
-# ---------------------------------------------------------------- inputs
-
-@dataclass(frozen=True)
-class Item:
-    """One text to score, with where it came from (for error messages)."""
-
-    text: str
-    role: str
-    context: str
-    line: int = 0
-    label: int | None = None
-    categories: tuple[str, ...] | None = None
-    hard_negative: bool = False
-
-
-def _check_binary(data: bytes, what: str) -> None:
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise CliError(f"{what} looks like a binary file (NUL byte at offset {nul}); expected UTF-8 text")
-
-
-def _decode(data: bytes, what: str) -> str:
-    _check_binary(data, what)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise CliError(f"{what} is not valid UTF-8 (line {line}, byte offset {e.start})") from None
-
+# ---------------------------------------------------------------- inputs (reading lives in tinyguard.inputs)
 
 def _read_stdin() -> str:
     stream = getattr(sys.stdin, "buffer", None)
     if stream is None:  # an already-decoded text stream (e.g. replaced by an embedding app)
         return sys.stdin.read()
-    return _decode(stream.read(), "stdin")
-
-
-def _read_bytes(path: str) -> bytes:
-    p = Path(path)
-    if not p.exists():
-        raise CliError(f"input file not found: {path}")
-    if not p.is_file():
-        raise CliError(f"not a file: {path}")
-    try:
-        return p.read_bytes()
-    except OSError as e:
-        raise CliError(f"cannot read {path}: {e.strerror or e}") from None
-
-
-def _read_file(path: str) -> str:
-    return _decode(_read_bytes(path), path)
+    return decode_text(stream.read(), "stdin")
 
 
 def _warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
-
-
-class _Lines:
-    """The numbered lines of an input file. With ``skip_errors``, a line that is not valid
-    UTF-8 (or fails a later check, see :meth:`bad`) is reported on stderr and left out."""
-
-    def __init__(self, path: str, skip_errors: bool):
-        self.path = path
-        self.skip_errors = skip_errors
-        self.skipped = 0
-        data = _read_bytes(path)
-        _check_binary(data, path)
-        if not skip_errors:
-            self.numbered = list(enumerate(_lines(_decode(data, path)), 1))
-            return
-        if data.startswith(b"\xef\xbb\xbf"):
-            data = data[3:]
-        self.numbered = []
-        for n, raw in enumerate(_byte_lines(data), 1):
-            try:
-                self.numbered.append((n, raw.decode("utf-8")))
-            except UnicodeDecodeError as e:
-                self.bad(n, f"not valid UTF-8 (byte offset {e.start} in the line)")
-        self.total = len(self.numbered) + self.skipped
-
-    def bad(self, n: int, message: str) -> None:
-        """Fail on line ``n`` (or, with skip_errors, warn and count it)."""
-        where = f"{self.path} line {n}"
-        if not self.skip_errors:
-            raise CliError(f"{where}: {message}")
-        self.skipped += 1
-        _warn(f"{where}: {message} (skipped)")
-
-    def finish(self, items: list[Item]) -> list[Item]:
-        if self.skipped:
-            _warn(f"skipped {self.skipped} bad line(s) of {len(items) + self.skipped} in {self.path}")
-        if not items:
-            raise CliError(f"{self.path} holds no texts" + (" that could be read" if self.skipped else ""))
-        return items
-
-
-def _byte_lines(data: bytes) -> list[bytes]:
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    return [ln[:-1] if ln.endswith(b"\r") else ln for ln in lines]
-
-
-def _lines(text: str) -> list[str]:
-    """Split on \\n only (not on form feeds or U+2028 inside a text); drop one final newline."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
 
 
 def _is_blank(text: str) -> bool:
@@ -192,103 +97,58 @@ def _is_blank(text: str) -> bool:
     return not normalize(text).strip()
 
 
-def _read_txt(path: str, role: str, context: str, *, skip_errors: bool = False) -> list[Item]:
-    lines = _Lines(path, skip_errors)
-    items = []
-    for n, line in lines.numbered:
-        if _is_blank(line):
-            lines.bad(n, "empty text")
-            continue
-        items.append(Item(line, role, context, n))
-    return lines.finish(items)
+def _entries(path: str, role: str, context: str, *, labelled: bool = False) -> Iterator[Entry]:
+    """The lines of ``--input FILE`` (JSON Lines when it ends in .jsonl/.ndjson), lazily."""
+    jsonl = labelled or path.lower().endswith((".jsonl", ".ndjson"))
+    return read_entries(path, role, context, jsonl=jsonl, labelled=labelled)
+
+
+def _scored(guard: "Guard", path: str, entries: Iterator[Entry], threshold: float | None,
+            skip_errors: bool) -> Iterator[tuple[Entry, "Verdict | str | None"]]:
+    """score_entries, where a line that cannot be checked stops the run unless ``skip_errors``
+    (then it stays in the stream as an error and a ``warning:`` line on stderr)."""
+    for entry, outcome in score_entries(guard, entries, threshold=threshold, stop_at_bad=not skip_errors):
+        if isinstance(outcome, str):
+            if not skip_errors:
+                raise CliError(f"{path} line {entry.line}: {outcome}")
+            _warn(f"{path} line {entry.line}: {outcome} (not checked)")
+        elif isinstance(entry, Item) and entry.note:
+            _warn(f"{path} line {entry.line}: {entry.note}")
+        yield entry, outcome
 
 
 def _read_jsonl(path: str, role: str, context: str, *, labelled: bool = False,
                 skip_errors: bool = False) -> list[Item]:
-    lines = _Lines(path, skip_errors)
-    items = []
-    for n, line in lines.numbered:
-        try:
-            items.append(_jsonl_item(line, n, f"{path} line {n}", role, context, labelled))
-        except CliError as e:
-            lines.bad(n, e.message.removeprefix(f"{path} line {n}: "))
-    return lines.finish(items)
-
-
-def _jsonl_item(line: str, n: int, where: str, role: str, context: str, labelled: bool) -> Item:
-    if not line.strip():
-        raise CliError(f"{where}: blank line")
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise CliError(f"{where}: invalid JSON ({e.msg} at column {e.colno})") from None
-    except RecursionError:
-        raise CliError(f"{where}: invalid JSON (nested too deeply)") from None
-    if not isinstance(obj, dict):
-        raise CliError(f"{where}: expected a JSON object, got {type(obj).__name__}")
-    text = obj.get("text")
-    if not isinstance(text, str):
-        raise CliError(f"{where}: 'text' must be a string, not {_json_type(text)}")
-    if _is_blank(text):
-        raise CliError(f"{where}: empty text")
-    r = obj.get("role", role)
-    if r not in ROLES:
-        raise CliError(f"{where}: role must be one of {list(ROLES)}, not {r!r}")
-    ctx = obj.get("context", context)
-    if ctx is None:
-        ctx = ""
-    if not isinstance(ctx, str):
-        raise CliError(f"{where}: 'context' must be a string")
-    if labelled:
-        return Item(text, r, ctx, n, _parse_label(obj, where), _parse_categories(obj, where),
-                    obj.get("hard_negative") is True)
-    return Item(text, r, ctx, n)
-
-
-def _json_type(value: Any) -> str:
-    return "missing" if value is None else {dict: "an object", list: "a list", bool: "a boolean",
-                                            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
-
-
-def _parse_label(obj: dict[str, Any], where: str) -> int:
-    label = obj.get("label")
-    if isinstance(label, bool):
-        return int(label)
-    if isinstance(label, int) and label in (0, 1):
-        return label
-    if isinstance(label, str) and label.lower() in ("safe", "unsafe"):
-        return int(label.lower() == "unsafe")
-    raise CliError(f"{where}: 'label' must be \"safe\"/\"unsafe\", 0/1 or true/false, not {label!r}")
-
-
-def _parse_categories(obj: dict[str, Any], where: str) -> tuple[str, ...] | None:
-    if "categories" not in obj or obj["categories"] is None:
-        return None
-    cats = obj["categories"]
-    if not isinstance(cats, list) or not all(isinstance(c, str) for c in cats):
-        raise CliError(f"{where}: 'categories' must be a list of category names")
-    names = tuple(CODE_TO_NAME.get(c, c) for c in cats)  # accept codes (S9) as well as names
-    unknown = [c for c in names if c not in CATEGORIES]
-    if unknown:
-        raise CliError(f"{where}: unknown categories {unknown}; expected names from {list(CATEGORIES)}")
-    return names
+    """Every usable Item of a JSONL file (for measurement commands: robustness, eval, calibrate).
+    Blank lines are skipped with a warning; a bad line stops the run unless ``skip_errors``."""
+    items, seen, bad = [], 0, 0
+    for entry in read_entries(path, role, context, jsonl=True, labelled=labelled):
+        seen += 1
+        if isinstance(entry, Item):
+            items.append(entry)
+        elif isinstance(entry, Skipped):
+            _warn(f"{path} line {entry.line}: {entry.reason} (skipped)")
+        elif not skip_errors:
+            raise CliError(f"{path} line {entry.line}: {entry.error}")
+        else:
+            bad += 1
+            _warn(f"{path} line {entry.line}: {entry.error} (skipped)")
+    if bad:
+        _warn(f"skipped {bad} bad line(s) of {seen} in {path}")
+    if not items:
+        raise CliError(f"{path} holds no texts" + (" that could be read" if bad else ""))
+    return items
 
 
 def _load_guard(bundle: str | None, defenses: bool = True, threads: int | None = None,
-                backend: str = "auto") -> "Guard":
+                backend: str = "auto", trusted_keys: Sequence[str] = ()) -> "Guard":
     from tinyguard.guard import Guard
 
     try:
-        return Guard.load(bundle, defenses=defenses, threads=threads, backend=backend)
+        return Guard.load(bundle, defenses=defenses, threads=threads, backend=backend,
+                          trusted_keys=trusted(trusted_keys))
     except ImportError as e:  # backend gguf without llama-cpp-python: the message has the install line
         raise CliError(_one_line(e)) from None
-
-
-def _score(guard: "Guard", items: list[Item], threshold: float | None) -> Iterator["Verdict"]:
-    for start in range(0, len(items), GROUP):
-        chunk = items[start: start + GROUP]
-        yield from guard.check_batch([i.text for i in chunk], [i.role for i in chunk],
-                                     contexts=[i.context for i in chunk], threshold=threshold)
 
 
 # ---------------------------------------------------------------- commands
@@ -311,7 +171,7 @@ def main() -> None:
       guard-cli bench --device devices/laptop-x86.toml --out devices/results
       guard-cli calibrate my_data.jsonl --target-fpr 0.01 --out my-bundle
 
-    Exit codes: 0 nothing flagged, 1 something flagged, 2 error.
+    Exit codes: 0 nothing flagged, 1 something flagged, 2 error, 3 some input lines not checked.
     """
 
 
@@ -332,7 +192,8 @@ no_defenses_option = click.option(
     help="Score the normalized text only, without the de-obfuscation views (for measurement).")
 skip_errors_option = click.option(
     "--skip-errors", is_flag=True,
-    help="Report bad input lines on stderr (warning: FILE line N: ...) and go on without them.")
+    help="Go on past input lines that cannot be checked: check writes an {\"line\": N, \"error\": ...} "
+         "record for each (and exits 3), eval/calibrate/robustness leave them out; all warn on stderr.")
 
 
 @main.command()
@@ -354,8 +215,10 @@ skip_errors_option = click.option(
                    "left half-written) instead of stdout.")
 @skip_errors_option
 @no_defenses_option
+@trusted_key_option
 def check(text: str | None, input_file: str | None, bundle: str | None, backend: str, role: str, context: str,
-          threshold: float | None, fmt: str, output: str | None, skip_errors: bool, no_defenses: bool) -> None:
+          threshold: float | None, fmt: str, output: str | None, skip_errors: bool, no_defenses: bool,
+          trusted_keys: tuple[str, ...]) -> None:
     """Check TEXT (or `-` for all of stdin as one text, or --input FILE).
 
     \b
@@ -365,41 +228,63 @@ def check(text: str | None, input_file: str | None, bundle: str | None, backend:
       cat reply.txt | guard-cli check --role response --context "user question" -
       guard-cli check --input prompts.txt                # one JSON line per input line
       guard-cli check --input chats.jsonl --threshold 0.3 --output verdicts.jsonl
-      guard-cli check --input messy.jsonl --skip-errors  # bad lines: warnings on stderr
+      guard-cli check --input messy.jsonl --skip-errors  # bad lines: error records, exit 3
       guard-cli check --bundle STUDENT_BUNDLE --backend gguf "text"   # llama.cpp scores the GGUF
+      guard-cli check --trusted-key project "text"       # refuse a bundle not signed by the project
 
     Each output object has flagged, score, threshold, categories, category_scores, role,
-    truncated, chunks, model and latency_ms (and "line", the input line, with --skip-errors).
-    Exit code 1 when any text is flagged.
+    truncated, chunks, model and latency_ms. With --input, FILE is read as it is scored (memory
+    does not grow with it) and every line gives exactly one output line, in order, with "line":
+    a verdict, {"line": N, "skipped": "blank line"}, or, with --skip-errors, {"line": N,
+    "error": ...} for a line that could not be checked (without it, such a line stops the run).
+
+    Exit codes: 0 all checked, nothing flagged; 1 something flagged; 2 error; 3 some lines
+    could not be checked (--skip-errors).
     """
     if text is not None and input_file is not None:
         raise click.UsageError("give TEXT or --input FILE, not both")
     if input_file is not None:
-        reader = _read_jsonl if input_file.lower().endswith((".jsonl", ".ndjson")) else _read_txt
-        items = reader(input_file, role, context, skip_errors=skip_errors)
+        entries: Iterator[Entry] = _entries(input_file, role, context)
+        next_entry = next(entries, None)  # reads the head now: a missing or binary file fails before the model loads
+        if next_entry is None:
+            raise CliError(f"{input_file} holds no texts")
+        entries = itertools.chain([next_entry], entries)
     elif text is not None:
         if text == "-":
             text = _read_stdin()
         if _is_blank(text):
             raise CliError("empty text")
-        items = [Item(text, role, context)]
+        entries = iter([Item(text, role, context)])
     else:
         raise click.UsageError("give TEXT, '-' to read stdin, or --input FILE")
 
-    guard = _load_guard(bundle, defenses=not no_defenses, backend=backend)
+    guard = _load_guard(bundle, defenses=not no_defenses, backend=backend, trusted_keys=trusted_keys)
     numbered = input_file is not None
+    flagged = unchecked = scored = 0
     with _output(output) as out:
-        any_flagged = False
-        for item, verdict in zip(items, _score(guard, items, threshold)):
-            any_flagged |= verdict.flagged
-            if fmt == "json":
-                d = verdict.to_dict()
-                if skip_errors and numbered:
-                    d["line"] = item.line
-                out.write(json.dumps(d, ensure_ascii=False) + "\n")
+        for entry, outcome in _scored(guard, input_file or "", entries, threshold, skip_errors):
+            where = f"line {entry.line}: " if numbered else ""
+            if outcome is None:  # a blank line: reported, not checked, not an error
+                assert isinstance(entry, Skipped)
+                record: dict[str, Any] = {"line": entry.line, "skipped": entry.reason}
+                line = f"{where}skipped ({entry.reason})"
+            elif isinstance(outcome, str):
+                unchecked += 1
+                record, line = {"line": entry.line, "error": outcome}, f"{where}ERROR   {outcome}"
             else:
-                out.write((f"line {item.line}: " if numbered else "") + _text_line(verdict) + "\n")
-    sys.exit(1 if any_flagged else 0)
+                scored += 1
+                flagged += outcome.flagged
+                record = {"line": entry.line, **outcome.to_dict()} if numbered else outcome.to_dict()
+                line = where + _text_line(outcome)
+                if isinstance(entry, Item) and entry.note:
+                    record["warning"] = entry.note
+            out.write((json.dumps(record, ensure_ascii=False) if fmt == "json" else line) + "\n")
+        if numbered and not scored and not unchecked:
+            raise CliError(f"{input_file} holds no texts (only blank lines)")
+    if unchecked:
+        _warn(f"{unchecked} line(s) of {input_file} could not be checked (\"error\" records); exit code "
+              f"{EXIT_UNCHECKED}")
+    sys.exit(EXIT_UNCHECKED if unchecked else 1 if flagged else 0)
 
 
 @contextlib.contextmanager
@@ -438,8 +323,9 @@ def _text_line(v: "Verdict") -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as one JSON object.")
 @skip_errors_option
 @no_defenses_option
+@trusted_key_option
 def eval_cmd(file: str, bundle: str | None, backend: str, threshold: float | None, as_json: bool,
-             skip_errors: bool, no_defenses: bool) -> None:
+             skip_errors: bool, no_defenses: bool, trusted_keys: tuple[str, ...]) -> None:
     """Measure the model on a labelled FILE.jsonl.
 
     \b
@@ -457,14 +343,34 @@ def eval_cmd(file: str, bundle: str | None, backend: str, threshold: float | Non
     Example:
       guard-cli eval data/test.jsonl --json > metrics.json
     """
-    items = _read_jsonl(file, "prompt", "", labelled=True, skip_errors=skip_errors)
-    guard = _load_guard(bundle, defenses=not no_defenses, backend=backend)
-    verdicts = list(_score(guard, items, threshold))
+    guard = _load_guard(bundle, defenses=not no_defenses, backend=backend, trusted_keys=trusted_keys)
+    items, verdicts, unchecked = _scored_items(guard, file, threshold, skip_errors)
     report = eval_report(items, verdicts, guard, threshold, file)
+    report["skipped_lines"] = unchecked
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         click.echo(_eval_table(report))
+
+
+def _scored_items(guard: "Guard", file: str, threshold: float | None,
+                  skip_errors: bool) -> tuple[list[Item], list["Verdict"], int]:
+    """The labelled items of FILE with their verdicts, and how many lines were left out."""
+    items, verdicts, unchecked = [], [], 0
+    entries = read_entries(file, "prompt", "", jsonl=True, labelled=True)
+    for entry, outcome in _scored(guard, file, entries, threshold, skip_errors):
+        if isinstance(entry, Item) and not isinstance(outcome, str) and outcome is not None:
+            items.append(dataclasses.replace(entry, text="", context=""))  # labels only: bounded memory
+            verdicts.append(outcome)
+        elif isinstance(entry, Skipped):
+            _warn(f"{file} line {entry.line}: {entry.reason} (skipped)")
+        else:
+            unchecked += 1
+    if unchecked:
+        _warn(f"left out {unchecked} line(s) of {file} that could not be checked")
+    if not items:
+        raise CliError(f"{file} holds no texts" + (" that could be checked" if unchecked else ""))
+    return items, verdicts, unchecked
 
 
 def eval_report(items: list[Item], verdicts: list["Verdict"], guard: "Guard",
@@ -521,11 +427,12 @@ def _eval_table(r: dict[str, Any]) -> str:
 @main.command()
 @bundle_option
 @click.option("--json", "as_json", is_flag=True, help="Print path, file sizes and the whole manifest as JSON.")
-def info(bundle: str | None, as_json: bool) -> None:
+@trusted_key_option
+def info(bundle: str | None, as_json: bool, trusted_keys: tuple[str, ...]) -> None:
     """Describe a bundle: version, files, thresholds, presets, encoding, taxonomy, data, metrics.
 
     The bundle is verified first (every file's sha256), so `info` also tells you whether
-    the files still match the manifest.
+    the files still match the manifest; with --trusted-key, whether it is signed by that key.
 
     \b
     Example:
@@ -534,7 +441,7 @@ def info(bundle: str | None, as_json: bool) -> None:
     from tinyguard.bundle import load_bundle
     from tinyguard.guard import bundle_models, select_model
 
-    m = load_bundle(bundle)
+    m = load_bundle(bundle, trusted_keys=trusted(trusted_keys))
     assert m.path is not None
     sizes = {name: (m.path / name).stat().st_size for name in m.files}
     models = bundle_models(m)
@@ -556,6 +463,7 @@ def info(bundle: str | None, as_json: bool) -> None:
     out.append("encoding  " + " ".join(f"{k}={v}" for k, v in m.encoding.items()))
     out.append("normalization  " + " ".join(f"{k}={v}" for k, v in m.normalization.items()))
     out.append("defenses  " + _defenses_line(m.raw))
+    out.append("signature " + _signature_line(m))
     out.append("taxonomy")
     for entry in m.taxonomy:
         if isinstance(entry, dict):
@@ -573,6 +481,20 @@ def _models_line(models: dict[str, dict[str, str]]) -> str:
     return "; ".join(f"{names.get(fmt, fmt)}: "
                      + ", ".join(f"{v} {f}" if fmt == "gguf" else f for v, f in named.items())
                      for fmt, named in models.items())
+
+
+def _signature_line(m: Any) -> str:
+    from tinyguard.signing import SignatureError, read_signature
+
+    if m.signed_by:
+        return f"ed25519, key {m.signed_by}: valid, and a trusted key"
+    try:
+        record = read_signature(m.path)
+    except SignatureError as e:
+        return f"unreadable ({_one_line(e)})"
+    if record is None:
+        return "none (unsigned; guard-cli sign adds one)"
+    return f"ed25519, key {record['key_id']} (not checked: pass --trusted-key, or run guard-cli verify)"
 
 
 def _defenses_line(raw: dict[str, Any]) -> str:
@@ -715,47 +637,71 @@ def bench(bundle: str | None, backend: str, device: str | None, threads: int | N
               help="Write a calibrated copy of the bundle here (hashes re-pinned; the source is untouched).")
 @click.option("--in-place", is_flag=True,
               help="Rewrite the source bundle's manifest instead (atomically). Never the default.")
+@click.option("--min-per-label", type=click.IntRange(min=1), default=50, show_default=True, metavar="N",
+              help="Refuse to write with fewer than N unsafe or N safe lines.")
+@click.option("--max-recall-loss", type=click.FloatRange(0.0, 1.0), default=0.10, show_default=True, metavar="F",
+              help="Refuse to write when recall on FILE would fall below (1 - F) x its recall at the "
+                   "current threshold.")
+@click.option("--force", is_flag=True, help="Write even when a check above fails (recorded in the manifest).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @skip_errors_option
 @no_defenses_option
+@trusted_key_option
 def calibrate(file: str, target_fpr: float, bundle: str | None, out_dir: str | None, in_place: bool,
-              as_json: bool, skip_errors: bool, no_defenses: bool) -> None:
+              min_per_label: int, max_recall_loss: float, force: bool, as_json: bool, skip_errors: bool,
+              no_defenses: bool, trusted_keys: tuple[str, ...]) -> None:
     """Refit the threshold on your labelled data for a target false-positive rate.
 
     The new threshold is the lowest one whose FPR on FILE's safe lines is <= X, so recall is
-    as high as that FPR allows. Prints precision/recall/FPR before and after. Without --out or
-    --in-place nothing is written (a dry run).
+    as high as that FPR allows. Prints precision/recall/FPR before and after, the safe-labelled
+    lines that score above the current threshold (a mislabelled or poisoned line shows here),
+    and the checks. Without --out or --in-place nothing is written (a dry run).
+
+    \b
+    Checks (a failed one refuses --out/--in-place, exit 2, unless --force):
+      at least --min-per-label lines of each label (default 50)
+      recall on FILE keeps at least 1 - --max-recall-loss of its current value (default 0.10)
 
     \b
     Example:
       guard-cli calibrate my_traffic.jsonl --target-fpr 0.01 --out my-bundle
+      guard-cli sign --bundle my-bundle --key ~/.keys/guard.key   # the new manifest is unsigned
       guard-cli check --bundle my-bundle "some text"
     """
-    from tinyguard.calibrate import calibration, write_calibrated
+    from tinyguard.calibrate import Rails, calibration, check_target, summary, write_calibrated
 
     if out_dir and in_place:
         raise click.UsageError("give --out DIR or --in-place, not both")
-    items = _read_jsonl(file, "prompt", "", labelled=True, skip_errors=skip_errors)
-    guard = _load_guard(bundle, defenses=not no_defenses)
-    report = calibration(guard, items, target_fpr, file=file)
+    if out_dir:
+        check_target(bundle, out_dir)  # before any scoring
+    guard = _load_guard(bundle, defenses=not no_defenses, trusted_keys=trusted_keys)
+    items, verdicts, unchecked = _scored_items(guard, file, None, skip_errors)
+    report = calibration(guard, items, target_fpr, file=file, scores=[v.score for v in verdicts],
+                         rails=Rails(min_per_label, max_recall_loss))
+    report["skipped_lines"] = unchecked
+    refused = bool(report["refusals"]) and not force and bool(out_dir or in_place)
     written = None
-    if out_dir or in_place:
+    if (out_dir or in_place) and not refused:
         written = write_calibrated(bundle, report, out=out_dir, in_place=in_place)
         report["written"] = str(written)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
-        return
-    b, a = report["before"], report["after"]
-    out = [f"{report['model']} on {file}: {report['n_unsafe']} unsafe, {report['n_safe']} safe lines; "
-           f"target FPR {target_fpr:g}", "",
-           f"  {'':<10} {'threshold':>9} {'precision':>9} {'recall':>7} {'FPR':>7}",
-           f"  {'before':<10} {b['threshold']:>9.6f} {_fmt(b['precision']):>9} {_fmt(b['recall']):>7} "
-           f"{_fmt(b['fpr']):>7}",
-           f"  {'after':<10} {a['threshold']:>9.6f} {_fmt(a['precision']):>9} {_fmt(a['recall']):>7} "
-           f"{_fmt(a['fpr']):>7}", ""]
-    out.append(f"wrote calibrated bundle {written}" if written else
-               "dry run: pass --out NEW_BUNDLE_DIR (or --in-place) to write the bundle")
-    click.echo("\n".join(out))
+    else:
+        out = summary(report)
+        if written:
+            out.append(f"wrote calibrated bundle {written} (unsigned: its manifest changed; "
+                       f"guard-cli sign --bundle {written} --key KEY signs it)")
+        elif not refused:
+            out.append("dry run: pass --out NEW_BUNDLE_DIR (or --in-place) to write the bundle"
+                       + (" (the checks above would refuse it without --force)" if report["refusals"] else ""))
+        click.echo("\n".join(out))
+    if refused:
+        more = f" (and {len(report['refusals']) - 1} more)" if len(report["refusals"]) > 1 else ""
+        raise CliError(f"calibration refused, nothing written: {report['refusals'][0]}{more}; "
+                       f"--force writes it anyway")
+    if written and report["refusals"]:
+        for reason in report["refusals"]:
+            _warn(f"written despite a failed check (--force): {reason}")
 
 
 def _command_line() -> str:
@@ -770,6 +716,8 @@ def _quote(arg: str) -> str:
 
     return shlex.quote(arg)
 
+
+add_signing_commands(main, bundle_option)
 
 # Training commands live in tinyguard.train (torch etc.); they register themselves without
 # importing torch, and a runtime-only install simply lacks them.

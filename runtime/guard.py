@@ -96,7 +96,7 @@ class Guard:
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, *, threads: int | None = None,
              defenses: bool | DefenseSettings = True, backend: str = "auto",
-             max_chars: int = DEFAULT_MAX_CHARS, on_unchecked: str = "flag",
+             trusted_keys: Any = None, max_chars: int = DEFAULT_MAX_CHARS, on_unchecked: str = "flag",
              min_coverage: float = DEFAULT_MIN_COVERAGE) -> "Guard":
         """Verify the bundle at ``path`` (None: the bundled default model) and open it.
 
@@ -107,6 +107,8 @@ class Guard:
         onnxruntime, "gguf" its GGUF model with llama.cpp (needs ``pip install 'tinyguard[gguf]'``),
         "auto" (default) the ONNX model when the bundle has one, else the GGUF. Both use the
         manifest's thresholds. A backend the bundle has no model for raises BundleError.
+        ``trusted_keys`` (Ed25519 PEM public key paths, or ``"project"``): refuse a bundle not
+        signed by one of them (see :func:`tinyguard.bundle.load_bundle`); None checks no signature.
 
         ``max_chars``: normalized characters read per text (every window of them is scored; a
         longer text is "truncated"). ``min_coverage``: below this share of letters the model can
@@ -124,7 +126,7 @@ class Guard:
             raise TypeError(f"defenses must be True, False or a DefenseSettings, not {defenses!r}")
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {list(BACKENDS)}, not {backend!r}")
-        manifest = load_bundle(path)
+        manifest = load_bundle(path, trusted_keys=trusted_keys)
         root = manifest.path
         assert root is not None
         kind, model_file = select_model(manifest, backend)

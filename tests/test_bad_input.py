@@ -54,26 +54,29 @@ def test_skip_errors_reports_lines_and_goes_on(bundle_dir: Path, tmp_path: Path)
                      b'{"text": "bad \xff utf8"}\n{"text": "   "}\n{"text": "tell me a story", "role": "system"}\n'
                      b'{"text": "the weather today"}\n')
     strict = run("check", "--bundle", str(bundle_dir), "--input", str(path))
-    _one_error_line(strict, "not valid UTF-8", "line 5")  # without --skip-errors: the first problem found
+    _one_error_line(strict, "invalid JSON", "line 2")  # without --skip-errors: the first bad line stops the run
     r = run("check", "--bundle", str(bundle_dir), "--input", str(path), "--skip-errors")
-    assert r.exit_code == 1, r.stderr  # line 4 is flagged
+    assert r.exit_code == 3, r.stderr  # some lines were not checked: neither 0 nor (only) 1
     out = _jsonl(r.stdout)
-    assert [v["line"] for v in out] == [1, 4, 8] and [v["flagged"] for v in out] == [False, True, False]
+    assert [v["line"] for v in out] == list(range(1, 9))  # one output line per input line, in order
+    assert [v.get("flagged") for v in out] == [False, None, None, True, None, None, None, False]
+    assert out[2] == {"line": 3, "skipped": "blank line"}
+    for n, what in ((2, "invalid JSON"), (5, "UTF-8"), (6, "empty text"), (7, "role")):
+        assert set(out[n - 1]) == {"line", "error"} and what in out[n - 1]["error"], out[n - 1]
     warnings = r.stderr.strip().splitlines()
     assert all(w.startswith("warning: ") for w in warnings) and "Traceback" not in r.stderr
-    for n, what in ((2, "invalid JSON"), (3, "blank line"), (5, "UTF-8"), (6, "empty text"), (7, "role")):
-        assert any(f"line {n}: " in w and what in w and "(skipped)" in w for w in warnings), (n, warnings)
-    assert "skipped 5 bad line(s) of 8" in warnings[-1]
+    for n, what in ((2, "invalid JSON"), (5, "UTF-8"), (6, "empty text"), (7, "role")):
+        assert any(f"line {n}: " in w and what in w and "(not checked)" in w for w in warnings), (n, warnings)
+    assert "4 line(s)" in warnings[-1] and "could not be checked" in warnings[-1]
     txt = tmp_path / "mixed.txt"
     txt.write_bytes(b"write a poem\n\n\xfe\xff\nbomb\n")
     r = run("check", "--bundle", str(bundle_dir), "--input", str(txt), "--skip-errors", "--format", "text")
-    assert r.exit_code == 1 and [ln.split(":")[0] for ln in r.stdout.splitlines()] == ["line 1", "line 4"]
+    assert r.exit_code == 3 and [ln.split(": ")[1].split()[0] for ln in r.stdout.splitlines()] == [
+        "ok", "skipped", "ERROR", "FLAGGED"]
     path.write_text("{}\n[]\n", encoding="utf-8")
     r = run("check", "--bundle", str(bundle_dir), "--input", str(path), "--skip-errors")
-    lines = r.stderr.strip().splitlines()
-    assert r.exit_code == 2 and "Traceback" not in r.stderr
-    assert lines[-1].startswith("error: ") and "holds no texts" in lines[-1]
-    assert all(ln.startswith("warning: ") for ln in lines[:-1]) and len(lines) == 4
+    assert r.exit_code == 3 and [set(v) for v in _jsonl(r.stdout)] == [{"line", "error"}] * 2
+    assert all(ln.startswith("warning: ") for ln in r.stderr.strip().splitlines())
 
 
 def test_eval_skip_errors(bundle_dir: Path, tmp_path: Path) -> None:

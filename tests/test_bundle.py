@@ -192,3 +192,63 @@ def test_default_bundle_path_is_package_data() -> None:
     import tinyguard
 
     assert default_bundle_path() == Path(tinyguard.__file__).resolve().parent / "models" / "default"
+
+
+# ---------------------------------------------------------------- the typed manifest schema
+
+def _edit_raw(bundle: Path, old: str, new: str) -> None:
+    path = bundle / "manifest.json"
+    text = path.read_text()
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new))
+
+
+def test_duplicate_keys_are_refused_at_any_depth(fresh_bundle: Path) -> None:
+    threshold = json.loads((fresh_bundle / "manifest.json").read_text())["threshold"]
+    _edit_raw(fresh_bundle, f'\n  "threshold": {threshold},', f'\n  "threshold": {threshold}, "threshold": 0.999,')
+    with pytest.raises(BundleError, match="duplicate key 'threshold'"):
+        load_bundle(fresh_bundle)
+    _edit_raw(fresh_bundle, f'"threshold": {threshold}, "threshold": 0.999,', f'"threshold": {threshold},')
+    load_bundle(fresh_bundle)
+    _edit_raw(fresh_bundle, '"max_chunks": 64', '"max_chunks": 64, "max_chunks": 1')
+    with pytest.raises(BundleError, match="duplicate key 'max_chunks'"):
+        load_bundle(fresh_bundle)
+
+
+@pytest.mark.parametrize("value, message", [
+    (True, "must be an integer, not True"), (1e9, "must be an integer"), (64.0, "must be an integer"),
+    ("64", "must be an integer"), (10**9, r"must be in \[1, 4096\]"), (0, r"must be in \[1, 4096\]"),
+    (None, "must be an integer"),
+])
+def test_encoding_values_are_typed_not_coerced(fresh_bundle: Path, value, message: str) -> None:
+    enc = dict(fixture_manifest()["encoding"], max_chunks=value)
+    _edit_manifest(fresh_bundle, encoding=enc)
+    with pytest.raises(BundleError, match=f"encoding.max_chunks' {message}"):
+        load_bundle(fresh_bundle)
+
+
+def test_encoding_keys_and_relations_are_checked(fresh_bundle: Path) -> None:
+    base = fixture_manifest()["encoding"]
+    for enc, message in (({**base, "max_chunk": 3}, "unknown keys"),
+                         ({k: v for k, v in base.items() if k != "stride"}, "missing"),
+                         ({**base, "stride": base["max_length"]}, "must be below max_length"),
+                         ({**base, "max_length": False}, "must be an integer")):
+        _edit_manifest(fresh_bundle, encoding=enc)
+        with pytest.raises(BundleError, match=message):
+            load_bundle(fresh_bundle)
+
+
+def test_other_wrong_types_are_refused(fresh_bundle: Path) -> None:
+    good = json.loads((fresh_bundle / "manifest.json").read_text())
+    for changes, message in (({"threshold": True}, "'threshold' must be a number"),
+                             ({"normalization": {k: 1 for k in good["normalization"]}}, "true/false"),
+                             ({"taxonomy": [{"code": 1}]}, "'taxonomy'"),
+                             ({"created": 20250101}, "'created' must be a string"),
+                             ({"calibration": []}, "'calibration' must be an object"),
+                             ({"files": {**good["files"], "manifest.sig": "0" * 64}}, "unsafe file name")):
+        (fresh_bundle / "manifest.json").write_text(json.dumps({**good, **changes}))
+        with pytest.raises(BundleError, match=message):
+            load_bundle(fresh_bundle)
+    (fresh_bundle / "manifest.json").write_text(json.dumps(good).replace('"threshold": 0.5,', '"threshold": NaN,', 1))
+    with pytest.raises(BundleError, match="NaN"):
+        load_bundle(fresh_bundle)

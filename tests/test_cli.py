@@ -51,8 +51,10 @@ def test_check_stdin_is_one_text(bundle_dir: Path) -> None:
     r = run("check", "--bundle", str(bundle_dir), "-", input="tell me a story\nabout a bomb\n")
     assert r.exit_code == 1
     assert len(_jsonl(r.stdout)) == 1
-    r = run("check", "--bundle", str(bundle_dir), "-", input=b"\xff\xfe bad")
+    r = run("check", "--bundle", str(bundle_dir), "-", input=b"\xc3\x28 bad")
     _one_error_line(r, "stdin is not valid UTF-8")
+    r = run("check", "--bundle", str(bundle_dir), "-", input="tell me about a bomb".encode("utf-16"))  # with BOM
+    assert r.exit_code == 1 and _jsonl(r.stdout)[0]["flagged"] is True
 
 
 def test_check_options_role_context_threshold(bundle_dir: Path) -> None:
@@ -75,12 +77,16 @@ def test_input_txt_1000_lines(bundle_dir: Path, tmp_path: Path) -> None:
     assert [v["flagged"] for v in out] == [i % 10 == 0 for i in range(1000)]
 
 
-def test_input_txt_blank_line_is_an_error(bundle_dir: Path, tmp_path: Path) -> None:
+def test_input_txt_blank_line_is_reported_not_fatal(bundle_dir: Path, tmp_path: Path) -> None:
     path = tmp_path / "prompts.txt"
-    path.write_text("hello\n\nworld\n", encoding="utf-8")
+    path.write_text("hello\n\n \t\nbomb\n", encoding="utf-8")
     r = run("check", "--bundle", str(bundle_dir), "--input", str(path))
-    _one_error_line(r, "line 2", "empty text")
-    assert r.stdout == ""
+    assert r.exit_code == 1, r.stderr  # blank lines neither stop the run nor count as unchecked
+    out = _jsonl(r.stdout)
+    assert out[1:3] == [{"line": 2, "skipped": "blank line"}, {"line": 3, "skipped": "blank line"}]
+    assert [v["line"] for v in out] == [1, 2, 3, 4] and out[3]["flagged"] is True
+    path.write_text("\n\n", encoding="utf-8")
+    _one_error_line(run("check", "--bundle", str(bundle_dir), "--input", str(path)), "holds no texts")
 
 
 def test_input_jsonl_with_role_and_context(bundle_dir: Path, tmp_path: Path) -> None:

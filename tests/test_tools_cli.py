@@ -148,7 +148,8 @@ def test_calibrate_meets_target_and_writes_a_valid_bundle(bundle_dir: Path, tmp_
 
     out = tmp_path / "calibrated"
     r = run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0.1", "--out", str(out), "--json",
-            "--no-defenses")
+            "--no-defenses",
+            "--min-per-label", "6", "--max-recall-loss", "0.5")  # small, hard on purpose (rails: test_calibrate.py)
     assert r.exit_code == 0, r.stderr
     rep = json.loads(r.stdout)
     assert rep["before"]["fpr"] == pytest.approx(0.2) and rep["after"]["fpr"] <= 0.1
@@ -178,7 +179,8 @@ def test_calibrate_meets_target_and_writes_a_valid_bundle(bundle_dir: Path, tmp_
 def test_calibrate_in_place(fresh_bundle: Path, tmp_path: Path) -> None:
     rows = [{"text": "bomb", "label": "unsafe"}] + [{"text": f"poem about dogs {i}", "label": "safe"} for i in range(5)]
     data = _write(tmp_path / "cal.jsonl", rows)
-    r = run("calibrate", str(data), "--bundle", str(fresh_bundle), "--target-fpr", "0", "--in-place")
+    r = run("calibrate", str(data), "--bundle", str(fresh_bundle), "--target-fpr", "0", "--in-place",
+            "--min-per-label", "1")
     assert r.exit_code == 0, r.stderr
     m = load_bundle(fresh_bundle)
     assert m.threshold != 0.5 and "calibration" in m.raw

@@ -1,0 +1,89 @@
+"""``guard-cli sign`` / ``verify`` / ``keygen`` and the ``--trusted-key`` option.
+
+Kept out of ``tinyguard.cli`` so that module stays about checking texts; ``cryptography``
+is imported only when one of these runs (see :mod:`tinyguard.signing`).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import click
+
+trusted_key_option = click.option(
+    "--trusted-key", "trusted_keys", multiple=True, metavar="PUB|project",
+    help="Refuse the bundle unless its manifest is signed by this Ed25519 public key (a PEM file; "
+         "'project' = the key shipped with tinyguard). Repeat to trust several keys. "
+         "Needs pip install 'tinyguard[verify]'.")
+
+
+def trusted(keys: Sequence[str]) -> list[str] | None:
+    """The ``trusted_keys`` argument for ``load_bundle``/``Guard.load``: None when no flag was given."""
+    return list(keys) if keys else None
+
+
+def add_signing_commands(main: click.Group, bundle_option: Callable[[Any], Any]) -> None:
+    """Register ``sign``, ``verify`` and ``keygen`` on the ``guard-cli`` group."""
+
+    @main.command()
+    @bundle_option
+    @click.option("--key", "key_path", required=True, metavar="PRIVATE_KEY",
+                  help="The Ed25519 private key (PEM, from guard-cli keygen). Keep it out of any repository.")
+    def sign(bundle: str | None, key_path: str) -> None:
+        """Sign a bundle: write manifest.sig, an Ed25519 signature over manifest.json.
+
+        The manifest pins every file's sha256, so the signature covers the whole bundle. The
+        bundle's files are verified before signing, and the signature is checked back after.
+        Any later change to the manifest (e.g. guard-cli calibrate) needs a new signature.
+
+        \b
+        Examples:
+          guard-cli sign --key /work/keys/tinyguard-signing.key     # the default bundle
+          guard-cli sign --bundle my-bundle --key ~/.keys/guard.key
+          guard-cli verify --bundle my-bundle --trusted-key ~/.keys/guard.pub
+        """
+        from tinyguard.bundle import default_bundle_path
+        from tinyguard.signing import sign_bundle
+
+        root = bundle or str(default_bundle_path())
+        record = sign_bundle(root, key_path)
+        click.echo(f"signed {root}: manifest.json sha256 {record['manifest_sha256'][:16]}..., "
+                   f"key {record['key_id']} -> manifest.sig")
+
+    @main.command()
+    @bundle_option
+    @trusted_key_option
+    def verify(bundle: str | None, trusted_keys: tuple[str, ...]) -> None:
+        """Check a bundle's files against its manifest and its signature against trusted keys.
+
+        Without --trusted-key the project's key (shipped with tinyguard) is the trusted key.
+        Exit 0 when everything matches, 2 (one error line) otherwise.
+
+        \b
+        Examples:
+          guard-cli verify                                   # the default bundle, project key
+          guard-cli verify --bundle my-bundle --trusted-key ~/.keys/guard.pub
+        """
+        from tinyguard.bundle import load_bundle
+        from tinyguard.signing import PROJECT
+
+        keys = list(trusted_keys) or [PROJECT]
+        m = load_bundle(bundle, trusted_keys=keys)
+        click.echo(f"ok: {m.path}: {m.model_id}, {len(m.files)} files match manifest.json; "
+                   f"signed by trusted key {m.signed_by}")
+
+    @main.command()
+    @click.argument("path", metavar="PRIVATE_KEY_PATH")
+    def keygen(path: str) -> None:
+        """Create an Ed25519 key pair: PRIVATE_KEY_PATH (mode 0600) and its .pub beside it.
+
+        Never overwrites. Keep the private key out of any repository; give the .pub file to
+        whoever loads your bundles (--trusted-key, or Guard.load(..., trusted_keys=[...])).
+
+        \b
+        Example:
+          guard-cli keygen ~/.keys/guard.key && guard-cli sign --bundle my-bundle --key ~/.keys/guard.key
+        """
+        from tinyguard.signing import generate_key, load_public_key
+
+        private, public = generate_key(path)
+        click.echo(f"wrote {private} (private, 0600) and {public} (key {load_public_key(public).key_id})")
