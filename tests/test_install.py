@@ -65,3 +65,13 @@ def test_training_command_without_extra_names_the_install_line(runtime_venv: Pat
     proc = run_cli(runtime_venv, "pipeline", "--config", "tiny")
     assert proc.returncode == 2
     assert "pip install" in proc.stderr and "[train]" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_signature_check_fails_closed_without_the_verify_extra(runtime_venv: Path):
+    """The runtime does not depend on cryptography; asking for a signature check without it is
+    refused with the install line, never skipped. The project key ships as package data."""
+    proc = run_cli(runtime_venv, "check", "--trusted-key", "project", "How do I bake bread?")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "pip install 'tinyguard[verify]'" in proc.stderr, proc.stderr
+    info = run_cli(runtime_venv, "info")
+    assert info.returncode == 0 and "signature ed25519, key" in info.stdout
