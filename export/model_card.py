@@ -123,7 +123,8 @@ def render_model_card(manifest: dict[str, Any], *, reproduce: str) -> str:
               "Only sets of those classes were loaded.", "",
               "| source | licence | class | train records used | validation records |", "|---|---|---|---|---|"]
     for s in data.get("sources", []):
-        lines.append(f"| {s['name']} | {s['licence']} | {s['licence_class']} | {s.get('train', 0)} | {s.get('validation', 0)} |")
+        lines.append(f"| {s.get('name')} | {s.get('licence', 'n/a')} | {s.get('licence_class', 'n/a')} | "
+                     f"{s.get('train', 0)} | {s.get('validation', 0)} |")
     synthetic = data.get("synthetic")
     if synthetic:
         lines += ["", f"Synthetic data (`synthetic-*` rows): {synthetic.get('candidates')} candidates written by "

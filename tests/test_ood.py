@@ -313,3 +313,19 @@ def test_category_thresholds_fire_only_when_fitted_reliably():
     assert report["a"]["fires"] and 0.3 <= t["a"] <= 0.6 and report["a"]["f1"] == pytest.approx(60 / 70, abs=1e-3)
     assert not report["b"]["fires"] and t["b"] == 1.0  # 5 positives < 10
     assert not report["c"]["fires"] and t["c"] == 1.0  # F1 ~0.33: no better than calling everything "c"
+
+
+def test_refresh_model_card_puts_ood_figures_first(fresh_bundle):
+    from tinyguard.bundle import load_bundle
+    from tinyguard.export.model_card import refresh_model_card
+
+    before = load_bundle(fresh_bundle)
+    ood = {"headline": {"mean_auprc": 0.7, "mean_f1": 0.6, "benign_fpr": 0.1, "unsafe_recall": 0.8},
+           "slices": {"requests": {"unsafe": 3, "safe": 4, "auprc": 0.9, "f1": 0.8, "recall": 0.7, "fpr": 0.1}},
+           "command": "guard-cli ood report --card new"}
+    refresh_model_card(fresh_bundle, {"ood": ood})
+    after = load_bundle(fresh_bundle)  # hashes re-pinned: it still verifies
+    card = (fresh_bundle / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert card.index("Out-of-distribution figures") < card.index("## Model")
+    assert "| requests | 3 / 4 | 0.9000 |" in card and "guard-cli ood report --card new" in card
+    assert after.raw["metrics"]["ood"] == ood and after.threshold == before.threshold
