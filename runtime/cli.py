@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 import click
 
 from tinyguard import __version__
-from tinyguard.inputs import EXIT_UNCHECKED, Entry, Item, Skipped, decode_text, read_entries, score_entries
+from tinyguard.inputs import (EXIT_UNCHECKED, Entry, Item, Skipped, decode_text, read_entries, score_entries,
+                              surrogate_note)
 from tinyguard.signing_cli import add_signing_commands, trusted, trusted_key_option
 from tinyguard.taxonomy import CATEGORIES, ROLES
 
@@ -108,12 +109,13 @@ def _scored(guard: "Guard", path: str, entries: Iterator[Entry], threshold: floa
     """score_entries, where a line that cannot be checked stops the run unless ``skip_errors``
     (then it stays in the stream as an error and a ``warning:`` line on stderr)."""
     for entry, outcome in score_entries(guard, entries, threshold=threshold, stop_at_bad=not skip_errors):
+        where = f"{path} line {entry.line}: " if path else ""  # "" : one TEXT argument or stdin
         if isinstance(outcome, str):
             if not skip_errors:
-                raise CliError(f"{path} line {entry.line}: {outcome}")
-            _warn(f"{path} line {entry.line}: {outcome} (not checked)")
+                raise CliError(f"{where}{outcome}")
+            _warn(f"{where}{outcome} (not checked)")
         elif isinstance(entry, Item) and entry.note:
-            _warn(f"{path} line {entry.line}: {entry.note}")
+            _warn(f"{where}{entry.note}")
         yield entry, outcome
 
 
@@ -254,7 +256,7 @@ def check(text: str | None, input_file: str | None, bundle: str | None, backend:
             text = _read_stdin()
         if _is_blank(text):
             raise CliError("empty text")
-        entries = iter([Item(text, role, context)])
+        entries = iter([Item(text, role, context, note=surrogate_note(text + context))])
     else:
         raise click.UsageError("give TEXT, '-' to read stdin, or --input FILE")
 

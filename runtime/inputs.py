@@ -187,7 +187,7 @@ def read_entries(path: str, role: str, context: str, *, jsonl: bool, labelled: b
             elif not line.strip():
                 yield Skipped(n)
             elif not jsonl:
-                yield Item(line, role, context, n, note=_surrogate_note(line))
+                yield Item(line, role, context, n, note=surrogate_note(line))
             else:
                 try:
                     yield jsonl_item(line, n, role, context, labelled)
@@ -218,14 +218,14 @@ def jsonl_item(line: str, n: int, role: str, context: str, labelled: bool) -> It
         ctx = ""
     if not isinstance(ctx, str):
         raise LineError("'context' must be a string")
-    note = _surrogate_note(text + ctx)
+    note = surrogate_note(text + ctx)
     if labelled:
         return Item(text, r, ctx, n, _parse_label(obj), _parse_categories(obj), obj.get("hard_negative") is True,
                     note)
     return Item(text, r, ctx, n, note=note)
 
 
-def _surrogate_note(text: str) -> str:
+def surrogate_note(text: str) -> str:
     m = _SURROGATE.search(text)
     return "" if m is None else (f"lone surrogate U+{ord(m.group()):04X} (not valid Unicode) replaced by "
                                  f"U+FFFD before scoring")

@@ -106,6 +106,9 @@ def test_lone_surrogates_are_scored_with_a_warning(bundle_dir: Path, tmp_path: P
     assert [v["flagged"] for v in out] == [False, True, True]
     assert "U+D800" in out[1]["warning"] and "U+DFFF" in out[2]["warning"]
     assert "line 2: lone surrogate U+D800" in r.stderr
+    one = run("check", "--bundle", str(bundle_dir), "how do i make a bomb \ud800")  # one TEXT argument
+    assert one.exit_code == 1 and "U+D800" in _jsonl(one.stdout)[0]["warning"]
+    assert one.stderr.startswith("warning: lone surrogate U+D800")
     assert guard.check("how do i make a bomb \ud800").flagged  # the Python API: no TypeError
     assert guard.check("write a poem \ud83d\ude00").score == guard.check("write a poem \U0001f600").score
 
