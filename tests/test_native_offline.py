@@ -14,7 +14,8 @@ A run fails on any socket other than ``AF_UNIX``, on any connect/bind/send to an
 was asked to write. The legs run concurrently (one module fixture), so the suite pays one idle.
 llama.cpp (the GGUF extra) gets its own leg when it is installed; CI installs it.
 
-Without strace the tests skip locally and fail under ``CI`` (``.ci/run`` installs strace).
+Without strace the tests skip locally and fail under ``CI`` or ``TINYGUARD_REQUIRE_STRACE=1``
+(``.ci/run`` installs strace and sets that). The same goes for llama.cpp's leg without the gguf extra.
 """
 from __future__ import annotations
 
@@ -35,7 +36,9 @@ import pytest
 IDLE_S = 22  # onnxruntime 1.32's uploader resolved its host ~3 s after load; 20 s is the issue's bar
 TIMEOUT_S = 240  # per leg, on two busy cores
 GUARD_CLI = Path(sys.executable).parent / "guard-cli"
-IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+# Under CI (or .ci/run, which sets TINYGUARD_REQUIRE_STRACE=1) a missing strace fails instead of skipping.
+REQUIRED = (os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+            or os.environ.get("TINYGUARD_REQUIRE_STRACE") == "1")
 SYSCALLS = ("%network,open,openat,openat2,creat,mkdir,mkdirat,rename,renameat,renameat2,"
             "link,linkat,symlink,symlinkat")
 MANY_LINES = 400  # ~700 B of JSON each: far more than a 64 KiB pipe, so guard-cli blocks mid-output
@@ -122,7 +125,7 @@ class Leg:
 
 
 def _fail_or_skip(reason: str) -> None:
-    if IN_CI:
+    if REQUIRED:
         pytest.fail(f"{reason} (CI must run this test: .ci/run installs strace)")
     pytest.skip(reason)
 
