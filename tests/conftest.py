@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from fixtures_bundle import build_bundle
+# The `requires` marker: an optional package missing skips locally and fails under CI=true.
+from optional_deps import pytest_configure, pytest_runtest_setup, require  # noqa: F401 (hooks)
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +36,7 @@ def guard(bundle_dir: Path):
 @pytest.fixture(scope="session")
 def distill_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A pipeline-shaped run folder (random 6x64 BERT teacher, synthetic records)."""
-    pytest.importorskip("torch")
+    require("torch")
     from distill_run import make_run
 
     return make_run(tmp_path_factory.mktemp("distill-run"))
@@ -43,7 +45,7 @@ def distill_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def distill_cfg():
     """The ``tiny`` distill config with loose gates (GGUF q8_0 and f16 when llama_cpp is installed)."""
-    pytest.importorskip("torch")
+    require("torch")
     from dataclasses import replace
 
     from distill_run import LOOSE

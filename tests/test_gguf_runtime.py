@@ -4,7 +4,8 @@ Bundles are real: the micro student that test_distill.py distills (shared sessio
 conftest.py, so the distillation runs once), whose bundle holds ``model.int8.onnx`` and
 ``model.q8_0.gguf``, and a GGUF-only bundle written from the same student with the real
 ``write_gguf`` and ``write_bundle``. llama.cpp is never mocked: tests that score a GGUF skip
-without ``llama_cpp`` (``pip install -e '.[gguf]'``); the student needs torch (the train extra).
+without ``llama_cpp`` (``pip install -e '.[gguf]'``) locally and fail under ``CI=true``
+(tests/optional_deps.py); the student needs torch (the train extra).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from optional_deps import require
 
 from tinyguard.bundle import BundleError, load_bundle, write_bundle
 from tinyguard.cli import main
@@ -49,7 +51,7 @@ def cli(*args: str):
 
 @pytest.fixture(scope="module")
 def llama():
-    return pytest.importorskip("llama_cpp")
+    return require("llama_cpp")
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +66,7 @@ def micro_bundle(distill_run: Path, distill_students: dict, llama) -> Path:
 def gguf_only_bundle(distill_run: Path, distill_students: dict, tmp_path_factory) -> Path:
     """The micro student as a GGUF-only bundle (model_file model.q8_0.gguf), written by the real
     write_gguf and write_bundle; needs the ``gguf`` package, not llama_cpp."""
-    pytest.importorskip("gguf")
+    require("gguf")
     from tinyguard.distill.students import load_student
     from tinyguard.export.gguf_export import write_gguf
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from optional_deps import require
 
 
 class NetworkUsed(AssertionError):
@@ -166,7 +167,7 @@ def test_every_onnxruntime_import_goes_through_ortenv() -> None:
 
 
 def test_every_training_command_runs_offline() -> None:
-    pytest.importorskip("tinyguard.train.cli")
+    require("tinyguard.train.cli")
     import click
 
     from tinyguard.distill.cli import add_distill_commands
@@ -181,7 +182,7 @@ def test_every_training_command_runs_offline() -> None:
 
 
 def test_a_training_command_sets_the_offline_defaults_and_keeps_a_users_choice() -> None:
-    pytest.importorskip("tinyguard.train.cli")
+    require("tinyguard.train.cli")
     base = {k: v for k, v in os.environ.items()
             if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY", "DO_NOT_TRACK",
                          "HF_DATASETS_OFFLINE", "ORT_DISABLE_TELEMETRY")}

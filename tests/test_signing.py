@@ -14,13 +14,14 @@ from pathlib import Path
 import onnx
 import pytest
 from onnx import numpy_helper
+from optional_deps import require
 from test_cli import _jsonl, _one_error_line, run
 
 from tinyguard import Guard
 from tinyguard.bundle import BundleError, default_bundle_path, load_bundle, rewrite_manifest
 from tinyguard.signing import PROJECT_KEY, SignatureError, generate_key, load_public_key, sign_bundle
 
-pytest.importorskip("cryptography")
+require("cryptography")  # the verify extra
 ROOT = Path(__file__).resolve().parent.parent
 
 
