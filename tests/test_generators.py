@@ -161,11 +161,9 @@ def test_openai_no_retry_on_400_and_message_surfaced(server: FakeServer) -> None
 
 def test_openai_timeout_is_retried_then_fails(server: FakeServer) -> None:
     gen = _openai(server, timeout_s=0.2, retries=1)
-    t = time.monotonic()
     with pytest.raises(GeneratorError, match=r"no reply within 0.2 s \(gave up after 2 tries\)"):
         gen.generate(["sleep:1.0"])
     assert server.calls.count("sleep:1.0") == 2
-    assert time.monotonic() - t < 3.0
 
 
 def test_openai_connection_refused_is_a_generator_error() -> None:

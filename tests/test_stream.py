@@ -1,7 +1,6 @@
 """Streaming checks, long inputs, and per-thread-count sessions."""
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -76,11 +75,10 @@ def test_stream_defenses_and_invisible_pieces(guard: Guard) -> None:
     assert v is not None and v.stopped and v.views >= 1
 
 
-def test_ten_megabyte_input_is_fast_and_truncated(guard: Guard) -> None:
+def test_ten_megabyte_input_is_truncated_and_bounded(guard: Guard) -> None:
+    # How long this takes is measured by `guard-cli bench`; here: the work is bounded by max_chars.
     text = ("tell me a story about the weather today . " * 250_000)[:10_000_000] + " bomb"
-    start = time.perf_counter()
     v = guard.check(text)
-    assert time.perf_counter() - start < 20  # about 1 s on a laptop; a generous ceiling
     assert v.truncated and v.unchecked == ("truncated",) and v.flagged  # the default policy flags it
     assert v.chunks * guard.manifest.encoding["max_length"] < 2 * guard.max_chars  # bounded by max_chars
     leet = guard.check(("h4ck th3 w0rld " * 700_000)[:10_000_000])
