@@ -28,6 +28,33 @@ def test_threshold_falls_back_when_bound_is_unreachable():
     assert t == pytest.approx(0.95)  # the only threshold that passes no hard negative
 
 
+def test_threshold_f1_tie_goes_to_the_higher_threshold():
+    # F1 2/3 both at 0.125 (all four flagged: tp 2, fp 2) and at 0.6875 (only 0.75: tp 1, fn 1)
+    y = np.array([1, 0, 0, 1])
+    s = np.array([0.25, 0.375, 0.625, 0.75])
+    t, _ = choose_threshold(y, s, np.zeros(4, bool), fpr_max=0.0)
+    assert t == 0.6875
+    # the same tie under a hard-negative bound both thresholds meet (0.375 is a hard negative,
+    # fpr_max 1.0): still the higher one
+    t_hn, _ = choose_threshold(y, s, np.array([0, 1, 0, 0], bool), fpr_max=1.0)
+    assert t_hn == 0.6875
+
+
+def test_threshold_fallback_takes_the_lowest_at_the_minimum_hard_negative_fpr():
+    # A hard negative scores 1.0, so every candidate passes it (minimum FPR 1.0 > fpr_max): the
+    # fallback takes the lowest candidate, not the highest, among those tied at that minimum.
+    y = np.array([1, 1, 0])
+    s = np.array([0.25, 0.5, 1.0])
+    t, _ = choose_threshold(y, s, np.array([False, False, True]), fpr_max=0.0)
+    assert t == 0.125  # candidates: 0.125, 0.375, 0.75, 1.0; all pass the hard negative
+    # two hard negatives (0.5 and 1.0): the minimum FPR 0.5 holds at 0.75 and at 1.0; 0.75 is taken
+    y2 = np.array([1, 0, 0])
+    s2 = np.array([0.25, 0.5, 1.0])
+    hn2 = np.array([False, True, True])
+    t2, _ = choose_threshold(y2, s2, hn2, fpr_max=0.0)
+    assert t2 == 0.75 and (s2 >= t2)[hn2].mean() == 0.5
+
+
 def test_parity_gate_passes_and_fails_loudly():
     a = np.array([0.1, 0.2, 0.9, 0.95])
     lines = []
@@ -38,3 +65,43 @@ def test_parity_gate_passes_and_fails_loudly():
                     echo=lines.append)
     with pytest.raises(ParityError):
         parity_gate("x", a, a[:2], 0.5, min_agreement=0.9, max_score_diff=0.1, echo=lines.append)
+
+
+# Exact binary fractions, so every bound below is met or missed by construction, not by rounding.
+A = np.array([0.125, 0.46875, 0.75, 0.875])
+TIGHT = {"min_agreement": 1.0, "max_score_diff": 0.0625, "max_mean_diff": 0.03125}
+
+
+def _gate(b, **bounds):
+    return parity_gate("x", A, np.asarray(b, np.float64), 0.5, **bounds, echo=lambda s: None)
+
+
+def test_parity_gate_identical_scores_pass_the_tightest_bounds() -> None:
+    report = _gate(A.copy(), min_agreement=1.0, max_score_diff=0.0, max_mean_diff=0.0)
+    assert report.passed and report.agreement == 1.0 and report.max_score_diff == report.mean_score_diff == 0.0
+
+
+@pytest.mark.parametrize(("b", "bound", "past_bound", "said"), [
+    # one label flips (0.46875 -> 0.53125), max 0.0625, mean 0.015625: only agreement (0.75) fails
+    ([0.125, 0.53125, 0.75, 0.875], "min_agreement", 0.8, "agreement=0.7500 (min 0.8)"),
+    # no label moves, one score moves by 0.0625 (mean 0.015625): only the max bound can fail
+    ([0.125, 0.46875, 0.75, 0.9375], "max_score_diff", 0.03125, "max|Δscore|=0.0625 (max 0.03125)"),
+    # every score moves by 0.03125, none across the threshold: only the mean bound can fail
+    ([0.15625, 0.4375, 0.78125, 0.90625], "max_mean_diff", 0.015625, "mean|Δscore|=0.03125 (max 0.015625)"),
+])
+def test_parity_gate_each_bound_fails_alone(b, bound: str, past_bound: float, said: str) -> None:
+    at_bound = {"min_agreement": 0.75, "max_score_diff": 0.0625, "max_mean_diff": 0.03125}[bound]
+    assert _gate(b, **{**TIGHT, bound: at_bound}).passed  # exactly at the bound passes (>=, <=)
+    with pytest.raises(ParityError) as e:
+        _gate(b, **{**TIGHT, bound: past_bound})  # the other two bounds still pass
+    assert str(e.value).startswith("parity x: FAIL") and said in str(e.value)
+
+
+def test_parity_gate_fails_closed_on_nan_and_logs_the_failure_before_raising() -> None:
+    lines: list[str] = []
+    with pytest.raises(ParityError):
+        parity_gate("nan", A, np.array([0.125, np.nan, 0.75, 0.875]), 0.5, min_agreement=0.0,
+                    max_score_diff=1.0, max_mean_diff=1.0, echo=lines.append)
+    assert len(lines) == 1 and lines[0].startswith("parity nan: FAIL")
+    with pytest.raises(ParityError, match="empty"):
+        parity_gate("x", A[:0], A[:0], 0.5, min_agreement=0.0, max_score_diff=1.0, echo=lambda s: None)
