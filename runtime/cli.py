@@ -24,6 +24,7 @@ import click
 from tinyguard import __version__
 from tinyguard.inputs import (EXIT_UNCHECKED, Entry, Item, Skipped, decode_text, read_entries, score_entries,
                               surrogate_note)
+from tinyguard.policy_cli import policy_options, unchecked_note
 from tinyguard.signing_cli import add_signing_commands, trusted, trusted_key_option
 from tinyguard.taxonomy import CATEGORIES, ROLES
 
@@ -143,12 +144,12 @@ def _read_jsonl(path: str, role: str, context: str, *, labelled: bool = False,
 
 
 def _load_guard(bundle: str | None, defenses: bool = True, threads: int | None = None,
-                backend: str = "auto", trusted_keys: Sequence[str] = ()) -> "Guard":
+                backend: str = "auto", trusted_keys: Sequence[str] = (), **policy: Any) -> "Guard":
     from tinyguard.guard import Guard
 
-    try:
+    try:  # policy: max_chars, min_coverage, on_unchecked (see tinyguard.policy_cli)
         return Guard.load(bundle, defenses=defenses, threads=threads, backend=backend,
-                          trusted_keys=trusted(trusted_keys))
+                          trusted_keys=trusted(trusted_keys), **policy)
     except ImportError as e:  # backend gguf without llama-cpp-python: the message has the install line
         raise CliError(_one_line(e)) from None
 
@@ -218,9 +219,10 @@ skip_errors_option = click.option(
 @skip_errors_option
 @no_defenses_option
 @trusted_key_option
+@policy_options
 def check(text: str | None, input_file: str | None, bundle: str | None, backend: str, role: str, context: str,
           threshold: float | None, fmt: str, output: str | None, skip_errors: bool, no_defenses: bool,
-          trusted_keys: tuple[str, ...]) -> None:
+          trusted_keys: tuple[str, ...], max_chars: int, min_coverage: float, on_unchecked: str) -> None:
     """Check TEXT (or `-` for all of stdin as one text, or --input FILE).
 
     \b
@@ -233,15 +235,21 @@ def check(text: str | None, input_file: str | None, bundle: str | None, backend:
       guard-cli check --input messy.jsonl --skip-errors  # bad lines: error records, exit 3
       guard-cli check --bundle STUDENT_BUNDLE --backend gguf "text"   # llama.cpp scores the GGUF
       guard-cli check --trusted-key project "text"       # refuse a bundle not signed by the project
+      guard-cli check --on-unchecked report - < long.txt # not fully checked: exit 3, not flagged
 
     Each output object has flagged, score, threshold, categories, category_scores, role,
-    truncated, chunks, model and latency_ms. With --input, FILE is read as it is scored (memory
-    does not grow with it) and every line gives exactly one output line, in order, with "line":
+    truncated, chunks, model, latency_ms, where the score came from (view, segment, window) and
+    what was checked (coverage, unchecked: "truncated" past --max-chars, "unsupported" below
+    --min-coverage; --on-unchecked says what that means, by default flagged).
+
+    With --input, FILE is read as it is scored (memory does not grow with it) and every line
+    gives exactly one output line, in order, with "line":
     a verdict, {"line": N, "skipped": "blank line"}, or, with --skip-errors, {"line": N,
     "error": ...} for a line that could not be checked (without it, such a line stops the run).
 
     Exit codes: 0 all checked, nothing flagged; 1 something flagged; 2 error; 3 some lines
-    could not be checked (--skip-errors).
+    could not be checked (--skip-errors), or some text was not fully checked (--on-unchecked
+    report).
     """
     if text is not None and input_file is not None:
         raise click.UsageError("give TEXT or --input FILE, not both")
@@ -260,9 +268,10 @@ def check(text: str | None, input_file: str | None, bundle: str | None, backend:
     else:
         raise click.UsageError("give TEXT, '-' to read stdin, or --input FILE")
 
-    guard = _load_guard(bundle, defenses=not no_defenses, backend=backend, trusted_keys=trusted_keys)
+    guard = _load_guard(bundle, defenses=not no_defenses, backend=backend, trusted_keys=trusted_keys,
+                        max_chars=max_chars, min_coverage=min_coverage, on_unchecked=on_unchecked)
     numbered = input_file is not None
-    flagged = unchecked = scored = 0
+    flagged = unchecked = scored = partial = 0
     with _output(output) as out:
         for entry, outcome in _scored(guard, input_file or "", entries, threshold, skip_errors):
             where = f"line {entry.line}: " if numbered else ""
@@ -276,6 +285,7 @@ def check(text: str | None, input_file: str | None, bundle: str | None, backend:
             else:
                 scored += 1
                 flagged += outcome.flagged
+                partial += bool(outcome.unchecked) and on_unchecked == "report"
                 record = {"line": entry.line, **outcome.to_dict()} if numbered else outcome.to_dict()
                 line = where + _text_line(outcome)
                 if isinstance(entry, Item) and entry.note:
@@ -286,7 +296,9 @@ def check(text: str | None, input_file: str | None, bundle: str | None, backend:
     if unchecked:
         _warn(f"{unchecked} line(s) of {input_file} could not be checked (\"error\" records); exit code "
               f"{EXIT_UNCHECKED}")
-    sys.exit(EXIT_UNCHECKED if unchecked else 1 if flagged else 0)
+    if partial:
+        _warn(f"{partial} text(s) not fully checked (\"unchecked\" in the output); exit code {EXIT_UNCHECKED}")
+    sys.exit(EXIT_UNCHECKED if unchecked or partial else 1 if flagged else 0)
 
 
 @contextlib.contextmanager
@@ -309,12 +321,10 @@ class _Stdout:
 def _text_line(v: "Verdict") -> str:
     by_score = sorted(v.category_scores.items(), key=lambda kv: -kv[1])
     line = f"{'FLAGGED' if v.flagged else 'ok':7} {v.score:.3f}"
-    if v.flagged:
+    if v.flagged and v.score >= v.threshold:  # (flagged only as not fully checked: no category to name)
         shown = [(c, s) for c, s in by_score if v.categories[c]] or by_score[:1]
         line += "  " + ", ".join(f"{c} {s:.2f}" for c, s in shown)
-    if v.truncated:
-        line += f"  [truncated after {v.chunks} chunks]"
-    return line
+    return line + unchecked_note(v)
 
 
 @main.command("eval")

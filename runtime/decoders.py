@@ -6,10 +6,11 @@ from a model that only sees the visible words. These functions rebuild what a re
 LLM asked to decode) would see, so the guard can score it as a view (see
 :mod:`tinyguard.defenses`).
 
-* :func:`reveal_hidden` works on the *raw* text, before :func:`tinyguard.normalize.normalize`
-  drops the characters it needs: tag characters (U+E0020-E007E) -> the ASCII they mirror;
-  a right-to-left override (U+202E ... U+202C, or to the end of the line) -> its text
-  reversed, as it is displayed.
+* :func:`reveal_hidden` and :func:`display_order` work on the *raw* text, before
+  :func:`tinyguard.normalize.normalize` drops the characters they need: tag characters
+  (U+E0020-E007E) -> the ASCII they mirror (a view: the visible text stays readable); a
+  right-to-left override (U+202E ... U+202C, or to the end of the line) -> its text reversed,
+  as it is displayed (the reading the guard scores: the stored order is not text anyone reads).
 * :func:`decode_encodings` works on normalized text: JSON/C/HTML escapes, hex, base64,
   URL-encoding, and per clause rot13 and reversed text. A decoded run is put on its own line,
   so the guard's segments (:mod:`tinyguard.segments`) score it apart from a benign cover
@@ -31,7 +32,6 @@ DECODE_DEPTH = 2  # an encoding nested once (base64 of base64) is decoded to the
 
 # ---------------------------------------------------------------- hidden characters (raw text)
 
-_HIDDEN = re.compile("[\U000e0000-\U000e007f\u202e]")
 _TAG_RUN = re.compile("[\U000e0000-\U000e007f]+")
 _OVERRIDE = re.compile("\u202e([^\u202c\u2069\n\u202e]*)")
 
@@ -42,12 +42,19 @@ def _untag(m: re.Match[str]) -> str:
 
 
 def reveal_hidden(raw: str) -> str | None:
-    """``raw`` with tag-character runs spelled out and right-to-left overrides reversed (each on
-    its own line), or None when it has neither (the common case: one regex scan)."""
-    if not _HIDDEN.search(raw):
+    """``raw`` with each run of tag characters spelled out on its own line, or None when it has
+    none (the common case: one regex scan)."""
+    if not _TAG_RUN.search(raw):
         return None
-    out = _TAG_RUN.sub(_untag, raw)
-    return _OVERRIDE.sub(lambda m: "\n" + m.group(1)[::-1] + "\n", out)
+    return _TAG_RUN.sub(_untag, raw)
+
+
+def display_order(raw: str) -> str | None:
+    """``raw`` as displayed: the text inside each right-to-left override reversed (on its own
+    line), or None when it has no override."""
+    if "\u202e" not in raw:
+        return None
+    return _OVERRIDE.sub(lambda m: "\n" + m.group(1)[::-1] + "\n", raw)
 
 
 # ---------------------------------------------------------------- escapes
@@ -95,11 +102,15 @@ _HEX = re.compile(r"(?<![0-9A-Za-z])(?:0x)?((?:[0-9A-Fa-f]{2}){4,})(?![0-9A-Za-z
 _URL_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2}){2,}")
 _URL = re.compile(r"%[0-9A-Fa-f]{2}")
 _NOT_HEX = re.compile(r"[^0-9A-Fa-f]")
+# One whole encoded run, as a decoding may be (base64 of hex, of URL-encoding, of escapes).
+_NESTED = re.compile(rf"(?:[0-9A-Fa-f]{{2}}[ :]?){{4,}}|(?:%[0-9A-Fa-f]{{2}}){{3,}}|{_ESC}(?:\s*{_ESC}){{2,}}"
+                     r"|(?:\\x[0-9A-Fa-f]{2}){3,}")
 
 
 def _printable_text(data: bytes) -> str | None:
-    """The UTF-8 text in ``data`` if it is mostly printable words, else None. Short decodings
-    must be printable ASCII: random bytes from a long word rarely are."""
+    """The UTF-8 text in ``data`` if it is mostly printable words -- or itself one encoded run
+    (hex, URL-encoding, escapes, base64: decoded on the next pass) -- else None. Short
+    decodings must be printable ASCII: random bytes from a long word rarely are."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -109,7 +120,9 @@ def _printable_text(data: bytes) -> str | None:
     printable = sum(1 for ch in text if ch.isprintable() or ch in "\n\t")
     ascii_printable = sum(1 for ch in text if " " <= ch <= "~" or ch in "\n\t")
     wordish = sum(1 for ch in text if ch.isalpha() or ch == " ")
-    if printable < 0.95 * len(text) or wordish < 0.6 * len(text):
+    if printable < 0.95 * len(text):
+        return None
+    if wordish < 0.6 * len(text) and not (ascii_printable == len(text) and _NESTED.fullmatch(text.strip())):
         return None
     if len(text) < 16 and ascii_printable < len(text):
         return None

@@ -23,8 +23,9 @@ smuggling, despace, leet, homoglyphs, which keeps the composition idempotent too
 
 Decoders (``decode``, :mod:`tinyguard.decoders`): JSON/HTML escapes, hex, base64 and
 URL-encoded runs anywhere in the text, nested once, and rot13 or reversed clauses, replaced
-by their decoding. ``reveal``: tag characters and right-to-left overrides, which
-:func:`tinyguard.normalize.normalize` drops, are read from the raw text instead.
+by their decoding. ``reveal``: tag characters, which :func:`tinyguard.normalize.normalize`
+drops, are read from the raw text instead (a view), and text in right-to-left overrides is
+read in the order it is displayed (see :func:`tinyguard.pieces.reading`).
 ``segments`` is not a view: it makes the guard also score each sentence alone
 (:mod:`tinyguard.segments`).
 
@@ -40,10 +41,10 @@ import re
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Collection, Mapping
+from typing import Any, Mapping
 
 from tinyguard.decoders import decode_encodings, reveal_hidden
-from tinyguard.despace import despace_keep_article, fold_despace, is_spelled_out, respace
+from tinyguard.despace import Lexicon, despace_keep_article, fold_despace, is_spelled_out, respace
 from tinyguard.normalize import normalize
 
 MAX_VIEWS = 4
@@ -223,10 +224,10 @@ def fold_chars(text: str, settings: DefenseSettings = DefenseSettings()) -> str:
 
 
 def read_text(text: str, settings: DefenseSettings = DefenseSettings(),
-              lexicon: Collection[str] = ()) -> tuple[str, str]:
+              lexicon: Lexicon | None = None) -> tuple[str, str]:
     """(name, text) the model should read for a normalized ``text``: ``("text", text)``, or for a
     text spelled out letter by letter, ``("despaced", its reading)`` (see :mod:`tinyguard.despace`;
-    ``lexicon``: lowercase words that split letters written without word gaps)."""
+    ``lexicon``: splits letters written without word gaps into words)."""
     if settings.despace and is_spelled_out(text):
         reading = normalize(respace(text, lexicon))
         if reading.strip() and reading != text:
@@ -237,8 +238,8 @@ def read_text(text: str, settings: DefenseSettings = DefenseSettings(),
 def build_named_views(text: str, settings: DefenseSettings = DefenseSettings(), *,
                       raw: str | None = None) -> list[tuple[str, str]]:
     """(name, view) pairs for a normalized ``text``: distinct, different from it, normalized,
-    not blank (at most :data:`MAX_VIEWS`). Names: ``revealed`` (tag characters and right-to-left
-    overrides of ``raw``, the text before normalization), ``folded`` (smuggling, de-spacing,
+    not blank (at most :data:`MAX_VIEWS`). Names: ``revealed`` (the tag characters of ``raw``,
+    the text before normalization, spelled out), ``folded`` (smuggling, de-spacing,
     leetspeak, homoglyphs), ``despaced`` (de-spacing that keeps one-letter words), ``decoded``
     (escapes, hex, base64, URL-encoding, rot13, reversed text). Folds and decoders work on the
     revealed text when there is one. Empty when nothing in ``text`` needs folding."""

@@ -22,7 +22,6 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -30,23 +29,21 @@ import numpy as np
 
 from tinyguard.bundle import BundleError, Manifest, load_bundle
 from tinyguard.defenses import DefenseSettings
-from tinyguard.encoding import TextEncoder, Windows
+from tinyguard.despace import Lexicon
+from tinyguard.encoding import TextEncoder
 from tinyguard.normalize import SETTINGS as NORMALIZATION
 from tinyguard.pieces import bounded, plan_text
+from tinyguard.runner import INPUTS as _INPUTS, N_COLUMNS, Scores, run_plans, to_scores
 from tinyguard.taxonomy import CATEGORIES, ROLES
 from tinyguard.verdict import Verdict, check_fraction, check_policy, unchecked_reasons
 
 if TYPE_CHECKING:
-    from tinyguard.pieces import Plan
     from tinyguard.stream import StreamChecker
 
-_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 BACKENDS = ("auto", "onnx", "gguf")  # "auto": the ONNX model when the bundle has one, else its GGUF
 GGUF_PREFERENCE = ("q8_0", "f16")  # which GGUF a bundle with several is scored with
-N_COLUMNS = 1 + len(CATEGORIES)  # column 0: binary unsafe logit; then categories in order
 DEFAULT_MAX_CHARS = 100_000  # normalized characters read per text; beyond that: truncated
 DEFAULT_MIN_COVERAGE = 0.5  # below this share of readable letters a text is "unsupported"
-SEGMENT_BATCH = 8  # segment windows of one text run together (never mixed with other texts)
 
 
 def _available_cpus() -> int:
@@ -54,11 +51,6 @@ def _available_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):  # exp overflow -> inf -> score 0.0, which is correct
-        return 1.0 / (1.0 + np.exp(-x.astype(np.float64)))
 
 
 class Guard:
@@ -89,8 +81,8 @@ class Guard:
         self._feeds = tuple(i.name for i in session.get_inputs())
         self._cat_thresholds = np.array([manifest.category_threshold(c) for c in CATEGORIES])
         vocab = encoder.tokenizer.get_vocab()
-        #: whole words of the model's vocabulary: splits a text spelled out letter by letter into words
-        self.lexicon = frozenset(w for w in vocab if w.isascii() and w.isalpha() and w.islower())
+        #: the model's vocabulary as word costs: splits a text spelled out letter by letter into words
+        self.lexicon = Lexicon.from_vocab(vocab)
         self._unk_id = vocab.get("[UNK]", -1)
 
     @classmethod
@@ -181,7 +173,7 @@ class Guard:
         scored with it: dynamic int8 quantization computes activation scales per run (padding
         included), so batching 32 windows moved single scores by up to 0.2 on the default
         model. A larger ``batch_size`` buys ~25% throughput at that cost. (A text's own short
-        segments run up to :data:`SEGMENT_BATCH` together, never with another text's.)
+        segments run up to :data:`tinyguard.runner.SEGMENT_BATCH` together, never with another text's.)
 
         ``role`` is one role for all texts or one per text. ``num_threads`` sets the scoring
         threads for this call (onnxruntime intra-op or llama.cpp threads; a session per thread
@@ -224,27 +216,13 @@ class Guard:
             raw, norm, cut = bounded(text, self.max_chars)
             if not norm.strip() and not cut:  # (a cut text may hold nothing visible before the cut)
                 raise ValueError("empty text" if len(texts) == 1 else f"empty text at index {i}")
-            plan = plan_text(self._encoder, raw, norm, r, ctx, settings, lexicon=self.lexicon, unk_id=self._unk_id)
+            plan = plan_text(self._encoder, raw, norm, r, ctx, settings, max_chars=self.max_chars,
+                             lexicon=self.lexicon, unk_id=self._unk_id)
             plan.truncated = cut
             plans.append(plan)
-        results = self._run_plans(plans, batch_size, session)
-
-        out: list[Scores] = []
-        for plan, r, (rows, plain_rows) in zip(plans, roles, results):
-            counts = [w.count for w in plan.windows]
-            plain = (rows[: counts[0]] if plain_rows is None else plain_rows).max(axis=0)
-            top = int(np.argmax(rows[:, 0]))  # the window with the highest unsafe logit
-            ends = np.cumsum(counts)
-            entry = int(np.searchsorted(ends, top, side="right"))
-            view, segment = plan.entries[entry]
-            coverage = round(plan.coverage, 4)
-            out.append(Scores(plain=_sigmoid(plain), defended=_sigmoid(rows.max(axis=0)), role=r,
-                              chunks=plan.chunks, windows=int(ends[-1]), views=plan.views,
-                              truncated=plan.truncated, fired_view=view,
-                              fired_window=int(top - (ends[entry] - counts[entry])), fired_segment=segment,
-                              segments=plan.segments, coverage=coverage,
-                              unchecked=unchecked_reasons(plan.truncated, coverage, self.min_coverage)))
-        return out
+        results = run_plans(session, self._feeds, self._encoder.pad_id, plans, batch_size)
+        return [to_scores(plan, r, rows, plain, self.min_coverage)
+                for plan, r, (rows, plain) in zip(plans, roles, results)]
 
     def stream(self, role: str = "response", *, context: str = "", threshold: float | None = None,
                every_tokens: int = 32) -> "StreamChecker":
@@ -291,82 +269,6 @@ class Guard:
                     session = _OPENERS[self.backend](root / self.model_file, threads)
                     self._sessions[threads] = session
         return session
-
-    def _run_plans(self, plans: list["Plan"], batch_size: int, session: Any) -> list[tuple[np.ndarray, np.ndarray | None]]:
-        """Per plan: logits of all its windows in plan order [windows, N_COLUMNS], and of its
-        ``plain`` windows (or None). Full-text windows of all texts run ``batch_size`` at a time;
-        each text's segment windows run :data:`SEGMENT_BATCH` at a time, only with each other."""
-        full: list[Windows] = []
-        for plan in plans:
-            full += [w for w, (_, seg) in zip(plan.windows, plan.entries) if seg is None]
-            full += [plan.plain] if plan.plain is not None else []
-        full_logits = self._run(full, batch_size, session)
-        offset = 0
-        out = []
-        for plan in plans:
-            parts: list[np.ndarray] = []
-            segments = [w for w, (_, seg) in zip(plan.windows, plan.entries) if seg is not None]
-            seg_logits = self._run(segments, SEGMENT_BATCH, session) if segments else None
-            seg_offset = 0
-            for w, (_, seg) in zip(plan.windows, plan.entries):
-                if seg is None:
-                    parts.append(full_logits[offset: offset + w.count])
-                    offset += w.count
-                else:
-                    assert seg_logits is not None
-                    parts.append(seg_logits[seg_offset: seg_offset + w.count])
-                    seg_offset += w.count
-            plain = None
-            if plan.plain is not None:
-                plain = full_logits[offset: offset + plan.plain.count]
-                offset += plan.plain.count
-            out.append((np.concatenate(parts), plain))
-        return out
-
-    def _run(self, windows: list[Windows], batch_size: int, session: Any = None) -> np.ndarray:
-        """Run all windows, shortest first so each batch pads little; returns logits in input order."""
-        session = self._session if session is None else session
-        rows = [(w, i) for w in windows for i in range(w.count)]
-        lengths = np.array([int(w.attention_mask[i].sum()) for w, i in rows])
-        order = np.argsort(lengths, kind="stable")
-        out = np.empty((len(rows), N_COLUMNS), dtype=np.float32)
-        for b in range(0, len(rows), batch_size):
-            idx = order[b: b + batch_size]
-            width = int(lengths[idx].max())
-            arrays = {name: np.zeros((len(idx), width), dtype=np.int64) for name in _INPUTS}  # [batch, width]
-            arrays["input_ids"][:] = self._encoder.pad_id
-            for j, k in enumerate(idx):
-                w, i = rows[k]
-                n = int(lengths[k])
-                for name in _INPUTS:
-                    arrays[name][j, :n] = getattr(w, name)[i, :n]
-            feed = {name: arrays[name] for name in self._feeds}
-            (logits,) = session.run(["logits"], feed)
-            if logits.ndim != 2 or logits.shape[1] != N_COLUMNS:
-                raise BundleError(f"model returned logits of shape {logits.shape}; expected [batch, {N_COLUMNS}]")
-            out[idx] = logits
-        return out
-
-
-@dataclass(frozen=True)
-class Scores:
-    """One text's probabilities per column: ``plain`` (normalized text only) and ``defended``
-    (max over the text and its views)."""
-
-    plain: np.ndarray  # [N_COLUMNS]
-    defended: np.ndarray  # [N_COLUMNS]
-    role: str
-    chunks: int  # windows of the normalized text
-    windows: int  # windows run in all, views included
-    views: int
-    truncated: bool
-    fired_view: str = "text"  # the piece whose window has the highest unsafe logit
-    fired_window: int = 0  # that window's index within the piece (or within the segment)
-    fired_segment: int | None = None  # the segment of that piece, None for a full-text window
-    segments: int = 0  # segments scored alone
-    coverage: float = 1.0  # share of the text's letters the model can read
-    unchecked: tuple[str, ...] = ()  # "truncated", "unsupported" (the Guard's min_coverage)
-
 
 def _open_session(model_path: Path, threads: int) -> Any:
     from tinyguard.ortenv import import_onnxruntime

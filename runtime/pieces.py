@@ -6,8 +6,9 @@ what each one is (which view, which segment), and what part of the text was not 
 
 For a text (bounded first: see :func:`bounded`):
 
-1. the text the model reads (:func:`tinyguard.defenses.read_text`: the normalized text, or the
-   reading of a text spelled out letter by letter) and its de-obfuscated views;
+1. the text the model reads (:func:`reading`: the normalized text; the order it is displayed in,
+   for text inside right-to-left overrides; or the reading of a text spelled out letter by
+   letter) and its de-obfuscated views;
 2. each of those pieces tokenized once; its full windows (every one: the text is bounded by
    characters, so no window cap applies);
 3. its segments (:mod:`tinyguard.segments`), cut from the same token ids, scored whole or
@@ -17,9 +18,10 @@ For a text (bounded first: see :func:`bounded`):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Collection
 
+from tinyguard.decoders import display_order
 from tinyguard.defenses import DefenseSettings, build_named_views, read_text
+from tinyguard.despace import Lexicon
 from tinyguard.encoding import TextEncoder, Windows
 from tinyguard.normalize import normalize
 from tinyguard.segments import SCAN_STRIDE, SCAN_TOKENS, SEGMENT_TOKENS, segment_spans
@@ -56,12 +58,28 @@ def bounded(raw: str, max_chars: int) -> tuple[str, str, bool]:
     return raw, norm, cut
 
 
+def reading(raw: str, norm: str, settings: DefenseSettings, lexicon: Lexicon | None,
+            max_chars: int) -> tuple[str, str]:
+    """(name, text) the model reads for a text: its normalized form (``"text"``), the order it is
+    displayed in when it holds right-to-left overrides (``"displayed"``), or the reading of a
+    text spelled out letter by letter (``"despaced"``)."""
+    name, text = "text", norm
+    if settings.reveal:
+        shown = display_order(raw)
+        if shown is not None:
+            text = normalize(shown)[:max_chars]
+            name = "displayed" if text != norm else "text"
+    spelled, text = read_text(text, settings, lexicon)
+    return (spelled if spelled != "text" else name), text
+
+
 def plan_text(encoder: TextEncoder, raw: str, norm: str, role: str, context: str,
-              settings: DefenseSettings, *, lexicon: Collection[str] = (), unk_id: int = -1) -> Plan:
-    """The plan for one text (``norm``: its bounded normalized form, not blank)."""
+              settings: DefenseSettings, *, max_chars: int, lexicon: Lexicon | None = None,
+              unk_id: int = -1) -> Plan:
+    """The plan for one text (``raw``, ``norm``: as returned by :func:`bounded` for ``max_chars``)."""
     plan = Plan()
     ctx_ids = encoder.context_ids(normalize(context[:CONTEXT_RAW_CHARS])) if context else []
-    name, text = read_text(norm, settings, lexicon) if settings.enabled else ("text", norm)
+    name, text = reading(raw, norm, settings, lexicon, max_chars) if settings.enabled else ("text", norm)
     named = [(name, text)]
     if settings.enabled:
         named += build_named_views(text, settings, raw=raw)
@@ -89,11 +107,14 @@ def plan_text(encoder: TextEncoder, raw: str, norm: str, role: str, context: str
             if key in seen:
                 continue
             seen.add(key)
-            long = b - a > SEGMENT_TOKENS
-            plan.windows.append(encoder.windows(tokens.ids[a:b], role, ctx_ids, max_chunks=None,
-                                                room=SCAN_TOKENS if long else None,
-                                                stride=SCAN_STRIDE if long else None))
-            plan.entries.append((piece_name, index))
+            whole = not (a == 0 and b == n)  # (the text's own windows already cover it whole)
+            if whole:
+                plan.windows.append(encoder.windows(tokens.ids[a:b], role, ctx_ids, max_chunks=None))
+                plan.entries.append((piece_name, index))
+            if b - a > SCAN_TOKENS:  # a longer one is also scanned in short windows
+                plan.windows.append(encoder.windows(tokens.ids[a:b], role, ctx_ids, max_chunks=None,
+                                                    room=SCAN_TOKENS, stride=SCAN_STRIDE))
+                plan.entries.append((piece_name, index))
             plan.segments += 1
     plan.coverage = coverage
     return plan

@@ -6,22 +6,24 @@ therefore also scores each sentence, line and clause alone, and keeps the worst 
 
 A segment is a character span of the (normalized) text between sentence ends (``. ! ? ; :``
 and their CJK forms, followed by a space or the end), line breaks, or the ends of the text.
-Segments of one word are left out (the full-text windows see them; alone they say little).
-A segment of up to :data:`SEGMENT_TOKENS` tokens is scored whole. A longer one (a long
-sentence, or a run-on text with no punctuation) is scanned in windows of :data:`SCAN_TOKENS`
-tokens, :data:`SCAN_STRIDE` shared by neighbours, so any run of up to ``SCAN_STRIDE + 1``
-tokens lies whole in a window with at most ``SCAN_TOKENS - SCAN_STRIDE - 1`` other tokens.
+Segments with fewer than two words of two or more letters are left out ("Ok.", "['a', 'b']":
+the full-text windows see them; alone they say little and the model misreads such scraps).
+Each segment is scored whole; one longer than :data:`SCAN_TOKENS` (a long sentence, or a run-on
+text with no punctuation) is also scanned in windows of that many tokens, :data:`SCAN_STRIDE`
+shared by neighbours, so any run of up to ``SCAN_STRIDE + 1`` tokens lies whole in a window with
+at most ``SCAN_TOKENS - SCAN_STRIDE - 1`` other tokens.
 
 Cost is linear in the text: one regex pass over it, no extra tokenization (segments are cut
-from the text's own token ids by character offsets), and at most about 2.4 times the text's
-tokens in segment windows. A text that is one sentence of up to ``SEGMENT_TOKENS`` tokens has
-no segments: its window is the segment, so short texts cost nothing more.
+from the text's own token ids by character offsets), and at most about 3.4 times the text's
+tokens in segment windows (1 whole + 2.4 scanned). A text that is one sentence of up to
+:data:`SEGMENT_TOKENS` tokens has no segments: its window is the segment, so short texts cost
+nothing more.
 """
 from __future__ import annotations
 
 import re
 
-SEGMENT_TOKENS = 32  # a segment up to this long is scored whole
+SEGMENT_TOKENS = 32  # a text that is one sentence up to this long is not split or scanned
 SCAN_TOKENS = 20  # a longer one is scanned in windows of this many tokens ...
 SCAN_STRIDE = 10  # ... this many shared by neighbouring windows
 MIN_SEGMENT_WORDS = 2
@@ -31,7 +33,7 @@ MIN_SEGMENT_WORDS = 2
 # linear on a long run of marks ("!!!!...x").
 _ENDS = ".!?;:…。！？；："
 _BOUNDARY = re.compile(rf"""(?<![{_ENDS}])[{_ENDS}]+["'”’)\]]*(?=\s|$)|[。！？；]|\n""")
-_WORD = re.compile(r"[^\W_]+")
+_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def segment_spans(text: str) -> list[tuple[int, int]]:

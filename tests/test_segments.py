@@ -65,7 +65,8 @@ def test_plain_score_is_the_full_windows_only(guard: Guard, whole_only: Guard) -
     (s,) = guard.score([text])
     off = Guard.load(guard.manifest.path, threads=1, defenses=False).check(text)
     assert s.plain[0] == pytest.approx(off.score) and s.defended[0] > 0.9 > s.plain[0]
-    assert s.segments == 2 and s.windows == s.chunks + 2
+    # the text's window; the padding sentence (29 tokens) whole and in 2 short windows; the request
+    assert s.segments == 2 and s.chunks == 1 and s.windows == 1 + 3 + 1
 
 
 def test_segments_of_views_are_scored(guard: Guard, whole_only: Guard) -> None:

@@ -11,10 +11,11 @@ import pytest
 from test_cli import _one_error_line, run
 
 from tinyguard import Guard
+from tinyguard.attacks import ATTACKS
 from tinyguard.bench import BUDGETS, check_budgets, load_profile
 from tinyguard.bundle import load_bundle
 from tinyguard.calibrate import lowest_threshold
-from tinyguard.train.operators import OPERATORS
+from tinyguard.train.operators import OPERATORS, UNSAFE_ONLY
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,16 +42,21 @@ def test_robustness_table(bundle_dir: Path, labelled: Path, tmp_path: Path) -> N
     rep = json.loads(r.stdout)
     assert rep["n_unsafe"] == 4 and rep["n_safe"] == 5 and rep["model"] == "tinyguard-fixture@0.0.1"
     rows = {row["attack"]: row for row in rep["attacks"]}
-    assert list(rows) == ["none", *OPERATORS]
+    assert list(rows) == ["none", *OPERATORS, *ATTACKS]
     assert rows["none"]["recall"] == {"plain": 1.0, "defended": 1.0}
     for name, row in rows.items():
         assert row["recall"]["defended"] >= row["recall"]["plain"], name  # a view only raises scores
-        assert row["fpr"] == {"plain": 0.0, "defended": 0.0}, name
+        if name in UNSAFE_ONLY:  # a jailbreak wrapper around a safe line is itself unsafe: no FPR
+            assert row["fpr"] == {"plain": None, "defended": None}, name
+        else:
+            assert row["fpr"] == {"plain": 0.0, "defended": 0.0}, name
+        assert row["meets_target"] is (name != "typos"), name  # no view undoes a typo
     for name in ("base64", "hex", "url", "emoji", "rot13"):
         assert rows[name]["recall"] == {"plain": 0.0, "defended": 1.0}, name
     table = md.read_text(encoding="utf-8")
     assert "| attack | recall, no defenses | recall, defenses | FPR, no defenses | FPR, defenses |" in table
     assert "| base64 | 0.0% | 100.0% | 0.0% | 0.0% |" in table
+    assert table.count("| met |") == len(rows) - 1 and table.count("| **missed** |") == 1
     again = json.loads(run("robustness", str(labelled), "--bundle", str(bundle_dir), "--json").stdout)
     assert again["attacks"] == rep["attacks"]  # seeded: the same table twice
     one = json.loads(run("robustness", str(labelled), "--bundle", str(bundle_dir), "--json",
