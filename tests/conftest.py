@@ -44,15 +44,15 @@ def distill_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def distill_cfg():
-    """The ``tiny`` distill config with loose gates (GGUF q8_0 and f16 when llama_cpp is installed)."""
+    """The ``tiny`` distill config under the shipped parity bounds (GGUF q8_0 and f16 when llama_cpp is installed)."""
     require("torch")
     from dataclasses import replace
 
-    from distill_run import LOOSE
+    from distill_run import GATES
 
     from tinyguard.distill.config import load_distill_config
 
-    return replace(load_distill_config("tiny"), gates=LOOSE)
+    return replace(load_distill_config("tiny"), gates=GATES)
 
 
 @pytest.fixture(scope="session")
