@@ -24,7 +24,7 @@ from tinyguard.defenses import DefenseSettings, build_named_views, read_text
 from tinyguard.despace import Lexicon
 from tinyguard.encoding import TextEncoder, Windows
 from tinyguard.normalize import normalize
-from tinyguard.segments import SCAN_STRIDE, SCAN_TOKENS, SEGMENT_TOKENS, segment_spans
+from tinyguard.segments import SCAN_ABOVE, SCAN_STRIDE, SCAN_TOKENS, SEGMENT_TOKENS, segment_spans
 from tinyguard.verdict import letter_coverage
 
 RAW_FACTOR = 4  # a raw text over RAW_FACTOR * max_chars is cut before normalizing (bounded cost)
@@ -111,7 +111,7 @@ def plan_text(encoder: TextEncoder, raw: str, norm: str, role: str, context: str
             if whole:
                 plan.windows.append(encoder.windows(tokens.ids[a:b], role, ctx_ids, max_chunks=None))
                 plan.entries.append((piece_name, index))
-            if b - a > SCAN_TOKENS:  # a longer one is also scanned in short windows
+            if b - a > SCAN_ABOVE:  # a long one is also scanned in short windows
                 plan.windows.append(encoder.windows(tokens.ids[a:b], role, ctx_ids, max_chunks=None,
                                                     room=SCAN_TOKENS, stride=SCAN_STRIDE))
                 plan.entries.append((piece_name, index))

@@ -8,14 +8,19 @@ A segment is a character span of the (normalized) text between sentence ends (``
 and their CJK forms, followed by a space or the end), line breaks, or the ends of the text.
 Segments with fewer than two words of two or more letters are left out ("Ok.", "['a', 'b']":
 the full-text windows see them; alone they say little and the model misreads such scraps).
-Each segment is scored whole; one longer than :data:`SCAN_TOKENS` (a long sentence, or a run-on
-text with no punctuation) is also scanned in windows of that many tokens, :data:`SCAN_STRIDE`
-shared by neighbours, so any run of up to ``SCAN_STRIDE + 1`` tokens lies whole in a window with
-at most ``SCAN_TOKENS - SCAN_STRIDE - 1`` other tokens.
+Each segment is scored whole; one longer than :data:`SCAN_ABOVE` tokens (a long sentence, or a
+run-on text with no punctuation) is also scanned in windows of :data:`SCAN_TOKENS` tokens,
+:data:`SCAN_STRIDE` shared by neighbours, so any run of up to ``SCAN_STRIDE + 1`` tokens lies
+whole in a window with at most ``SCAN_TOKENS - SCAN_STRIDE - 1`` other tokens.
+
+The price is false positives: the default model misreads some benign sentences taken alone. On
+the 5,582-text validation split (all defenses on) the false-positive rate went from 5.0% to 7.6%,
+on its hard negatives from 9.6% to 14.3%; recall from 79.7% to 80.5%. Scanning from 20 tokens
+instead of 32 cost another 0.6 points (300 + 300 sample).
 
 Cost is linear in the text: one regex pass over it, no extra tokenization (segments are cut
 from the text's own token ids by character offsets), and at most about 3.4 times the text's
-tokens in segment windows (1 whole + 2.4 scanned). A text that is one sentence of up to
+tokens in segment windows (1 whole + 2.4 scanned, for run-on text). A text that is one sentence of up to
 :data:`SEGMENT_TOKENS` tokens has no segments: its window is the segment, so short texts cost
 nothing more.
 """
@@ -24,7 +29,8 @@ from __future__ import annotations
 import re
 
 SEGMENT_TOKENS = 32  # a text that is one sentence up to this long is not split or scanned
-SCAN_TOKENS = 20  # a longer one is scanned in windows of this many tokens ...
+SCAN_ABOVE = 32  # a segment longer than this is also scanned in windows of ...
+SCAN_TOKENS = 20  # ... this many tokens, ...
 SCAN_STRIDE = 10  # ... this many shared by neighbouring windows
 MIN_SEGMENT_WORDS = 2
 
