@@ -161,7 +161,8 @@ def build(data_dir: Path, out_dir: Path, cfg: DataConfig, *, force: bool = False
     refused = [m.NAME for m in modules if m.LICENCE_CLASS not in cfg.licence_classes]
     if refused:
         raise ValueError(f"sources {refused} need licence classes not enabled: {cfg.licence_classes}")
-    inputs = {m.NAME: hash_tree(Path(data_dir) / m.NAME) for m in modules}
+    inputs = {m.NAME: m.input_digest(Path(data_dir)) if hasattr(m, "input_digest") else hash_tree(Path(data_dir) / m.NAME)
+              for m in modules}
     inputs["handwritten_hard_negatives"] = hashlib.sha256(
         json.dumps([r.to_json() for r in load_handwritten()]).encode()).hexdigest()
     config = {"data": cfg.__dict__ | {"licence_classes": list(cfg.licence_classes), "sources": list(cfg.sources)}}
