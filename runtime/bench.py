@@ -8,8 +8,9 @@ What is measured (all on this machine's CPU, onnxruntime CPU provider):
   bucket (texts of about 16, 32, 128 and 512 tokens);
 * throughput: texts per second for ``check_batch`` of 32-token texts at N threads;
 * cold start: a new ``guard-cli check`` process, from spawn to exit with its first verdict
-  (imports, bundle verification, session creation, one check), and that process's peak RSS
-  (``os.wait4`` rusage of the child);
+  (imports, bundle verification, session creation, one check), and that process's peak RSS,
+  measured as a fresh process (:func:`run_fresh`: spawned by a small clean interpreter, not by
+  the bench process, whose own peak a child would inherit);
 * bundle size (all files of the bundle, MB = 10^6 bytes);
 * defense overhead: microseconds to build views per text and the share of texts needing any,
   on a fixed mix of plain and obfuscated texts, and p50 at 32 tokens with defenses off.
@@ -183,27 +184,54 @@ def cli_command() -> list[str]:
     return [str(exe)] if exe.is_file() else [sys.executable, "-m", "tinyguard"]
 
 
+# Why a launcher: on Linux a child's peak RSS (ru_maxrss) starts at the high-water mark of the
+# process it was forked from (exec records the old address space's peak), so ``guard-cli``
+# spawned straight from the bench process -- which has loaded a model and scored thousands of
+# texts -- reported the bench's peak (117.8 MB, quick bench, default bundle) instead of its own
+# (92.3 MB, which /usr/bin/time -v also reports).
+# A clean interpreter (``python -I -S``, ~10 MB) spawns the command instead and reports its
+# rusage; the command then inherits only that small peak, below any real guard-cli run.
+_LAUNCHER = """\
+import json, os, subprocess, sys, time
+cmd = json.loads(sys.argv[1])
+start = time.perf_counter()
+proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(proc.pid, 0)
+print(json.dumps({"seconds": time.perf_counter() - start, "returncode": os.waitstatus_to_exitcode(status),
+                  "maxrss": usage.ru_maxrss, "pid": proc.pid, "launcher_pid": os.getpid()}))
+"""
+
+
+def run_fresh(cmd: list[str], timeout_s: float = 600.0) -> dict[str, Any]:
+    """Run ``cmd`` as a fresh process and measure it: wall time from spawn to exit, exit code,
+    peak RSS in MB (MiB, as ``ru_maxrss``), its stderr, and the pids of the command and of the
+    launcher that spawned it (never this process)."""
+    proc = subprocess.run([sys.executable, "-I", "-S", "-c", _LAUNCHER, json.dumps(cmd)],
+                          capture_output=True, text=True, timeout=timeout_s)
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        raise BenchError(f"could not measure {cmd[0]}: {' '.join(proc.stderr.split())[:300]}")
+    r = json.loads(lines[-1])
+    # ru_maxrss is KiB on Linux, bytes on macOS.
+    mb = r["maxrss"] / (1024 * 1024) if sys.platform == "darwin" else r["maxrss"] / 1024
+    return {"seconds": r["seconds"], "returncode": r["returncode"], "peak_rss_mb": mb, "stderr": proc.stderr,
+            "pid": r["pid"], "launcher_pid": r["launcher_pid"]}
+
+
 def measure_cold_start(bundle: str | None, runs: int, backend: str = "auto") -> dict[str, Any]:
-    """Spawn ``guard-cli check`` ``runs`` times; wall time to exit and the child's peak RSS."""
+    """Start ``guard-cli check`` ``runs`` times as a fresh process; wall time to exit and peak RSS."""
     cmd = cli_command() + ["check", "--format", "text"] + (["--bundle", bundle] if bundle else []) + \
         (["--backend", backend] if backend != "auto" else []) + ["Is it going to rain tomorrow?"]
     times, rss = [], []
     for _ in range(runs):
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
-        if proc.stderr:
-            proc.stderr.close()
-        if proc.returncode not in (0, 1):
-            raise BenchError(f"cold-start run failed (exit {proc.returncode}): {' '.join(err.split())[:300]}")
-        times.append(elapsed)
-        # ru_maxrss is KiB on Linux, bytes on macOS.
-        rss.append(usage.ru_maxrss / (1024 * 1024) if sys.platform == "darwin" else usage.ru_maxrss / 1024)
+        r = run_fresh(cmd)
+        if r["returncode"] not in (0, 1):
+            raise BenchError(f"cold-start run failed (exit {r['returncode']}): {' '.join(r['stderr'].split())[:300]}")
+        times.append(r["seconds"])
+        rss.append(r["peak_rss_mb"])
     return {"runs": runs, "seconds": [round(t, 3) for t in times], "median_s": round(float(np.median(times)), 3),
-            "peak_rss_mb": round(max(rss), 1), "command": " ".join(cmd)}
+            "peak_rss_mb": round(max(rss), 1), "command": " ".join(cmd),
+            "method": "spawned by a clean interpreter (python -I -S); wait4 rusage of the command"}
 
 
 def measure_defenses(guard: "Guard", iterations: int) -> dict[str, Any]:
@@ -312,7 +340,7 @@ def bench_markdown(r: dict[str, Any]) -> str:
             f"batch {t['batch_size']}, {t['threads']} threads)",
             f"- cold start (new `guard-cli check` process to first verdict): median {c['median_s']:.2f} s "
             f"over {c['runs']} run(s)",
-            f"- peak RSS of that process: {c['peak_rss_mb']:.0f} MB",
+            f"- peak RSS of that process (a fresh process, not a child of the benchmark): {c['peak_rss_mb']:.0f} MB",
             "", "## Defense overhead", "",
             f"- building views: {d['build_us_per_text']:.0f} µs per text on a mix of plain and obfuscated "
             f"texts ({d['with_views']}/{d['samples']} needed views, {d['views_per_text']} views per text); "
