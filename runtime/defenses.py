@@ -41,7 +41,7 @@ import re
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from tinyguard.decoders import decode_encodings, reveal_hidden
 from tinyguard.despace import Lexicon, despace_keep_article, fold_despace, is_spelled_out, respace
@@ -224,12 +224,13 @@ def fold_chars(text: str, settings: DefenseSettings = DefenseSettings()) -> str:
 
 
 def read_text(text: str, settings: DefenseSettings = DefenseSettings(),
-              lexicon: Lexicon | None = None) -> tuple[str, str]:
+              lexicon: Lexicon | Callable[[], Lexicon] | None = None) -> tuple[str, str]:
     """(name, text) the model should read for a normalized ``text``: ``("text", text)``, or for a
     text spelled out letter by letter, ``("despaced", its reading)`` (see :mod:`tinyguard.despace`;
-    ``lexicon``: splits letters written without word gaps into words)."""
+    ``lexicon``, or a function that builds it when first needed: splits letters written without
+    word gaps into words)."""
     if settings.despace and is_spelled_out(text):
-        reading = normalize(respace(text, lexicon))
+        reading = normalize(respace(text, lexicon() if callable(lexicon) else lexicon))
         if reading.strip() and reading != text:
             return "despaced", reading
     return "text", text

@@ -80,10 +80,9 @@ class Guard:
         self._encoder = encoder
         self._feeds = tuple(i.name for i in session.get_inputs())
         self._cat_thresholds = np.array([manifest.category_threshold(c) for c in CATEGORIES])
-        vocab = encoder.tokenizer.get_vocab()
-        #: the model's vocabulary as word costs: splits a text spelled out letter by letter into words
-        self.lexicon = Lexicon.from_vocab(vocab)
-        self._unk_id = vocab.get("[UNK]", -1)
+        self._unk_id = encoder.tokenizer.token_to_id("[UNK]")
+        self._unk_id = -1 if self._unk_id is None else self._unk_id
+        self._lexicon: Lexicon | None = None
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, *, threads: int | None = None,
@@ -147,6 +146,14 @@ class Guard:
     def __repr__(self) -> str:
         return (f"Guard(model={self.model_id!r}, path={str(self.manifest.path)!r}, backend={self.backend!r}, "
                 f"model_file={self.model_file!r}, threads={self.threads}, defenses={self.defenses.enabled})")
+
+    @property
+    def lexicon(self) -> Lexicon:
+        """The model's vocabulary as word costs (splits a text spelled out letter by letter into
+        words); built on first use, since most texts never need it."""
+        if self._lexicon is None:
+            self._lexicon = Lexicon.from_vocab(self._encoder.tokenizer.get_vocab())
+        return self._lexicon
 
     @property
     def model_id(self) -> str:
@@ -217,7 +224,7 @@ class Guard:
             if not norm.strip() and not cut:  # (a cut text may hold nothing visible before the cut)
                 raise ValueError("empty text" if len(texts) == 1 else f"empty text at index {i}")
             plan = plan_text(self._encoder, raw, norm, r, ctx, settings, max_chars=self.max_chars,
-                             lexicon=self.lexicon, unk_id=self._unk_id)
+                             lexicon=lambda: self.lexicon, unk_id=self._unk_id)
             plan.truncated = cut
             plans.append(plan)
         results = run_plans(session, self._feeds, self._encoder.pad_id, plans, batch_size)

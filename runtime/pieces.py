@@ -18,6 +18,7 @@ For a text (bounded first: see :func:`bounded`):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable, Union
 
 from tinyguard.decoders import display_order
 from tinyguard.defenses import DefenseSettings, build_named_views, read_text
@@ -27,6 +28,7 @@ from tinyguard.normalize import normalize
 from tinyguard.segments import SCAN_ABOVE, SCAN_STRIDE, SCAN_TOKENS, SEGMENT_TOKENS, segment_spans
 from tinyguard.verdict import letter_coverage
 
+LexiconSource = Union[Lexicon, Callable[[], Lexicon], None]  # a Lexicon, or what builds it when needed
 RAW_FACTOR = 4  # a raw text over RAW_FACTOR * max_chars is cut before normalizing (bounded cost)
 CONTEXT_RAW_CHARS = 2048  # context characters normalized (the encoder keeps its first tokens only)
 
@@ -58,7 +60,7 @@ def bounded(raw: str, max_chars: int) -> tuple[str, str, bool]:
     return raw, norm, cut
 
 
-def reading(raw: str, norm: str, settings: DefenseSettings, lexicon: Lexicon | None,
+def reading(raw: str, norm: str, settings: DefenseSettings, lexicon: LexiconSource,
             max_chars: int) -> tuple[str, str]:
     """(name, text) the model reads for a text: its normalized form (``"text"``), the order it is
     displayed in when it holds right-to-left overrides (``"displayed"``), or the reading of a
@@ -74,7 +76,7 @@ def reading(raw: str, norm: str, settings: DefenseSettings, lexicon: Lexicon | N
 
 
 def plan_text(encoder: TextEncoder, raw: str, norm: str, role: str, context: str,
-              settings: DefenseSettings, *, max_chars: int, lexicon: Lexicon | None = None,
+              settings: DefenseSettings, *, max_chars: int, lexicon: LexiconSource = None,
               unk_id: int = -1) -> Plan:
     """The plan for one text (``raw``, ``norm``: as returned by :func:`bounded` for ``max_chars``)."""
     plan = Plan()

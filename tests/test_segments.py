@@ -52,8 +52,9 @@ def test_segment_spans() -> None:
 
 def test_padding_before_after_and_run_on_is_caught(guard: Guard, whole_only: Guard) -> None:
     assert whole_only.check(REQUEST).flagged and guard.check(REQUEST).segments == 0  # one short sentence
+    run_on = f"{PADDING} {PADDING}"  # 56 words, no punctuation: over SCAN_ABOVE, scanned in short windows
     for text in (f"{PADDING}. {REQUEST}", f"{REQUEST}. {PADDING}", f"{PADDING}\n{REQUEST}",
-                 f"{PADDING} {REQUEST}", f"{REQUEST} {PADDING}", f"{PADDING} {REQUEST} {PADDING}",
+                 f"{run_on} {REQUEST}", f"{REQUEST} {run_on}", f"{run_on} {REQUEST} {run_on}",
                  f"{PADDING}. " * 30 + REQUEST):
         assert not whole_only.check(text).flagged, text  # diluted in its full window
         v = guard.check(text)
