@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ..config import GeneratorConfig
 from .base import GeneratorError, Progress, check_prompts, one_line, smollm2_gguf_path
@@ -16,40 +17,15 @@ class TransformersGenerator:
     ``i`` is sampled with ``torch.manual_seed(seed + i)``, so replies depend on the batching."""
 
     def __init__(self, cfg: GeneratorConfig, *, progress: bool = False) -> None:
-        from .. import INSTALL_HINT
-
-        missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
-        if missing:
-            raise GeneratorError(f"the transformers backend needs {', '.join(missing)}; install it with: {INSTALL_HINT}")
-        path = Path(cfg.model).expanduser() if cfg.model else smollm2_gguf_path()
-        if not path.exists():
-            raise GeneratorError(f"model path {path} does not exist (the transformers backend loads local files only)")
-        gguf_file = None
-        if path.is_file():
-            if path.suffix != ".gguf":
-                raise GeneratorError(f"{path} is a file but not a .gguf; give a model folder or a .gguf file")
-            if importlib.util.find_spec("gguf") is None:
-                raise GeneratorError(f"loading a .gguf with transformers needs the gguf package; install it with: {INSTALL_HINT}")
-            path, gguf_file = path.parent, path.name
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        torch.set_num_threads(max(1, cfg.threads))
-        kw = {"gguf_file": gguf_file} if gguf_file else {}
-        try:
-            tok = AutoTokenizer.from_pretrained(path, local_files_only=True, **kw)
-            model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=torch.float32, **kw)
-        except (OSError, ValueError, KeyError) as e:
-            raise GeneratorError(f"transformers could not load {path / (gguf_file or '')}: {one_line(e)}") from e
+        tok, model, self.name = load_causal_lm(cfg.model, cfg.threads)
         tok.padding_side = "left"
         eos = model.generation_config.eos_token_id
         eos_ids = sorted({*(eos if isinstance(eos, list) else [eos]), tok.eos_token_id} - {None})
         if tok.pad_token_id is None:
             pad = model.generation_config.pad_token_id
             if pad is None and not eos_ids:
-                raise GeneratorError(f"{path}: the tokenizer has neither a pad nor an eos token")
+                raise GeneratorError(f"{self.name}: the tokenizer has neither a pad nor an eos token")
             tok.pad_token_id = pad if pad is not None else eos_ids[0]
-        self.name = f"transformers:{gguf_file or path.name}"
         self.cfg, self._progress = cfg, progress
         self._tok, self._model, self._eos_ids = tok, model.eval(), eos_ids
 
@@ -89,3 +65,35 @@ class TransformersGenerator:
     def close(self) -> None:
         self._model = None
         self._tok = None
+
+
+def load_causal_lm(model: str, threads: int) -> tuple[Any, Any, str]:
+    """(tokenizer, fp32 model, display name) from a local folder or ``.gguf`` file; empty
+    ``model`` = the packaged SmolLM2 GGUF. Never downloads. Also loads the adversarial
+    attacker's base model (train/adversarial/policy.py), which trains a LoRA adapter on it."""
+    from .. import INSTALL_HINT
+
+    missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise GeneratorError(f"the transformers backend needs {', '.join(missing)}; install it with: {INSTALL_HINT}")
+    path = Path(model).expanduser() if model else smollm2_gguf_path()
+    if not path.exists():
+        raise GeneratorError(f"model path {path} does not exist (the transformers backend loads local files only)")
+    gguf_file = None
+    if path.is_file():
+        if path.suffix != ".gguf":
+            raise GeneratorError(f"{path} is a file but not a .gguf; give a model folder or a .gguf file")
+        if importlib.util.find_spec("gguf") is None:
+            raise GeneratorError(f"loading a .gguf with transformers needs the gguf package; install it with: {INSTALL_HINT}")
+        path, gguf_file = path.parent, path.name
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.set_num_threads(max(1, threads))
+    kw = {"gguf_file": gguf_file} if gguf_file else {}
+    try:
+        tok = AutoTokenizer.from_pretrained(path, local_files_only=True, **kw)
+        lm = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=torch.float32, **kw)
+    except (OSError, ValueError, KeyError) as e:
+        raise GeneratorError(f"transformers could not load {path / (gguf_file or '')}: {one_line(e)}") from e
+    return tok, lm, f"transformers:{gguf_file or path.name}"
