@@ -56,6 +56,21 @@ def _ood_lines(ood: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _adversarial_lines(adv: dict[str, Any] | None) -> list[str]:
+    """The adversarial rounds behind the bundle (``guard-cli adversarial``) and the data they added."""
+    if not adv:
+        return []
+    lines = ["", f"Adversarial rounds (`{adv.get('source', 'synthetic-adversarial')}` rows, config "
+             f"`{adv.get('config')}`): attackers {adv.get('attackers')} on {adv.get('base_model')} tried to make "
+             "earlier guards miss unsafe text (evade) or flag benign text (false alarm); successes whose label "
+             f"the verifier {adv.get('verifier')}, embedding similarity and rule checks confirmed were curated "
+             "and trained on:", "", "| round | harvested | curated | by goal |", "|---|---|---|---|"]
+    for r in adv.get("rounds", []):
+        goals = ", ".join(f"{k} {v}" for k, v in sorted((r.get("by_goal") or {}).items())) or "–"
+        lines.append(f"| {r.get('round')} | {r.get('harvested')} | {r.get('curated')} | {goals} |")
+    return lines
+
+
 def render_model_card(manifest: dict[str, Any], *, reproduce: str) -> str:
     m = manifest.get("metrics", {})
     val = m.get("validation", {})
@@ -136,12 +151,16 @@ def render_model_card(manifest: dict[str, Any], *, reproduce: str) -> str:
             if isinstance(r, dict):
                 lines.append(f"| {r.get('name', r.get('round'))} | {r.get('in', r.get('before'))} | "
                              f"{r.get('out', r.get('after'))} |")
+    lines += _adversarial_lines(data.get("adversarial"))
     lines += ["",
               f"Teacher training: {_fmt(training.get('train_records'))} records "
               f"({_fmt(training.get('train_unsafe'))} unsafe), {_fmt(training.get('steps'))} steps, "
               f"seed {_fmt(training.get('seed'))}.", "",
               "## Limitations", "",
-              ("- Synthetic data was written by a small local model and curated automatically; no "
+              ("- Adversarial records were written to fool earlier guards and kept only when the label "
+               "signals agreed (see above); a small attacker finds only some of the blind spots. "
+               if data.get("adversarial") else
+               "- Synthetic data was written by a small local model and curated automatically; no "
                "adversarial (GAN-style) rounds yet. " if synthetic else
                "- Trained on public seed sets only (no synthetic or adversarial rounds yet). ")
               + "The seed data has a topic shortcut, so watch the hard-negative false-positive rate.",

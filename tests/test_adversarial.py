@@ -242,3 +242,21 @@ def test_builtin_configs_load_and_bad_values_are_refused(tmp_path) -> None:
         load_adversarial_config(str(bad))
     with pytest.raises(FileNotFoundError, match="built-in configs: cpu, gpu, tiny"):
         load_adversarial_config("nope")
+
+
+def test_cli_errors_are_one_line_with_the_fix(tmp_path, monkeypatch) -> None:
+    require("torch")
+    require("peft")
+    from click.testing import CliRunner
+
+    from tinyguard.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    res = runner.invoke(main, ["adversarial", "--config", "nope"])
+    assert res.exit_code == 2 and res.output.startswith("error: no adversarial config 'nope'")
+    res = runner.invoke(main, ["adversarial", "--config", "tiny", "--run-dir", str(tmp_path / "adv")])
+    assert res.exit_code == 2 and res.output.count("\n") == 1
+    assert "error: no runs/tiny/data/records.jsonl: run `guard-cli pipeline --config tiny --run-dir runs/tiny` first" \
+        in res.output
+    assert not (tmp_path / "adv").exists()

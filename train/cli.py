@@ -105,9 +105,11 @@ def add_training_commands(main: click.Group) -> None:
             _fail(e)
 
     add_synthetic_commands(main)
+    from .adversarial.cli import adversarial
     from .ood_cli import ood
 
     main.add_command(ood)
+    main.add_command(adversarial)
     # Every training command runs with the Hugging Face hub offline and telemetry off (train/offline.py).
     offline_commands(main, set(main.commands) - runtime_commands)
 

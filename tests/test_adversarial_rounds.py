@@ -1,0 +1,185 @@
+"""Whole adversarial rounds at tiny size: attack -> harvest -> curation -> retrain -> measure,
+twice, through the real :class:`tinyguard.train.adversarial.rounds.Rounds`.
+
+Guard 0 is the fixture bundle (it knows only the word "bomb", behind the runtime's defenses);
+the verifier is a keyword guard for "bomb" (so unsafe seeds keep their label while "bomb" is
+readable); the attacker is a 2-layer random Llama with a LoRA adapter; each retrained guard is a
+2-layer, 32-wide BERT teacher (``TINYGUARD_ENCODER_DIR``) run through the real train_teacher and
+export_bundle. The run is interrupted in round 2 (its teacher raises) and resumed: round 1 and
+round 2's finished stages are reused. A few dozen seconds on 2 cores.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from adversarial_fixtures import KeywordGuard, bow_embed, seed_records, tiny_llama
+from optional_deps import require
+
+torch = require("torch")
+require("peft")
+
+from tinyguard.bundle import load_bundle  # noqa: E402
+from tinyguard.train.adversarial.config import (  # noqa: E402
+    AdversarialConfig, AttackerConfig, BanditConfig, HarvestConfig, MeasureConfig,
+)
+from tinyguard.train.adversarial.regression import reopened  # noqa: E402
+from tinyguard.train.adversarial.rewards import BundleScorer  # noqa: E402
+from tinyguard.train.adversarial.rounds import Inputs, Rounds  # noqa: E402
+from tinyguard.train.candidates import read_candidates  # noqa: E402
+from tinyguard.train.config import CurateConfig, ExportConfig, PipelineConfig, TeacherConfig  # noqa: E402
+from tinyguard.train.records import read_jsonl  # noqa: E402
+
+
+class Interrupted(Exception):
+    pass
+
+
+CFG = AdversarialConfig(
+    name="adversarial-test", rounds=2, threads=1,
+    attacker=AttackerConfig(steps=2, seeds_per_step=1, group_size=2, max_new_tokens=8, max_prompt_tokens=512,
+                            harvest_samples=1, threads=1),
+    bandit=BanditConfig(pulls=24, operators=("typos", "leetspeak", "casing", "base64")),
+    harvest=HarvestConfig(seeds_per_goal=4, max_per_seed=2, min_novelty=0.0, eval_seeds_per_goal=4),
+    measure=MeasureConfig(robustness_per_label=3, examples=5),
+    curate=CurateConfig(enabled=True, judge=False, clusters=2, max_per_cluster=50, max_per_category=50,
+                        noise_max_drop_fraction=0.0, min_chars=8))
+PIPELINE = PipelineConfig(
+    name="tiny-test", teacher=TeacherConfig(max_length=64, batch_size=8, max_steps=3, epochs=1.0, threads=1),
+    export=ExportConfig(name="tinyguard-adv-test", version="0.0.1", parity_min_agreement=0.5,
+                        parity_max_score_diff=0.5, parity_max_mean_diff=0.5))
+
+
+@pytest.fixture(scope="module")
+def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from transformers import BertConfig, BertModel
+
+    from tinyguard.train.teacher import encoder_dir
+
+    path = tmp_path_factory.mktemp("tiny-encoder")
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                     intermediate_size=64, max_position_embeddings=64)
+    BertModel(cfg, add_pooling_layer=False).save_pretrained(path)
+    shutil.copyfile(encoder_dir() / "tokenizer.json", path / "tokenizer.json")
+    return path
+
+
+def _rounds(run: Path, guard0: Path, lines: list[str]) -> Rounds:
+    records = seed_records()
+    inputs = Inputs(records=records, records_hash="fixture-records-v1", guard0=guard0,
+                    verifier=KeywordGuard("bomb"), embed=bow_embed, embed_id="bow-64",
+                    make_attacker=lambda: __import__("tinyguard.train.adversarial.policy", fromlist=["Attacker"])
+                    .Attacker(*tiny_llama(), CFG.attacker, name="tiny-llama"))
+    return Rounds(CFG, PIPELINE, run, inputs, config_ref="test", progress=False, echo=lines.append)
+
+
+@pytest.fixture(scope="module")
+def adv_run(tmp_path_factory: pytest.TempPathFactory, tiny_encoder: Path, bundle_dir: Path) -> dict:
+    """The run, interrupted in round 2's teacher, then resumed; returns the folder and both logs."""
+    import tinyguard.train.teacher as teacher
+
+    torch.set_num_threads(1)
+    run = tmp_path_factory.mktemp("adv-run")
+    first: list[str] = []
+    second: list[str] = []
+    real = teacher.train_teacher
+    calls = {"n": 0}
+
+    def counting(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2 and not second:
+            raise Interrupted("stopped in round 2")
+        return real(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TINYGUARD_ENCODER_DIR", str(tiny_encoder))
+        mp.setattr(teacher, "train_teacher", counting)
+        with pytest.raises(Interrupted):
+            _rounds(run, bundle_dir, first).run()
+        calls_before = calls["n"]
+        second.append("(resumed)")
+        summary = _rounds(run, bundle_dir, second).run()
+    return {"run": run, "first": first, "second": second, "summary": summary,
+            "teacher_calls_on_resume": calls["n"] - calls_before}
+
+
+def test_resume_continues_at_the_interrupted_round(adv_run: dict) -> None:
+    run, first, second = adv_run["run"], adv_run["first"], adv_run["second"]
+    assert (run / "round1" / "manifest.json").is_file()
+    assert any(ln.startswith("[round 2/2] attacking guard 1") for ln in first)
+    log = "\n".join(second)
+    assert f"[round 1/2] finished before, reusing {run / 'round1'}" in log
+    for stage in ("adversarial-attacker", "adversarial-harvest"):  # round 2's stages that had finished
+        assert f"{stage}: unchanged, reusing {run / 'round2'}" in log
+    assert adv_run["teacher_calls_on_resume"] == 1  # only round 2's teacher trains again
+    assert (run / "round2" / "manifest.json").is_file() and (run / "round2" / "bundle" / "manifest.json").is_file()
+
+
+def test_harvest_goes_through_curation_into_the_next_guard(adv_run: dict) -> None:
+    run = adv_run["run"]
+    harvested = list(read_candidates(run / "round1" / "harvest" / "harvest.jsonl"))
+    assert harvested, "the bandit's typos get past the fixture guard: something must be harvested"
+    assert all(c.record.source.startswith("synthetic-adversarial/") and c.record.split == "train" for c in harvested)
+    bandit = [c for c in harvested if c.method == "operator"]
+    assert bandit and all(c.record.label == "unsafe" for c in bandit if "/evade/" in c.record.source)
+    attempts = [json.loads(x) for x in (run / "round1" / "harvest" / "attempts.jsonl").read_text().splitlines()]
+    assert {a["attacker"] for a in attempts} == {"policy", "bandit"}
+    assert all(a["success"] for a in attempts if a["harvested"])
+    # the fixture guard flagged none of the harvested evasions, the keyword verifier kept their label
+    assert all(a["guard_score"] < a["threshold"] for a in attempts if a["harvested"] and a["goal"] == "evade")
+    # curation ran its six rounds and its survivors are in guard 1's training data
+    rounds = sorted(p.name for p in (run / "round1" / "curate").iterdir() if p.name.startswith("round"))
+    assert rounds == ["round1_clean", "round2_near_dup", "round3_failures", "round4_verify", "round5_noise",
+                      "round6_diversity"]
+    curated = list(read_jsonl(run / "round1" / "curate" / "curated.jsonl"))
+    assert curated
+    trained = {r.text for r in read_jsonl(run / "round1" / "data" / "records.jsonl")}
+    assert {r.text for r in curated} <= trained
+    round2 = {r.text for r in read_jsonl(run / "round2" / "data" / "records.jsonl")}
+    assert {r.text for r in curated} <= round2  # later guards keep every earlier round's data
+    teacher = json.loads((run / "round1" / "teacher" / "manifest.json").read_text())
+    assert teacher["counts"]["steps"] == 3
+    # the bundle and its card name the rounds and their data
+    m = load_bundle(run / "round2" / "bundle")
+    adv = m.raw["data"]["adversarial"]
+    assert [r["round"] for r in adv["rounds"]] == [1, 2] and adv["rounds"][0]["curated"] == len(curated)
+    assert adv["verifier"] == "keyword:bomb"
+    card = (run / "round2" / "bundle" / "MODEL_CARD.md").read_text()
+    assert "Adversarial rounds" in card and "| 1 | " in card and "guard-cli adversarial --config test" in card
+
+
+def test_each_round_is_measured_against_both_guards_and_reported(adv_run: dict) -> None:
+    run = adv_run["run"]
+    m0 = json.loads((run / "round0" / "eval" / "metrics.json").read_text())
+    assert "attack_success" not in m0 and m0["robustness"]["n"] > 0
+    for r in (1, 2):
+        m = json.loads((run / f"round{r}" / "eval" / "metrics.json").read_text())
+        keys = set(m["attack_success"])
+        assert {f"{a}/{g}/{w}" for a in ("policy", "bandit") for g in ("evade", "false_alarm")
+                for w in ("previous", "current")} == keys
+        assert all(0.0 <= v["success"] <= 1.0 and v["n"] > 0 for v in m["attack_success"].values())
+        assert m["benign_fpr"]["validation"] is not None and m["robustness"]["n"] > 0
+        assert m["disagreement"]["attempts"] > 0
+    report = (run / "report.md").read_text()
+    assert "| 0 | `tinyguard-fixture@0.0.1`" in report and "| 2 | `tinyguard-adv-test@0.0.1-adv.r2`" in report
+    assert "### Round 1, evade" in report and "LoRA policy on tiny-llama" in report
+    assert "not measured ([measure] ood = false)" in report
+    assert (run / "curves.png").stat().st_size > 10_000
+    assert [x["round"] for x in adv_run["summary"]["rounds"]] == [0, 1, 2]
+
+
+def test_the_regression_suite_holds_for_the_guard_that_froze_it(adv_run: dict, bundle_dir: Path) -> None:
+    run = adv_run["run"]
+    path = run / "regression.jsonl"
+    frozen = list(read_jsonl(path))
+    assert adv_run["summary"]["regression"]["attacks"] == len(frozen)
+    assert all(r.source.startswith("synthetic-adversarial/") for r in frozen)
+    final = BundleScorer(run / "round2" / "bundle", threads=1)
+    assert reopened(path, final) == []
+    # guard 0 missed every harvested evasion of round 1: those frozen are reopened by it
+    first_round = [r for r in frozen if r.source == "synthetic-adversarial/evade/r1"]
+    back = {r.text for r, _ in reopened(path, BundleScorer(bundle_dir, threads=1))}
+    assert {r.text for r in first_round} <= back

@@ -1,0 +1,80 @@
+"""``guard-cli adversarial``: a flat click command (attached in train/cli.py); torch loads inside."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+def _fail(e: BaseException) -> None:
+    click.echo(f"error: {' '.join(str(e).split())}", err=True)
+    sys.exit(2)
+
+
+@click.command("adversarial")
+@click.option("--config", "config_ref", default="tiny", show_default=True,
+              help="Adversarial config: tiny (CI), cpu (~1 hour on 2 cores), gpu, or a TOML path.")
+@click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where rounds are written (default: runs/<config name>).")
+@click.option("--rounds", type=click.IntRange(min=1), default=None,
+              help="Override the config's number of rounds (more rounds continue a finished run).")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Seed data folder for the OOD yardstick (default: $TINYGUARD_DATA or ../shared/data).")
+@click.option("--report-only", is_flag=True, help="Rewrite report.md and curves.png from the finished rounds.")
+@click.option("--force", is_flag=True, help="Rerun every stage even if its inputs and config are unchanged.")
+def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_dir: Path | None,
+                report_only: bool, force: bool) -> None:
+    """RL-guided adversarial rounds: attackers learn to fool the guard, the guard retrains on
+    what they find.
+
+    Round r: a LoRA policy on SmolLM2-135M-Instruct (REINFORCE with a group baseline and a KL
+    penalty) and a UCB1 bandit over rule-operator compositions attack guard r-1 for two goals
+    (evade: unsafe text scored safe; false alarm: benign text flagged); verified, novel
+    successes are harvested, curated by the six curation rounds, and the guard is retrained on
+    seed + curated + adversarial records (guard r). Reads the run of `guard-cli pipeline` named
+    by the config (its records and bundle); resumable per stage and round.
+
+    \b
+    Writes RUN/roundR/{attacker,harvest,curate,teacher,bundle,eval}/, RUN/report.md (curves,
+    signal disagreement, 30 harvested examples per round and goal), RUN/curves.png and
+    RUN/regression.jsonl (harvested attacks the final guard catches).
+
+    \b
+    Examples:
+      guard-cli pipeline --config tiny && guard-cli adversarial --config tiny
+      guard-cli adversarial --config cpu --run-dir runs/adv-cpu          # ~1 hour on 2 cores
+      guard-cli adversarial --config cpu --run-dir runs/adv-cpu --rounds 4   # one more round
+      guard-cli adversarial --config cpu --run-dir runs/adv-cpu --report-only
+    """
+    from dataclasses import replace
+
+    from .. import require_train_extra
+    from ..config import load_config
+    from ..registry import default_data_dir
+    from .config import load_adversarial_config
+
+    try:
+        require_train_extra("torch", "transformers", "peft", "safetensors", "datasketch", "sklearn", "matplotlib")
+        cfg = load_adversarial_config(config_ref)
+        if rounds is not None:
+            cfg = replace(cfg, rounds=rounds)
+        run_dir = run_dir or Path("runs") / cfg.name
+        if report_only:
+            from .report import write_report
+
+            write_report(run_dir, cfg, command=f"guard-cli adversarial --config {config_ref} --run-dir {run_dir}")
+            click.echo(f"wrote {run_dir / 'report.md'}")
+            return
+        pipeline = load_config(cfg.pipeline)
+        from .resolve import resolve_inputs
+        from .rounds import Rounds
+
+        inputs = resolve_inputs(cfg, pipeline, data_dir=data_dir or default_data_dir())
+        try:
+            Rounds(cfg, pipeline, run_dir, inputs, config_ref=config_ref, force=force, echo=click.echo).run()
+        finally:
+            if inputs.judge is not None:
+                inputs.judge.close()
+    except (OSError, ValueError, KeyError, RuntimeError) as e:
+        _fail(e)

