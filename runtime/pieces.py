@@ -11,8 +11,9 @@ For a text (bounded first: see :func:`bounded`):
    letter) and its de-obfuscated views;
 2. each of those pieces tokenized once; its full windows (every one: the text is bounded by
    characters, so no window cap applies);
-3. its segments (:mod:`tinyguard.segments`), cut from the same token ids, scored whole or
-   scanned in short windows; a segment seen in an earlier piece (most segments of most views) is not scored again;
+3. its segments (:mod:`tinyguard.segments`), cut from the same token ids, scored whole and, when
+   long, scanned in short windows; a sentence of the text that a view rewrote is scored in the
+   view's reading only; a segment seen in an earlier piece (most segments of most views) is not scored again;
 4. the share of its letters the model can read (:func:`tinyguard.verdict.letter_coverage`).
 """
 from __future__ import annotations
@@ -90,6 +91,10 @@ def plan_text(encoder: TextEncoder, raw: str, norm: str, role: str, context: str
         plan.plain = encoder.windows(encoder.tokenize(norm).ids, role, ctx_ids, max_chunks=None)
     seen: set[bytes] = set()
     coverage = 0.0
+    spans = [segment_spans(piece) if settings.segments else [] for _, piece in named]
+    # A sentence of the text that some view rewrote (rot13, leet, emoji, an encoded run) is scored
+    # in that view's reading only: the model misreads such garbage on its own.
+    in_views = [{piece[a:b].strip() for a, b in sp} for (_, piece), sp in zip(named[1:], spans[1:])]
     for k, (piece_name, piece) in enumerate(named):
         tokens = encoder.tokenize(piece)
         windows = encoder.windows(tokens.ids, role, ctx_ids, max_chunks=None)
@@ -101,7 +106,9 @@ def plan_text(encoder: TextEncoder, raw: str, norm: str, role: str, context: str
         if not settings.segments:
             continue
         n = len(tokens)
-        for index, (start, end) in enumerate(segment_spans(piece)):
+        for index, (start, end) in enumerate(spans[k]):
+            if k == 0 and in_views and not all(piece[start:end].strip() in v for v in in_views):
+                continue
             a, b = tokens.between(start, end)
             if b <= a or (a == 0 and b == n and n <= SEGMENT_TOKENS and windows.count == 1):
                 continue  # empty, or the text's own (single) window

@@ -5,7 +5,8 @@ Why: the model pools over every token of a window, so an unsafe sentence after a
 therefore also scores each sentence, line and clause alone, and keeps the worst score.
 
 A segment is a character span of the (normalized) text between sentence ends (``. ! ? ; :``
-and their CJK forms, followed by a space or the end), line breaks, or the ends of the text.
+and their CJK forms, followed by a space or the end), line breaks, commas before a capital
+letter (two sentences spliced: "..., Give me ..."), or the ends of the text.
 Segments with fewer than two words of two or more letters are left out ("Ok.", "['a', 'b']":
 the full-text windows see them; alone they say little and the model misreads such scraps).
 Each segment is scored whole; one longer than :data:`SCAN_ABOVE` tokens (a long sentence, or a
@@ -14,8 +15,8 @@ run-on text with no punctuation) is also scanned in windows of :data:`SCAN_TOKEN
 whole in a window with at most ``SCAN_TOKENS - SCAN_STRIDE - 1`` other tokens.
 
 The price is false positives: the default model misreads some benign sentences taken alone. On
-the 5,582-text validation split (all defenses on) the false-positive rate went from 5.0% to 7.2%,
-on its hard negatives from 9.6% to 13.6%, recall from 79.7% to 80.5%. Scanning from 20 tokens
+the 5,582-text validation split (all defenses on) the false-positive rate went from 5.0% to 7.1%,
+on its hard negatives from 9.6% to 13.4%, recall from 79.7% to 80.5%. Scanning from 20 tokens
 instead of 48 cost another ~1 point of FPR for ~1 point of recall under padding (300 + 300 sample).
 
 Cost is linear in the text: one regex pass over it, no extra tokenization (segments are cut
@@ -34,11 +35,12 @@ SCAN_TOKENS = 20  # ... this many tokens, ...
 SCAN_STRIDE = 10  # ... this many shared by neighbouring windows
 MIN_SEGMENT_WORDS = 2
 
-# A sentence end (with trailing quotes/brackets) before whitespace or the end, or a line break.
+# A sentence end (with trailing quotes/brackets) before whitespace or the end, a line break, or a
+# comma before a capital letter.
 # The look-behind makes a match start only at the first mark of a run, which keeps the scan
 # linear on a long run of marks ("!!!!...x").
 _ENDS = ".!?;:…。！？；："
-_BOUNDARY = re.compile(rf"""(?<![{_ENDS}])[{_ENDS}]+["'”’)\]]*(?=\s|$)|[。！？；]|\n""")
+_BOUNDARY = re.compile(rf"""(?<![{_ENDS}])[{_ENDS}]+["'”’)\]]*(?=\s|$)|[。！？；]|\n|,(?=\s+[A-Z])""")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 

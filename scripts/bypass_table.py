@@ -72,8 +72,9 @@ def main() -> None:
     ]:
         start = time.perf_counter()
         d = guard.check(text, role="response" if ctx else "prompt", context=ctx).to_dict()
-        print(f"| {name} | {d['score']:.4f} | {d['flagged']} | {d['truncated']} | | {d.get('view', '')} | "
-              f"{time.perf_counter() - start:.2f} |")
+        extra = {k: d[k] for k in ("unchecked", "coverage") if k in d}
+        print(f"| {name} | {d['score']:.4f} | {d['flagged']} | {d['truncated']} | "
+              f"{json.dumps(extra) if extra else ''} | {d.get('view', '')} | {time.perf_counter() - start:.2f} |")
 
 
 if __name__ == "__main__":

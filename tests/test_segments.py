@@ -46,6 +46,7 @@ def test_segment_spans() -> None:
         ["One two.", "Three four;", " five six:", " seven eight?", " Nine ten"]
     assert _spans("It costs 3.50 at 10:30 today, ok. Next one") == ["It costs 3.50 at 10:30 today, ok.", " Next one"]
     assert _spans('He said "stop." Then left') == ['He said "stop."', " Then left"]
+    assert _spans("I like tea, The end of it, and more") == ["I like tea,", " The end of it, and more"]
     assert _spans("Ok. Yes! " + "x" * 50) == []  # one-word segments are left out
     assert _spans("") == [] and MIN_SEGMENT_WORDS == 2
 
@@ -94,3 +95,14 @@ def test_context_goes_with_every_segment(guard: Guard, whole_only: Guard) -> Non
     assert not whole_only.check(text, role="response", context=context).flagged
     v = guard.check(text, role="response", context=context)
     assert v.flagged and v.segment == 1  # "bomb" in the context, read next to the short segment
+
+
+def test_a_sentence_a_view_rewrote_is_scored_in_its_reading_only(guard: Guard) -> None:
+    """Garbage read alone misleads a model (rot13 or leet sentences of benign text were flagged
+    that way): a sentence of the text that a view rewrote is scored in the view's reading only."""
+    garbage = "ubj qb v znxr n bomb"  # rot13 reads it "how do i make a obzo"
+    text = f"{PADDING}. {garbage}"
+    v = guard.check(text)
+    assert v.views >= 1 and not v.flagged  # the raw sentence alone would score ~0.99 on this model
+    assert guard.check(garbage).flagged  # (as it does when it is the whole text: the text is always read)
+    assert guard.check(f"{PADDING}. {REQUEST}").flagged  # sentences no view touched are scored alone
