@@ -73,6 +73,7 @@ def test_signals_rewards_and_success_for_each_kind_of_attempt() -> None:
     assert alarm.checks.votes == {"similarity": True, "rules": True, "verifier": True}  # on topic, verified benign
     assert alarm.success and alarm.reward == pytest.approx(0.99 * alarm.keep)
     assert rule.checks.votes == {} and rule.keep == 1.0 and rule.success and rule.reward == pytest.approx(0.99)
+    assert rule.checks.audit is False  # recorded, not gating: this verifier cannot read "b0mb"
 
     d = disagreement(scored)
     assert d["attempts"] == 5  # the bandit's attempt is not asked
@@ -82,6 +83,7 @@ def test_signals_rewards_and_success_for_each_kind_of_attempt() -> None:
     # cats: similarity and verifier against, rules pass -> those two pairs disagree once each
     assert d["pairs"]["verifier/rules"] == {"both_voted": 5, "disagree": 1, "rate": 0.2}
     assert d["pairs"]["similarity/verifier"]["disagree"] == 0
+    assert d["construction"] == {"asked": 1, "verifier_against": 1, "verifier_abstained": 0}
 
 
 def test_novelty_bonus_adds_to_successes_only() -> None:

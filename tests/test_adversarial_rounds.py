@@ -167,6 +167,7 @@ def test_each_round_is_measured_against_both_guards_and_reported(adv_run: dict) 
     assert "| 0 | `tinyguard-fixture@0.0.1`" in report and "| 2 | `tinyguard-adv-test@0.0.1-adv.r2`" in report
     assert "### Round 1, evade" in report and "LoRA policy on tiny-llama" in report
     assert "not measured ([measure] ood = false)" in report
+    assert "Round 1, bandit texts (label by construction, not gated): the verifier votes against" in report
     assert (run / "curves.png").stat().st_size > 10_000
     assert [x["round"] for x in adv_run["summary"]["rounds"]] == [0, 1, 2]
 

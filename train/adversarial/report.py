@@ -51,12 +51,17 @@ def plot(metrics: list[dict[str, Any]], path: Path) -> None:
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     attacked = [m for m in metrics if m.get("attack_success")]
+    colours = {(a, g): f"C{i}" for i, (a, g) in enumerate((a, g) for a in ("policy", "bandit") for g in GOALS)}
     for attacker, goal, which in ATTACK_KEYS:
         key = f"{attacker}/{goal}/{which}"
         pts = [(m["round"], m["attack_success"][key]["success"]) for m in attacked if key in m["attack_success"]]
         if pts:
             left.plot(*zip(*pts), marker="o", linestyle="-" if which == "previous" else "--",
+                      color=colours[(attacker, goal)],
                       label=f"{attacker} {goal} vs guard {'r-1' if which == 'previous' else 'r'}")
+    rounds = [m["round"] for m in metrics]
+    for ax in (left, right):
+        ax.set_xticks(rounds)
     left.set(title="attack success rate", xlabel="round r", ylim=(-0.02, 1.02))
     left.legend(fontsize=7)
     series = {"robustness F1": lambda m: (m.get("robustness") or {}).get("f1"),
@@ -131,8 +136,8 @@ def _ood_verdict(metrics: list[dict[str, Any]]) -> list[str]:
 
 def _signals(metrics: list[dict[str, Any]]) -> list[str]:
     lines = ["## Label signals: how often they disagree", "",
-             "Over the measured LLM attempts of each round (bandit texts are label-preserving by construction "
-             "and not asked). *against*: votes that the intended label does not hold; pairs: share of attempts, "
+             "Over the measured LLM attempts of each round (bandit texts keep their label by construction and are "
+             "not gated; the verifier's audit of them follows the table). *against*: votes that the intended label does not hold; pairs: share of attempts, "
              "where both voted, on which the two signals disagree.", "",
              "| round | attempts | similarity against | verifier against / abstained | judge against | rules against | "
              "pairwise disagreement |", "|---|---|---|---|---|---|---|"]
@@ -146,6 +151,13 @@ def _signals(metrics: list[dict[str, Any]]) -> list[str]:
                      f"{s['verifier']['against']}/{s['verifier']['voted']} / {s['verifier']['abstained']} | "
                      f"{s['judge']['against']}/{s['judge']['voted']} | {s['rules']['against']}/{s['rules']['voted']} | "
                      f"{pairs} |")
+    lines.append("")
+    for m in metrics:
+        c = (m.get("disagreement") or {}).get("construction")
+        if c and c["asked"]:
+            lines.append(f"Round {m['round']}, bandit texts (label by construction, not gated): the verifier votes "
+                         f"against the intended label on {c['verifier_against']} of {c['asked']} and abstains on "
+                         f"{c['verifier_abstained']}.")
     return lines + [""]
 
 

@@ -24,7 +24,9 @@ factor in the reward (:meth:`Checks.keep`) is 0 when any signal votes against; o
 similarity, mapped from [floor, 1] onto [0.5, 1], times the verifier's probability of the intended
 label (so the policy has a gradient toward texts that keep more of the seed, not only a cliff).
 Attempts made by rule operators (the bandit) keep their label by construction: only the guard
-decides their reward. :func:`disagreement` counts how often each pair of signals disagrees.
+decides their reward, but the verifier's vote on them is recorded (``audit``) to measure how often
+construction and verifier disagree (a typo can turn "bomb" into "bob"). :func:`disagreement`
+counts how often each pair of signals disagrees.
 """
 from __future__ import annotations
 
@@ -106,6 +108,7 @@ class Checks:
     judge: str | None = None
     rules_failed: tuple[str, ...] = ()
     embedding: np.ndarray | None = field(default=None, repr=False)
+    audit: bool | None = None  # by construction: does the verifier agree? (recorded, never gates)
 
     @property
     def verified(self) -> bool:
@@ -153,7 +156,7 @@ class Scored:
                 "reward": round(self.reward, 4), "verified": c.verified, "success": self.success,
                 "votes": c.votes, "similarity": None if c.similarity is None else round(c.similarity, 4),
                 "verifier": None if c.verifier is None else round(c.verifier, 4), "judge": c.judge,
-                "rules_failed": list(c.rules_failed)}
+                "rules_failed": list(c.rules_failed), "audit": c.audit}
 
 
 def goal_reward(goal: str, guard_score: float, keep: float) -> float:
@@ -207,9 +210,14 @@ class LabelChecks:
     def __call__(self, attempts: Sequence[Attempt]) -> list[Checks]:
         out: list[Checks | None] = [None] * len(attempts)
         asked = [i for i, a in enumerate(attempts) if not a.by_construction]
-        for i, a in enumerate(attempts):
-            if a.by_construction:
-                out[i] = Checks(votes={}, embedding=None)
+        built = [i for i, a in enumerate(attempts) if a.by_construction]
+        p_built = self.verifier([attempts[i].text for i in built], [attempts[i].seed.role for i in built],
+                                [attempts[i].seed.context for i in built]) \
+            if built and self.verifier is not None else [None] * len(built)
+        for i, p in zip(built, p_built):
+            vote = None if p is None else self._vote(float(p))
+            out[i] = Checks(votes={}, verifier=None if p is None else float(p),
+                            audit=None if vote is None else vote == attempts[i].intended)
         if asked:
             texts = [attempts[i].text.strip() or "." for i in asked]
             seeds = [attempts[i].seed.text for i in asked]
@@ -229,13 +237,15 @@ class LabelChecks:
                 votes: dict[str, bool | None] = {"similarity": bool(sims[j] >= floor), "rules": not failed}
                 pv = None if p is None else float(p[j])
                 if pv is not None:
-                    v = "unsafe" if pv > self.cfg.verifier_unsafe_above else \
-                        "safe" if pv < self.cfg.verifier_safe_below else None
+                    v = self._vote(pv)
                     votes["verifier"] = None if v is None else v == a.intended
                 if self.judge is not None and self.cfg.judge:
                     votes["judge"] = None if judged[j] is None else judged[j] == a.intended
                 out[i] = Checks(votes, float(sims[j]), pv, judged[j], failed, e_text[j])
         return [c for c in out if c is not None]
+
+    def _vote(self, p: float) -> str | None:
+        return "unsafe" if p > self.cfg.verifier_unsafe_above else "safe" if p < self.cfg.verifier_safe_below else None
 
     def _judge(self, attempts: list[Attempt]) -> list[str | None]:
         from ..curation.verify import parse_judge
@@ -276,4 +286,7 @@ def disagreement(scored: Sequence[Scored]) -> dict[str, Any]:
             if both:
                 n = sum(1 for x, y in both if x != y)
                 pairs[f"{a}/{b}"] = {"both_voted": len(both), "disagree": n, "rate": round(n / len(both), 4)}
-    return {"attempts": len(rows), "signals": per, "pairs": pairs}
+    audits = [s.checks.audit for s in scored if not s.checks.votes and s.checks.verifier is not None]
+    construction = {"asked": len(audits), "verifier_against": sum(1 for a in audits if a is False),
+                    "verifier_abstained": sum(1 for a in audits if a is None)}
+    return {"attempts": len(rows), "signals": per, "pairs": pairs, "construction": construction}
