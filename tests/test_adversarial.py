@@ -262,3 +262,20 @@ def test_cli_errors_are_one_line_with_the_fix(tmp_path, monkeypatch) -> None:
     assert "error: no runs/tiny/data/records.jsonl: run `guard-cli pipeline --config tiny --run-dir runs/tiny` first" \
         in res.output
     assert not (tmp_path / "adv").exists()
+
+
+def test_a_bundle_card_names_the_adversarial_rounds_and_their_data(fresh_bundle) -> None:
+    from tinyguard.bundle import load_bundle
+    from tinyguard.train.adversarial.rounds import name_adversarial_rounds
+
+    summary = {"config": "adversarial-cpu", "attackers": "LoRA policy trained by REINFORCE",
+               "base_model": "transformers:SmolLM2-135M-Instruct.Q4_1.gguf", "verifier": "tinyguard-minilm@0.2.0",
+               "source": "synthetic-adversarial/<goal>/r<round>",
+               "rounds": [{"round": 1, "harvested": 5, "curated": 4, "by_goal": {"evade": 3, "false_alarm": 1}}]}
+    name_adversarial_rounds(fresh_bundle, summary)
+    manifest = load_bundle(fresh_bundle)  # hashes re-pinned: it verifies
+    assert manifest.raw["data"]["adversarial"] == summary
+    card = (fresh_bundle / "MODEL_CARD.md").read_text()
+    assert "Adversarial rounds (`synthetic-adversarial/<goal>/r<round>` rows, config `adversarial-cpu`)" in card
+    assert "| 1 | 5 | 4 | evade 3, false_alarm 1 |" in card and "tinyguard-minilm@0.2.0" in card
+    assert "no adversarial (GAN-style) rounds yet" not in card and "no synthetic or adversarial" not in card
