@@ -71,6 +71,8 @@ def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_
         from .rounds import Rounds
 
         inputs = resolve_inputs(cfg, pipeline, data_dir=data_dir or default_data_dir())
+        if cfg.student:
+            inputs.make_student = _student_step(cfg.student, cfg.distill_config, force)
         try:
             Rounds(cfg, pipeline, run_dir, inputs, config_ref=config_ref, force=force, echo=click.echo).run()
         finally:
@@ -78,3 +80,18 @@ def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_
                 inputs.judge.close()
     except (OSError, ValueError, KeyError, RuntimeError) as e:
         _fail(e)
+
+
+def _student_step(name: str, distill_config: str, force: bool):
+    """Each round's student: ``guard-cli distill`` on the round folder (which is laid out as a
+    pipeline run). Wired here, in the command, because distill sits below train in the stack."""
+    from ...distill.config import load_distill_config
+    from ...distill.pipeline import distill_student
+
+    cfg = load_distill_config(distill_config)
+
+    def step(round_dir: Path) -> Path:
+        distill_student(round_dir, cfg, name, config_ref=distill_config, force=force, echo=click.echo)
+        return round_dir / "students" / name / "bundle"
+
+    return step

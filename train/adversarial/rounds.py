@@ -61,6 +61,9 @@ class Inputs:
     make_attacker: Callable[[], Any] | None = None  # -> policy.Attacker; None when [attacker] is off
     judge: Any = None  # a generator for the judge prompt (rewards and curation round 4)
     data_dir: Path | None = None  # seed data folder (the OOD yardstick reads its slices there)
+    # (round folder) -> the student's bundle, distilled from that round's teacher. Given by the
+    # command (distill sits below train in the one-way stack, so this module never imports it).
+    make_student: Callable[[Path], Path] | None = None
     licence_classes: list[str] = field(default_factory=lambda: ["permissive"])
 
 
@@ -348,12 +351,11 @@ class Rounds:
                                            "records": data_hash}, {"export": asdict(self.export_config(r))}, export,
                force=self.force, echo=self.echo, done=lambda: (rdir / "bundle" / MANIFEST).is_file())
         if self.cfg.student:
-            from ...distill.config import load_distill_config
-            from ...distill.pipeline import distill_student
-
-            distill_student(rdir, load_distill_config(self.cfg.distill_config), self.cfg.student,
-                            config_ref=self.cfg.distill_config, force=self.force, progress=self.progress,
-                            echo=self.echo)
+            if self.inp.make_student is None:
+                raise ValueError(f"student = {self.cfg.student!r} but no distillation step was given")
+            bundle = self.inp.make_student(rdir)
+            if Path(bundle) != self.guard_path(r):
+                raise ValueError(f"the student's bundle is {bundle}, expected {self.guard_path(r)}")
             name_adversarial_rounds(self.guard_path(r), summary)
         return {"teacher": t, "records": len(records), "adversarial": len(adversarial)}
 
