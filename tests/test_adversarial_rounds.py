@@ -184,3 +184,19 @@ def test_the_regression_suite_holds_for_the_guard_that_froze_it(adv_run: dict, b
     first_round = [r for r in frozen if r.source == "synthetic-adversarial/evade/r1"]
     back = {r.text for r, _ in reopened(path, BundleScorer(bundle_dir, threads=1))}
     assert {r.text for r in first_round} <= back
+
+
+def test_report_only_rebuilds_the_report_from_the_run_and_its_own_config(adv_run: dict) -> None:
+    from click.testing import CliRunner
+
+    from tinyguard.cli import main
+
+    run = adv_run["run"]
+    before = (run / "report.md").read_text()
+    (run / "report.md").unlink()
+    res = CliRunner().invoke(main, ["adversarial", "--config", "tiny", "--run-dir", str(run), "--report-only"])
+    assert res.exit_code == 0, res.output
+    after = (run / "report.md").read_text()
+    assert after.replace("--config tiny", "--config test") == before  # the run's config, not tiny's
+    res = CliRunner().invoke(main, ["adversarial", "--run-dir", str(run / "nothing"), "--report-only"])
+    assert res.exit_code == 2 and "holds no adversarial run" in res.output

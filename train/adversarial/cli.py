@@ -21,7 +21,8 @@ def _fail(e: BaseException) -> None:
               help="Override the config's number of rounds (more rounds continue a finished run).")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Seed data folder for the OOD yardstick (default: $TINYGUARD_DATA or ../shared/data).")
-@click.option("--report-only", is_flag=True, help="Rewrite report.md and curves.png from the finished rounds.")
+@click.option("--report-only", is_flag=True,
+              help="Rewrite report.md and curves.png from the finished rounds (with the run's own config).")
 @click.option("--force", is_flag=True, help="Rerun every stage even if its inputs and config are unchanged.")
 def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_dir: Path | None,
                 report_only: bool, force: bool) -> None:
@@ -61,8 +62,18 @@ def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_
             cfg = replace(cfg, rounds=rounds)
         run_dir = run_dir or Path("runs") / cfg.name
         if report_only:
-            from .report import write_report
+            import json
 
+            from .config import config_from_dict
+            from .report import write_report
+            from .rounds import CONFIG_FILE
+
+            saved = run_dir / CONFIG_FILE
+            if not saved.is_file():
+                raise FileNotFoundError(f"no {saved}: {run_dir} holds no adversarial run")
+            cfg = config_from_dict(json.loads(saved.read_text(encoding="utf-8")))  # the run's own config
+            if rounds is not None:
+                cfg = replace(cfg, rounds=rounds)
             write_report(run_dir, cfg, command=f"guard-cli adversarial --config {config_ref} --run-dir {run_dir}")
             click.echo(f"wrote {run_dir / 'report.md'}")
             return

@@ -147,3 +147,12 @@ def load_adversarial_config(name_or_path: str) -> AdversarialConfig:
     plain = {k: v for k, v in raw.items() if k in top}
     return AdversarialConfig(**{"name": path.stem, **plain}, **sections, curate=curate,
                              judge_generator=judge).check()
+
+
+def config_from_dict(d: dict[str, Any]) -> AdversarialConfig:
+    """The inverse of :meth:`AdversarialConfig.to_dict` (a run keeps its config as JSON)."""
+    sections = {k: cls(**checked_values(cls, d.get(k, {}), k)) for k, cls in _SECTIONS.items()}
+    curate = CurateConfig(**checked_values(CurateConfig, d.get("curate", {}), "curate"))
+    plain = {k: v for k, v in d.items() if k not in (*_SECTIONS, "curate")}
+    return AdversarialConfig(**checked_values(AdversarialConfig, plain, "adversarial"), **sections,
+                             curate=curate).check()

@@ -46,6 +46,7 @@ from .harvest import NoveltyIndex, harvest_rows, select, to_candidate
 from .rewards import Attempt, BundleScorer, Embed, LabelChecks, Scored, Scorer, disagreement, score_attempts
 
 MANIFEST = "manifest.json"
+CONFIG_FILE = "adversarial-config.json"
 
 
 @dataclass
@@ -152,6 +153,7 @@ class Rounds:
     def run(self) -> dict[str, Any]:
         cfg = self.cfg
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(self.run_dir / CONFIG_FILE, cfg.to_dict())  # what --report-only reads back
         self.echo(f"[round 0] measuring guard 0: {self.guard_path(0)}")
         g0 = BundleScorer(self.guard_path(0), self.cfg.threads)
         if g0.name == self.inp.verifier.name:
