@@ -553,7 +553,7 @@ def _tree(value: Any, depth: int) -> list[str]:
 @backend_option
 @threshold_option
 @click.option("--attacks", metavar="A,B,...", default=None,
-              help="Attack operators to run (default: all of tinyguard.train.operators.OPERATORS).")
+              help="Attacks to run (default: all of tinyguard.train.operators.OPERATORS and tinyguard.attacks.ATTACKS).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for the attack operators.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, metavar="N",
               help="Use at most N unsafe and N safe lines (a seeded sample) to save time.")
@@ -566,15 +566,19 @@ def robustness(file: str, bundle: str | None, backend: str, threshold: float | N
     """Recall and benign FPR under cheap attacks, with and without defenses.
 
     Applies each attack operator (typos, casing, spacing, punctuation, leetspeak, homoglyphs,
-    zero-width, emoji, base64, hex, rot13, URL-encoding, jailbreak wrapper) to the unsafe lines
-    of a labelled FILE.jsonl (recall per attack) and to its safe lines (false-positive rate
-    per attack), and scores each attacked text once: "no defenses" is the score of the
-    normalized text, "defenses" the max over it and its de-obfuscated views.
+    zero-width, emoji, base64, hex, rot13, URL-encoding, jailbreak wrapper) and each attack of
+    tinyguard.attacks (benign padding before/after: pad_prefix_1/40/1000, pad_suffix_1/40/1000;
+    tag_smuggling, bidi, embedded_encoding, spaced_letters) to the unsafe lines of a labelled
+    FILE.jsonl (recall per attack) and to its safe lines (false-positive rate per attack), and
+    scores each attacked text once: "no defenses" is the score of the normalized text as written,
+    "defenses" the max over its readings, views and segments. A row meets the target when, with
+    defenses, recall >= 0.9 x clean recall and FPR <= clean FPR + 5 points.
 
     \b
     Example:
       guard-cli robustness data/validation.jsonl --out robustness.md
       guard-cli robustness data/test.jsonl --attacks leetspeak,base64 --limit 200 --json
+      guard-cli robustness data/validation.jsonl --attacks pad_prefix_40,bidi --limit 100
     """
     from tinyguard.robustness import robustness_markdown, robustness_report, sample
 
