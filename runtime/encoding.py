@@ -35,7 +35,7 @@ class EncodingConfig:
     max_length: int = 128
     context_tokens: int = 32
     stride: int = 16  # tokens shared by neighbouring windows
-    max_chunks: int = 64  # beyond this many windows the input is reported as truncated
+    max_chunks: int = 64  # windows per text in training (encode); the guard bounds texts by max_chars instead
 
     def to_dict(self) -> dict[str, int]:
         return {"max_length": self.max_length, "context_tokens": self.context_tokens,
