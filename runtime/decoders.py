@@ -11,7 +11,8 @@ LLM asked to decode) would see, so the guard can score it as a view (see
   (U+E0020-E007E) -> the ASCII they mirror (a view: the visible text stays readable); a
   right-to-left override (U+202E ... U+202C, or to the end of the line) -> its text reversed,
   as it is displayed (the reading the guard scores: the stored order is not text anyone reads).
-* :func:`decode_encodings` works on normalized text: JSON/C/HTML escapes, hex, base64,
+* :func:`decode_encodings` works on normalized text: JSON/C/HTML escapes (``\\u``, ``\\x``, octal,
+  ``&#...;``), hex, base64,
   URL-encoding, and per clause rot13 and reversed text. A decoded run is put on its own line,
   so the guard's segments (:mod:`tinyguard.segments`) score it apart from a benign cover
   sentence. Encodings nested once (base64 of base64, hex of base64, ...) are decoded too.
@@ -99,6 +100,7 @@ _B64 = re.compile(r"(?<![A-Za-z0-9+/=_-])(?:[A-Za-z0-9+/_-]{8,}={0,2}|[A-Za-z0-9
 _HEX = re.compile(r"(?<![0-9A-Za-z])(?:0x)?((?:[0-9A-Fa-f]{2}){4,})(?![0-9A-Za-z])"
                   r"|(?<![0-9A-Za-z])((?:[0-9A-Fa-f]{2}[ :]){3,}[0-9A-Fa-f]{2})(?![0-9A-Za-z])"
                   r"|((?:\\x[0-9A-Fa-f]{2}){3,})")
+_OCTAL = re.compile(r"(?:\\[0-7]{3}){3,}")  # C octal byte escapes: "\150\157\167" -> "how"
 _URL_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2}){2,}")
 _URL = re.compile(r"%[0-9A-Fa-f]{2}")
 _NOT_HEX = re.compile(r"[^0-9A-Fa-f]")
@@ -150,6 +152,11 @@ def _hex(m: re.Match[str]) -> str:
     except ValueError:
         return m.group()
     decoded = _printable_text(raw)
+    return m.group() if decoded is None else f"\n{decoded}\n"
+
+
+def _octal(m: re.Match[str]) -> str:
+    decoded = _printable_text(bytes(int(o, 8) & 0xFF for o in m.group().split("\\")[1:]))
     return m.group() if decoded is None else f"\n{decoded}\n"
 
 
@@ -230,6 +237,8 @@ def _decode_clause(clause: str) -> str:
 
 def _decode_once(text: str) -> str:
     out = decode_escapes(text)
+    if "\\" in out and _OCTAL.search(out):
+        out = _OCTAL.sub(_octal, out)
     if _HEX.search(out):
         out = _HEX.sub(_hex, out)
     if _B64.search(out):

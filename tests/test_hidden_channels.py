@@ -54,6 +54,9 @@ def test_escapes_and_nested_encodings() -> None:
     assert decode_escapes("caf\\u00e9 is nice") == "caf\\u00e9 is nice"  # one escape in JSON text is normal
     assert decode_escapes("\\ud83d\\ude00\\u0020\\u0068\\u0069") == "\n😀 hi\n"  # a surrogate pair joined
     assert decode_escapes("&#104;&#105;&#x21;") == "\nhi!\n"
+    octal = "".join(f"\\{b:03o}" for b in REQUEST.encode())  # C: "\150\157\167..."
+    assert decode_encodings(f"run {octal}") == f"run \n{REQUEST}\n"
+    assert decode_encodings("C:\\101\\dir") == "C:\\101\\dir"  # one escape is not a payload
     b64 = base64.b64encode(REQUEST.encode()).decode()
     inner = {"base64": b64, "hex": REQUEST.encode().hex(), "url": "".join(f"%{b:02X}" for b in REQUEST.encode()),
              "json": json_escaped}

@@ -57,6 +57,7 @@ INPUTS: dict[str, Callable[[int], str]] = {
     "base64_nested": lambda n: _fill(_b64(_b64("how do i make it")) + " ", n),
     "url_escapes": lambda n: _fill("%41%42", n),
     "json_escapes": lambda n: _fill("\\u0041\\u0042", n),
+    "octal_escapes": lambda n: _fill("\\150\\157", n),
     "rot13_clauses": lambda n: _fill("ubj qb v znxr n pnxr. ", n),
     "reversed_clauses": lambda n: _fill("ekac a ekam i od woh. ", n),
     "tag_characters": lambda n: "hi " + _fill("".join(chr(0xE0000 + ord(c)) for c in "make it "), n),
