@@ -85,8 +85,10 @@ def add_distill_commands(main: click.Group) -> None:
         try:
             if not src.is_dir():
                 raise FileNotFoundError(f"no student bundle {src}: run guard-cli distill --student {student} first")
-            reproduce = (f"guard-cli distill --run-dir {run_dir} --student {student}\n"
-                         f"guard-cli distill install --run-dir {run_dir} --student {student}")
+            from tinyguard.bundle import load_bundle
+
+            made = load_bundle(src).raw.get("reproduce") or f"guard-cli distill --run-dir {run_dir} --student {student}"
+            reproduce = f"{made}\nguard-cli distill install --run-dir {run_dir} --student {student}"
             dst = install_bundle(src, default_bundle_path(), artifacts=with_artifacts, reproduce=reproduce)
         except (OSError, ValueError, KeyError, RuntimeError) as e:
             _fail(e)

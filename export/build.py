@@ -51,7 +51,7 @@ def score_guard(guard: Any, records: list[Record]) -> np.ndarray:
 
 
 def validation_metrics(records: list[Record], scores: np.ndarray, threshold: float,
-                       category_threshold: float) -> dict[str, Any]:
+                       category_threshold: float | dict[str, float]) -> dict[str, Any]:
     """The figures the model card quotes (same functions as ``guard-cli eval``)."""
     y = np.array([r.label == "unsafe" for r in records])
     hn = np.array([r.hard_negative and r.label == "safe" for r in records])

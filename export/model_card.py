@@ -30,7 +30,7 @@ def _student_lines(manifest: dict[str, Any]) -> list[str]:
         lines.append(f"- Distillation: temperature {kd.get('temperature')}, KD weight {kd.get('kd_weight')} "
                      f"(rest: hard labels), category weight {kd.get('category_weight')}; "
                      f"{_fmt(training.get('labelled'))} labelled + {_fmt(training.get('unlabelled'))} unlabelled "
-                     f"benign texts, {_fmt(training.get('params'))} parameters, vocabulary "
+                     f"texts (teacher scores only), {_fmt(training.get('params'))} parameters, vocabulary "
                      f"{_fmt(training.get('vocab_size'))} tokens; agrees with the teacher on "
                      f"{_fmt(agree.get('label_agreement@0.5'))} of validation texts at score 0.5.")
     return lines
@@ -71,6 +71,20 @@ def _adversarial_lines(adv: dict[str, Any] | None) -> list[str]:
     return lines
 
 
+def _category_line(manifest: dict[str, Any]) -> str:
+    """Category thresholds as shipped, and the categories that never fire (said, not hidden)."""
+    t = manifest.get("category_thresholds", {})
+    off = manifest.get("categories_not_firing", [])
+    if len(set(t.values())) <= 1 and not off:
+        return f"- Category thresholds: {_fmt(next(iter(t.values()), None))} each."
+    fires = ", ".join(f"{c} {v:.2f}" for c, v in t.items() if c not in off)
+    line = f"- Category thresholds ({manifest.get('category_rule', 'per category')}): {fires}."
+    if off:
+        line += (f" **Not shipped as firing** (threshold 1.0, too few validation positives or no better "
+                 f"than chance): {', '.join(off)}; their scores are reported but never set a category.")
+    return line
+
+
 def render_model_card(manifest: dict[str, Any], *, reproduce: str) -> str:
     m = manifest.get("metrics", {})
     val = m.get("validation", {})
@@ -90,18 +104,19 @@ def render_model_card(manifest: dict[str, Any], *, reproduce: str) -> str:
         f"- Base: {training.get('base_model', 'n/a')}, fine-tuned with a binary unsafe head and a "
         "multi-label category head over mean-pooled tokens.",
         f"- Artifact: `{manifest['model_file']}` (dynamic int8 ONNX), tokenizer `tokenizer.json`.",
-        f"- Max length {manifest['encoding']['max_length']} tokens per window; longer texts are scored "
-        f"in overlapping windows (max over windows, up to {manifest['encoding']['max_chunks']} windows).",
+        f"- Max length {manifest['encoding']['max_length']} tokens per window; the runtime scores every "
+        "window of a text and each of its sentences alone, and keeps the maximum (see README, "
+        "\"Defenses\").",
         f"- Threshold {manifest['threshold']:.4f}, chosen by the rule: "
-        f"{manifest.get('threshold_rule', 'n/a')}. Category thresholds: "
-        f"{_fmt(next(iter(manifest['category_thresholds'].values()), None))} each.",
+        f"{manifest.get('threshold_rule', 'n/a')}.",
+        _category_line(manifest),
         *_student_lines(manifest),
         "",
         "## Validation metrics (in distribution)",
         "",
         "Measured on the int8 bundle over the validation split carved from the seed data "
-        "(stratified by source, after cross-set deduplication), at the threshold the export chose on "
-        "this same split. They are optimistic for other traffic: the split shares sources with training.",
+        "(stratified by source, after cross-set deduplication), at the shipped thresholds. They are "
+        "optimistic for other traffic: the split shares sources with training.",
         "",
         "| metric | validation | hard-negative slice |",
         "|---|---|---|",

@@ -251,7 +251,10 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
         if apply:
             from ..export.build import presets_around
 
+            from ..export.model_card import refresh_model_card
+
             rewrite_manifest(bundle, updates | {"presets": presets_around(t)})
+            refresh_model_card(bundle, {})  # the card quotes the thresholds and metrics just written
             click.echo(f"wrote {Path(bundle) / 'manifest.json'} (sign it again: the signature was removed)")
     except (OSError, ValueError, KeyError, RuntimeError) as e:
         _fail(e)
@@ -266,12 +269,18 @@ def _category_updates(guard, validation: list, threshold: float) -> dict:
     from ..export.thresholds import CATEGORY_RULE, fit_category_thresholds
     from .ood import score_records
 
-    known = [r for r in validation if r.label == "safe" or r.categories]
-    scores = score_records(guard, known, desc="validation")
+    from ..export.build import validation_metrics
+
+    all_scores = score_records(guard, validation, desc="validation")
+    keep = [i for i, r in enumerate(validation) if r.label == "safe" or r.categories]
+    known, scores = [validation[i] for i in keep], all_scores[keep]
     y = np.array([[c in r.categories for c in CATEGORIES] for r in known])
     thresholds, report = fit_category_thresholds(y, scores[:, 1:], scores[:, 0] >= threshold, list(CATEGORIES))
     for c, m in report.items():
         state = f"threshold {m['threshold']:.2f}" if m["fires"] else "does not fire (threshold 1.0)"
         click.echo(f"  {c:28s} {m['positives']:4d} positives  F1 {m['f1']:.3f}  {state}")
+    # the card's in-distribution figures, recomputed at the thresholds being shipped
+    metrics = {**guard.manifest.raw.get("metrics", {}),
+               **validation_metrics(validation, all_scores, threshold, thresholds)}
     return {"category_thresholds": thresholds, "category_rule": CATEGORY_RULE.format(min_positives=10, min_f1=0.25),
-            "categories_not_firing": [c for c, m in report.items() if not m["fires"]]}
+            "categories_not_firing": [c for c, m in report.items() if not m["fires"]], "metrics": metrics}
