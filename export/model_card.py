@@ -115,8 +115,9 @@ def render_model_card(manifest: dict[str, Any], *, reproduce: str) -> str:
         "## Validation metrics (in distribution)",
         "",
         "Measured on the int8 bundle over the validation split carved from the seed data "
-        "(stratified by source, after cross-set deduplication), at the shipped thresholds. They are "
-        "optimistic for other traffic: the split shares sources with training.",
+        "(stratified by source, after cross-set deduplication), at the shipped thresholds, from the "
+        "model's scores as `guard-cli eval` counts them. They are optimistic for other traffic: the "
+        "split shares sources with training.",
         "",
         "| metric | validation | hard-negative slice |",
         "|---|---|---|",

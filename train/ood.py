@@ -30,18 +30,22 @@ HEADLINE = ("mean_auprc", "mean_f1", "benign_fpr", "unsafe_recall")
 
 
 def score_records(guard: Any, records: Sequence[Record], *, chunk: int = 256,
-                  progress: bool = True, desc: str = "scoring") -> np.ndarray:
-    """[n, 1 + C] probabilities (defenses as the guard was loaded) for each record."""
+                  progress: bool = True, desc: str = "scoring", policy: bool = True) -> np.ndarray:
+    """[n, 1 + C] probabilities for each record, as a user's verdicts would have them: defenses as
+    the guard was loaded, and a text the guard flags because it could not fully check it (its
+    ``on_unchecked`` policy) counts as score 1.0, so the yardstick sees that decision too.
+    ``policy=False``: the model's scores alone, as ``guard-cli eval`` counts them."""
     from tqdm.auto import tqdm
 
     out = np.zeros((len(records), 1 + len(CATEGORIES)), np.float64)
     with tqdm(total=len(records), desc=desc, unit="text", mininterval=2.0, disable=not progress) as bar:
         for start in range(0, len(records), chunk):
             part = records[start: start + chunk]
-            scored = guard.score([r.text for r in part], [r.role for r in part],
-                                 contexts=[r.context for r in part])
-            for j, s in enumerate(scored):
-                out[start + j] = s.defended
+            verdicts = guard.check_batch([r.text for r in part], [r.role for r in part],
+                                         contexts=[r.context for r in part])
+            for j, v in enumerate(verdicts):
+                out[start + j, 1:] = [v.category_scores[c] for c in CATEGORIES]
+                out[start + j, 0] = 1.0 if policy and v.flagged and v.score < v.threshold else v.score
             bar.update(len(part))
     return out
 

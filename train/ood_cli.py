@@ -271,7 +271,7 @@ def _category_updates(guard, validation: list, threshold: float) -> dict:
 
     from ..export.build import validation_metrics
 
-    all_scores = score_records(guard, validation, desc="validation")
+    all_scores = score_records(guard, validation, desc="validation", policy=False)  # as `guard-cli eval` counts
     keep = [i for i, r in enumerate(validation) if r.label == "safe" or r.categories]
     known, scores = [validation[i] for i in keep], all_scores[keep]
     y = np.array([[c in r.categories for c in CATEGORIES] for r in known])
