@@ -29,6 +29,15 @@ FILES: dict[str, str] = {"train.csv": "train", "validation.csv": "validation", "
 LABEL_MAP: dict[str, tuple[str, list[str]]] = {"1": ("unsafe", ["hate"]), "0": ("safe", [])}
 
 
+def gold_label(row: dict[str, str], source: str) -> tuple[str, list[str]]:
+    """(label, categories) of a Hatemoji row's ``label_gold`` (shared with HatemojiCheck)."""
+    gold = row["label_gold"]
+    if gold not in LABEL_MAP:
+        raise ValueError(f"{source}: unmapped label_gold {gold!r}; add it to LABEL_MAP")
+    label, categories = LABEL_MAP[gold]
+    return label, list(categories)
+
+
 def _find(parent: dict[str, str], x: str) -> str:
     while parent[x] != x:
         parent[x] = parent[parent[x]]
@@ -62,13 +71,10 @@ def load(data_dir: Path) -> Iterator[Record]:
                 rows[row["entry_id"]] = (split, row)
     splits = pair_splits(rows)
     for k, (_published, row) in rows.items():
-        gold = row["label_gold"]
-        if gold not in LABEL_MAP:
-            raise ValueError(f"{NAME}: unmapped label_gold {gold!r}; add it to LABEL_MAP")
-        label, categories = LABEL_MAP[gold]
+        label, categories = gold_label(row, NAME)
         text = " ".join(row["text"].split())
         if text:
             split = splits[k]
             yield Record(text=text, role="prompt", label=label, source=f"{NAME}/{split}",
-                         licence_class=LICENCE_CLASS, categories=list(categories), lang="en",
+                         licence_class=LICENCE_CLASS, categories=categories, lang="en",
                          split=split, hard_negative=label == "safe")

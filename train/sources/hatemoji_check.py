@@ -16,11 +16,14 @@ from typing import Iterator
 
 from tinyguard.train.records import Record
 
+from .hatemoji_build import LABEL_MAP as HATEMOJI_LABEL_MAP, gold_label
+
 NAME = "hatemoji_check"
 LICENCE = "CC-BY-4.0"
 LICENCE_CLASS = "evaluation-only"
 
-LABEL_MAP: dict[str, tuple[str, list[str]]] = {"1": ("unsafe", ["hate"]), "0": ("safe", [])}
+#: the label map is HatemojiBuild's (same annotation scheme): 1 -> unsafe ``hate``, 0 -> safe
+LABEL_MAP = HATEMOJI_LABEL_MAP
 
 
 def load(data_dir: Path) -> Iterator[Record]:
@@ -28,12 +31,9 @@ def load(data_dir: Path) -> Iterator[Record]:
         for row in csv.DictReader(f):
             if row.get("included_in_test_suite") != "1":
                 continue
-            gold = row["label_gold"]
-            if gold not in LABEL_MAP:
-                raise ValueError(f"{NAME}: unmapped label_gold {gold!r}; add it to LABEL_MAP")
-            label, categories = LABEL_MAP[gold]
+            label, categories = gold_label(row, NAME)
             text = " ".join(row["text"].split())
             if text:
                 yield Record(text=text, role="prompt", label=label, source=NAME,
-                             licence_class=LICENCE_CLASS, categories=list(categories), lang="en",
+                             licence_class=LICENCE_CLASS, categories=categories, lang="en",
                              split="test")
