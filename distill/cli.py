@@ -122,4 +122,7 @@ def add_distill_commands(main: click.Group) -> None:
         click.echo(f"wrote {out / 'pareto.md'} and {out / 'pareto.png'}")
 
     # The distill group's callback runs before each subcommand: offline env for all (train/offline.py).
+    from .adversarial_cli import adversarial
+
+    main.add_command(adversarial)  # drives train and distill, so it lives in the top layer
     offline_commands(main, set(main.commands) - runtime_commands)

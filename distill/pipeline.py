@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 
 from ..train import require_train_extra
-from ..train.records import read_jsonl
+from tinyguard.records import read_jsonl
 from ..train.stage import hash_files, stage_is_current, write_json_atomic, write_stage_manifest
 from .config import DistillConfig, StudentConfig
 
@@ -166,8 +166,7 @@ def distill_student(run_dir: Path, cfg: DistillConfig, name: str, *, config_ref:
     e_config = {"export": asdict(export_cfg), "gates": asdict(cfg.gates)}
     if force or not stage_is_current(base / "export", inputs=e_inputs, config=e_config) \
             or not (base / "bundle").is_dir():
-        from ..export.build import data_summary
-        from ..export.student import export_student
+        from ..train.registry import data_summary
 
         records = list(read_jsonl(records_path))
         training = {k: v for k, v in s_counts.items() if k != "sources"} | {
@@ -177,8 +176,8 @@ def distill_student(run_dir: Path, cfg: DistillConfig, name: str, *, config_ref:
                              "category_weight": student.train.category_weight},
         }
         reproduce = f"guard-cli distill --run-dir {run_dir} --student {name} --config {config_ref}"
-        metrics = export_student(base / "student", records, base / "bundle", base / "export", export_cfg, cfg.gates,
-                                 training=training, data=data_summary(records, Counter(s_counts["sources"]),
+        metrics = export_trained_student(base / "student", records, base / "bundle", base / "export", export_cfg,
+                                         cfg.gates, training=training, data=data_summary(records, Counter(s_counts["sources"]),
                                                                       _licence_classes(run_dir)),
                                  reproduce=reproduce, echo=echo)
         write_stage_manifest(base / "export", stage="export", inputs=e_inputs, config=e_config,
@@ -218,7 +217,7 @@ def _licence_classes(run_dir: Path) -> list[str]:
 
 def _export_config(run_dir: Path, cfg: DistillConfig, student: StudentConfig):
     """The teacher's export settings (threshold rule, category threshold) with the student's name and gates."""
-    from ..train.config import ExportConfig
+    from ..export.config import ExportConfig
 
     base = ExportConfig()
     try:
@@ -230,3 +229,15 @@ def _export_config(run_dir: Path, cfg: DistillConfig, student: StudentConfig):
                    parity_min_agreement=cfg.gates.fp32_int8_min_agreement,
                    parity_max_score_diff=cfg.gates.fp32_int8_max_score_diff,
                    parity_max_mean_diff=cfg.gates.fp32_int8_max_mean_diff)
+
+
+def export_trained_student(student_dir: Path, records: list, out_dir: Path, work_dir: Path, export_cfg, gates,
+                           **kwargs) -> dict:
+    """Load a trained student from its folder and hand it to the export layer (which never
+    imports distill); keyword arguments go to :func:`tinyguard.export.student.export_student`."""
+    from ..export.student import export_student
+    from .students import load_student
+
+    model, info = load_student(student_dir)
+    return export_student(model, info, Path(student_dir) / "tokenizer.json", records, out_dir, work_dir,
+                          export_cfg, gates, **kwargs)

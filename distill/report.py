@@ -29,7 +29,7 @@ import numpy as np
 
 from tinyguard.bundle import load_bundle
 
-from ..train.records import Record, read_jsonl
+from tinyguard.records import Record, read_jsonl
 
 
 @dataclass

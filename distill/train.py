@@ -25,7 +25,7 @@ from torch import nn
 from tinyguard.encoding import TextEncoder
 
 from ..train.config import TeacherConfig
-from ..train.records import Record
+from tinyguard.records import Record
 from ..train.teacher import Encoded, LengthGroupedBatches, encode_records, guard_loss, select_training
 from .config import TrainConfig
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,8 +19,9 @@ from tinyguard.metrics import binary_metrics, category_metrics
 from tinyguard.normalize import SETTINGS as NORMALIZATION
 from tinyguard.taxonomy import CATEGORIES, CATEGORY_TABLE
 
-from ..train.config import ExportConfig
-from ..train.records import Record
+from tinyguard.records import Record
+
+from .config import ExportConfig
 from .model_card import render_model_card
 from .onnx_export import export_fp32, optimize_graph, quantize_int8
 from .parity import parity_gate
@@ -82,28 +82,6 @@ def presets_around(threshold: float) -> dict[str, float]:
     """strict / balanced / permissive operating points around the tuned threshold."""
     return {"strict": round(max(0.01, threshold / 2), 4), "balanced": round(threshold, 4),
             "permissive": round(min(0.99, (1 + threshold) / 2), 4)}
-
-
-def data_summary(records: list[Record], used_for_training: Counter, licence_classes: list[str]) -> dict:
-    from ..train.registry import source_module
-
-    val = Counter(r.source.split("/")[0] for r in records if r.split == "validation")
-    names = sorted(set(val) | set(used_for_training))
-    sources = []
-    for n in names:
-        if n.startswith("synthetic-"):  # made from the train split of the sets above (train/augment.py)
-            cls = next((r.licence_class for r in records if r.source.split("/")[0] == n), "permissive")
-            sources.append({"name": n, "licence": "derived from the seed sets above (curated synthetic)",
-                            "licence_class": cls, "train": used_for_training.get(n, 0), "validation": 0})
-            continue
-        try:
-            m = source_module(n)
-            lic, cls = m.LICENCE, m.LICENCE_CLASS
-        except KeyError:  # the hand-written hard negatives ship with the project
-            lic, cls = "Apache-2.0 (this project)", "permissive"
-        sources.append({"name": n, "licence": lic, "licence_class": cls,
-                        "train": used_for_training.get(n, 0), "validation": val.get(n, 0)})
-    return {"licence_classes": licence_classes, "sources": sources}
 
 
 def export_onnx_pair(model, work_dir: Path, *, optimize: bool, echo: Callable[[str], None] = print) -> tuple[Path, Path]:
@@ -168,16 +146,16 @@ def finish_bundle(out_dir: Path, work_dir: Path, cfg: ExportConfig, *, encoding:
     return metrics
 
 
-def export_bundle(teacher_dir: Path, records: list[Record], out_dir: Path, work_dir: Path,
-                  cfg: ExportConfig, *, training: dict[str, Any], data: dict[str, Any],
+def export_bundle(model: Any, encoder: Any, tokenizer: Path, records: list[Record], out_dir: Path,
+                  work_dir: Path, cfg: ExportConfig, *, training: dict[str, Any], data: dict[str, Any],
                   reproduce: str, echo: Callable[[str], None] = print) -> dict[str, Any]:
-    """Export, gate, tune, measure and write the final (teacher) bundle to ``out_dir``."""
-    from ..train.teacher import load_teacher
+    """Export, gate, tune, measure and write the final (teacher) bundle to ``out_dir``.
 
-    model, encoder = load_teacher(teacher_dir)
+    ``model`` is the trained torch model (one ``logits`` output), ``encoder`` its
+    :class:`~tinyguard.encoding.TextEncoder` and ``tokenizer`` the tokenizer.json to ship; the
+    caller loads them (train/teacher.py), so this layer never imports the training side."""
     encoding = encoder.config.to_dict()
     fp32, int8 = export_onnx_pair(model, work_dir, optimize=cfg.optimize_graph, echo=echo)
-    tokenizer = Path(teacher_dir) / "tokenizer.json"
     validation = [r for r in records if r.split == "validation"]
     staged = score_staged(work_dir, {"fp32": fp32, "int8": int8}, tokenizer, cfg, encoding, validation)
     threshold, rule = tune_threshold(validation, staged["int8"], cfg, echo)

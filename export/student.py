@@ -18,8 +18,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..train.config import ExportConfig
-from ..train.records import Record
+from .config import ExportConfig
+from tinyguard.records import Record
 from .build import export_onnx_pair, finish_bundle, score_staged, tune_threshold
 from .gguf_export import write_gguf
 from .ort_format import convert_to_ort
@@ -42,17 +42,16 @@ def score_with_backend(bundle: Path, backend: Any, records: list[Record], thread
     return score_guard(Guard(manifest, backend, encoder, threads), records)
 
 
-def export_student(student_dir: Path, records: list[Record], out_dir: Path, work_dir: Path,
-                   cfg: ExportConfig, gates: Any, *, training: dict[str, Any], data: dict[str, Any],
-                   reproduce: str, echo: Callable[[str], None] = print) -> dict[str, Any]:
-    """Export, gate and write the student bundle to ``out_dir``; returns the metrics."""
-    from tinyguard.distill.students import load_student
+def export_student(model: Any, info: dict[str, Any], tokenizer: Path, records: list[Record], out_dir: Path,
+                   work_dir: Path, cfg: ExportConfig, gates: Any, *, training: dict[str, Any],
+                   data: dict[str, Any], reproduce: str, echo: Callable[[str], None] = print) -> dict[str, Any]:
+    """Export, gate and write the student bundle to ``out_dir``; returns the metrics.
 
+    ``model`` and ``info`` are what distill/students.py ``load_student`` returns (the caller loads
+    them, so this layer never imports distill) and ``tokenizer`` is the student's tokenizer.json."""
     work_dir = Path(work_dir)
-    model, info = load_student(student_dir)
     kind = info["kind"]
     encoding = info["encoding"]
-    tokenizer = Path(student_dir) / "tokenizer.json"
     gguf_types = tuple(gates.gguf_types) if kind == "micro" else ()
     if gguf_types and importlib.util.find_spec("llama_cpp") is None:
         raise RuntimeError(f"GGUF export needs llama-cpp-python to score the GGUF before shipping it: "

@@ -4,7 +4,7 @@ Why a module apart from :mod:`tinyguard.defenses`: a measurement must not test t
 against their own assumptions. Each attack is a pure ``attack(text, rng) -> str``; the caller
 gives each (attack, line) its own ``random.Random``, so the padding length, cover sentence,
 joiner, layout and encoding are drawn here and nothing about them reaches the guard. Stdlib
-only, like :mod:`tinyguard.train.operators` (the word-level and whole-text operators), which
+only, like :mod:`tinyguard.operators` (the word-level and whole-text operators), which
 ``guard-cli robustness`` runs alongside these.
 
 * padding: benign words before or after the text (1, 40 or 1,000 words), joined by a sentence

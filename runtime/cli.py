@@ -553,7 +553,7 @@ def _tree(value: Any, depth: int) -> list[str]:
 @backend_option
 @threshold_option
 @click.option("--attacks", metavar="A,B,...", default=None,
-              help="Attacks to run (default: all of tinyguard.train.operators.OPERATORS and tinyguard.attacks.ATTACKS).")
+              help="Attacks to run (default: all of tinyguard.operators.OPERATORS and tinyguard.attacks.ATTACKS).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for the attack operators.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, metavar="N",
               help="Use at most N unsafe and N safe lines (a seeded sample) to save time.")
@@ -735,18 +735,20 @@ def _quote(arg: str) -> str:
 
 add_signing_commands(main, bundle_option)
 
-# Training commands live in tinyguard.train (torch etc.); they register themselves without
-# importing torch, and a runtime-only install simply lacks them.
-try:
-    from tinyguard.train.cli import add_training_commands
-except ImportError:
-    pass
-else:
-    add_training_commands(main)
 
-try:
-    from tinyguard.distill.cli import add_distill_commands
-except ImportError:
-    pass
-else:
-    add_distill_commands(main)
+
+def _add_plugin_commands(group: click.Group) -> None:
+    """Attach the commands other layers register under the ``tinyguard.commands`` entry-point group
+    (training, distillation: see pyproject.toml), so this module never imports them. Each entry
+    point is a function ``add(group)``; one that cannot be imported is left out."""
+    from importlib.metadata import entry_points
+
+    for ep in sorted(entry_points(group="tinyguard.commands"), key=lambda e: e.name):
+        try:
+            add = ep.load()
+        except ImportError:
+            continue
+        add(group)
+
+
+_add_plugin_commands(main)

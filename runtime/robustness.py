@@ -1,6 +1,6 @@
 """``guard-cli robustness``: recall and benign false-positive rate under cheap attacks.
 
-Each attack (the operators of ``tinyguard.train.operators``, stdlib only, imported lazily, and
+Each attack (the operators of ``tinyguard.operators``, stdlib only, imported lazily, and
 the padding / hidden-channel attacks of :mod:`tinyguard.attacks`) is applied to every unsafe
 line (recall per attack) and every safe line (benign FPR per attack) of a labelled file. One model pass gives both numbers per text: the score of the normalized text
 alone ("no defenses") and the max over it and its defense views ("defenses").
@@ -32,11 +32,8 @@ FPR_MARGIN = 0.05  # + clean FPR
 def load_operators() -> dict[str, Any]:
     """Every attack by name: the rule operators, then :data:`tinyguard.attacks.ATTACKS`."""
     from tinyguard.attacks import ATTACKS
+    from tinyguard.operators import OPERATORS
 
-    try:
-        from tinyguard.train.operators import OPERATORS
-    except ImportError as e:  # pragma: no cover - the module ships with the package
-        raise RuntimeError(f"attack operators are not installed (tinyguard.train.operators): {e}") from None
     return {**OPERATORS, **ATTACKS}
 
 
@@ -60,7 +57,7 @@ def robustness_report(guard: "Guard", items: Sequence["Item"], *, attacks: Seque
                       batch_size: int = 1) -> dict[str, Any]:
     """Per attack: recall on unsafe items and FPR on safe items, without and with defenses."""
     operators = load_operators()
-    from tinyguard.train.operators import UNSAFE_ONLY as unsafe_only
+    from tinyguard.operators import UNSAFE_ONLY as unsafe_only
 
     names = list(operators) if attacks is None else list(attacks)
     unknown = [a for a in names if a not in operators and a != CLEAN]

@@ -21,7 +21,7 @@ import numpy as np
 from tinyguard import Guard
 from tinyguard.cli import _read_jsonl
 from tinyguard.robustness import sample
-from tinyguard.train.operators import OPERATORS, UNSAFE_ONLY
+from tinyguard.operators import OPERATORS, UNSAFE_ONLY
 
 
 def main() -> None:

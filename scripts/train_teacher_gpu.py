@@ -44,7 +44,7 @@ def _write_xz(records, path: Path) -> None:
 
 
 def _read_xz(path: Path):
-    from tinyguard.train.records import Record
+    from tinyguard.records import Record
 
     with lzma.open(path, "rt", encoding="utf-8") as f:
         return [Record.from_dict(json.loads(line)) for line in f if line.strip()]
@@ -52,7 +52,7 @@ def _read_xz(path: Path):
 
 def _arm_records(run_dir: Path) -> list:
     """What the pipeline hands train_teacher: records.jsonl plus the curated synthetic records."""
-    from tinyguard.train.records import read_jsonl
+    from tinyguard.records import read_jsonl
 
     records = list(read_jsonl(run_dir / "data" / "records.jsonl"))
     curated = run_dir / "curate" / "curated.jsonl"
@@ -77,7 +77,7 @@ def prepare(args: argparse.Namespace) -> None:
         chosen = select_training(_arm_records(run_dir), cfg.teacher)
         _write_xz(chosen, out / f"{name}.jsonl.xz")
         print(f"{name}: {len(chosen)} training records")
-    from tinyguard.train.records import read_jsonl
+    from tinyguard.records import read_jsonl
 
     _write_xz(read_jsonl(Path(args.run_dir) / "data" / "validation.jsonl"), out / "validation.jsonl.xz")
     _write_xz(read_jsonl(args.robustness_set), out / "robustness.jsonl.xz")

@@ -9,7 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
-from tinyguard.train.records import Record
+from tinyguard.records import Record
 
 CHAT_TEMPLATE = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
                  "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")

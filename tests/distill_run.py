@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 from tinyguard.distill.config import GateConfig
-from tinyguard.train.records import Record, write_jsonl
+from tinyguard.records import Record, write_jsonl
 
 HAVE_LLAMA = importlib.util.find_spec("llama_cpp") is not None
 # The shipped bounds (GateConfig's defaults, those of distill/configs/default.toml), not loose test

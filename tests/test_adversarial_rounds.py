@@ -30,7 +30,7 @@ from tinyguard.train.adversarial.rewards import BundleScorer  # noqa: E402
 from tinyguard.train.adversarial.rounds import Inputs, Rounds  # noqa: E402
 from tinyguard.train.candidates import read_candidates  # noqa: E402
 from tinyguard.train.config import CurateConfig, ExportConfig, PipelineConfig, TeacherConfig  # noqa: E402
-from tinyguard.train.records import read_jsonl  # noqa: E402
+from tinyguard.records import read_jsonl  # noqa: E402
 
 
 class Interrupted(Exception):

@@ -42,8 +42,8 @@ def test_each_category_uses_its_own_threshold(guard: Guard) -> None:
             assert v.category_scores[c] == pytest.approx(BASE, abs=1e-6), c
         assert v.categories[c] is (v.category_scores[c] >= wanted[c]), (c, v.category_scores[c], wanted[c])
     fired = sorted(c for c, on in v.categories.items() if on)
+    # exactly the low-threshold columns fire, besides the one the text pushes: some do, some do not
     assert fired == sorted(["indiscriminate_weapons", *(c for i, c in enumerate(CATEGORIES) if i % 2)])
-    assert 1 < len(fired) < len(CATEGORIES)  # some fire on their low threshold, some do not
 
 
 def test_categories_still_need_the_flag(guard: Guard) -> None:

@@ -18,8 +18,8 @@ from tinyguard.train.config import CurateConfig
 from tinyguard.train.curation import REASONS, curate
 from tinyguard.train.curation import clean, diversity, failures, near_dup, noise, verify
 from tinyguard.train.curation.common import RoundContext
-from tinyguard.train.operators import apply as apply_operator
-from tinyguard.train.records import Record, read_jsonl
+from tinyguard.operators import apply as apply_operator
+from tinyguard.records import Record, read_jsonl
 
 UNSAFE_WORDS = ("bomb", "steal", "hack", "poison", "kill")
 

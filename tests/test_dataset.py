@@ -8,7 +8,7 @@ import pytest
 from tinyguard.train.config import DataConfig
 from tinyguard.train.dataset import exact_dedup, mark_hard_negatives, near_dedup, split
 from tinyguard.train.hard_negatives import HANDWRITTEN_SOURCE, is_sensitive_topic, load_handwritten
-from tinyguard.train.records import Record, read_jsonl, write_jsonl
+from tinyguard.records import Record, read_jsonl, write_jsonl
 
 
 def rec(text: str, source: str, label: str = "unsafe", cats=None, role: str = "prompt") -> Record:

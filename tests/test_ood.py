@@ -16,7 +16,7 @@ import pytest
 
 from tinyguard.train.config import DataConfig, TeacherConfig
 from tinyguard.train.dataset import build, split
-from tinyguard.train.records import Record
+from tinyguard.records import Record
 from tinyguard.train.registry import default_data_dir, source_module
 
 DATA = default_data_dir()

@@ -15,7 +15,7 @@ from types import ModuleType
 import pytest
 
 from tinyguard.taxonomy import CATEGORIES, LABELS
-from tinyguard.train.records import Record
+from tinyguard.records import Record
 from tinyguard.train.registry import SOURCE_NAMES, default_data_dir
 
 DATA = default_data_dir()

@@ -16,7 +16,7 @@ from types import ModuleType
 import pytest
 
 from tinyguard.taxonomy import CATEGORIES, LABELS
-from tinyguard.train.records import Record
+from tinyguard.records import Record
 from tinyguard.train.registry import default_data_dir, source_module
 
 DATA = default_data_dir()

@@ -13,7 +13,7 @@ from optional_deps import requires
 
 from tinyguard.bundle import load_bundle
 from tinyguard.train.candidates import read_candidates
-from tinyguard.train.records import read_jsonl
+from tinyguard.records import read_jsonl
 from tinyguard.train.registry import default_data_dir
 
 pytestmark = [

@@ -15,7 +15,7 @@ from tinyguard.attacks import ATTACKS
 from tinyguard.bench import BUDGETS, check_budgets, load_profile
 from tinyguard.bundle import load_bundle
 from tinyguard.calibrate import lowest_threshold
-from tinyguard.train.operators import OPERATORS, UNSAFE_ONLY
+from tinyguard.operators import OPERATORS, UNSAFE_ONLY
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -30,7 +30,7 @@ from tinyguard.encoding import EncodingConfig, TextEncoder  # noqa: E402
 from tinyguard.metrics import average_precision  # noqa: E402
 from tinyguard.taxonomy import CATEGORIES  # noqa: E402
 from tinyguard.train.config import TeacherConfig  # noqa: E402
-from tinyguard.train.records import Record  # noqa: E402
+from tinyguard.records import Record  # noqa: E402
 from tinyguard.train.teacher import (  # noqa: E402
     category_pos_weights, encode_records, encoder_dir, guard_loss, load_teacher, train_teacher,
 )

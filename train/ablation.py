@@ -2,7 +2,7 @@
 robustness set, so synthetic data has to earn its place by measurement.
 
 The robustness set is built once from the validation split with the rule operators
-(train/operators.py): a seeded sample per label, each text obfuscated by every operator
+(runtime/operators.py): a seeded sample per label, each text obfuscated by every operator
 (jailbreak wrappers on unsafe texts only), labels kept. Every bundle is scored by the
 runtime Guard (defenses on, as shipped) at its own tuned threshold.
 """
@@ -18,8 +18,8 @@ import numpy as np
 
 from tinyguard.metrics import binary_metrics
 
-from . import operators
-from .records import Record, read_jsonl, write_jsonl
+from tinyguard import operators
+from tinyguard.records import Record, read_jsonl, write_jsonl
 
 SLICES = ("validation", "hard_negatives", "robustness")
 

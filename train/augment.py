@@ -9,7 +9,7 @@ is deterministic and can resume:
 * ``lookalike``  – benign questions on each unsafe category's topic (hard negatives: the
   guard must learn intent, not words), few-shot from the train split's hard negatives;
 * ``expansion``  – unsafe prompts in everyday wording for categories the seed covers thinly;
-* ``operator``   – a seeded rule operator (train/operators.py) on seeds of *both* labels, so
+* ``operator``   – a seeded rule operator (runtime/operators.py) on seeds of *both* labels, so
   obfuscation itself stops being the signal. The jailbreak wrapper is applied to unsafe seeds
   only: a jailbreak template around a harmless request is still a prompt attack.
 
@@ -33,11 +33,11 @@ from typing import Callable, Sequence
 
 from tinyguard.taxonomy import CATEGORY_TABLE
 
-from . import operators
+from tinyguard import operators
 from .candidates import Candidate, append_candidates, read_candidates, text_id, write_candidates
 from .config import AugmentConfig
 from .hard_negatives import HANDWRITTEN_SOURCE
-from .records import Record
+from tinyguard.records import Record
 from .stage import hash_files, stage_is_current, write_stage_manifest
 from .templates import load_template, render
 

@@ -2,7 +2,7 @@
 
 ``guard-cli augment`` writes ``candidates.jsonl`` (one :class:`Candidate` per line); the
 curation rounds read it, drop or relabel candidates with a reason code, and hand the
-survivors to training as plain :class:`~tinyguard.train.records.Record` objects.
+survivors to training as plain :class:`~tinyguard.records.Record` objects.
 Synthetic records always carry ``split="train"``, a source named ``synthetic-<method>/...``
 (so the teacher's per-source cap treats each method as its own set), and the licence
 class of the seed they came from.
@@ -15,7 +15,7 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Iterable, Iterator
 
-from .records import Record, write_json_lines
+from tinyguard.records import Record, write_json_lines
 
 METHODS = ("paraphrase", "rewrite", "lookalike", "expansion", "operator")
 LLM_METHODS = ("paraphrase", "rewrite", "lookalike", "expansion")  # written by a generator

@@ -105,11 +105,9 @@ def add_training_commands(main: click.Group) -> None:
             _fail(e)
 
     add_synthetic_commands(main)
-    from .adversarial.cli import adversarial
     from .ood_cli import ood
 
     main.add_command(ood)
-    main.add_command(adversarial)
     # Every training command runs with the Hugging Face hub offline and telemetry off (train/offline.py).
     offline_commands(main, set(main.commands) - runtime_commands)
 
@@ -121,7 +119,7 @@ def add_synthetic_commands(main: click.Group) -> None:
         from . import require_train_extra
         from .config import load_config
         from .dataset import build
-        from .records import read_jsonl
+        from tinyguard.records import read_jsonl
         from .registry import default_data_dir
         from .stage import hash_files
 

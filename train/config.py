@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ..export.config import ExportConfig
+
 CONFIG_DIR = Path(__file__).parent / "configs"
 
 
@@ -53,21 +55,6 @@ class TeacherConfig:
 
 
 @dataclass(frozen=True)
-class ExportConfig:
-    name: str = "tinyguard-minilm"
-    version: str = "0.1.0"
-    hard_negative_fpr_max: float = 0.10  # threshold rule, see export/thresholds.py
-    category_threshold: float = 0.5
-    # int8 vs fp32: a few texts near the steep part of the sigmoid move by up to ~0.25 (the
-    # default teacher measured 0.2501 against a first bound of 0.25) while the mean moves by
-    # <0.01, so the max bound is loose and the agreement and mean bounds are the tight ones.
-    parity_min_agreement: float = 0.99
-    parity_max_score_diff: float = 0.30
-    parity_max_mean_diff: float = 0.02
-    optimize_graph: bool = True
-
-
-@dataclass(frozen=True)
 class GeneratorConfig:
     """Which LLM writes synthetic text (train/generators/); prompts live in train/prompts/."""
 
@@ -99,7 +86,7 @@ class AugmentConfig:
     expansions_per_category: int = 12  # unsafe prompts for categories the seed covers thinly
     thin_category_share: float = 0.03  # "thin": under this share of the unsafe train records
     operator_seeds_per_label: int = 600  # seed records per label given one rule operator each
-    operators: tuple[str, ...] = ()  # empty = every operator in train/operators.py
+    operators: tuple[str, ...] = ()  # empty = every operator in runtime/operators.py
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     seed: int = 13
 

@@ -18,7 +18,7 @@ from typing import Iterable
 
 from .config import DataConfig
 from .hard_negatives import HANDWRITTEN_SOURCE, is_sensitive_topic, load_handwritten
-from .records import Record, write_jsonl
+from tinyguard.records import Record, write_jsonl
 from .registry import available_sources, source_module
 from .stage import hash_tree, stage_is_current, write_json_atomic, write_stage_manifest
 

@@ -12,7 +12,7 @@ import json
 import re
 from importlib import resources
 
-from .records import Record
+from tinyguard.records import Record
 
 HANDWRITTEN_SOURCE = "handwritten_hard_negatives"
 

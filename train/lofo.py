@@ -24,7 +24,7 @@ import numpy as np
 
 from tinyguard.metrics import binary_metrics
 
-from .records import Record
+from tinyguard.records import Record
 
 
 @dataclass(frozen=True)

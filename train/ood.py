@@ -24,7 +24,7 @@ from tinyguard.metrics import binary_metrics, category_metrics
 from tinyguard.taxonomy import CATEGORIES
 
 from .ood_suite import SUITE
-from .records import Record
+from tinyguard.records import Record
 
 HEADLINE = ("mean_auprc", "mean_f1", "benign_fpr", "unsafe_recall")
 

@@ -76,7 +76,7 @@ def report(bundles: tuple[str, ...], records: Path | None, validation: Path | No
     from . import require_train_extra
     from .ood import evaluate_bundle, report_markdown, write_report
     from .ood_suite import SUITE, load_suite
-    from .records import read_jsonl
+    from tinyguard.records import read_jsonl
     from .registry import default_data_dir
 
     try:
@@ -156,7 +156,7 @@ def lofo(configs: tuple[str, ...], records: Path, train_size: int, eval_cap: int
     from .config import load_config
     from .lofo import EmbeddingCache, lofo_markdown, lofo_recipe, minilm_embedder
     from .ood_suite import load_suite
-    from .records import read_jsonl
+    from tinyguard.records import read_jsonl
     from .registry import default_data_dir
     from .teacher import select_training
 
@@ -225,7 +225,7 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
     from .ood import score_records
     from .ood_suite import load_suite
     from .ood_threshold import RULE, choose_ood_threshold
-    from .records import read_jsonl
+    from tinyguard.records import read_jsonl
     from .registry import default_data_dir
 
     try:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .dataset import dedup_key
-from .records import Record
+from tinyguard.records import Record
 from .registry import source_module
 
 

@@ -23,7 +23,7 @@ from tinyguard.bundle import default_bundle_path, load_bundle, write_bundle
 from . import require_train_extra
 from .config import PipelineConfig
 from .dataset import build
-from .records import read_jsonl
+from tinyguard.records import read_jsonl
 from .stage import hash_files, stage_is_current, write_json_atomic, write_stage_manifest
 
 
@@ -72,8 +72,9 @@ def run_pipeline(cfg: PipelineConfig, run_dir: Path, data_dir: Path, *, config_r
     e_config = {"export": asdict(cfg.export)}
     export_dir = run_dir / "export"
     if force or not stage_is_current(export_dir, inputs=e_inputs, config=e_config) or not bundle_dir.is_dir():
-        from ..export.build import data_summary, export_bundle
-        from .teacher import select_training
+        from ..export.build import export_bundle
+        from .registry import data_summary
+        from .teacher import load_teacher, select_training
 
         used = Counter(r.source.split("/")[0] for r in select_training(records, cfg.teacher))
         training = t_counts | {"seed": cfg.teacher.seed, "config": cfg.name,
@@ -82,9 +83,9 @@ def run_pipeline(cfg: PipelineConfig, run_dir: Path, data_dir: Path, *, config_r
         data = data_summary(records, used, list(cfg.data.licence_classes))
         if synthetic_summary:
             data["synthetic"] = synthetic_summary
-        metrics = export_bundle(teacher_dir, records, bundle_dir, export_dir, cfg.export, training=training,
-                                data=data,
-                                reproduce=reproduce, echo=echo)
+        model, encoder = load_teacher(teacher_dir)
+        metrics = export_bundle(model, encoder, teacher_dir / "tokenizer.json", records, bundle_dir, export_dir,
+                                cfg.export, training=training, data=data, reproduce=reproduce, echo=echo)
         write_stage_manifest(export_dir, stage="export", inputs=e_inputs, config=e_config,
                              counts={"validation": metrics["validation"]["n"]})
     else:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections import Counter
 from pathlib import Path
 from types import ModuleType
 from typing import Iterator
 
-from .records import Record
+from tinyguard.records import Record
 
 #: Every source with a loader, by folder name under ``shared/data``.
 SOURCE_NAMES: tuple[str, ...] = (
@@ -63,3 +64,23 @@ def available_sources(licence_classes: tuple[str, ...] = DEFAULT_LICENCE_CLASSES
 def load_all(data_dir: Path, licence_classes: tuple[str, ...] = DEFAULT_LICENCE_CLASSES) -> Iterator[Record]:
     for module in available_sources(licence_classes):
         yield from module.load(Path(data_dir))
+
+
+def data_summary(records: list[Record], used_for_training: Counter, licence_classes: list[str]) -> dict:
+    val = Counter(r.source.split("/")[0] for r in records if r.split == "validation")
+    names = sorted(set(val) | set(used_for_training))
+    sources = []
+    for n in names:
+        if n.startswith("synthetic-"):  # made from the train split of the sets above (train/augment.py)
+            cls = next((r.licence_class for r in records if r.source.split("/")[0] == n), "permissive")
+            sources.append({"name": n, "licence": "derived from the seed sets above (curated synthetic)",
+                            "licence_class": cls, "train": used_for_training.get(n, 0), "validation": 0})
+            continue
+        try:
+            m = source_module(n)
+            lic, cls = m.LICENCE, m.LICENCE_CLASS
+        except KeyError:  # the hand-written hard negatives ship with the project
+            lic, cls = "Apache-2.0 (this project)", "permissive"
+        sources.append({"name": n, "licence": lic, "licence_class": cls,
+                        "train": used_for_training.get(n, 0), "validation": val.get(n, 0)})
+    return {"licence_classes": licence_classes, "sources": sources}

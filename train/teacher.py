@@ -28,7 +28,7 @@ from tinyguard.normalize import normalize
 from tinyguard.taxonomy import CATEGORIES
 
 from .config import TeacherConfig
-from .records import Record
+from tinyguard.records import Record
 
 N_OUT = 1 + len(CATEGORIES)
 

@@ -1,9 +1,9 @@
 """The cheap attacker: a UCB1 bandit over compositions of the rule operators.
 
-An arm is a composition: up to ``max_word_ops`` word-level operators of train/operators.py
+An arm is a composition: up to ``max_word_ops`` word-level operators of runtime/operators.py
 (typos, casing, spacing, punctuation, leetspeak, homoglyphs, zero-width, emoji), in registry
 order, then at most one whole-text operator (an encoding or jailbreak wrapper of
-train/operators.py, or a padding / hidden-channel attack of tinyguard.attacks). Word-level
+runtime/operators.py, or a padding / hidden-channel attack of tinyguard.attacks). Word-level
 changes come first because an encoding applied before them would no longer decode to the
 request. Every operator keeps its text's label (that is their contract, and why curation
 keeps operator candidates unasked), so the bandit is label-preserving by construction;
@@ -26,11 +26,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..records import Record
+from tinyguard.records import Record
 from .config import BanditConfig
 from .rewards import Attempt, Scorer
 
-#: train/operators.py operators that rewrite the whole text (the rest change chosen words)
+#: runtime/operators.py operators that rewrite the whole text (the rest change chosen words)
 WHOLE_TEXT_OPERATORS = ("base64", "hex", "rot13", "url", "jailbreak")
 #: attacks left out unless named: a 1,000-word padding is slow to score and measured by guard-cli robustness
 SLOW = ("pad_prefix_1000", "pad_suffix_1000")
@@ -41,7 +41,7 @@ def operator_pool() -> tuple[dict[str, Callable], list[str], list[str]]:
     """Every operator by name, and the word-level / whole-text names (registry order)."""
     from tinyguard.attacks import ATTACKS
 
-    from .. import operators
+    from tinyguard import operators
 
     ops = {**operators.OPERATORS, **ATTACKS}
     word = [n for n in operators.OPERATORS if n not in WHOLE_TEXT_OPERATORS]
@@ -51,7 +51,7 @@ def operator_pool() -> tuple[dict[str, Callable], list[str], list[str]]:
 
 def make_arms(goal: str, cfg: BanditConfig) -> list[str]:
     """Arm names ("typos+base64") for a goal: word-level combinations x (none | one whole-text op)."""
-    from .. import operators
+    from tinyguard import operators
 
     ops, word, whole = operator_pool()
     chosen = list(cfg.operators) or [n for n in ops if n not in SLOW]

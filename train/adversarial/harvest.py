@@ -24,7 +24,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..candidates import Candidate, text_id
-from ..records import Record
+from tinyguard.records import Record
 from .config import HarvestConfig
 from .rewards import TEMPLATES, Scored
 

@@ -30,7 +30,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
-from ..records import Record
+from tinyguard.records import Record
 from ..templates import render
 from .config import GOALS, AttackerConfig
 from .rewards import TEMPLATES, Attempt, Scored

@@ -3,9 +3,9 @@
 Why: a later model (a new recipe, a new student) must not silently reopen a hole an
 adversarial round closed. :func:`freeze` keeps the curated adversarial records that the final
 guard gets right (an evasion flagged, a false alarm passed) as plain labelled records;
-:func:`reopened` lists those a guard gets wrong. ``tests/test_adversarial.py`` scores the bundled
-default model on :data:`SHIPPED` once a real run has written it (``guard-cli adversarial`` writes
-RUN/regression.jsonl; copy it here only together with the default bundle that run produced).
+:func:`reopened` lists those a guard gets wrong. No suite is shipped yet: the real run that
+copies RUN/regression.jsonl to :data:`SHIPPED` (together with the default bundle it produced)
+adds the test that scores the bundled default model on it.
 ``guard-cli eval FILE`` scores any bundle on it too.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from ..records import Record, read_jsonl, write_jsonl
+from tinyguard.records import Record, read_jsonl, write_jsonl
 from .rewards import Scorer
 
 SHIPPED = Path(__file__).parent / "regression.jsonl"

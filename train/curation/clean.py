@@ -22,7 +22,7 @@ from tinyguard.normalize import normalize
 
 from ..candidates import Candidate
 from ..dataset import dedup_key
-from ..records import Record
+from tinyguard.records import Record
 from .common import Decision, RoundContext, RoundOutput, exact_key, is_llm, with_text
 
 NAME = "clean"

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..candidates import LLM_METHODS, Candidate
 from ..config import CurateConfig
-from ..records import Record, write_json_lines
+from tinyguard.records import Record, write_json_lines
 
 if TYPE_CHECKING:
     from ..generators.base import Generator

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..candidates import Candidate, read_candidates, write_candidates
 from ..config import CurateConfig
-from ..records import Record, write_jsonl
+from tinyguard.records import Record, write_jsonl
 from ..stage import hash_files, stage_is_current, write_json_atomic, write_stage_manifest
 from . import clean, diversity, failures, near_dup, noise, verify
 from .common import Decision, Embed, RoundContext, TeacherScores, count, read_rows, summarize, write_rows

@@ -9,7 +9,7 @@ import csv
 from pathlib import Path
 from typing import Iterator
 
-from tinyguard.train.records import Record
+from tinyguard.records import Record
 
 NAME = "advbench"
 LICENCE = "MIT"

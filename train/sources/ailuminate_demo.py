@@ -11,7 +11,7 @@ import csv
 from pathlib import Path
 from typing import Iterator
 
-from tinyguard.train.records import Record
+from tinyguard.records import Record
 
 NAME = "ailuminate_demo"
 LICENCE = "CC-BY-4.0"

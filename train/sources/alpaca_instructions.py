@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Iterator
 
-from ..records import Record
+from tinyguard.records import Record
 
 NAME = "alpaca_instructions"
 LICENCE = "CC-BY-NC-4.0"

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
-from ..records import Record
+from tinyguard.records import Record
 
 NAME = "awesome_chatgpt_prompts"
 LICENCE = "CC0-1.0"

@@ -11,7 +11,7 @@ import csv
 from pathlib import Path
 from typing import Iterator
 
-from ..records import Record
+from tinyguard.records import Record
 
 NAME = "banking77"
 LICENCE = "CC-BY-4.0"

@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
-from tinyguard.train.records import Record
+from tinyguard.records import Record
 
 NAME = "bipia"
 LICENCE = "MIT"

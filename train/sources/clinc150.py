@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Iterator
 
-from ..records import Record
+from tinyguard.records import Record
 
 NAME = "clinc150"
 LICENCE = "CC-BY-3.0"

@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Iterator
 
-from ..records import Record
+from tinyguard.records import Record
 
 NAME = "coconot"
 LICENCE = "MIT"

@@ -30,7 +30,7 @@ import random
 from pathlib import Path
 from typing import Iterator
 
-from tinyguard.train.records import Record
+from tinyguard.records import Record
 
 NAME = "contrast_templates"
 LICENCE = "Apache-2.0 (this project)"

@@ -32,7 +32,7 @@ import csv
 from pathlib import Path
 from typing import Iterator
 
-from tinyguard.train.records import Record
+from tinyguard.records import Record
 
 NAME = "convabuse"
 LICENCE = "CC-BY-4.0"

@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 from typing import Iterator
 
-from tinyguard.train.records import Record
+from tinyguard.records import Record
 
 NAME = "cyberseceval_attacks"
 LICENCE = "MIT"

@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Iterator
 
-from tinyguard.train.records import Record
+from tinyguard.records import Record
 
 NAME = "davidson_hate"
 LICENCE = "MIT"

@@ -21,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
-from ..records import Record
+from tinyguard.records import Record
 
 NAME = "dices_990"
 LICENCE = "CC-BY-4.0"

@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
-from tinyguard.train.records import Record
+from tinyguard.records import Record
 
 NAME = "do_not_answer"
 LICENCE = "Apache-2.0"

@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 from typing import Iterator
 
-from ..records import Record
+from tinyguard.records import Record
 
 NAME = "ethos"
 LICENCE = "GPL-3.0"

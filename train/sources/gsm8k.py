@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
-from ..records import Record
+from tinyguard.records import Record
 from ._io import iter_jsonl
 
 NAME = "gsm8k"

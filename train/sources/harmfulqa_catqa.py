@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Iterator
 
-from tinyguard.train.records import Record
+from tinyguard.records import Record
 
 NAME = "harmfulqa_catqa"
 LICENCE = "Apache-2.0"

@@ -17,7 +17,7 @@ import csv
 from pathlib import Path
 from typing import Iterator
 
-from tinyguard.train.records import Record
+from tinyguard.records import Record
 
 NAME = "hatemoji_build"
 LICENCE = "CC-BY-4.0"

@@ -14,7 +14,7 @@ import csv
 from pathlib import Path
 from typing import Iterator
 
-from tinyguard.train.records import Record
+from tinyguard.records import Record
 
 from .hatemoji_build import LABEL_MAP as HATEMOJI_LABEL_MAP, gold_label
 

@@ -21,7 +21,7 @@ import csv
 from pathlib import Path
 from typing import Iterator
 
-from ..records import Record
+from tinyguard.records import Record
 
 NAME = "olid"
 LICENCE = "not stated"

@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Iterator
 
-from tinyguard.train.records import Record
+from tinyguard.records import Record
 
 NAME = "safety_tuned_llamas"
 LICENCE = "CC-BY-NC-4.0"

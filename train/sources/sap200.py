@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Iterator
 
-from tinyguard.train.records import Record
+from tinyguard.records import Record
 
 NAME = "sap200"
 LICENCE = "Apache-2.0"

@@ -11,7 +11,7 @@ import hashlib
 from pathlib import Path
 from typing import Iterator
 
-from tinyguard.train.records import Record
+from tinyguard.records import Record
 
 NAME = "toxigen_demonstrations"
 LICENCE = "MIT"

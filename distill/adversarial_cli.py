@@ -1,4 +1,5 @@
-"""``guard-cli adversarial``: a flat click command (attached in train/cli.py); torch loads inside."""
+"""``guard-cli adversarial``: a flat click command (attached in distill/cli.py, the layer that may drive
+both the adversarial rounds of train/ and the students of distill/); torch loads inside."""
 from __future__ import annotations
 
 import sys
@@ -50,10 +51,10 @@ def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_
     """
     from dataclasses import replace
 
-    from .. import require_train_extra
-    from ..config import load_config
-    from ..registry import default_data_dir
-    from .config import load_adversarial_config
+    from ..train import require_train_extra
+    from ..train.adversarial.config import load_adversarial_config
+    from ..train.config import load_config
+    from ..train.registry import default_data_dir
 
     try:
         require_train_extra("torch", "transformers", "peft", "safetensors", "datasketch", "sklearn", "matplotlib")
@@ -64,9 +65,9 @@ def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_
         if report_only:
             import json
 
-            from .config import config_from_dict
-            from .report import write_report
-            from .rounds import CONFIG_FILE
+            from ..train.adversarial.config import config_from_dict
+            from ..train.adversarial.report import write_report
+            from ..train.adversarial.rounds import CONFIG_FILE
 
             saved = run_dir / CONFIG_FILE
             if not saved.is_file():
@@ -78,8 +79,8 @@ def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_
             click.echo(f"wrote {run_dir / 'report.md'}")
             return
         pipeline = load_config(cfg.pipeline)
-        from .resolve import resolve_inputs
-        from .rounds import Rounds
+        from ..train.adversarial.resolve import resolve_inputs
+        from ..train.adversarial.rounds import Rounds
 
         inputs = resolve_inputs(cfg, pipeline, data_dir=data_dir or default_data_dir())
         if cfg.student:
@@ -95,9 +96,9 @@ def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_
 
 def _student_step(name: str, distill_config: str, force: bool):
     """Each round's student: ``guard-cli distill`` on the round folder (which is laid out as a
-    pipeline run). Wired here, in the command, because distill sits below train in the stack."""
-    from ...distill.config import load_distill_config
-    from ...distill.pipeline import distill_student
+    pipeline run). The command lives in the distill layer because it drives both train and distill."""
+    from .config import load_distill_config
+    from .pipeline import distill_student
 
     cfg = load_distill_config(distill_config)
 
