@@ -43,7 +43,27 @@ def _one_line(text: object) -> str:
 
 
 class _Group(click.Group):
-    """A click group whose errors are one ``error: ...`` line and exit 2, never a traceback."""
+    """A click group whose errors are one ``error: ...`` line and exit 2, never a traceback.
+
+    Commands of the layers above the runtime (entry-point group ``tinyguard.commands``) are
+    attached on first need (help, or a name the runtime does not define), so ``guard-cli check``
+    does not pay for scanning installed packages at every start."""
+
+    _plugins_loaded = False
+
+    def _load_plugins(self) -> None:
+        if not self._plugins_loaded:
+            self._plugins_loaded = True
+            _add_plugin_commands(self)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugins()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            self._load_plugins()
+        return super().get_command(ctx, cmd_name)
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # type: ignore[override]
              complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
@@ -750,5 +770,3 @@ def _add_plugin_commands(group: click.Group) -> None:
             continue
         add(group)
 
-
-_add_plugin_commands(main)
