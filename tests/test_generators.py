@@ -80,16 +80,19 @@ class FakeServer:
                     elif state.jitter:
                         time.sleep(random.uniform(0, state.jitter))
                     if status != 200:
-                        return self._send(status, {"error": {"message": f"planned\n failure {status}",
-                                                             "type": "test"}})
-                    text = f"  echo:{prompt}|seed={body['seed']}|max={body['max_tokens']}|model={body['model']}\n"
-                    with state.lock:
-                        state.finished.append(prompt)
-                    self._send(200, {"choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                                                  "finish_reason": "stop"}]})
+                        reply = (status, {"error": {"message": f"planned\n failure {status}", "type": "test"}})
+                    else:
+                        text = f"  echo:{prompt}|seed={body['seed']}|max={body['max_tokens']}|model={body['model']}\n"
+                        with state.lock:
+                            state.finished.append(prompt)
+                        reply = (200, {"choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                                                    "finish_reason": "stop"}]})
                 finally:
+                    # no longer in flight before the reply leaves: once the client has it, it may send
+                    # its next request at once, and counting that one too would be the test's race
                     with state.lock:
                         state.in_flight -= 1
+                self._send(*reply)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
