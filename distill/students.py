@@ -24,11 +24,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from tinyguard.taxonomy import CATEGORIES
+from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
 
 from ..train.teacher import GuardModel
 
-N_OUT = 1 + len(CATEGORIES)
 STUDENT_JSON = "student.json"
 
 
@@ -40,7 +39,7 @@ class NanoStudent(nn.Module):
         self.embed = nn.Embedding(vocab_size, dim)
         self.type_embed = nn.Embedding(2, dim)  # context segment vs text segment
         nn.init.zeros_(self.type_embed.weight)
-        self.head = nn.Linear(dim, N_OUT)
+        self.head = nn.Linear(dim, N_OUTPUTS)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                 token_type_ids: torch.Tensor) -> torch.Tensor:

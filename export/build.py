@@ -17,7 +17,7 @@ import numpy as np
 from tinyguard.bundle import write_bundle
 from tinyguard.metrics import binary_metrics, category_metrics
 from tinyguard.normalize import SETTINGS as NORMALIZATION
-from tinyguard.taxonomy import CATEGORIES, CATEGORY_TABLE
+from tinyguard.taxonomy import CATEGORIES, CATEGORY_TABLE, N_OUTPUTS
 
 from tinyguard.records import Record
 
@@ -37,7 +37,7 @@ def score_bundle(bundle: Path, records: list[Record], threads: int = 2) -> np.nd
 
 def score_guard(guard: Any, records: list[Record]) -> np.ndarray:
     """[N, 1 + C] scores of ``records`` from an opened Guard (any scoring backend)."""
-    out = np.zeros((len(records), 1 + len(CATEGORIES)), np.float64)
+    out = np.zeros((len(records), N_OUTPUTS), np.float64)
     by_role: dict[str, list[int]] = {}
     for i, r in enumerate(records):
         by_role.setdefault(r.role, []).append(i)

@@ -26,11 +26,10 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from tinyguard.taxonomy import CATEGORIES
+from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
 
 INSTALL_HINT = "pip install 'tinyguard[gguf]'  (compiles llama.cpp; from a checkout: pip install -e '.[gguf]')"
 KEY_PREFIX = "tinyguard."
-N_COLUMNS = 1 + len(CATEGORIES)
 MAX_UBATCH = 512  # tokens per llama.cpp call at most; non-causal BERT attends over the whole ubatch
 
 
@@ -108,8 +107,8 @@ def read_head(path: str | os.PathLike[str]) -> Head:
     rows, cols = int(meta[KEY_PREFIX + "head.rows"]), int(meta[KEY_PREFIX + "head.cols"])
     weight = np.asarray(meta[KEY_PREFIX + "head.weight"], np.float32)
     bias = np.asarray(meta[KEY_PREFIX + "head.bias"], np.float32)
-    if rows != N_COLUMNS or weight.size != rows * cols or bias.size != rows:
-        raise ValueError(f"{path}: head has shape {rows}x{cols} with {weight.size} weights; expected {N_COLUMNS} rows")
+    if rows != N_OUTPUTS or weight.size != rows * cols or bias.size != rows:
+        raise ValueError(f"{path}: head has shape {rows}x{cols} with {weight.size} weights; expected {N_OUTPUTS} rows")
     return Head(weight.reshape(rows, cols), bias, labels)
 
 

@@ -34,7 +34,7 @@ from tinyguard.despace import Lexicon
 from tinyguard.encoding import TextEncoder
 from tinyguard.normalize import SETTINGS as NORMALIZATION
 from tinyguard.pieces import bounded, plan_text
-from tinyguard.runner import N_COLUMNS, Scores, run_plans, to_scores
+from tinyguard.runner import Scores, run_plans, to_scores
 from tinyguard.sessions import (  # noqa: F401 - bundle_models, describe_models: part of this module's API
     BACKENDS, GGUF_PREFERENCE, OPENERS as _OPENERS, bundle_models, describe_models, is_gguf_session as _is_gguf_session,
     select_model,

@@ -19,11 +19,10 @@ import numpy as np
 from tinyguard.bundle import BundleError
 from tinyguard.encoding import Windows
 from tinyguard.pieces import Plan
-from tinyguard.taxonomy import CATEGORIES
+from tinyguard.taxonomy import N_OUTPUTS
 from tinyguard.verdict import unchecked_reasons
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-N_COLUMNS = 1 + len(CATEGORIES)  # column 0: binary unsafe logit; then categories in order
 SEGMENT_BATCH = 8  # segment windows of one text run together (never mixed with other texts)
 
 
@@ -32,8 +31,8 @@ class Scores:
     """One text's probabilities per column: ``plain`` (the normalized text's windows only) and
     ``defended`` (max over those, the views' windows and the segments')."""
 
-    plain: np.ndarray  # [N_COLUMNS]
-    defended: np.ndarray  # [N_COLUMNS]
+    plain: np.ndarray  # [N_OUTPUTS]
+    defended: np.ndarray  # [N_OUTPUTS]
     role: str
     chunks: int  # windows of the text
     windows: int  # windows run in all, views and segments included
@@ -54,11 +53,11 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 def run_windows(session: Any, feeds: Sequence[str], pad_id: int, windows: list[Windows],
                 batch_size: int) -> np.ndarray:
-    """Run all windows, shortest first so each batch pads little; logits in input order [rows, N_COLUMNS]."""
+    """Run all windows, shortest first so each batch pads little; logits in input order [rows, N_OUTPUTS]."""
     rows = [(w, i) for w in windows for i in range(w.count)]
     lengths = np.array([int(w.attention_mask[i].sum()) for w, i in rows])
     order = np.argsort(lengths, kind="stable")
-    out = np.empty((len(rows), N_COLUMNS), dtype=np.float32)
+    out = np.empty((len(rows), N_OUTPUTS), dtype=np.float32)
     for b in range(0, len(rows), batch_size):
         idx = order[b: b + batch_size]
         width = int(lengths[idx].max())
@@ -70,15 +69,15 @@ def run_windows(session: Any, feeds: Sequence[str], pad_id: int, windows: list[W
             for name in INPUTS:
                 arrays[name][j, :n] = getattr(w, name)[i, :n]
         (logits,) = session.run(["logits"], {name: arrays[name] for name in feeds})
-        if logits.ndim != 2 or logits.shape[1] != N_COLUMNS:
-            raise BundleError(f"model returned logits of shape {logits.shape}; expected [batch, {N_COLUMNS}]")
+        if logits.ndim != 2 or logits.shape[1] != N_OUTPUTS:
+            raise BundleError(f"model returned logits of shape {logits.shape}; expected [batch, {N_OUTPUTS}]")
         out[idx] = logits
     return out
 
 
 def run_plans(session: Any, feeds: Sequence[str], pad_id: int, plans: list[Plan],
               batch_size: int) -> list[tuple[np.ndarray, np.ndarray | None]]:
-    """Per plan: logits of all its windows in plan order [windows, N_COLUMNS], and of its
+    """Per plan: logits of all its windows in plan order [windows, N_OUTPUTS], and of its
     ``plain`` windows (or None)."""
     full: list[Windows] = []
     for plan in plans:

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from tinyguard.bundle import BundleError, Manifest
-from tinyguard.runner import INPUTS, N_COLUMNS
+from tinyguard.runner import INPUTS
+from tinyguard.taxonomy import N_OUTPUTS
 
 BACKENDS = ("auto", "onnx", "gguf")  # "auto": the ONNX model when the bundle has one, else its GGUF
 GGUF_PREFERENCE = ("q8_0", "f16")  # which GGUF a bundle with several is scored with
@@ -42,8 +43,8 @@ def open_session(model_path: Path, threads: int) -> Any:
     if "logits" not in outputs:
         raise BundleError(f"model {model_path} has no 'logits' output (outputs: {sorted(outputs)})")
     last = outputs["logits"][-1] if outputs["logits"] else None
-    if isinstance(last, int) and last != N_COLUMNS:
-        raise BundleError(f"model {model_path} returns {last} logit columns; expected {N_COLUMNS}")
+    if isinstance(last, int) and last != N_OUTPUTS:
+        raise BundleError(f"model {model_path} returns {last} logit columns; expected {N_OUTPUTS}")
     return session
 
 

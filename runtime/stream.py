@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tinyguard.normalize import normalize
-from tinyguard.taxonomy import ROLES
+from tinyguard.taxonomy import N_OUTPUTS, ROLES
 
 if TYPE_CHECKING:
     from tinyguard.guard import Guard, Verdict
@@ -134,9 +134,7 @@ class StreamChecker:
         self.chars_scored += len(segment)
 
     def _make_verdict(self, *, stopped: bool) -> "Verdict":
-        from tinyguard.guard import N_COLUMNS
-
-        scores = self._max if self._max is not None else np.zeros(N_COLUMNS)
+        scores = self._max if self._max is not None else np.zeros(N_OUTPUTS)
         coverage = round(self._covered / self._chars, 4) if self._chars else 1.0
         return self.guard._verdict(scores, self.threshold, self.role, truncated=self._truncated,
                                    chunks=self.chunks, views=self._views, latency_ms=self._elapsed_ms,

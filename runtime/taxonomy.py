@@ -30,6 +30,9 @@ CATEGORY_TABLE: Final[tuple[tuple[str, str, str], ...]] = (
 
 CATEGORIES: Final[tuple[str, ...]] = tuple(name for _, name, _ in CATEGORY_TABLE)
 CODE_TO_NAME: Final[dict[str, str]] = {code: name for code, name, _ in CATEGORY_TABLE}
+#: Width of every model's output (ONNX logits, GGUF head, teacher and student heads, score
+#: arrays): column 0 is the binary ``unsafe`` logit, then one column per category in order.
+N_OUTPUTS: Final[int] = 1 + len(CATEGORIES)
 
 LABELS: Final[tuple[str, ...]] = ("safe", "unsafe")
 ROLES: Final[tuple[str, ...]] = ("prompt", "response")

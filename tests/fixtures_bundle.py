@@ -23,7 +23,7 @@ from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 from tinyguard.bundle import write_bundle
 from tinyguard.encoding import EncodingConfig
 from tinyguard.normalize import SETTINGS
-from tinyguard.taxonomy import CATEGORIES, CATEGORY_TABLE
+from tinyguard.taxonomy import CATEGORIES, CATEGORY_TABLE, N_OUTPUTS
 
 WORDS = (
     "user : assistant bomb kill python process how do i make a an the to is it what "
@@ -35,7 +35,6 @@ WORDS = (
 LETTERS = [chr(c) for c in range(ord("a"), ord("z") + 1)]
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", *WORDS,
          *[c for c in LETTERS if c not in WORDS], *[f"##{c}" for c in LETTERS]]
-N_COLUMNS = 1 + len(CATEGORIES)
 SIGNAL = 1000.0  # embedding value of a trigger word; mean over <= 128 tokens stays >= 7.8
 BIAS = -4.0
 
@@ -56,11 +55,11 @@ def build_model(path: Path, signal: float = SIGNAL) -> Path:
     emb = np.zeros((len(VOCAB), dim), dtype=np.float32)
     emb[VOCAB.index("bomb"), 0] = signal
     emb[VOCAB.index("kill"), 1] = SIGNAL
-    weight = np.zeros((dim, N_COLUMNS), dtype=np.float32)
+    weight = np.zeros((dim, N_OUTPUTS), dtype=np.float32)
     weight[0, 0] = 1.0  # bomb -> unsafe
     weight[0, 1 + CATEGORIES.index("indiscriminate_weapons")] = 1.0
     weight[1, 1 + CATEGORIES.index("violent_crimes")] = 1.0  # kill -> violent_crimes only
-    bias = np.full((N_COLUMNS,), BIAS, dtype=np.float32)
+    bias = np.full((N_OUTPUTS,), BIAS, dtype=np.float32)
     type_emb = np.zeros((2, dim), dtype=np.float32)  # uses token_type_ids, contributes nothing
 
     nodes = [
@@ -84,7 +83,7 @@ def build_model(path: Path, signal: float = SIGNAL) -> Path:
     ]
     inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "seq"]) for n in
               ("input_ids", "attention_mask", "token_type_ids")]
-    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", N_COLUMNS])]
+    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", N_OUTPUTS])]
     graph = helper.make_graph(nodes, "tinyguard_fixture", inputs, outputs, inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="tinyguard-tests")
     model.ir_version = 8

@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from tinyguard.metrics import binary_metrics, category_metrics
-from tinyguard.taxonomy import CATEGORIES
+from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
 
 from .ood_suite import SUITE
 from tinyguard.records import Record
@@ -37,7 +37,7 @@ def score_records(guard: Any, records: Sequence[Record], *, chunk: int = 256,
     ``policy=False``: the model's scores alone, as ``guard-cli eval`` counts them."""
     from tqdm.auto import tqdm
 
-    out = np.zeros((len(records), 1 + len(CATEGORIES)), np.float64)
+    out = np.zeros((len(records), N_OUTPUTS), np.float64)
     with tqdm(total=len(records), desc=desc, unit="text", mininterval=2.0, disable=not progress) as bar:
         for start in range(0, len(records), chunk):
             part = records[start: start + chunk]

