@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyguard.taxonomy import CATEGORIES, CATEGORY_TABLE
+from tinyguard import gguf_keys as keys
+from tinyguard.taxonomy import CATEGORY_TABLE, OUTPUT_NAMES
 
 GGUF_TYPES = ("q8_0", "f16")
 MIN_CONTEXT = 256
-KEY_PREFIX = "tinyguard"
 
 
 def _vocab(tokenizer_json: Path) -> list[str]:
@@ -100,14 +100,14 @@ def write_gguf(model, tokenizer_json: Path, path: Path, qtype: str, *, name: str
 
     head_w = model.head.weight.detach().float().numpy()  # [16, hidden]
     head_b = model.head.bias.detach().float().numpy()  # [16]
-    w.add_array(f"{KEY_PREFIX}.labels", ["unsafe", *CATEGORIES])
-    w.add_array(f"{KEY_PREFIX}.label_codes", ["unsafe", *(code for code, _, _ in CATEGORY_TABLE)])
-    w.add_string(f"{KEY_PREFIX}.version", version)
-    w.add_string(f"{KEY_PREFIX}.pooling", "mean")
-    w.add_uint32(f"{KEY_PREFIX}.head.rows", head_w.shape[0])
-    w.add_uint32(f"{KEY_PREFIX}.head.cols", head_w.shape[1])
-    w.add_array(f"{KEY_PREFIX}.head.weight", [float(x) for x in head_w.ravel()])
-    w.add_array(f"{KEY_PREFIX}.head.bias", [float(x) for x in head_b])
+    w.add_array(keys.LABELS, list(OUTPUT_NAMES))
+    w.add_array(keys.LABEL_CODES, ["unsafe", *(code for code, _, _ in CATEGORY_TABLE)])
+    w.add_string(keys.VERSION, version)
+    w.add_string(keys.POOLING, "mean")
+    w.add_uint32(keys.HEAD_ROWS, head_w.shape[0])
+    w.add_uint32(keys.HEAD_COLS, head_w.shape[1])
+    w.add_array(keys.HEAD_WEIGHT, [float(x) for x in head_w.ravel()])
+    w.add_array(keys.HEAD_BIAS, [float(x) for x in head_b])
 
     names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.BERT, cfg.num_hidden_layers)
     keep_f32 = ("token_types",)  # llama.cpp adds row 0 through a view: it must stay f32
@@ -147,7 +147,7 @@ def read_gguf_labels(path: Path) -> dict:
             raise ValueError(f"{path}: GGUF key {key} is missing")
         return f.contents()
 
-    return {"arch": value("general.architecture"), "labels": value(f"{KEY_PREFIX}.labels"),
-            "label_codes": value(f"{KEY_PREFIX}.label_codes"), "pooling": value(f"{KEY_PREFIX}.pooling"),
-            "head_shape": (value(f"{KEY_PREFIX}.head.rows"), value(f"{KEY_PREFIX}.head.cols")),
-            "pooling_type": value("bert.pooling_type"), "tensors": len(r.tensors)}
+    return {"arch": value(keys.ARCHITECTURE), "labels": value(keys.LABELS),
+            "label_codes": value(keys.LABEL_CODES), "pooling": value(keys.POOLING),
+            "head_shape": (value(keys.HEAD_ROWS), value(keys.HEAD_COLS)),
+            "pooling_type": value(keys.POOLING_TYPE), "tensors": len(r.tensors)}

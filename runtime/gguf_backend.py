@@ -26,10 +26,10 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
+from tinyguard import gguf_keys as keys
+from tinyguard.taxonomy import N_OUTPUTS, OUTPUT_NAMES
 
 INSTALL_HINT = "pip install 'tinyguard[gguf]'  (compiles llama.cpp; from a checkout: pip install -e '.[gguf]')"
-KEY_PREFIX = "tinyguard."
 MAX_UBATCH = 512  # tokens per llama.cpp call at most; non-causal BERT attends over the whole ubatch
 
 
@@ -69,7 +69,7 @@ def _value(f: BinaryIO, vtype: int, keep: bool) -> Any:
     return v
 
 
-def read_metadata(path: str | os.PathLike[str], prefixes: tuple[str, ...] = (KEY_PREFIX, "general.")) -> dict[str, Any]:
+def read_metadata(path: str | os.PathLike[str], prefixes: tuple[str, ...] = (keys.PREFIX, "general.")) -> dict[str, Any]:
     """The GGUF key/values whose keys start with one of ``prefixes`` (others are skipped)."""
     out: dict[str, Any] = {}
     with open(path, "rb") as f:
@@ -98,15 +98,15 @@ class Head:
 def read_head(path: str | os.PathLike[str]) -> Head:
     """The guard head and label names stored in a tinyguard GGUF; checks them against the taxonomy."""
     meta = read_metadata(path)
-    need = [k for k in ("labels", "head.rows", "head.cols", "head.weight", "head.bias") if KEY_PREFIX + k not in meta]
+    need = [k for k in keys.HEAD_KEYS if k not in meta]
     if need:
-        raise ValueError(f"{path} is not a tinyguard GGUF (missing {', '.join(KEY_PREFIX + k for k in need)})")
-    labels = tuple(meta[KEY_PREFIX + "labels"])
-    if labels != ("unsafe", *CATEGORIES):
+        raise ValueError(f"{path} is not a tinyguard GGUF (missing {', '.join(need)})")
+    labels = tuple(meta[keys.LABELS])
+    if labels != OUTPUT_NAMES:
         raise ValueError(f"{path}: labels {list(labels)} do not match this runtime's taxonomy")
-    rows, cols = int(meta[KEY_PREFIX + "head.rows"]), int(meta[KEY_PREFIX + "head.cols"])
-    weight = np.asarray(meta[KEY_PREFIX + "head.weight"], np.float32)
-    bias = np.asarray(meta[KEY_PREFIX + "head.bias"], np.float32)
+    rows, cols = int(meta[keys.HEAD_ROWS]), int(meta[keys.HEAD_COLS])
+    weight = np.asarray(meta[keys.HEAD_WEIGHT], np.float32)
+    bias = np.asarray(meta[keys.HEAD_BIAS], np.float32)
     if rows != N_OUTPUTS or weight.size != rows * cols or bias.size != rows:
         raise ValueError(f"{path}: head has shape {rows}x{cols} with {weight.size} weights; expected {N_OUTPUTS} rows")
     return Head(weight.reshape(rows, cols), bias, labels)
@@ -144,7 +144,7 @@ class GgufBackend:
         llama_cpp = import_llama_cpp()
         self._llama_cpp = llama_cpp
         # one llama.cpp context of the trained length; a call holds up to that many tokens
-        n_ctx = int(read_metadata(self.path, ("bert.context_length",)).get("bert.context_length", MAX_UBATCH))
+        n_ctx = int(read_metadata(self.path, (keys.CONTEXT_LENGTH,)).get(keys.CONTEXT_LENGTH, MAX_UBATCH))
         n_ctx = min(n_ctx, MAX_UBATCH)
         self._llm = llama_cpp.Llama(
             model_path=str(self.path), embedding=True, pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN,

@@ -33,6 +33,8 @@ CODE_TO_NAME: Final[dict[str, str]] = {code: name for code, name, _ in CATEGORY_
 #: Width of every model's output (ONNX logits, GGUF head, teacher and student heads, score
 #: arrays): column 0 is the binary ``unsafe`` logit, then one column per category in order.
 N_OUTPUTS: Final[int] = 1 + len(CATEGORIES)
+#: The name of each output column, in order.
+OUTPUT_NAMES: Final[tuple[str, ...]] = ("unsafe", *CATEGORIES)
 
 LABELS: Final[tuple[str, ...]] = ("safe", "unsafe")
 ROLES: Final[tuple[str, ...]] = ("prompt", "response")
