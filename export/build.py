@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from tinyguard.atomic import atomic_write_text
 from tinyguard.bundle import write_bundle
 from tinyguard.metrics import binary_metrics, category_metrics
 from tinyguard.normalize import SETTINGS as NORMALIZATION
@@ -142,7 +143,7 @@ def finish_bundle(out_dir: Path, work_dir: Path, cfg: ExportConfig, *, encoding:
     card.write_text(render_model_card(manifest, reproduce=reproduce), encoding="utf-8")
     files = {model_path.name: model_path, "tokenizer.json": tokenizer, "MODEL_CARD.md": card} | dict(extra_files or {})
     write_bundle(out_dir, files, manifest)
-    (work_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    atomic_write_text(work_dir / "metrics.json", json.dumps(metrics, indent=2))
     return metrics
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
+from tinyguard.atomic import atomic_write_text, fsync_dir, fsync_file
 from tinyguard.encoding import EncodingConfig
 from tinyguard.taxonomy import CATEGORIES
 
@@ -345,17 +346,19 @@ def write_bundle(out_dir: str | os.PathLike[str], files: Mapping[str, str | os.P
         hashes: dict[str, str] = {}
         for name, src in files.items():
             shutil.copyfile(src, tmp / name)
-            _fsync(tmp / name)
+            fsync_file(tmp / name)
             hashes[name] = sha256_file(tmp / name)
         data = dict(manifest)
         data.setdefault("schema_version", SCHEMA_VERSION)
         data["files"] = hashes
         _write_json(tmp / MANIFEST, data)
+        fsync_dir(tmp)
         load_bundle(tmp)  # never publish a bundle the loader would refuse
         _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    fsync_dir(out.parent)
     return out
 
 
@@ -372,15 +375,7 @@ def rewrite_manifest(bundle_dir: str | os.PathLike[str], updates: Mapping[str, A
     root = Path(bundle_dir)
     data = {**current.raw, **updates}
     new = parse_manifest(data, root)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{MANIFEST}.tmp-", dir=root)
-    os.close(fd)
-    try:
-        os.chmod(tmp_name, 0o644)  # mkstemp makes 0600
-        _write_json(Path(tmp_name), data)
-        os.replace(tmp_name, root / MANIFEST)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    _write_json(root / MANIFEST, data)
     (root / SIGNATURE_FILE).unlink(missing_ok=True)
     return new
 
@@ -411,16 +406,7 @@ def _swap_in(tmp: Path, out: Path) -> None:
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
-    text = json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as f:
-        os.fsync(f.fileno())
+    atomic_write_text(path, json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
 
 def _one_line(e: BaseException) -> str:

@@ -22,6 +22,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from tinyguard.atomic import atomic_open
 from tinyguard.metrics import binary_metrics
 
 from tinyguard.records import Record
@@ -89,10 +90,9 @@ class EmbeddingCache:
 
     def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp.npz")
         keys = np.array(list(self.vectors))
-        np.savez(tmp, keys=keys, vectors=np.stack(list(self.vectors.values())).astype(np.float32))
-        tmp.replace(self.path)
+        with atomic_open(self.path, binary=True) as f:
+            np.savez(f, keys=keys, vectors=np.stack(list(self.vectors.values())).astype(np.float32))
 
 
 def minilm_embedder(threads: int = 2, batch_size: int = 64, progress: bool = True

@@ -12,6 +12,8 @@ import random
 from pathlib import Path
 from typing import Any
 
+from tinyguard.atomic import atomic_open, atomic_write_text
+
 from .config import GOALS, AdversarialConfig
 
 ATTACK_KEYS = [(a, g, w) for a in ("policy", "bandit") for g in GOALS for w in ("previous", "current")]
@@ -77,14 +79,13 @@ def plot(metrics: list[dict[str, Any]], path: Path) -> None:
     right.set(title="guard r", xlabel="round r (0 = the starting guard)", ylim=(-0.02, 1.02))
     right.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with atomic_open(path, binary=True) as f:
+        fig.savefig(f, format="png", dpi=110)
     plt.close(fig)
 
 
 def write_report(run_dir: Path, cfg: AdversarialConfig, *, command: str) -> dict[str, Any]:
     """Write ``report.md`` and ``curves.png`` from the round folders; return the summary."""
-    from tinyguard.atomic import atomic_write_text
-
     run_dir = Path(run_dir)
     metrics = load_rounds(run_dir, cfg.rounds)
     plot(metrics, run_dir / "curves.png")

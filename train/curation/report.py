@@ -6,12 +6,10 @@ or kept against the teacher, per reason.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from tinyguard.atomic import atomic_write_text
+from tinyguard.atomic import atomic_open, atomic_write_text
 
 from .common import REASONS, Decision
 
@@ -20,15 +18,8 @@ SAMPLE_CHARS = 240
 
 
 def _save(fig, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, binary=True) as f:
+        fig.savefig(f, format="png", dpi=110, bbox_inches="tight")
 
 
 def _stages(counts: dict[str, Any]) -> list[tuple[str, dict]]:
