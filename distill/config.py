@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..train.config import checked_values, read_toml
+from tinyguard.configfile import checked_values, read_toml
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 KINDS = ("micro", "nano")

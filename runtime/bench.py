@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tinyguard.configfile import load_toml, refuse_unknown
 from tinyguard.defenses import DefenseSettings, build_views
 from tinyguard.normalize import normalize
 
@@ -63,6 +64,9 @@ DEFENSE_SAMPLES = (
 )
 
 
+PROFILE_KEYS = frozenset({"name", "description", "threads", "budgets"})
+
+
 class BenchError(ValueError):
     """A bench setting or device profile is invalid (one-line message)."""
 
@@ -72,20 +76,12 @@ class BenchError(ValueError):
 def load_profile(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a device profile TOML: ``name``, optional ``description`` and ``threads``, and a
     ``[budgets]`` table with keys from :data:`BUDGETS`."""
-    try:
-        import tomllib  # Python 3.11+
-    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-        try:
-            import tomli as tomllib  # type: ignore[no-redef]
-        except ModuleNotFoundError:
-            raise BenchError("reading a device profile needs Python 3.11+ or: pip install tomli") from None
     p = Path(path)
-    if not p.is_file():
-        raise BenchError(f"device profile not found: {path}")
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise BenchError(f"device profile {path} is not valid TOML: {' '.join(str(e).split())}") from None
+        data = load_toml(p, "device profile")
+        refuse_unknown(data, PROFILE_KEYS, f"device profile {path}")
+    except (OSError, ValueError) as e:
+        raise BenchError(str(e)) from None
     budgets = data.get("budgets")
     if not isinstance(budgets, dict) or not budgets:
         raise BenchError(f"device profile {path} has no [budgets] table")

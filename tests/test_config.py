@@ -29,3 +29,23 @@ def test_recipe_configs_differ_only_where_their_comments_say():
 
     permissive = {m.NAME for m in available_sources()}
     assert set(contrast.data.sources) == permissive | {"contrast_templates"}
+
+
+@pytest.mark.parametrize("loader", ["pipeline", "distill", "adversarial", "device"])
+def test_every_config_goes_through_one_reader(loader, tmp_path):
+    """Pipeline, distill, adversarial configs and device profiles: a misspelt key or a broken
+    file stops with the file and the key named (tinyguard.configfile)."""
+    from tinyguard.bench import BenchError, load_profile
+    from tinyguard.distill.config import load_distill_config
+    from tinyguard.train.adversarial.config import load_adversarial_config
+
+    load = {"pipeline": load_config, "distill": load_distill_config,
+            "adversarial": load_adversarial_config, "device": load_profile}[loader]
+    broken = tmp_path / "broken.toml"
+    broken.write_text("name = \n", encoding="utf-8")
+    with pytest.raises(ValueError, match=f"{broken} is not valid TOML: .*line 1"):
+        load(str(broken))
+    typo = tmp_path / "typo.toml"
+    typo.write_text('nmae = "x"\n[budgets]\ncold_start_s = 1\n', encoding="utf-8")
+    with pytest.raises((ValueError, BenchError), match="nmae"):
+        load(str(typo))

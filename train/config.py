@@ -5,10 +5,11 @@ paths end to end in CI in a few minutes.
 """
 from __future__ import annotations
 
-import tomllib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tinyguard.configfile import checked_values, read_toml
 
 from ..export.config import ExportConfig
 
@@ -129,29 +130,6 @@ class PipelineConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def checked_values(cls: type, raw: dict[str, Any], where: str) -> dict[str, Any]:
-    """``raw`` as dataclass keyword values (lists become tuples); unknown keys are refused."""
-    unknown = sorted(set(raw) - {f.name for f in fields(cls)})
-    if unknown:
-        raise ValueError(f"unknown keys in [{where}]: {', '.join(unknown)}")
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
-
-
-def read_toml(name_or_path: str, config_dir: Path, what: str, sections: set[str]) -> tuple[Path, dict[str, Any]]:
-    """A config by built-in name (``config_dir/NAME.toml``) or path; unknown sections are refused."""
-    path = Path(name_or_path)
-    if not path.suffix:
-        path = config_dir / f"{name_or_path}.toml"
-    if not path.is_file():
-        names = ", ".join(sorted(p.stem for p in config_dir.glob("*.toml")))
-        raise FileNotFoundError(f"no {what} {name_or_path!r}; built-in configs: {names}")
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    unknown = sorted(set(raw) - sections)
-    if unknown:
-        raise ValueError(f"unknown sections in {path}: {', '.join(unknown)}")
-    return path, raw
 
 
 def _build(cls: type, raw: dict[str, Any], where: str):

@@ -11,7 +11,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import CurateConfig, checked_values, read_toml
+from tinyguard.configfile import checked_values, read_toml
+
+from ..config import CurateConfig
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 GOALS = ("evade", "false_alarm")
