@@ -1,128 +1,122 @@
-"""Distillation commands for ``guard-cli`` (``distill`` and ``distill report``).
+"""Commands of the distill layer for ``guard-cli``: ``distill`` (train + export students),
+``distill install`` and ``distill report``. Module-level click commands (testable alone with
+``CliRunner``); :func:`add_distill_commands` attaches them through the ``tinyguard.commands``
+entry point (pyproject.toml), so the runtime never imports this module.
 
-Only click is imported here; torch and friends load inside the commands, so the runtime
-CLI stays fast and a missing ``train`` extra fails with the exact install line. Hook it up
-with ``add_distill_commands(main)`` next to ``add_training_commands(main)``.
+Only click is imported here; torch and friends load inside the commands, so ``guard-cli`` stays
+fast and a missing ``train`` extra fails with the exact install line. The group's callback runs
+before each subcommand, so all of them run offline (train/offline.py).
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from tinyguard.train.offline import offline_commands
+from tinyguard.train.command import USER_ERRORS, fail
+from tinyguard.train.offline import offline
 
 
-def _fail(e: BaseException) -> None:
-    click.echo(f"error: {' '.join(str(e).split())}", err=True)
-    sys.exit(2)
+@click.group("distill", invoke_without_command=True)
+@click.option("--run-dir", type=click.Path(path_type=Path), default=Path("runs/default"), show_default=True,
+              help="A pipeline run folder with teacher/ and data/records.jsonl.")
+@click.option("--student", "students", multiple=True, metavar="NAME",
+              help="Student to distill, as named in the config (repeat; 'all' for every one).")
+@click.option("--config", "config_ref", default="default", show_default=True,
+              help="Distill config name (distill/configs/NAME.toml: default, tiny) or a TOML path.")
+@click.option("--force", is_flag=True, help="Retrain and re-export even if unchanged.")
+@click.pass_context
+@offline
+def distill(ctx: click.Context, run_dir: Path, students: tuple[str, ...], config_ref: str, force: bool) -> None:
+    """Distill the run's teacher into tiny students and export their bundles.
+
+    Each student lands in RUN/students/NAME/bundle, a bundle the runtime loads like the
+    teacher's (guard-cli check --bundle ...). The export gates fp32↔int8, int8↔.ort and
+    int8↔GGUF parity and fails (exit 2) when a gate misses its bound.
+
+    \b
+    Examples:
+      guard-cli distill --run-dir runs/default --student micro
+      guard-cli distill --run-dir runs/default --student all
+      guard-cli distill report --run-dir runs/default      # the Pareto table and plot
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if not students:
+        raise click.UsageError("give --student NAME (repeatable) or --student all")
+    try:
+        from tinyguard.train import require_train_extra
+
+        require_train_extra("torch", "transformers", "safetensors", "onnx")
+        from .config import load_distill_config
+        from .stages import distill_student
+
+        cfg = load_distill_config(config_ref)
+        names = list(cfg.students) if "all" in students else list(students)
+        for name in names:
+            cfg.student(name)  # unknown names fail before any work
+        for name in names:
+            distill_student(run_dir, cfg, name, config_ref=config_ref, force=force, echo=click.echo)
+    except USER_ERRORS as e:  # ParityError is a RuntimeError
+        fail(e)
+
+
+@distill.command("install")
+@click.option("--run-dir", type=click.Path(path_type=Path), default=Path("runs/default"), show_default=True)
+@click.option("--student", required=True, help="Student whose bundle becomes the bundled default model.")
+@click.option("--with-artifacts", is_flag=True,
+              help="Also ship the .ort and GGUF files (3x the size); by default only the int8 ONNX.")
+def install(run_dir: Path, student: str, with_artifacts: bool) -> None:
+    """Install a distilled student as the bundled default model (runtime/models/default).
+
+    \b
+    Example:
+      guard-cli distill install --run-dir runs/default --student micro1
+    """
+    from tinyguard.bundle import default_bundle_path, load_bundle
+
+    from ..export.install import install_bundle
+
+    src = run_dir / "students" / student / "bundle"
+    try:
+        if not src.is_dir():
+            raise FileNotFoundError(f"no student bundle {src}: run guard-cli distill --student {student} first")
+        made = load_bundle(src).raw.get("reproduce") or f"guard-cli distill --run-dir {run_dir} --student {student}"
+        reproduce = f"{made}\nguard-cli distill install --run-dir {run_dir} --student {student}"
+        dst = install_bundle(src, default_bundle_path(), artifacts=with_artifacts, reproduce=reproduce)
+    except USER_ERRORS as e:
+        fail(e)
+    click.echo(f"installed {src} as the default bundle: {dst}")
+
+
+@distill.command("report")
+@click.option("--run-dir", type=click.Path(path_type=Path), default=Path("runs/default"), show_default=True,
+              help="A run folder with bundle/ and students/*/bundle.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("distill/reports"), show_default=True,
+              help="Where pareto.md, pareto.json and pareto.png go.")
+@click.option("--repeats", type=click.IntRange(10, 100000), default=200, show_default=True,
+              help="Timed Guard.check calls per text length.")
+def report(run_dir: Path, out: Path, repeats: int) -> None:
+    """Size / speed / accuracy of the teacher and every student (markdown + plot).
+
+    Run it on an otherwise idle machine: latency is measured at 1 thread, throughput at 2.
+
+    \b
+    Example:
+      guard-cli distill report --run-dir runs/default --out distill/reports
+    """
+    try:
+        from tinyguard.train import require_train_extra
+
+        require_train_extra("onnx", "matplotlib")
+        from .report import build_report
+
+        build_report(run_dir, out, repeats=repeats, echo=click.echo)
+    except USER_ERRORS as e:
+        fail(e)
+    click.echo(f"wrote {out / 'pareto.md'} and {out / 'pareto.png'}")
 
 
 def add_distill_commands(main: click.Group) -> None:
-    """Attach ``distill`` (train + export students) and ``distill report`` to ``guard-cli``."""
-    runtime_commands = set(main.commands)
-
-    @main.group("distill", invoke_without_command=True)
-    @click.option("--run-dir", type=click.Path(path_type=Path), default=Path("runs/default"), show_default=True,
-                  help="A pipeline run folder with teacher/ and data/records.jsonl.")
-    @click.option("--student", "students", multiple=True, metavar="NAME",
-                  help="Student to distill, as named in the config (repeat; 'all' for every one).")
-    @click.option("--config", "config_ref", default="default", show_default=True,
-                  help="Distill config name (distill/configs/NAME.toml: default, tiny) or a TOML path.")
-    @click.option("--force", is_flag=True, help="Retrain and re-export even if unchanged.")
-    @click.pass_context
-    def distill(ctx: click.Context, run_dir: Path, students: tuple[str, ...], config_ref: str, force: bool) -> None:
-        """Distill the run's teacher into tiny students and export their bundles.
-
-        Each student lands in RUN/students/NAME/bundle, a bundle the runtime loads like the
-        teacher's (guard-cli check --bundle ...). The export gates fp32↔int8, int8↔.ort and
-        int8↔GGUF parity and fails (exit 2) when a gate misses its bound.
-
-        \b
-        Examples:
-          guard-cli distill --run-dir runs/default --student micro
-          guard-cli distill --run-dir runs/default --student all
-          guard-cli distill report --run-dir runs/default      # the Pareto table and plot
-        """
-        if ctx.invoked_subcommand is not None:
-            return
-        if not students:
-            raise click.UsageError("give --student NAME (repeatable) or --student all")
-        try:
-            from tinyguard.train import require_train_extra
-
-            require_train_extra("torch", "transformers", "safetensors", "onnx")
-            from .config import load_distill_config
-            from .pipeline import distill_student
-
-            cfg = load_distill_config(config_ref)
-            names = list(cfg.students) if "all" in students else list(students)
-            for name in names:
-                cfg.student(name)  # unknown names fail before any work
-            for name in names:
-                distill_student(run_dir, cfg, name, config_ref=config_ref, force=force, echo=click.echo)
-        except (OSError, ValueError, KeyError, RuntimeError) as e:  # ParityError is a RuntimeError
-            _fail(e)
-
-    @distill.command("install")
-    @click.option("--run-dir", type=click.Path(path_type=Path), default=Path("runs/default"), show_default=True)
-    @click.option("--student", required=True, help="Student whose bundle becomes the bundled default model.")
-    @click.option("--with-artifacts", is_flag=True,
-                  help="Also ship the .ort and GGUF files (3x the size); by default only the int8 ONNX.")
-    def install(run_dir: Path, student: str, with_artifacts: bool) -> None:
-        """Install a distilled student as the bundled default model (runtime/models/default).
-
-        \b
-        Example:
-          guard-cli distill install --run-dir runs/default --student micro1
-        """
-        from tinyguard.bundle import default_bundle_path
-
-        from ..train.pipeline import install_bundle
-
-        src = run_dir / "students" / student / "bundle"
-        try:
-            if not src.is_dir():
-                raise FileNotFoundError(f"no student bundle {src}: run guard-cli distill --student {student} first")
-            from tinyguard.bundle import load_bundle
-
-            made = load_bundle(src).raw.get("reproduce") or f"guard-cli distill --run-dir {run_dir} --student {student}"
-            reproduce = f"{made}\nguard-cli distill install --run-dir {run_dir} --student {student}"
-            dst = install_bundle(src, default_bundle_path(), artifacts=with_artifacts, reproduce=reproduce)
-        except (OSError, ValueError, KeyError, RuntimeError) as e:
-            _fail(e)
-        click.echo(f"installed {src} as the default bundle: {dst}")
-
-    @distill.command("report")
-    @click.option("--run-dir", type=click.Path(path_type=Path), default=Path("runs/default"), show_default=True,
-                  help="A run folder with bundle/ and students/*/bundle.")
-    @click.option("--out", type=click.Path(path_type=Path), default=Path("distill/reports"), show_default=True,
-                  help="Where pareto.md, pareto.json and pareto.png go.")
-    @click.option("--repeats", type=click.IntRange(10, 100000), default=200, show_default=True,
-                  help="Timed Guard.check calls per text length.")
-    def report(run_dir: Path, out: Path, repeats: int) -> None:
-        """Size / speed / accuracy of the teacher and every student (markdown + plot).
-
-        Run it on an otherwise idle machine: latency is measured at 1 thread, throughput at 2.
-
-        \b
-        Example:
-          guard-cli distill report --run-dir runs/default --out distill/reports
-        """
-        try:
-            from tinyguard.train import require_train_extra
-
-            require_train_extra("onnx", "matplotlib")
-            from .report import build_report
-
-            build_report(run_dir, out, repeats=repeats, echo=click.echo)
-        except (OSError, ValueError, KeyError, RuntimeError) as e:
-            _fail(e)
-        click.echo(f"wrote {out / 'pareto.md'} and {out / 'pareto.png'}")
-
-    # The distill group's callback runs before each subcommand: offline env for all (train/offline.py).
-    from .adversarial_cli import adversarial
-
-    main.add_command(adversarial)  # drives train and distill, so it lives in the top layer
-    offline_commands(main, set(main.commands) - runtime_commands)
+    """Entry point (``tinyguard.commands``): attach ``distill`` and its subcommands to ``guard-cli``."""
+    main.add_command(distill)

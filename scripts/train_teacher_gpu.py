@@ -230,7 +230,7 @@ def finish(args: argparse.Namespace) -> None:
     from safetensors.torch import save_file
 
     from tinyguard.train.config import load_config
-    from tinyguard.train.stage import hash_files, write_stage_manifest
+    from tinyguard.pipeline.run import teacher_stage
     from tinyguard.train.teacher import encoder_dir
 
     cfg = load_config(args.config)
@@ -238,20 +238,16 @@ def finish(args: argparse.Namespace) -> None:
     state = _load_shards(src)
     if not state:
         sys.exit(f"no weights-*.safetensors under {src}")
-    tdir = run_dir / "teacher"
-    tdir.mkdir(parents=True, exist_ok=True)
-    (tdir / "manifest.json").unlink(missing_ok=True)
+    stage = teacher_stage(cfg, run_dir)  # the stage guard-cli pipeline then finds current
+    stage.begin()
+    tdir = stage.dir
     save_file(state, str(tdir / "model.safetensors"))
     shutil.copy2(src / "encoder_config.json", tdir / "encoder_config.json")
     shutil.copy2(src / "teacher.json", tdir / "teacher.json")
     shutil.copy2(encoder_dir() / "tokenizer.json", tdir / "tokenizer.json")
     report = json.loads((src / "gpu_report.json").read_text(encoding="utf-8"))
     shutil.copy2(src / "gpu_report.json", tdir / "gpu_report.json")
-    inputs = {"records": hash_files([run_dir / "data" / "records.jsonl"])}
-    if (run_dir / "curate" / "curated.jsonl").is_file():
-        inputs["synthetic"] = hash_files([run_dir / "curate" / "curated.jsonl"])
-    counts = dict(report["arms"]["synthetic"]["counts"], trained_on=report["device"])
-    write_stage_manifest(tdir, stage="teacher", inputs=inputs, config={"teacher": asdict(cfg.teacher)}, counts=counts)
+    stage.finish(dict(report["arms"]["synthetic"]["counts"], trained_on=report["device"]))
     print(f"wrote {tdir} (trained on {report['device']}); continue with guard-cli pipeline --config "
           f"{args.config} --run-dir {run_dir}")
 

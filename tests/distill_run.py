@@ -5,7 +5,7 @@ encoder weights, the real MiniLM tokenizer, a head fitted to separate the labels
 spread over (0, 1) and a parity gate compares real numbers) and a few hundred synthetic records. The session-scoped
 fixtures in conftest.py (``distill_run``, ``distill_cfg``, ``distill_students``) distill the
 nano and micro students from it once per test session through the real
-``tinyguard.distill.pipeline.distill_student``. Needs the training extra (torch).
+``tinyguard.distill.stages.distill_student``. Needs the training extra (torch).
 """
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def make_run(root: Path) -> Path:
     from transformers import BertConfig, BertModel
 
     from tinyguard.taxonomy import CATEGORIES
-    from tinyguard.train.stage import write_stage_manifest
+    from tinyguard.train.stage import Stage
     from tinyguard.train.teacher import GuardModel, encoder_dir
 
     torch.manual_seed(0)
@@ -71,7 +71,7 @@ def make_run(root: Path) -> Path:
     (teacher / "teacher.json").write_text(json.dumps({
         "categories": list(CATEGORIES), "dropout": 0.1,
         "encoding": {"max_length": 64, "context_tokens": 32, "stride": 16, "max_chunks": 64}}))
-    write_stage_manifest(teacher, stage="teacher", inputs={}, config={}, counts={})
+    Stage("teacher", teacher, inputs={}, config={}).finish(counts={})
     write_jsonl(records(), root / "data" / "records.jsonl")
     write_jsonl([r for r in records() if r.split == "validation"], root / "data" / "validation.jsonl")
     return root
@@ -114,7 +114,7 @@ def fit_head(model, train: list[Record], margin: float = 6.0) -> None:
 
 def distill_students(run: Path, cfg) -> dict[str, dict]:
     """Distill and export the nano and micro students of ``run``; the log goes to RUN/distill.log."""
-    from tinyguard.distill.pipeline import distill_student
+    from tinyguard.distill.stages import distill_student
 
     lines: list[str] = []
     out = {name: distill_student(run, cfg, name, config_ref="tiny", progress=False, echo=lines.append)

@@ -1,4 +1,4 @@
-"""The real curation wiring: ``train.pipeline.curate_stage`` with a real teacher bundle and the
+"""The real curation wiring: ``train.synthetic.curate_stage`` with a real teacher bundle and the
 real sentence encoder, no test doubles.
 
 test_curation.py drives the six rounds with doubles (a keyword teacher, a first-word embedder);
@@ -23,7 +23,7 @@ from test_curation import SEED, cand  # noqa: E402
 
 from tinyguard.train.candidates import write_candidates  # noqa: E402
 from tinyguard.train.config import CurateConfig, PipelineConfig, TeacherConfig  # noqa: E402
-from tinyguard.train.pipeline import curate_stage  # noqa: E402
+from tinyguard.train.synthetic import curate_stage  # noqa: E402
 
 COOKING = ["How long should I bake a lemon drizzle loaf?", "What flour works best for sourdough starters?",
            "Can I freeze homemade tomato pasta sauce?", "How do I keep oatmeal cookies soft after baking?"]

@@ -126,7 +126,7 @@ def test_students_train_and_export_bundles_the_runtime_scores(run: Path, student
 
 
 def test_rerun_reuses_the_student_and_its_export(run: Path, students: dict, tiny_cfg):
-    from tinyguard.distill.pipeline import distill_student
+    from tinyguard.distill.stages import distill_student
 
     lines: list[str] = []
     distill_student(run, tiny_cfg, "nano", config_ref="tiny", progress=False, echo=lines.append)
@@ -134,7 +134,7 @@ def test_rerun_reuses_the_student_and_its_export(run: Path, students: dict, tiny
 
 
 def test_parity_gate_failure_stops_the_export(run: Path, students: dict, tiny_cfg, tmp_path: Path):
-    from tinyguard.distill.pipeline import _export_config, export_trained_student
+    from tinyguard.distill.stages import _export_config, export_trained_student
     from tinyguard.export.parity import ParityError
     from tinyguard.records import read_jsonl
 
@@ -150,7 +150,7 @@ def test_parity_gate_failure_stops_the_export(run: Path, students: dict, tiny_cf
 
 
 def _export_micro(run: Path, cfg, out: Path, work: Path):
-    from tinyguard.distill.pipeline import _export_config, export_trained_student
+    from tinyguard.distill.stages import _export_config, export_trained_student
     from tinyguard.records import read_jsonl
 
     records = list(read_jsonl(run / "data" / "records.jsonl"))
@@ -319,7 +319,7 @@ def test_vocab_max_size_keeps_the_most_frequent_tokens(tmp_path: Path):
 def test_install_without_artifacts_ships_only_the_onnx_model(run: Path, students: dict, tmp_path: Path):
     from tinyguard.bundle import load_bundle
     from tinyguard.guard import Guard
-    from tinyguard.train.pipeline import install_bundle
+    from tinyguard.export.install import install_bundle
 
     src = run / "students" / "micro" / "bundle"
     dst = install_bundle(src, tmp_path / "default", artifacts=False, reproduce="guard-cli distill install ...")

@@ -1,5 +1,5 @@
-"""The one-way stack: runtime <- export <- train <- distill. A module imports only its own layer
-and the layers below it (imports inside functions count too: hiding one there does not remove it)."""
+"""The one-way stack: runtime <- export <- train <- distill <- pipeline. A module imports only its own
+layer and the layers below it (imports inside functions count too: hiding one there does not remove it)."""
 from __future__ import annotations
 
 import ast
@@ -8,10 +8,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 #: folder -> (its import name, import names it must not use)
 LAYERS = {
-    "runtime": ("tinyguard", ("tinyguard.export", "tinyguard.train", "tinyguard.distill")),
-    "export": ("tinyguard.export", ("tinyguard.train", "tinyguard.distill")),
-    "train": ("tinyguard.train", ("tinyguard.distill",)),
-    "distill": ("tinyguard.distill", ()),
+    "runtime": ("tinyguard", ("tinyguard.export", "tinyguard.train", "tinyguard.distill", "tinyguard.pipeline")),
+    "export": ("tinyguard.export", ("tinyguard.train", "tinyguard.distill", "tinyguard.pipeline")),
+    "train": ("tinyguard.train", ("tinyguard.distill", "tinyguard.pipeline")),
+    "distill": ("tinyguard.distill", ("tinyguard.pipeline",)),
+    "pipeline": ("tinyguard.pipeline", ()),
 }
 
 
@@ -53,3 +54,20 @@ def test_the_check_sees_relative_and_function_level_imports(tmp_path, monkeypatc
     monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
     monkeypatch.setattr(__import__(__name__), "LAYERS", {"export": LAYERS["export"]})
     assert upward_imports() == ["export/x.py:2 imports tinyguard.train.teacher"]
+
+
+def test_every_package_folder_is_a_layer():
+    """A new top-level package folder (pyproject package-dir) must take its place in the stack."""
+    import tomllib
+
+    dirs = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-dir"]
+    assert {d.split("/")[0] for d in dirs.values()} == set(LAYERS)
+
+
+def test_nothing_below_the_pipeline_may_import_it(tmp_path, monkeypatch):
+    fake = tmp_path / "distill"
+    fake.mkdir()
+    (fake / "x.py").write_text("from tinyguard.pipeline.run import teacher_stage\n", encoding="utf-8")
+    monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
+    monkeypatch.setattr(__import__(__name__), "LAYERS", {"distill": LAYERS["distill"]})
+    assert upward_imports() == ["distill/x.py:1 imports tinyguard.pipeline.run"]

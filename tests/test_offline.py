@@ -170,13 +170,12 @@ def test_every_training_command_runs_offline() -> None:
     require("tinyguard.train.cli")
     import click
 
-    from tinyguard.distill.cli import add_distill_commands
-    from tinyguard.train.cli import add_training_commands
+    from importlib.metadata import entry_points
 
     group = click.Group("guard-cli")
-    add_training_commands(group)
-    add_distill_commands(group)
-    assert {"data", "pipeline", "distill", "generate"} <= set(group.commands)
+    for ep in entry_points(group="tinyguard.commands"):  # every layer's registrar, as guard-cli loads them
+        ep.load()(group)
+    assert {"data", "pipeline", "distill", "generate", "adversarial", "ood"} <= set(group.commands)
     unwrapped = [name for name, cmd in group.commands.items() if not getattr(cmd.callback, "offline_env", False)]
     assert not unwrapped, f"training commands without the offline environment: {unwrapped}"
 

@@ -38,7 +38,7 @@ from .candidates import Candidate, append_candidates, read_candidates, text_id, 
 from .config import AugmentConfig
 from .hard_negatives import HANDWRITTEN_SOURCE
 from tinyguard.records import Record
-from .stage import hash_files, stage_is_current, write_stage_manifest
+from .stage import Stage, hash_files
 from .templates import load_template, render
 
 CANDIDATES = "candidates.jsonl"
@@ -211,12 +211,14 @@ def run_augment(records: Sequence[Record], out_dir: Path, cfg: AugmentConfig, *,
                 echo: Callable[[str], None] = print) -> dict:
     """Write ``out_dir/candidates.jsonl``; resumable, skipped when inputs and config are unchanged."""
     out_dir = Path(out_dir)
-    inputs, config = {"records": records_hash}, {"augment": asdict(cfg)}
-    if not force and stage_is_current(out_dir, inputs=inputs, config=config) and (out_dir / CANDIDATES).is_file():
-        echo("      unchanged, reusing")
-        return json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))["counts"]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "manifest.json").unlink(missing_ok=True)
+    stage = Stage("augment", out_dir, {"records": records_hash}, {"augment": asdict(cfg)}, outputs=(CANDIDATES,))
+    return stage.run(lambda: _augment(records, out_dir, cfg, make_generator, force, progress, echo),
+                     force=force, echo=echo)
+
+
+def _augment(records: Sequence[Record], out_dir: Path, cfg: AugmentConfig, make_generator: Callable[[], object],
+             force: bool, progress: bool, echo: Callable[[str], None]) -> dict:
+    """The augment stage's work: finish the partial file (or start one), then move it into place."""
     partial = out_dir / PARTIAL
     tasks = plan_tasks(records, cfg)
     planned = {t.key for t in tasks}
@@ -261,7 +263,6 @@ def run_augment(records: Sequence[Record], out_dir: Path, cfg: AugmentConfig, *,
               "by_method_label": dict(Counter(f"{c.method}/{c.record.label}" for c in candidates)),
               "empty_outputs": dict(failed), "generator": asdict(cfg.generator)}
     partial.replace(out_dir / CANDIDATES)
-    write_stage_manifest(out_dir, stage="augment", inputs=inputs, config=config, counts=counts)
     return counts
 
 

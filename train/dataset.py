@@ -20,7 +20,7 @@ from .config import DataConfig
 from .hard_negatives import HANDWRITTEN_SOURCE, is_sensitive_topic, load_handwritten
 from tinyguard.records import Record, write_jsonl
 from .registry import available_sources, source_module
-from .stage import hash_tree, stage_is_current, write_json_atomic, write_stage_manifest
+from .stage import Stage, hash_tree, write_json_atomic
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -167,28 +167,30 @@ def build(data_dir: Path, out_dir: Path, cfg: DataConfig, *, force: bool = False
         json.dumps([r.to_json() for r in load_handwritten()]).encode()).hexdigest()
     config = {"data": cfg.__dict__ | {"licence_classes": list(cfg.licence_classes), "sources": list(cfg.sources)}}
     out_dir = Path(out_dir)
-    if not force and stage_is_current(out_dir, inputs=inputs, config=config):
-        return json.loads((out_dir / "stats.json").read_text(encoding="utf-8"))
+    stage = Stage("data", out_dir, inputs, config, outputs=("records.jsonl", "validation.jsonl", "stats.json"))
 
-    loaded: list[Record] = []
-    drops: Counter = Counter()
-    for m in modules:
-        loaded.extend(m.load(Path(data_dir)))
-    loaded.extend(load_handwritten())
-    records, d = exact_dedup(loaded)
-    drops.update(d)
-    records, d = near_dedup(records, cfg.near_dup_threshold, cfg.num_perm, cfg.seed, progress)
-    drops.update(d)
-    records = split(mark_hard_negatives(records), cfg)
+    def work() -> dict:
+        loaded: list[Record] = []
+        drops: Counter = Counter()
+        for m in modules:
+            loaded.extend(m.load(Path(data_dir)))
+        loaded.extend(load_handwritten())
+        records, d = exact_dedup(loaded)
+        drops.update(d)
+        records, d = near_dedup(records, cfg.near_dup_threshold, cfg.num_perm, cfg.seed, progress)
+        drops.update(d)
+        records = split(mark_hard_negatives(records), cfg)
 
-    s = stats(records)
-    s["loaded"] = len(loaded)
-    s["removed"] = dict(drops)
-    write_jsonl(records, out_dir / "records.jsonl")
-    write_jsonl((r for r in records if r.split == "validation"), out_dir / "validation.jsonl")
-    write_jsonl((r for r in records if r.split == "validation" and r.hard_negative), out_dir / "hard_negatives.jsonl")
-    write_json_atomic(out_dir / "stats.json", s)
-    (out_dir / "stats.md").write_text(stats_markdown(s, drops), encoding="utf-8")
-    write_stage_manifest(out_dir, stage="data", inputs=inputs, config=config,
-                         counts={"loaded": len(loaded), "records": len(records), **{k: v for k, v in drops.items()}})
-    return s
+        s = stats(records)
+        s["loaded"] = len(loaded)
+        s["removed"] = dict(drops)
+        write_jsonl(records, out_dir / "records.jsonl")
+        write_jsonl((r for r in records if r.split == "validation"), out_dir / "validation.jsonl")
+        write_jsonl((r for r in records if r.split == "validation" and r.hard_negative),
+                    out_dir / "hard_negatives.jsonl")
+        write_json_atomic(out_dir / "stats.json", s)
+        (out_dir / "stats.md").write_text(stats_markdown(s, drops), encoding="utf-8")
+        return {"loaded": len(loaded), "records": len(records), **{k: v for k, v in drops.items()}}
+
+    stage.run(work, force=force)
+    return json.loads((out_dir / "stats.json").read_text(encoding="utf-8"))

@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import Any, Callable
 
 from tinyguard.ortenv import disable_telemetry
-
-if TYPE_CHECKING:
-    import click
 
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",  # huggingface_hub (and transformers through it): no HTTP call at all
@@ -45,7 +42,11 @@ def offline_env() -> dict[str, str]:
     return applied
 
 
-def _offline(callback: Callable[..., Any]) -> Callable[..., Any]:
+def offline(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a command's function (below the click decorators) to call :func:`offline_env` first.
+
+    A group's callback runs before any of its subcommands, so decorating a group covers them all.
+    """
     @functools.wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
         offline_env()
@@ -53,14 +54,3 @@ def _offline(callback: Callable[..., Any]) -> Callable[..., Any]:
 
     run.offline_env = True  # type: ignore[attr-defined]  # for the test that every command has it
     return run
-
-
-def offline_commands(group: "click.Group", names: Iterable[str]) -> None:
-    """Make the named commands (or command groups) of ``group`` call :func:`offline_env` first.
-
-    A group's callback runs before any of its subcommands, so wrapping a group covers them all.
-    """
-    for name in names:
-        command = group.commands[name]
-        if command.callback is not None and not getattr(command.callback, "offline_env", False):
-            command.callback = _offline(command.callback)

@@ -10,10 +10,8 @@ from pathlib import Path
 
 import click
 
-
-def _fail(e: BaseException) -> None:
-    click.echo(f"error: {' '.join(str(e).split())}", err=True)
-    sys.exit(2)
+from .command import USER_ERRORS, fail
+from .offline import offline
 
 
 def _named(value: str) -> tuple[str, str | None]:
@@ -26,6 +24,7 @@ def _named(value: str) -> tuple[str, str | None]:
 
 
 @click.group("ood")
+@offline
 def ood() -> None:
     """Out-of-distribution yardstick: judge models on whole sources they never saw.
 
@@ -110,8 +109,8 @@ def report(bundles: tuple[str, ...], records: Path | None, validation: Path | No
                 "headline": r["headline"], "slices": r["slices"], "threshold": r["threshold"],
                 "half": half, "cap": cap, "command": command.strip()}})
             click.echo(f"wrote the figures into {paths[name]}/manifest.json and MODEL_CARD.md", err=True)
-    except (OSError, ValueError, KeyError, RuntimeError) as e:
-        _fail(e)
+    except USER_ERRORS as e:
+        fail(e)
     click.echo(markdown.split("## Per slice")[0].rstrip())
     click.echo(f"\nwrote {out} and {out.with_suffix('.json')}")
 
@@ -181,8 +180,8 @@ def lofo(configs: tuple[str, ...], records: Path, train_size: int, eval_cap: int
         from .ood import write_report
 
         write_report(out, results, markdown)
-    except (OSError, ValueError, KeyError, RuntimeError) as e:
-        _fail(e)
+    except USER_ERRORS as e:
+        fail(e)
     click.echo(markdown)
     click.echo(f"wrote {out} and {out.with_suffix('.json')}")
 
@@ -256,8 +255,8 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
             rewrite_manifest(bundle, updates | {"presets": presets_around(t)})
             refresh_model_card(bundle, {})  # the card quotes the thresholds and metrics just written
             click.echo(f"wrote {Path(bundle) / 'manifest.json'} (sign it again: the signature was removed)")
-    except (OSError, ValueError, KeyError, RuntimeError) as e:
-        _fail(e)
+    except USER_ERRORS as e:
+        fail(e)
 
 
 def _category_updates(guard, validation: list, threshold: float) -> dict:

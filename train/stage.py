@@ -1,20 +1,25 @@
-"""Stage manifests: every pipeline stage writes its outputs plus a small ``manifest.json``
-(inputs' hashes, config, library versions, counts), so a stage can be rerun alone,
-skipped when nothing changed, and any result traced back to its inputs.
+"""Stages of a run directory: every stage writes its outputs plus a small ``manifest.json``
+(inputs' hashes, config, library versions, counts), so a stage can be rerun alone, skipped
+when nothing changed, and any result traced back to its inputs.
+
+:class:`Stage` holds the one skip rule every resumable command uses (the pipeline's stages,
+the curation rounds, the adversarial rounds, the students): written once, it cannot drift.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib.metadata
 import json
-import os
 import platform
-import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
+
+from tinyguard.atomic import atomic_write_text
 
 MANIFEST = "manifest.json"
+REUSED = "      unchanged, reusing"
 _VERSIONED = ("tinyguard", "torch", "transformers", "onnx", "onnxruntime", "tokenizers", "datasketch", "numpy")
 
 
@@ -44,34 +49,68 @@ def versions() -> dict[str, str]:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, sort_keys=True, ensure_ascii=False)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """``data`` as sorted, indented JSON at ``path`` (folders made), never half-written."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
-def write_stage_manifest(stage_dir: Path, *, stage: str, inputs: dict[str, str],
-                         config: dict[str, Any], counts: dict[str, Any]) -> dict[str, Any]:
-    """Record a finished stage. Written last, so its presence means the stage completed."""
-    manifest = {"stage": stage, "inputs": inputs, "config": config, "counts": counts,
-                "versions": versions(), "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    write_json_atomic(Path(stage_dir) / MANIFEST, manifest)
-    return manifest
+@dataclass(frozen=True)
+class Stage:
+    """One folder of a run: done when its manifest names these inputs and this config, and
+    every file in ``outputs`` exists.
 
+    The manifest is removed when the stage starts and written last, so a stage cut off half
+    way is never taken as done. ``outputs`` are paths relative to ``dir``; a file written
+    beside the folder is named through ``..`` (the export stage's ``../bundle/manifest.json``).
+    """
 
-def stage_is_current(stage_dir: Path, *, inputs: dict[str, str], config: dict[str, Any]) -> bool:
-    """True when the stage finished before with the same inputs and config."""
-    path = Path(stage_dir) / MANIFEST
-    if not path.is_file():
-        return False
-    try:
-        old = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        return False
-    return old.get("inputs") == inputs and old.get("config") == json.loads(json.dumps(config))
+    name: str
+    dir: Path
+    inputs: dict[str, str]
+    config: dict[str, Any]
+    outputs: tuple[str | Path, ...] = ()
+
+    @property
+    def manifest_path(self) -> Path:
+        return Path(self.dir) / MANIFEST
+
+    def is_current(self) -> bool:
+        """True when the stage finished before with the same inputs and config, outputs in place."""
+        try:
+            old = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return (isinstance(old, dict) and old.get("inputs") == self.inputs
+                and old.get("config") == json.loads(json.dumps(self.config))
+                and all((Path(self.dir) / p).exists() for p in self.outputs))
+
+    def counts(self) -> dict[str, Any]:
+        """The counts the finished stage recorded."""
+        return json.loads(self.manifest_path.read_text(encoding="utf-8"))["counts"]
+
+    def begin(self) -> None:
+        """Make the folder and drop the old manifest: the folder is stale until :meth:`finish`."""
+        Path(self.dir).mkdir(parents=True, exist_ok=True)
+        self.manifest_path.unlink(missing_ok=True)
+
+    def finish(self, counts: dict[str, Any]) -> dict[str, Any]:
+        """Record the finished stage (the manifest, written last); returns the manifest."""
+        manifest = {"stage": self.name, "inputs": self.inputs, "config": self.config, "counts": counts,
+                    "versions": versions(), "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        write_json_atomic(self.manifest_path, manifest)
+        return manifest
+
+    def run(self, work: Callable[[], dict[str, Any]], *, force: bool = False,
+            echo: Callable[[str], None] | None = None, reused: str = REUSED) -> dict[str, Any]:
+        """``work()`` (which returns the counts) unless the stage is current; returns the counts.
+
+        ``force`` reruns a current stage; ``reused`` is what ``echo`` prints when it is skipped.
+        """
+        if not force and self.is_current():
+            if echo is not None:
+                echo(reused)
+            return self.counts()
+        self.begin()
+        counts = work()
+        self.finish(counts)
+        return counts

@@ -39,7 +39,7 @@ import numpy as np
 from ..candidates import read_candidates, write_candidates
 from ..config import PipelineConfig
 from tinyguard.records import Record, read_jsonl, write_json_lines, write_jsonl
-from ..stage import hash_files, stage_is_current, write_json_atomic, write_stage_manifest
+from ..stage import Stage, hash_files, write_json_atomic
 from .bandit import Bandit, bandit_attempts, load_bandits, make_arms, save_bandits, train_bandit
 from .config import GOALS, AdversarialConfig
 from .harvest import NoveltyIndex, harvest_rows, select, to_candidate
@@ -89,16 +89,10 @@ def bundle_hash(bundle: Path) -> str:
 
 
 def _stage(stage_dir: Path, name: str, inputs: dict[str, str], config: dict[str, Any], run: Callable[[], dict],
-           *, force: bool, echo: Callable[[str], None], done: Callable[[], bool] = lambda: True) -> dict:
-    """Run ``run`` unless the stage finished before with these inputs and config; return its counts."""
-    stage_dir.mkdir(parents=True, exist_ok=True)
-    if not force and stage_is_current(stage_dir, inputs=inputs, config=config) and done():
-        echo(f"      {name}: unchanged, reusing {stage_dir}")
-        return json.loads((stage_dir / MANIFEST).read_text(encoding="utf-8"))["counts"]
-    (stage_dir / MANIFEST).unlink(missing_ok=True)  # stale until the stage writes it again
-    counts = run()
-    write_stage_manifest(stage_dir, stage=name, inputs=inputs, config=config, counts=counts)
-    return counts
+           *, force: bool, echo: Callable[[str], None], outputs: tuple[str | Path, ...] = ()) -> dict:
+    """:meth:`Stage.run` with the rounds' reuse line (it names the stage and its folder)."""
+    return Stage(name, stage_dir, inputs, config, outputs).run(
+        run, force=force, echo=echo, reused=f"      {name}: unchanged, reusing {stage_dir}")
 
 
 class Rounds:
@@ -169,10 +163,11 @@ class Rounds:
                   "previous": hash_files([self.round_dir(r - 1) / MANIFEST]) if r > 1 else ""}
         config = {"adversarial": self.config_hash, "round": r, "teacher": asdict(self.pipeline.teacher),
                   "export": asdict(self.pipeline.export)}
-        if not self.force and stage_is_current(rdir, inputs=inputs, config=config) and self.guard_path(r).is_dir():
+        stage = Stage(f"adversarial-round-{r}", rdir, inputs, config, outputs=(self.guard_path(r).relative_to(rdir),))
+        if not self.force and stage.is_current():
             self.echo(f"[round {r}/{self.cfg.rounds}] finished before, reusing {rdir}")
             return
-        (rdir / MANIFEST).unlink(missing_ok=True)
+        stage.begin()
         self.echo(f"[round {r}/{self.cfg.rounds}] attacking guard {r - 1}: {prev}")
         guard = BundleScorer(prev, self.cfg.threads)
         a = self.train_attackers(r, guard, inputs["guard"])
@@ -181,7 +176,7 @@ class Rounds:
         trained = self.retrain(r, curated)
         m = self.measure(r)
         counts = {"attacker": a, "harvest": h, "curated": len(curated), "guard": trained, "eval": m["summary"]}
-        write_stage_manifest(rdir, stage=f"adversarial-round-{r}", inputs=inputs, config=config, counts=counts)
+        stage.finish(counts)
 
     def _attacker_hash(self, r: int) -> str:
         """Attacker r's files (adapter, bandit statistics), not its manifest's timestamp."""
@@ -283,7 +278,7 @@ class Rounds:
                     "by_goal_attacker": dict(by), "dropped": dict(dropped), "disagreement": disagreement(scored)}
 
         return _stage(out, "adversarial-harvest", inputs, config, run, force=self.force, echo=self.echo,
-                      done=lambda: (out / "harvest.jsonl").is_file())
+                      outputs=("harvest.jsonl",))
 
     def curate(self, r: int) -> list[Record]:
         """The six curation rounds over the harvest (label votes by the verifier, not the guard)."""
@@ -333,7 +328,7 @@ class Rounds:
             return train_teacher(records, rdir / "teacher", p.teacher, progress=self.progress)
 
         t = _stage(rdir / "teacher", "teacher", {"records": data_hash}, {"teacher": asdict(p.teacher)}, teach,
-                   force=self.force, echo=self.echo, done=lambda: (rdir / "teacher" / "model.safetensors").is_file())
+                   force=self.force, echo=self.echo, outputs=("model.safetensors",))
         summary = self.adversarial_summary(r)
 
         def export() -> dict:
@@ -354,7 +349,7 @@ class Rounds:
 
         _stage(rdir / "export", "export", {"teacher": hash_files([rdir / "teacher" / "model.safetensors"]),
                                            "records": data_hash}, {"export": asdict(self.export_config(r))}, export,
-               force=self.force, echo=self.echo, done=lambda: (rdir / "bundle" / MANIFEST).is_file())
+               force=self.force, echo=self.echo, outputs=(f"../bundle/{MANIFEST}",))
         if self.cfg.student:
             if self.inp.make_student is None:
                 raise ValueError(f"student = {self.cfg.student!r} but no distillation step was given")
@@ -419,7 +414,7 @@ class Rounds:
             return {"summary": summary_line(metrics)}
 
         counts = _stage(out, "adversarial-eval", inputs, config, run, force=self.force, echo=self.echo,
-                        done=lambda: (out / "metrics.json").is_file())
+                        outputs=("metrics.json",))
         self.echo(f"      {counts['summary']}")
         return counts
 

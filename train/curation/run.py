@@ -29,7 +29,7 @@ import numpy as np
 from ..candidates import Candidate, read_candidates, write_candidates
 from ..config import CurateConfig
 from tinyguard.records import Record, write_jsonl
-from ..stage import hash_files, stage_is_current, write_json_atomic, write_stage_manifest
+from ..stage import Stage, hash_files, write_json_atomic
 from . import clean, diversity, failures, near_dup, noise, verify
 from .common import Decision, Embed, RoundContext, TeacherScores, count, read_rows, summarize, write_rows
 
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from ..generators.base import Generator
 
 ROUNDS: tuple[ModuleType, ...] = (clean, near_dup, failures, verify, noise, diversity)
-CANDIDATES, DECISIONS, MANIFEST = "candidates.jsonl", "decisions.jsonl", "manifest.json"
+CANDIDATES, DECISIONS = "candidates.jsonl", "decisions.jsonl"
 
 
 @dataclass
@@ -132,17 +132,15 @@ def curate(candidates: list[Candidate], seed: list[Record], cfg: CurateConfig, o
     ran, reused, all_decisions, rounds = [], [], [], []
     for k, mod in enumerate(ROUNDS, 1):
         rdir = round_dir(out_dir, k, mod)
-        inputs = {"candidates": input_hash, "seed": seed_hash}
-        config = _round_config(k, mod, cfg, ids)
-        done = (rdir / CANDIDATES).is_file() and (rdir / DECISIONS).is_file()
-        if not force and done and stage_is_current(rdir, inputs=inputs, config=config):
+        stage = Stage(f"curate-{k}-{mod.NAME}", rdir, {"candidates": input_hash, "seed": seed_hash},
+                      _round_config(k, mod, cfg, ids), outputs=(CANDIDATES, DECISIONS))
+        if not force and stage.is_current():
             current = list(read_candidates(rdir / CANDIDATES))
             decisions = [Decision(**d) for d in read_rows(rdir / DECISIONS)]
-            counts = json.loads((rdir / MANIFEST).read_text(encoding="utf-8"))["counts"]
+            counts = stage.counts()
             reused.append(rdir.name)
         else:
-            rdir.mkdir(parents=True, exist_ok=True)
-            (rdir / MANIFEST).unlink(missing_ok=True)  # the folder is stale until the manifest is back
+            stage.begin()
             ctx = RoundContext(seed=seed, cfg=cfg, teacher_scores=teacher, embed=embed, judge=judge,
                                progress=progress, extras_dir=rdir)
             result = mod.run(current, ctx)
@@ -150,7 +148,7 @@ def curate(candidates: list[Candidate], seed: list[Record], cfg: CurateConfig, o
             counts = _round_counts(current, result.kept, decisions, result.counts)
             write_candidates(result.kept, rdir / CANDIDATES)
             write_rows(rdir / DECISIONS, (d.to_dict() for d in decisions))
-            write_stage_manifest(rdir, stage=f"curate-{k}-{mod.NAME}", inputs=inputs, config=config, counts=counts)
+            stage.finish(counts)
             current = result.kept
             ran.append(rdir.name)
         input_hash = hash_files([rdir / CANDIDATES])

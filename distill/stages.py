@@ -1,4 +1,4 @@
-"""``guard-cli distill``: a pipeline run's teacher → one student → its bundle.
+"""The distill stages of a run folder (``guard-cli distill``): the run's teacher → one student → its bundle.
 
 Reads ``RUN/teacher`` and ``RUN/data/records.jsonl`` (written by ``guard-cli pipeline``) and
 writes, per student NAME::
@@ -8,7 +8,8 @@ writes, per student NAME::
     RUN/students/NAME/export/       fp32 / int8 ONNX, .ort, GGUF, staging bundles, metrics.json
     RUN/students/NAME/bundle/       the bundle (runtime Guard loads it like the teacher's)
 
-Each stage is skipped when its inputs' hashes and config are unchanged, like the pipeline's.
+Each stage is a :class:`~tinyguard.train.stage.Stage`: skipped when its inputs' hashes and
+config are unchanged, like the pipeline's.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import numpy as np
 
 from ..train import require_train_extra
 from tinyguard.records import read_jsonl
-from ..train.stage import hash_files, stage_is_current, write_json_atomic, write_stage_manifest
+from ..train.stage import Stage, hash_files, write_json_atomic
 from .config import DistillConfig, StudentConfig
 
 
@@ -151,21 +152,19 @@ def distill_student(run_dir: Path, cfg: DistillConfig, name: str, *, config_ref:
 
     echo(f"[1/2] student {name} ({student.kind}) → {base / 'student'}")
     s_inputs = {"teacher": hash_files([teacher_dir / "model.safetensors"]), "records": hash_files([records_path])}
-    s_config = {"kind": student.kind, "train": asdict(student.train)}
-    if force or not stage_is_current(base / "student", inputs=s_inputs, config=s_config):
-        s_counts = train_one(run_dir, student, progress=progress, echo=echo)
-        write_stage_manifest(base / "student", stage="student", inputs=s_inputs, config=s_config, counts=s_counts)
-    else:
-        echo("      unchanged, reusing")
-    s_counts = json.loads((base / "student" / "manifest.json").read_text(encoding="utf-8"))["counts"]
+    s_stage = Stage("student", base / "student", s_inputs, {"kind": student.kind, "train": asdict(student.train)},
+                    outputs=("model.safetensors", "tokenizer.json"))
+    s_stage.run(lambda: train_one(run_dir, student, progress=progress, echo=echo), force=force, echo=echo)
+    s_counts = s_stage.counts()
 
     echo(f"[2/2] export → {base / 'bundle'}")
     e_inputs = {"student": hash_files([base / "student" / "model.safetensors", base / "student" / "tokenizer.json"]),
                 "records": s_inputs["records"]}
     export_cfg = _export_config(run_dir, cfg, student)
-    e_config = {"export": asdict(export_cfg), "gates": asdict(cfg.gates)}
-    if force or not stage_is_current(base / "export", inputs=e_inputs, config=e_config) \
-            or not (base / "bundle").is_dir():
+    e_stage = Stage("export", base / "export", e_inputs, {"export": asdict(export_cfg), "gates": asdict(cfg.gates)},
+                    outputs=("metrics.json", "../bundle/manifest.json"))
+
+    def export() -> dict:
         from ..train.registry import data_summary
 
         records = list(read_jsonl(records_path))
@@ -176,15 +175,13 @@ def distill_student(run_dir: Path, cfg: DistillConfig, name: str, *, config_ref:
                              "category_weight": student.train.category_weight},
         }
         reproduce = f"guard-cli distill --run-dir {run_dir} --student {name} --config {config_ref}"
+        data = data_summary(records, Counter(s_counts["sources"]), _licence_classes(run_dir))
         metrics = export_trained_student(base / "student", records, base / "bundle", base / "export", export_cfg,
-                                         cfg.gates, training=training, data=data_summary(records, Counter(s_counts["sources"]),
-                                                                      _licence_classes(run_dir)),
-                                 reproduce=reproduce, echo=echo)
-        write_stage_manifest(base / "export", stage="export", inputs=e_inputs, config=e_config,
-                             counts={"validation": metrics["validation"]["n"]})
-    else:
-        echo("      unchanged, reusing")
-        metrics = json.loads((base / "export" / "metrics.json").read_text(encoding="utf-8"))
+                                         cfg.gates, training=training, data=data, reproduce=reproduce, echo=echo)
+        return {"validation": metrics["validation"]["n"]}
+
+    e_stage.run(export, force=force, echo=echo)
+    metrics = json.loads((base / "export" / "metrics.json").read_text(encoding="utf-8"))
     v = metrics["validation"]
     echo(f"      {name}: validation F1 {v['f1']:.4f}  AUPRC {v['auprc']:.4f}  FPR {v['fpr']:.4f}  "
          f"hard-negative FPR {metrics['hard_negatives']['fpr']:.4f}")

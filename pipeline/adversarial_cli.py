@@ -1,16 +1,13 @@
-"""``guard-cli adversarial``: a flat click command (attached in distill/cli.py, the layer that may drive
-both the adversarial rounds of train/ and the students of distill/); torch loads inside."""
+"""``guard-cli adversarial``: a flat click command of the pipeline layer (it drives both the
+adversarial rounds of train/ and, for a student guard, the students of distill/); torch loads inside."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-
-def _fail(e: BaseException) -> None:
-    click.echo(f"error: {' '.join(str(e).split())}", err=True)
-    sys.exit(2)
+from ..train.command import USER_ERRORS, fail
+from ..train.offline import offline
 
 
 @click.command("adversarial")
@@ -25,6 +22,7 @@ def _fail(e: BaseException) -> None:
 @click.option("--report-only", is_flag=True,
               help="Rewrite report.md and curves.png from the finished rounds (with the run's own config).")
 @click.option("--force", is_flag=True, help="Rerun every stage even if its inputs and config are unchanged.")
+@offline
 def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_dir: Path | None,
                 report_only: bool, force: bool) -> None:
     """RL-guided adversarial rounds: attackers learn to fool the guard, the guard retrains on
@@ -90,15 +88,15 @@ def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_
         finally:
             if inputs.judge is not None:
                 inputs.judge.close()
-    except (OSError, ValueError, KeyError, RuntimeError) as e:
-        _fail(e)
+    except USER_ERRORS as e:
+        fail(e)
 
 
 def _student_step(name: str, distill_config: str, force: bool):
     """Each round's student: ``guard-cli distill`` on the round folder (which is laid out as a
-    pipeline run). The command lives in the distill layer because it drives both train and distill."""
-    from .config import load_distill_config
-    from .pipeline import distill_student
+    pipeline run)."""
+    from ..distill.config import load_distill_config
+    from ..distill.stages import distill_student
 
     cfg = load_distill_config(distill_config)
 

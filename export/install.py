@@ -1,0 +1,31 @@
+"""Install a finished bundle somewhere else (the bundled default model): ``guard-cli pipeline
+--install-default`` and ``guard-cli distill install``."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from tinyguard.bundle import load_bundle, write_bundle
+
+from .model_card import render_model_card
+
+
+def install_bundle(src: Path, dst: Path, *, artifacts: bool = True, reproduce: str = "") -> Path:
+    """Copy a verified bundle over ``dst`` atomically (hashes rechecked by write_bundle).
+
+    ``artifacts=False`` leaves out the extra formats (``.ort``, GGUF) and rewrites the model
+    card to match: the default bundle ships inside the wheel, so it carries the one model the
+    runtime opens by default; the full bundle stays in the run folder.
+    """
+    manifest = load_bundle(src)
+    raw = {k: v for k, v in manifest.raw.items() if k != "files"}
+    names = list(manifest.files)
+    if not artifacts and raw.get("artifacts"):
+        raw.pop("artifacts")
+        keep = {manifest.raw["model_file"], manifest.raw.get("tokenizer_file", "tokenizer.json")}
+        files = {n: Path(src) / n for n in names if n in keep}
+        card = Path(tempfile.mkdtemp()) / "MODEL_CARD.md"
+        card.write_text(render_model_card(raw, reproduce=reproduce), encoding="utf-8")
+        files["MODEL_CARD.md"] = card
+        return write_bundle(dst, files, raw)
+    return write_bundle(dst, {n: Path(src) / n for n in names}, raw)

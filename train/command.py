@@ -1,0 +1,23 @@
+"""What every command above the runtime shares: one ``error: ...`` line and exit 2 for a failure
+the user can fix, and the ``--data-dir`` option. (The offline environment: train/offline.py.)"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Callable, NoReturn
+
+import click
+
+#: the failures a command turns into one ``error:`` line (a failed parity gate is a RuntimeError)
+USER_ERRORS = (OSError, ValueError, KeyError, RuntimeError)
+
+
+def fail(e: BaseException) -> NoReturn:
+    """Print ``error: <one line>`` on stderr and exit 2."""
+    click.echo(f"error: {' '.join(str(e).split())}", err=True)
+    sys.exit(2)
+
+
+def data_dir_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+                        help="Seed data folder (default: $TINYGUARD_DATA or ../shared/data).")(f)
