@@ -63,7 +63,7 @@ class Inputs:
     judge: Any = None  # a generator for the judge prompt (rewards and curation round 4)
     data_dir: Path | None = None  # seed data folder (the OOD yardstick reads its slices there)
     # (round folder) -> the student's bundle, distilled from that round's teacher. Given by the
-    # command (distill sits below train in the one-way stack, so this module never imports it).
+    # pipeline layer's command (distill sits above train in the one-way stack: train never imports it).
     make_student: Callable[[Path], Path] | None = None
     licence_classes: list[str] = field(default_factory=lambda: ["permissive"])
 
