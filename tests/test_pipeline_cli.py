@@ -110,3 +110,26 @@ def test_a_stage_manifest_keeps_its_layout(tmp_path: Path) -> None:
     on_disk = json.loads((run / "teacher" / "manifest.json").read_text(encoding="utf-8"))
     assert set(on_disk) == set(manifest) == {"stage", "inputs", "config", "counts", "versions", "finished"}
     assert on_disk["stage"] == "teacher" and on_disk["config"]["teacher"]["seed"] == load_config("tiny").teacher.seed
+
+
+def test_attaching_every_layers_commands_loads_no_heavy_library_and_sets_nothing() -> None:
+    """``guard-cli --help`` attaches them all: click only, no torch, no change to the environment."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import os, sys, click
+        from importlib.metadata import entry_points
+        before = dict(os.environ)
+        group = click.Group("guard-cli")
+        for ep in entry_points(group="tinyguard.commands"):
+            ep.load()(group)
+        heavy = [m for m in ("torch", "transformers", "numpy", "onnxruntime", "datasketch") if m in sys.modules]
+        assert not heavy, heavy
+        assert dict(os.environ) == before
+        print(len(group.commands))
+    """)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert int(p.stdout) == len(train_cli.COMMANDS) + len(pipeline_cli.COMMANDS) + 1  # + distill
