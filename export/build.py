@@ -16,7 +16,7 @@ import numpy as np
 
 from tinyguard.atomic import atomic_write_text
 from tinyguard.bundle import write_bundle
-from tinyguard.metrics import binary_metrics, category_metrics
+from tinyguard.metrics import guard_metrics, labels_of
 from tinyguard.normalize import SETTINGS as NORMALIZATION
 from tinyguard.taxonomy import CATEGORIES, CATEGORY_TABLE, N_OUTPUTS
 
@@ -53,17 +53,9 @@ def score_guard(guard: Any, records: list[Record]) -> np.ndarray:
 
 def validation_metrics(records: list[Record], scores: np.ndarray, threshold: float,
                        category_threshold: float | dict[str, float]) -> dict[str, Any]:
-    """The figures the model card quotes (same functions as ``guard-cli eval``)."""
-    y = np.array([r.label == "unsafe" for r in records])
-    hn = np.array([r.hard_negative and r.label == "safe" for r in records])
-    val = binary_metrics(y, scores[:, 0], threshold)
-    hard = binary_metrics(np.zeros(int(hn.sum()), bool), scores[hn, 0], threshold) if hn.any() else {}
-    labelled = np.array([r.label == "safe" or bool(r.categories) for r in records])
-    ycat = np.array([[c in r.categories for c in CATEGORIES] for r in records], bool)
-    cats = category_metrics(ycat[labelled], scores[labelled, 1:], category_threshold, CATEGORIES)
-    return {"validation": val, "hard_negatives": {"n": hard.get("n", 0), "fpr": hard.get("fpr"),
-                                                   "fp": hard.get("fp", 0)},
-            "categories": cats}
+    """The figures the model card quotes: the runtime's one metrics function
+    (:func:`tinyguard.metrics.guard_metrics`, which ``guard-cli eval`` prints too)."""
+    return guard_metrics(labels_of(records), scores, threshold, category_threshold)
 
 
 def base_manifest(cfg: ExportConfig, encoding: dict, model_file: str, threshold: float) -> dict[str, Any]:

@@ -28,7 +28,6 @@ from tinyguard.metrics import binary_metrics
 
 if TYPE_CHECKING:
     from tinyguard.guard import Guard
-    from tinyguard.inputs import Item
 
 
 @dataclass(frozen=True)
@@ -64,47 +63,43 @@ def lowest_threshold(y: np.ndarray, scores: np.ndarray, target_fpr: float) -> fl
     return float(candidates[ok[0]])
 
 
-def calibration(guard: "Guard", items: Sequence["Item"], target_fpr: float, *, file: str = "",
-                batch_size: int = 1, scores: Sequence[float] | None = None,
-                rails: Rails = Rails()) -> dict[str, Any]:
-    """Pick the new threshold for ``items`` and report metrics before and after, plus the
+def calibration(guard: "Guard", y: Sequence[int], lines: Sequence[int], scores: Sequence[float],
+                target_fpr: float, *, file: str = "", rails: Rails = Rails()) -> dict[str, Any]:
+    """Pick the new threshold for labelled lines and report metrics before and after, plus the
     guard-rail checks (``refusals``: empty when the calibration may be written).
 
-    ``scores``: the items' unsafe scores when already computed (else they are scored here).
+    ``y``: 1 unsafe / 0 safe per line (an Item's ``label``); ``lines``: their line numbers in
+    ``file``; ``scores``: the guard's unsafe score of each (a Verdict's ``score``).
     """
     if not 0.0 <= target_fpr <= 1.0:
         raise ValueError(f"target FPR must be in [0, 1], not {target_fpr}")
-    if scores is None:
-        scored = guard.score([i.text for i in items], [i.role for i in items],
-                             contexts=[i.context for i in items], batch_size=batch_size)
-        scores = [x.defended[0] for x in scored]
-    y = np.array([i.label for i in items], dtype=bool)
+    y_ = np.asarray(y, dtype=bool)
     s = np.asarray(scores, dtype=np.float64)
-    if s.shape != y.shape:
-        raise ValueError(f"got {s.size} scores for {y.size} items")
-    new = lowest_threshold(y, s, target_fpr)
+    if s.shape != y_.shape or len(lines) != y_.size:
+        raise ValueError(f"got {s.size} scores and {len(lines)} line numbers for {y_.size} labels")
+    new = lowest_threshold(y_, s, target_fpr)
     keys = ("threshold", "precision", "recall", "fpr", "f1", "tp", "fp", "tn", "fn")
-    before = {k: v for k, v in binary_metrics(y, s, guard.threshold).items() if k in keys}
-    after = {k: v for k, v in binary_metrics(y, s, new).items() if k in keys}
+    before = {k: v for k, v in binary_metrics(y_, s, guard.threshold).items() if k in keys}
+    after = {k: v for k, v in binary_metrics(y_, s, new).items() if k in keys}
     digest = hashlib.sha256(Path(file).read_bytes()).hexdigest() if file and Path(file).is_file() else ""
     report = {
         "model": guard.model_id, "file": file, "file_sha256": digest, "target_fpr": target_fpr,
-        "n": int(y.size), "n_unsafe": int(y.sum()), "n_safe": int((~y).sum()),
+        "n": int(y_.size), "n_unsafe": int(y_.sum()), "n_safe": int((~y_).sum()),
         "defenses": guard.defenses.to_dict(), "before": before, "after": after,
         "old_threshold": guard.threshold, "new_threshold": new,
         "min_per_label": rails.min_per_label, "max_recall_loss": rails.max_recall_loss,
-        "high_safe": _high_safe(items, y, s, guard.threshold),
+        "high_safe": _high_safe(lines, y_, s, guard.threshold),
     }
     report["refusals"] = refusals(report, rails)
     return report
 
 
-def _high_safe(items: Sequence["Item"], y: np.ndarray, s: np.ndarray, threshold: float,
+def _high_safe(lines: Sequence[int], y: np.ndarray, s: np.ndarray, threshold: float,
                top: int = 5) -> list[dict[str, Any]]:
     """The safe-labelled lines scoring at or above the current threshold, highest first."""
     idx = [int(k) for k in np.flatnonzero(~y & (s >= threshold))]
     idx.sort(key=lambda k: -s[k])
-    return [{"line": items[k].line, "score": float(s[k])} for k in idx[:top]]
+    return [{"line": int(lines[k]), "score": float(s[k])} for k in idx[:top]]
 
 
 def refusals(report: dict[str, Any], rails: Rails) -> list[str]:
@@ -166,7 +161,7 @@ def check_target(source: str | Path | None, out: str | Path) -> Path:
 
     target = Path(out)
     if target.resolve() == Path(source if source is not None else default_bundle_path()).resolve():
-        raise ValueError(f"--out {target} is the bundle being calibrated; pass --in-place to rewrite it")
+        raise ValueError(f"--out-bundle {target} is the bundle being calibrated; pass --in-place to rewrite it")
     return target
 
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Iterator, Union
 
-from tinyguard.taxonomy import CATEGORIES, CODE_TO_NAME, ROLES
+from tinyguard.records import Record
+from tinyguard.taxonomy import CATEGORIES, CODE_TO_NAME, LABELS, ROLES
 
 if TYPE_CHECKING:
     from tinyguard.guard import Guard, Verdict
@@ -44,16 +45,28 @@ class LineError(ValueError):
 
 @dataclass(frozen=True)
 class Item:
-    """One text to score, with where it came from (for error messages)."""
+    """One text to score, with the line it came from (for messages and seeds).
+
+    A line of a labelled file also carries its labelled example, a
+    :class:`~tinyguard.records.Record` (the one labelled-example type, label "safe"/"unsafe");
+    ``label`` reads it; nothing of it is stored twice."""
 
     text: str
     role: str
     context: str
     line: int = 0
-    label: int | None = None
-    categories: tuple[str, ...] | None = None
-    hard_negative: bool = False
     note: str = ""  # a warning about this line that did not stop it being scored
+    record: Record | None = None  # set for a line of a labelled file
+
+    @classmethod
+    def of(cls, record: Record, line: int = 0, note: str = "") -> "Item":
+        """The Item that scores ``record`` (its text, role and context)."""
+        return cls(record.text, record.role, record.context, line, note, record)
+
+    @property
+    def label(self) -> int | None:
+        """1 unsafe, 0 safe (the form metrics take), None for an unlabelled text."""
+        return None if self.record is None else int(self.record.label == "unsafe")
 
 
 @dataclass(frozen=True)
@@ -190,13 +203,14 @@ def read_entries(path: str, role: str, context: str, *, jsonl: bool, labelled: b
                 yield Item(line, role, context, n, note=surrogate_note(line))
             else:
                 try:
-                    yield jsonl_item(line, n, role, context, labelled)
+                    yield jsonl_item(line, n, role, context, labelled, source=Path(path).name)
                 except LineError as e:
                     yield BadLine(n, str(e))
 
 
-def jsonl_item(line: str, n: int, role: str, context: str, labelled: bool) -> Item:
-    """The Item one JSON line describes; LineError when it describes none."""
+def jsonl_item(line: str, n: int, role: str, context: str, labelled: bool, source: str = "") -> Item:
+    """The Item one JSON line describes; LineError when it describes none. A labelled line
+    becomes a Record (``source``: the file's name; licence class "unknown")."""
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as e:
@@ -220,8 +234,15 @@ def jsonl_item(line: str, n: int, role: str, context: str, labelled: bool) -> It
         raise LineError("'context' must be a string")
     note = surrogate_note(text + ctx)
     if labelled:
-        return Item(text, r, ctx, n, _parse_label(obj), _parse_categories(obj), obj.get("hard_negative") is True,
-                    note)
+        label, cats = _parse_label(obj), _parse_categories(obj)
+        if label == "safe" and cats:
+            raise LineError("a safe line names no categories (they say what makes a text unsafe)")
+        try:
+            record = Record(text, r, label, source, "unknown", list(cats), ctx,
+                            hard_negative=obj.get("hard_negative") is True)
+        except ValueError as e:
+            raise LineError(str(e)) from None
+        return Item.of(record, n, note)
     return Item(text, r, ctx, n, note=note)
 
 
@@ -236,20 +257,19 @@ def _json_type(value: Any) -> str:
                                             int: "a number", float: "a number"}.get(type(value), type(value).__name__)
 
 
-def _parse_label(obj: dict[str, Any]) -> int:
+def _parse_label(obj: dict[str, Any]) -> str:
+    """"safe" or "unsafe" (the Record's labels) from "safe"/"unsafe", 0/1 or false/true."""
     label = obj.get("label")
-    if isinstance(label, bool):
-        return int(label)
-    if isinstance(label, int) and label in (0, 1):
-        return label
-    if isinstance(label, str) and label.lower() in ("safe", "unsafe"):
-        return int(label.lower() == "unsafe")
+    if isinstance(label, bool) or (isinstance(label, int) and label in (0, 1)):
+        return LABELS[int(label)]
+    if isinstance(label, str) and label.lower() in LABELS:
+        return label.lower()
     raise LineError(f"'label' must be \"safe\"/\"unsafe\", 0/1 or true/false, not {label!r}")
 
 
-def _parse_categories(obj: dict[str, Any]) -> tuple[str, ...] | None:
+def _parse_categories(obj: dict[str, Any]) -> tuple[str, ...]:
     if "categories" not in obj or obj["categories"] is None:
-        return None
+        return ()
     cats = obj["categories"]
     if not isinstance(cats, list) or not all(isinstance(c, str) for c in cats):
         raise LineError("'categories' must be a list of category names")

@@ -1,15 +1,22 @@
-"""Classification metrics in plain numpy, shared by ``guard-cli eval`` and training.
+"""Classification metrics in plain numpy: the one evaluation of a guard on labelled examples.
 
-Why not sklearn: the runtime must stay small. Undefined values (recall with no positives,
+:func:`guard_metrics` is what ``guard-cli eval`` prints and what the export writes into a
+bundle's manifest and model card, so the two agree by construction (same rows, same category
+thresholds). Why not sklearn: the runtime must stay small. Undefined values (recall with no positives,
 precision with nothing predicted positive) are ``None`` rather than 0 or a warning, so a
 report never passes off "no data" as "bad model". ``auprc`` is average precision computed
 step-wise exactly like ``sklearn.metrics.average_precision_score``.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
+
+from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
+
+if TYPE_CHECKING:
+    from tinyguard.records import Record
 
 
 def _ratio(num: int, den: int) -> float | None:
@@ -93,3 +100,57 @@ def category_metrics(y_true_matrix: Any, score_matrix: Any,
             raise ValueError(f"got {len(ts)} thresholds for {len(names)} categories")
     return {name: binary_metrics(y[:, j], s[:, j], ts[j])
             for j, name in enumerate(names) if y[:, j].any()}
+
+
+class Labels(NamedTuple):
+    """The label side of labelled examples, as arrays (CATEGORIES order for ``categories``).
+
+    An unsafe row with no category marked has unknown categories: it counts for the binary
+    metrics but not in any category's row."""
+
+    unsafe: np.ndarray  # [N] bool
+    hard_negative: np.ndarray  # [N] bool: a safe text on a sensitive topic
+    categories: np.ndarray  # [N, C] bool
+
+
+def labels_of(records: Iterable["Record"]) -> Labels:
+    """:class:`Labels` of :class:`~tinyguard.records.Record` s. Reads ``records`` once (a
+    generator is fine) and keeps only the labels, never the texts."""
+    unsafe: list[bool] = []
+    hard: list[bool] = []
+    cats: list[list[bool]] = []
+    for r in records:
+        unsafe.append(r.label == "unsafe")
+        hard.append(bool(r.hard_negative) and r.label == "safe")
+        cats.append([c in r.categories for c in CATEGORIES])
+    return Labels(np.array(unsafe, dtype=bool), np.array(hard, dtype=bool),
+                  np.array(cats, dtype=bool).reshape(len(cats), len(CATEGORIES)))
+
+
+def guard_metrics(labels: Labels, scores: Any, threshold: float,
+                  category_thresholds: float | Mapping[str, float]) -> dict[str, Any]:
+    """Binary, hard-negative and per-category metrics of a guard's scores on labelled examples.
+
+    ``scores``: [N, N_OUTPUTS], the unsafe score then each category's (CATEGORIES order), as a
+    Verdict's ``score`` and ``category_scores``. Binary rows flag ``score >= threshold``; the
+    hard-negative FPR is the share of safe hard negatives so flagged. Category rows use the
+    rows whose categories are known (safe ones, and unsafe ones marking at least one category)
+    and compare each raw category score with that category's threshold:
+    ``category_thresholds`` is one number for all, or ``{name: threshold}`` where a missing
+    name uses ``threshold``. Returns the manifest's ``metrics`` shape:
+    ``{"validation": ..., "hard_negatives": {"n", "fp", "fpr"}, "categories": {...}}``.
+    """
+    s = _as_scores(scores)
+    n = labels.unsafe.shape[0]
+    if s.shape != (n, N_OUTPUTS):
+        raise ValueError(f"expected [{n}, {N_OUTPUTS}] scores, got {s.shape}")
+    if isinstance(category_thresholds, Mapping):
+        cat_t = [float(category_thresholds.get(c, threshold)) for c in CATEGORIES]
+    else:
+        cat_t = [float(category_thresholds)] * len(CATEGORIES)
+    hn = labels.hard_negative
+    hard = binary_metrics(np.zeros(int(hn.sum()), bool), s[hn, 0], threshold)
+    known = ~labels.unsafe | labels.categories.any(axis=1)
+    return {"validation": binary_metrics(labels.unsafe, s[:, 0], threshold),
+            "hard_negatives": {"n": hard["n"], "fpr": hard["fpr"], "fp": hard["fp"]},
+            "categories": category_metrics(labels.categories[known], s[known, 1:], cat_t, CATEGORIES)}

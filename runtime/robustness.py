@@ -21,7 +21,7 @@ import numpy as np
 from tinyguard.defenses import DefenseSettings
 
 if TYPE_CHECKING:
-    from tinyguard.cli import Item
+    from tinyguard.inputs import Item
     from tinyguard.guard import Guard
 
 CLEAN = "none"

@@ -11,7 +11,6 @@ from test_cli import run
 
 from tinyguard.bundle import load_bundle
 from tinyguard.calibrate import Rails, calibration, lowest_threshold
-from tinyguard.inputs import Item
 
 
 def _write(path: Path, rows: list[dict]) -> Path:
@@ -84,14 +83,14 @@ def test_poisoned_label_that_kills_recall_is_refused(soft_bundle: Path, tmp_path
 
 
 def test_recall_loss_rule_on_known_scores(guard) -> None:
-    items = [Item("x", "prompt", "", n, label) for n, label in enumerate([1] * 10 + [0] * 10, 1)]
+    y, lines = [1] * 10 + [0] * 10, list(range(1, 21))
     scores = [0.9] * 8 + [0.6, 0.55] + [0.1] * 9 + [0.58]  # one safe line at 0.58
-    rep = calibration(guard, items, 0.0, scores=scores, rails=Rails(min_per_label=10, max_recall_loss=0.1))
+    rep = calibration(guard, y, lines, scores, 0.0, rails=Rails(min_per_label=10, max_recall_loss=0.1))
     assert rep["before"]["recall"] == 1.0 and rep["after"]["recall"] == 0.9  # 0.55 is lost: exactly 10%
     assert rep["refusals"] == [] and rep["high_safe"] == [{"line": 20, "score": 0.58}]
-    rep = calibration(guard, items, 0.0, scores=scores, rails=Rails(min_per_label=10, max_recall_loss=0.05))
+    rep = calibration(guard, y, lines, scores, 0.0, rails=Rails(min_per_label=10, max_recall_loss=0.05))
     assert len(rep["refusals"]) == 1 and "from 1.000 to 0.900 (10% of it lost; at most 5%" in rep["refusals"][0]
-    rep = calibration(guard, items, 0.0, scores=scores, rails=Rails(min_per_label=11))
+    rep = calibration(guard, y, lines, scores, 0.0, rails=Rails(min_per_label=11))
     assert [r.split(";")[0] for r in rep["refusals"]] == ["only 10 unsafe line(s)", "only 10 safe line(s)"]
 
 

@@ -208,16 +208,53 @@ def test_eval_rejects_bad_labels(bundle_dir: Path, tmp_path: Path) -> None:
     _one_error_line(run("eval", str(path), "--bundle", str(bundle_dir)), "line 1", "unknown categories")
 
 
-def test_info(bundle_dir: Path) -> None:
+def test_info_is_a_short_summary_and_json_has_everything(bundle_dir: Path) -> None:
     r = run("info", "--bundle", str(bundle_dir))
     assert r.exit_code == 0, r.stderr
-    for fragment in ("tinyguard-fixture@0.0.1", "model.int8.onnx", "tokenizer.json", "threshold 0.5",
-                     "strict 0.3", "max_length=128", "S9", "indiscriminate_weapons", "CC0-1.0"):
+    for fragment in ("tinyguard-fixture@0.0.1", "model.int8.onnx", "threshold   0.5", "strict 0.3",
+                     "fire (15)", "GGUF: none", "signature   none (unsigned", "CC0-1.0", "every sha256 matches"):
         assert fragment in r.stdout, fragment
-    data = json.loads(run("info", "--bundle", str(bundle_dir), "--json").stdout)
+    assert len(r.stdout.splitlines()) <= 15 and "{" not in r.stdout
+    data = json.loads(run("info", "--bundle", str(bundle_dir), "--format", "json").stdout)
     assert data["model"] == "tinyguard-fixture@0.0.1"
     assert data["sizes"]["model.int8.onnx"] == (bundle_dir / "model.int8.onnx").stat().st_size
     assert data["manifest"]["files"] == json.loads((bundle_dir / "manifest.json").read_text())["files"]
+    assert data["manifest"]["encoding"]["max_length"] == 128 and data["manifest"]["taxonomy"][8]["code"] == "S9"
+
+
+def test_info_names_categories_that_never_fire_and_the_ood_headline(fresh_bundle: Path) -> None:
+    from tinyguard.bundle import rewrite_manifest
+
+    cats = {c: 1.0 for c in CATEGORIES} | {"violent_crimes": 0.4, "jailbreak": 0.7}
+    rewrite_manifest(fresh_bundle, {
+        "category_thresholds": cats,
+        "metrics": {"validation": {"n": 40, "f1": 0.75, "auprc": 0.8, "fpr": 0.05},
+                    "hard_negatives": {"n": 9, "fp": 1, "fpr": 1 / 9},
+                    "ood": {"headline": {"mean_auprc": 0.62, "benign_fpr": 0.1}, "slices": {"a": {}, "b": {}}}}})
+    out = run("info", "--bundle", str(fresh_bundle)).stdout
+    assert "fire (2): violent_crimes 0.4, jailbreak 0.7" in out and "never fire (13): " in out
+    assert "OOD         mean AUPRC 0.620, benign FPR 0.100  (2 held-out slices)" in out
+    assert "F1 0.750, AUPRC 0.800, FPR 0.050 on 40 texts; hard-negative FPR 0.111 on 9" in out
+    rewrite_manifest(fresh_bundle, {"categories_not_firing": ["jailbreak"]})  # the manifest's own list wins
+    out = run("info", "--bundle", str(fresh_bundle)).stdout
+    assert "never fire (1): jailbreak" in out and "fire (14): " in out
+
+
+def test_old_flag_spellings_still_work(bundle_dir: Path, tmp_path: Path) -> None:
+    """--json and --out of earlier releases: hidden from --help, same results as the new flags."""
+    assert run("info", "--bundle", str(bundle_dir), "--json").stdout == \
+        run("info", "--bundle", str(bundle_dir), "--format", "json").stdout
+    path = tmp_path / "eval.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in _eval_rows()) + "\n", encoding="utf-8")
+    old = json.loads(run("eval", str(path), "--bundle", str(bundle_dir), "--json").stdout)
+    out = tmp_path / "metrics.json"
+    new = run("eval", str(path), "--bundle", str(bundle_dir), "--format", "json", "--output", str(out))
+    assert new.exit_code == 0 and new.stdout == "" and json.loads(out.read_text()) == old
+    _one_error_line(run("eval", str(path), "--bundle", str(bundle_dir), "--json", "--format", "text"), "disagree")
+    for command in ("eval", "info", "robustness", "bench", "calibrate"):
+        text = run(command, "--help").stdout
+        assert "--format [text|json]" in text and "--output FILE" in text, command
+        assert "--json" not in text and "--out " not in text and "--out," not in text, command
 
 
 def test_version_and_help() -> None:

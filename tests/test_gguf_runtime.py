@@ -220,15 +220,14 @@ def test_cli_eval_with_backend_gguf(micro_bundle: Path, distill_run: Path) -> No
 def test_cli_info_lists_the_gguf_artifact(micro_bundle: Path, gguf_only_bundle: Path, bundle_dir: Path) -> None:
     r = cli("info", "--bundle", str(micro_bundle))
     assert r.exit_code == 0, r.output
-    assert "GGUF: q8_0 model.q8_0.gguf" in r.stdout
-    assert "backends  onnx (model.int8.onnx, default), gguf (model.q8_0.gguf)" in r.stdout
-    data = json.loads(cli("info", "--bundle", str(micro_bundle), "--json").stdout)
+    assert "model       ONNX model.int8.onnx (" in r.stdout and ", default); GGUF q8_0 model.q8_0.gguf (" in r.stdout
+    data = json.loads(cli("info", "--bundle", str(micro_bundle), "--format", "json").stdout)
     assert data["backends"] == {"onnx": "model.int8.onnx", "gguf": "model.q8_0.gguf"}
     assert data["models"]["gguf"] == {"q8_0": "model.q8_0.gguf"} and data["default_backend"] == "onnx"
     only = cli("info", "--bundle", str(gguf_only_bundle))
-    assert "backends  gguf (model.q8_0.gguf, default)" in only.stdout
+    assert "model       ONNX: none; GGUF q8_0 model.q8_0.gguf (" in only.stdout and " default)" in only.stdout
     plain = cli("info", "--bundle", str(bundle_dir))
-    assert "backends  onnx (model.int8.onnx, default)" in plain.stdout and "no GGUF" in plain.stdout
+    assert "ONNX model.int8.onnx (" in plain.stdout and "GGUF: none (--backend gguf is not available)" in plain.stdout
 
 
 def test_cli_imports_llama_cpp_only_for_the_gguf_backend(micro_bundle: Path) -> None:

@@ -15,6 +15,7 @@ from test_cli import _jsonl, _one_error_line, run
 
 from tinyguard import Guard
 from tinyguard.inputs import SNIFF, BadLine, InputError, Item, Skipped, read_entries, score_entries, text_lines
+from tinyguard.records import Record
 
 
 def test_score_entries_holds_at_most_one_batch(guard: Guard) -> None:
@@ -141,7 +142,8 @@ def test_read_entries_kinds(tmp_path: Path) -> None:
     path = tmp_path / "x.jsonl"
     path.write_bytes(b'{"text": "a", "label": "unsafe"}\n\n{"text": 1}\n{"text": "b", "label": "maybe"}\n')
     got = list(read_entries(str(path), "prompt", "", jsonl=True, labelled=True))
-    assert got[0] == Item("a", "prompt", "", 1, 1) and got[1] == Skipped(2)
+    assert got[0] == Item.of(Record("a", "prompt", "unsafe", "x.jsonl", "unknown"), 1) and got[1] == Skipped(2)
+    assert got[0].label == 1 and got[0].record is not None and got[0].record.source == "x.jsonl"
     assert got[2] == BadLine(3, "'text' must be a string, not a number") and "label" in got[3].error
 
 

@@ -74,4 +74,4 @@ def test_signature_check_fails_closed_without_the_verify_extra(runtime_venv: Pat
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "pip install 'tinyguard[verify]'" in proc.stderr, proc.stderr
     info = run_cli(runtime_venv, "info")
-    assert info.returncode == 0 and "signature ed25519, key" in info.stdout
+    assert info.returncode == 0 and "signature   ed25519, key" in info.stdout

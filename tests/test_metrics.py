@@ -90,3 +90,72 @@ def test_category_metrics_skips_columns_without_positives() -> None:
     assert category_metrics(y, s, 0.5, ["a", "b", "c"])["a"] == binary_metrics(y[:, 0], s[:, 0], 0.5)
     with pytest.raises(ValueError):
         category_metrics(y, s, [0.5, 0.5], ["a", "b", "c"])
+
+
+def _records() -> list:
+    from tinyguard.records import Record
+
+    rows = [("unsafe", ["violent_crimes"], False), ("unsafe", [], False), ("unsafe", ["hate", "violent_crimes"], False),
+            ("safe", [], True), ("safe", [], True), ("safe", [], False), ("unsafe", ["hate"], False)]
+    return [Record(f"t{i}", "prompt", label, "s", "permissive", cats, hard_negative=hn)
+            for i, (label, cats, hn) in enumerate(rows)]
+
+
+def test_guard_metrics_rows_and_per_category_thresholds() -> None:
+    """Category rows: known rows only (not the uncategorised unsafe one), each category at its own
+    threshold, a name missing from the mapping at the binary threshold; hard negatives: safe ones."""
+    from tinyguard.metrics import guard_metrics, labels_of
+    from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
+
+    records = _records()
+    rng = np.random.default_rng(3)
+    s = rng.random((len(records), N_OUTPUTS))
+    vc, hate = 1 + CATEGORIES.index("violent_crimes"), 1 + CATEGORIES.index("hate")
+    got = guard_metrics(labels_of(records), s, 0.5, {"violent_crimes": 0.2})  # hate: 0.5
+    y = np.array([r.label == "unsafe" for r in records])
+    assert got["validation"] == binary_metrics(y, s[:, 0], 0.5)
+    assert got["hard_negatives"] == {"n": 2, "fp": int((s[[3, 4], 0] >= 0.5).sum()),
+                                     "fpr": float((s[[3, 4], 0] >= 0.5).mean())}
+    known = [0, 2, 3, 4, 5, 6]
+    assert set(got["categories"]) == {"violent_crimes", "hate"}
+    assert got["categories"]["violent_crimes"] == binary_metrics([1, 1, 0, 0, 0, 0], s[known, vc], 0.2)
+    assert got["categories"]["hate"] == binary_metrics([0, 1, 0, 0, 0, 1], s[known, hate], 0.5)
+    assert guard_metrics(labels_of(records), s, 0.5, 0.3)["categories"]["hate"]["threshold"] == 0.3
+    with pytest.raises(ValueError, match="scores"):
+        guard_metrics(labels_of(records), s[:, :3], 0.5, 0.5)
+
+
+def test_eval_and_the_export_compute_the_same_figures(fresh_bundle, tmp_path) -> None:
+    """`guard-cli eval` and the export's model-card metrics, on one file with category thresholds
+    that differ: the same numbers (one function, thresholds applied the same way)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from tinyguard import Guard
+    from tinyguard.bundle import rewrite_manifest
+    from tinyguard.cli import main
+    from tinyguard.export.build import score_guard, validation_metrics
+    from tinyguard.records import Record
+    from tinyguard.taxonomy import CATEGORIES
+
+    cat_t = {c: 0.5 for c in CATEGORIES} | {"indiscriminate_weapons": 0.9, "violent_crimes": 0.05}
+    rewrite_manifest(fresh_bundle, {"category_thresholds": cat_t})
+    records = [Record("cats " * k + "bomb", "prompt", "unsafe", "f", "unknown", ["indiscriminate_weapons"])
+               for k in (0, 30, 80, 200)]
+    records += [Record("kill them", "prompt", "unsafe", "f", "unknown", ["violent_crimes"]),
+                Record("the bath bomb smells nice", "prompt", "safe", "f", "unknown", hard_negative=True)]
+    records += [Record(f"a poem about dogs {i}", "prompt", "safe", "f", "unknown") for i in range(5)]
+    path = tmp_path / "eval.jsonl"
+    path.write_text("".join(r.to_json() + "\n" for r in records), encoding="utf-8")
+    r = CliRunner().invoke(main, ["eval", str(path), "--bundle", str(fresh_bundle), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    cli = json.loads(r.stdout)
+    guard = Guard.load(fresh_bundle, threads=1)
+    card = validation_metrics(records, score_guard(guard, records), guard.threshold,
+                              guard.manifest.category_thresholds)
+    assert {k: cli[k] for k in card["validation"]} == card["validation"]
+    assert (cli["hard_negative_count"], cli["hard_negative_fpr"]) == (1, card["hard_negatives"]["fpr"])
+    assert cli["categories"] == card["categories"]
+    assert cli["categories"]["indiscriminate_weapons"]["threshold"] == 0.9
+    assert cli["categories"]["violent_crimes"]["threshold"] == 0.05

@@ -104,7 +104,7 @@ def test_sign_refuses_a_bundle_whose_files_do_not_match(fresh_bundle: Path, keys
 
 def test_cli_sign_verify_info_keygen(fresh_bundle: Path, keys: dict, tmp_path: Path) -> None:
     b = str(fresh_bundle)
-    assert "signature none (unsigned" in run("info", "--bundle", b).stdout
+    assert "signature   none (unsigned" in run("info", "--bundle", b).stdout
     r = run("sign", "--bundle", b, "--key", str(keys["key"]))
     assert r.exit_code == 0 and "manifest.sig" in r.stdout, r.output
     r = run("verify", "--bundle", b, "--trusted-key", str(keys["pub"]))
