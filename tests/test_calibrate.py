@@ -28,13 +28,13 @@ def _rows(n: int = 60) -> list[dict]:
 def test_one_line_is_refused_unless_forced(bundle_dir: Path, tmp_path: Path) -> None:
     data = _write(tmp_path / "tiny.jsonl", [{"text": "bomb", "label": "unsafe"}, {"text": "cats", "label": "safe"}])
     out = tmp_path / "calibrated"
-    r = run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0.01", "--out", str(out))
+    r = run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0.01", "--out-bundle", str(out))
     assert r.exit_code == 2 and not out.exists()
     err = r.stderr.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: calibration refused, nothing written: only 1 unsafe line")
     assert "(and 1 more)" in err[0] and "--force" in err[0]
     assert "before" in r.stdout and "after" in r.stdout and "FAILED" in r.stdout  # the summary is still shown
-    r = run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0.01", "--out", str(out), "--force")
+    r = run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0.01", "--out-bundle", str(out), "--force")
     assert r.exit_code == 0, r.stderr
     assert r.stderr.count("warning: written despite a failed check (--force)") == 2
     record = load_bundle(out).raw["calibration"]
@@ -71,11 +71,11 @@ def test_poisoned_label_that_kills_recall_is_refused(soft_bundle: Path, tmp_path
     data = _write(tmp_path / "poisoned.jsonl", rows)
     out = tmp_path / "calibrated"
     b = str(soft_bundle)
-    r = run("calibrate", str(data), "--bundle", b, "--target-fpr", "0", "--out", str(out))
+    r = run("calibrate", str(data), "--bundle", b, "--target-fpr", "0", "--out-bundle", str(out))
     assert r.exit_code == 2 and not out.exists(), r.output
     assert "recall on this file would fall from 1.000 to 0.000 (100% of it lost" in r.stderr
     assert "line 121 (" in r.stdout  # the summary points at the line to check
-    rep = json.loads(run("calibrate", str(data), "--bundle", b, "--target-fpr", "0", "--json").stdout)
+    rep = json.loads(run("calibrate", str(data), "--bundle", b, "--target-fpr", "0", "--format", "json").stdout)
     assert rep["before"]["recall"] == 1.0 and rep["after"]["recall"] == 0.0
     assert rep["high_safe"][0]["line"] == 121 and len(rep["refusals"]) == 1
     loose = run("calibrate", str(data), "--bundle", b, "--target-fpr", "0", "--max-recall-loss", "1")
@@ -97,7 +97,7 @@ def test_recall_loss_rule_on_known_scores(guard) -> None:
 def test_sound_data_passes_and_writes(bundle_dir: Path, tmp_path: Path) -> None:
     data = _write(tmp_path / "good.jsonl", _rows())
     out = tmp_path / "calibrated"
-    r = run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0", "--out", str(out))
+    r = run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0", "--out-bundle", str(out))
     assert r.exit_code == 0, r.output
     assert "checks: passed" in r.stdout and "wrote calibrated bundle" in r.stdout and "unsigned" in r.stdout
     m = load_bundle(out)

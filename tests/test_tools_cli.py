@@ -15,6 +15,7 @@ from tinyguard.attacks import ATTACKS
 from tinyguard.bench import BUDGETS, check_budgets, load_profile
 from tinyguard.bundle import load_bundle
 from tinyguard.calibrate import lowest_threshold
+from tinyguard.measure_cli import bench
 from tinyguard.operators import OPERATORS, UNSAFE_ONLY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,9 +54,14 @@ def test_robustness_table(bundle_dir: Path, labelled: Path, tmp_path: Path) -> N
         assert row["meets_target"] is (name != "typos"), name  # no view undoes a typo
     for name in ("base64", "hex", "url", "emoji", "rot13"):
         assert rows[name]["recall"] == {"plain": 0.0, "defended": 1.0}, name
-    table = md.read_text(encoding="utf-8")
+    table = md.read_text(encoding="utf-8")  # the old --out: a markdown copy, whatever is printed
     assert "| attack | recall, no defenses | recall, defenses | FPR, no defenses | FPR, defenses |" in table
     assert "| base64 | 0.0% | 100.0% | 0.0% | 0.0% |" in table
+    js = tmp_path / "robustness.json"
+    new = run("robustness", str(labelled), "--bundle", str(bundle_dir), "--attacks", "base64", "--format", "json",
+              "--output", str(js))
+    assert new.exit_code == 0 and new.stdout == "", new.stderr
+    assert [a["attack"] for a in json.loads(js.read_text(encoding="utf-8"))["attacks"]] == ["none", "base64"]
     assert table.count("| met |") == len(rows) - 1 and table.count("| **missed** |") == 1
     again = json.loads(run("robustness", str(labelled), "--bundle", str(bundle_dir), "--json").stdout)
     assert again["attacks"] == rep["attacks"]  # seeded: the same table twice
@@ -81,8 +87,8 @@ def test_bench_quick_schema_and_budgets(bundle_dir: Path, tmp_path: Path) -> Non
                        'cold_start_s = 1000\npeak_rss_mb = 100000\nmin_throughput = 0.001\np95_ms_32 = 100000\n',
                        encoding="utf-8")
     out = tmp_path / "results"
-    r = run("bench", "--bundle", str(bundle_dir), "--quick", "--json", "--device", str(profile), "--out", str(out),
-            "--machine", "ci-box")
+    r = run("bench", "--bundle", str(bundle_dir), "--quick", "--format", "json", "--device", str(profile),
+            "--out-dir", str(out), "--machine", "ci-box")
     assert r.exit_code == 0, r.stderr
     res = json.loads(r.stdout)
     for key in ("schema", "date", "machine", "cpu", "cores", "command", "model", "latency", "throughput",
@@ -104,6 +110,7 @@ def test_bench_quick_schema_and_budgets(bundle_dir: Path, tmp_path: Path) -> Non
     assert json.loads((out / f"{stem}.json").read_text(encoding="utf-8"))["model"] == res["model"]
     md = (out / f"{stem}.md").read_text(encoding="utf-8")
     assert "| max_bundle_mb |" in md and "**missed**" in md and "p50 ms" in md
+    assert bench.make_context("bench", ["--out", "d", "--json"]).params["out_dir"] == "d"  # old spellings parse
     failing = run("bench", "--bundle", str(bundle_dir), "--quick", "--device", str(profile), "--fail-on-miss")
     assert failing.exit_code == 1 and "Some budgets missed." in failing.stdout
 
@@ -153,8 +160,8 @@ def test_calibrate_meets_target_and_writes_a_valid_bundle(bundle_dir: Path, tmp_
     assert dry.exit_code == 0 and "dry run" in dry.stdout and "before" in dry.stdout and "after" in dry.stdout
 
     out = tmp_path / "calibrated"
-    r = run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0.1", "--out", str(out), "--json",
-            "--no-defenses",
+    r = run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0.1", "--out-bundle", str(out),
+            "--format", "json", "--no-defenses",
             "--min-per-label", "6", "--max-recall-loss", "0.5")  # small, hard on purpose (rails: test_calibrate.py)
     assert r.exit_code == 0, r.stderr
     rep = json.loads(r.stdout)
@@ -172,8 +179,8 @@ def test_calibrate_meets_target_and_writes_a_valid_bundle(bundle_dir: Path, tmp_
     g2 = Guard.load(out, threads=1)
     assert g2.threshold == m.threshold and g2.check(rows[0]["text"]).flagged  # "bomb" alone still flagged
 
-    _one_error_line(run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0.1",
-                        "--no-defenses", "--out", str(bundle_dir)), "--in-place")
+    _one_error_line(run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0.1",  # old --out
+                        "--no-defenses", "--out", str(bundle_dir)), "--out-bundle", "--in-place")
     _one_error_line(run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "1.5"), "target-fpr")
     _one_error_line(run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0.1", "--out",
                         str(out), "--in-place"), "not both")
