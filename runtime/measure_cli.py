@@ -202,7 +202,7 @@ def bench(bundle: str | None, backend: str, device: str | None, threads: int | N
               help="Refuse to write when recall on FILE would fall below (1 - F) x its recall at the "
                    "current threshold.")
 @click.option("--force", is_flag=True, help="Write even when a check above fails (recorded in the manifest).")
-@report_options("before/after table and the checks")
+@report_options("the before/after table and the checks")
 @skip_errors_option
 @no_defenses_option
 @trusted_key_option

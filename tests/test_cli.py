@@ -251,6 +251,8 @@ def test_old_flag_spellings_still_work(bundle_dir: Path, tmp_path: Path) -> None
     new = run("eval", str(path), "--bundle", str(bundle_dir), "--format", "json", "--output", str(out))
     assert new.exit_code == 0 and new.stdout == "" and json.loads(out.read_text()) == old
     _one_error_line(run("eval", str(path), "--bundle", str(bundle_dir), "--json", "--format", "text"), "disagree")
+    _one_error_line(run("eval", str(path), "--bundle", str(bundle_dir), "--output", str(tmp_path / "no" / "m.json")),
+                    "output folder does not exist")  # before any scoring
     for command in ("eval", "info", "robustness", "bench", "calibrate"):
         text = run(command, "--help").stdout
         assert "--format [text|json]" in text and "--output FILE" in text, command
