@@ -69,6 +69,7 @@ def train_one(run_dir: Path, student: StudentConfig, *, progress: bool, echo: Ca
     """Build and distill one student into ``RUN/students/NAME/student``; returns its counts."""
     import torch
 
+    from tinyguard.emoji import name_emoji
     from tinyguard.encoding import EncodingConfig, TextEncoder
     from tinyguard.normalize import normalize
 
@@ -101,6 +102,8 @@ def train_one(run_dir: Path, student: StudentConfig, *, progress: bool, echo: Ca
     t_logits = _teacher_scores(run_dir, teacher, t_encoder, data.records, key, cfg.threads, echo)
 
     texts = [normalize(r.text) for r in data.records] + [normalize(r.context) for r in data.records if r.context]
+    if encoding.emoji_names:  # the student must keep the pieces of the names the encoder writes
+        texts = [name_emoji(t)[0] for t in texts]
     out.mkdir(parents=True, exist_ok=True)
     vocab = prune_vocab(teacher_dir / "tokenizer.json", texts, out / "tokenizer.json",
                         min_count=cfg.vocab_min_count, keep_single_chars=cfg.keep_single_chars,

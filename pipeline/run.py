@@ -45,7 +45,7 @@ def teacher_stage(cfg: PipelineConfig, run_dir: Path) -> Stage:
     inputs = {"records": hash_files([run_dir / "data" / "records.jsonl"])}
     if synthetic(cfg):
         inputs["synthetic"] = hash_files([run_dir / "curate" / "curated.jsonl"])
-    return Stage("teacher", run_dir / "teacher", inputs, {"teacher": asdict(cfg.teacher)},
+    return Stage("teacher", run_dir / "teacher", inputs, {"teacher": cfg.teacher.stage_key()},
                  outputs=("model.safetensors",))
 
 

@@ -45,6 +45,7 @@ from typing import Any, Callable, Mapping
 
 from tinyguard.decoders import decode_encodings, reveal_hidden
 from tinyguard.despace import Lexicon, despace_keep_article, fold_despace, is_spelled_out, respace
+from tinyguard.emoji import EMOJI_CLASS, ENCLOSED, ENCLOSED_CLASS
 from tinyguard.normalize import normalize
 
 MAX_VIEWS = 4
@@ -96,15 +97,9 @@ class DefenseSettings:
 
 # ---------------------------------------------------------------- smuggling
 
-_ENCLOSED = {}
-for _i in range(26):
-    _ENCLOSED[0x1F1E6 + _i] = chr(0x61 + _i)  # REGIONAL INDICATOR SYMBOL LETTER A..Z
-    _ENCLOSED[0x1F150 + _i] = chr(0x61 + _i)  # NEGATIVE CIRCLED LATIN CAPITAL LETTER A..Z
-    _ENCLOSED[0x1F170 + _i] = chr(0x61 + _i)  # NEGATIVE SQUARED LATIN CAPITAL LETTER A..Z
-_ENCLOSED_RE = re.compile("[\U0001F1E6-\U0001F1FF\U0001F150-\U0001F169\U0001F170-\U0001F189]")
-# Emoji and pictographic symbols (not letters, not the enclosed letters above).
-_EMOJI = ("[\u2190-\u21ff\u2300-\u23ff\u25a0-\u27bf\u2900-\u297f\u2b00-\u2bff\u3030\u303d\u3297\u3299"
-          "\U0001F000-\U0001F14F\U0001F18A-\U0001F1E5\U0001F200-\U0001FAFF]")
+_ENCLOSED = ENCLOSED
+_ENCLOSED_RE = re.compile(ENCLOSED_CLASS)
+_EMOJI = EMOJI_CLASS
 _WEDGED = re.compile(rf"(?<=[^\W_]){_EMOJI}+(?=[^\W_])")  # b💣o💣m💣b
 _WEDGED_SPACED = re.compile(rf"(?<![^\W_])([^\W_])[ \t]+{_EMOJI}+[ \t]+(?=[^\W_](?![^\W_]))")  # b 💣 o 💣 m
 

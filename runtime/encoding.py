@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from tokenizers import Tokenizer
 
+from tinyguard.emoji import name_emoji
+
 ROLE_MARKERS = {"prompt": "user:", "response": "assistant:"}
 CONTEXT_CHARS_PER_TOKEN = 16  # characters of context read per context token (the rest is never used)
 
@@ -36,14 +38,20 @@ class EncodingConfig:
     context_tokens: int = 32
     stride: int = 16  # tokens shared by neighbouring windows
     max_chunks: int = 64  # windows per text in training (encode); the guard bounds texts by max_chars instead
+    emoji_names: bool = False  # tokenize pictographs as their names (tinyguard.emoji); absent in older bundles
 
-    def to_dict(self) -> dict[str, int]:
-        return {"max_length": self.max_length, "context_tokens": self.context_tokens,
-                "stride": self.stride, "max_chunks": self.max_chunks}
+    def to_dict(self) -> dict[str, int | bool]:
+        """The manifest's ``encoding`` object (``emoji_names`` only when on, so older bundles read back equal)."""
+        out: dict[str, int | bool] = {"max_length": self.max_length, "context_tokens": self.context_tokens,
+                                      "stride": self.stride, "max_chunks": self.max_chunks}
+        if self.emoji_names:
+            out["emoji_names"] = True
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> "EncodingConfig":
-        return cls(**{k: int(d[k]) for k in ("max_length", "context_tokens", "stride", "max_chunks") if k in d})
+        ints = {k: int(d[k]) for k in ("max_length", "context_tokens", "stride", "max_chunks") if k in d}
+        return cls(**ints, emoji_names=bool(d.get("emoji_names", False)))
 
 
 @dataclass(frozen=True)
@@ -105,13 +113,24 @@ class TextEncoder:
         return tid
 
     def _ids(self, text: str) -> list[int]:
-        return self.tokenizer.encode(text, add_special_tokens=False).ids if text else []
+        if not text:
+            return []
+        if self.config.emoji_names:
+            text = name_emoji(text)[0]
+        return self.tokenizer.encode(text, add_special_tokens=False).ids
 
     def tokenize(self, text: str) -> Tokens:
-        """Word-piece ids of ``text`` (no special tokens) with their character offsets."""
+        """Word-piece ids of ``text`` (no special tokens) with their character offsets in ``text``
+        (with ``emoji_names``, a pictograph's name pieces all span the pictograph)."""
+        source = None
+        if self.config.emoji_names:
+            text, source = name_emoji(text)
         enc = self.tokenizer.encode(text, add_special_tokens=False)
         offsets = np.array(enc.offsets, dtype=np.int64).reshape(-1, 2)
-        return Tokens(np.array(enc.ids, dtype=np.int64), offsets[:, 0].copy(), offsets[:, 1].copy())
+        starts, ends = offsets[:, 0].copy(), offsets[:, 1].copy()
+        if source is not None and len(starts):
+            starts, ends = source[starts], source[np.maximum(ends - 1, starts)] + 1
+        return Tokens(np.array(enc.ids, dtype=np.int64), starts, ends)
 
     def context_ids(self, context: str) -> list[int]:
         """The first ``context_tokens`` ids of ``context`` (only its head is ever tokenized)."""

@@ -53,6 +53,17 @@ class TeacherConfig:
     seed: int = 13
     threads: int = 2
     max_steps: int = 0  # 0 = no limit; the tiny config sets a handful
+    # Tokenize emoji as their names (tinyguard.emoji) instead of [UNK]; recorded in the bundle's
+    # encoding, so the runtime reads texts the same way. Off keeps the 0.2.0 models' encoding.
+    emoji_names: bool = False
+
+    def stage_key(self) -> dict[str, Any]:
+        """The fields a teacher stage is keyed on (``emoji_names`` only when on, so runs trained
+        before it existed are still reused)."""
+        key = asdict(self)
+        if not self.emoji_names:
+            del key["emoji_names"]
+        return key
 
 
 @dataclass(frozen=True)

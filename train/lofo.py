@@ -14,6 +14,7 @@ it mostly measures calibration shifts.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import random
 from dataclasses import dataclass
@@ -61,16 +62,22 @@ def fold_of(r: Record) -> str | None:
     return None
 
 
-def text_key(r: Record) -> str:
-    return hashlib.sha1(f"{r.role}\x00{r.context}\x00{r.text}".encode()).hexdigest()
+def text_key(r: Record, emoji_names: bool = False) -> str:
+    """Cache key of a record's embedding; with ``emoji_names`` a text the encoder reads differently
+    (it holds pictographs) gets its own key, every other text shares the plain one."""
+    from tinyguard.emoji import name_emoji
+
+    named = emoji_names and (name_emoji(r.text)[1] is not None or name_emoji(r.context)[1] is not None)
+    return hashlib.sha1(f"{r.role}\x00{r.context}\x00{r.text}{chr(0) + 'emoji' if named else ''}".encode()).hexdigest()
 
 
 class EmbeddingCache:
     """Frozen MiniLM mean-pooled embeddings by :func:`text_key`, kept in one ``.npz`` file."""
 
-    def __init__(self, path: Path, embed: Callable[[Sequence[Record]], np.ndarray]):
+    def __init__(self, path: Path, embed: Callable[[Sequence[Record]], np.ndarray], emoji_names: bool = False):
         self.path = Path(path)
         self.embed = embed
+        self.emoji_names = emoji_names  # must match the embedder's
         self.vectors: dict[str, np.ndarray] = {}
         if self.path.is_file():
             with np.load(self.path) as z:
@@ -78,15 +85,21 @@ class EmbeddingCache:
 
     def get(self, records: Sequence[Record]) -> np.ndarray:
         missing: dict[str, Record] = {}
-        for r in records:
-            k = text_key(r)
+        keys = [text_key(r, self.emoji_names) for r in records]
+        for k, r in zip(keys, records):
             if k not in self.vectors:
                 missing[k] = r
         if missing:
             new = self.embed(list(missing.values()))
             self.vectors.update(zip(missing, new))
             self._save()
-        return np.stack([self.vectors[text_key(r)] for r in records])
+        return np.stack([self.vectors[k] for k in keys])
+
+    def variant(self, embed: Callable[[Sequence[Record]], np.ndarray], emoji_names: bool) -> "EmbeddingCache":
+        """The same cache (one file, one dict of vectors) read through another embedder."""
+        other = copy.copy(self)
+        other.embed, other.emoji_names = embed, emoji_names
+        return other
 
     def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,9 +108,10 @@ class EmbeddingCache:
             np.savez(f, keys=keys, vectors=np.stack(list(self.vectors.values())).astype(np.float32))
 
 
-def minilm_embedder(threads: int = 2, batch_size: int = 64, progress: bool = True
+def minilm_embedder(threads: int = 2, batch_size: int = 64, progress: bool = True, emoji_names: bool = False
                     ) -> Callable[[Sequence[Record]], np.ndarray]:
-    """Embed records with the frozen encoder: the runtime's first window, mean pooling, L2-normed."""
+    """Embed records with the frozen encoder: the runtime's first window, mean pooling, L2-normed
+    (``emoji_names``: pictographs read as names, as a teacher with that setting reads them)."""
     import torch
     from tqdm.auto import tqdm
     from transformers import AutoModel
@@ -109,7 +123,7 @@ def minilm_embedder(threads: int = 2, batch_size: int = 64, progress: bool = Tru
 
     torch.set_num_threads(threads)
     src = encoder_dir()
-    encoder = TextEncoder.from_file(str(src / "tokenizer.json"), EncodingConfig(max_length=128))
+    encoder = TextEncoder.from_file(str(src / "tokenizer.json"), EncodingConfig(max_length=128, emoji_names=emoji_names))
     model = AutoModel.from_pretrained(str(src), local_files_only=True, add_pooling_layer=False).eval()
 
     def embed(records: Sequence[Record]) -> np.ndarray:

@@ -164,10 +164,16 @@ def lofo(configs: tuple[str, ...], records: Path, train_size: int, eval_cap: int
         all_records = list(read_jsonl(records))
         trained = [r for r in all_records if r.split == "train"]
         suite = load_suite(data_dir or default_data_dir(), cap=suite_cap, trained=trained)[0] if suite_cap else None
-        store = EmbeddingCache(cache, minilm_embedder(threads))
+        stores: dict[bool, EmbeddingCache] = {}
         results = {}
         for ref in configs:
             cfg = load_config(ref)
+            flag = cfg.teacher.emoji_names  # the proxy reads texts as the recipe's teacher would
+            if flag not in stores:
+                embed = minilm_embedder(threads, emoji_names=flag)
+                stores[flag] = (next(iter(stores.values())).variant(embed, flag) if stores
+                                else EmbeddingCache(cache, embed, emoji_names=flag))
+            store = stores[flag]
             pool = [r for r in all_records if not cfg.data.sources
                     or r.source.split("/")[0] in cfg.data.sources or r.source == "handwritten_hard_negatives"]
             selection = select_training(pool, cfg.teacher)

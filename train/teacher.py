@@ -217,7 +217,7 @@ def train_teacher(records: list[Record], out_dir: Path, cfg: TeacherConfig, *,
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     src = encoder_dir()
-    enc_cfg = EncodingConfig(max_length=cfg.max_length)
+    enc_cfg = EncodingConfig(max_length=cfg.max_length, emoji_names=cfg.emoji_names)
     text_encoder = TextEncoder.from_file(str(src / "tokenizer.json"), enc_cfg)
     chosen = select_training(records, cfg)
     if not chosen or len({r.label for r in chosen}) < 2:
