@@ -17,6 +17,7 @@ Writes ``pareto.md``, ``pareto.json`` and ``pareto.png`` (matplotlib, Agg backen
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import platform
@@ -27,6 +28,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from tinyguard import bench
+from tinyguard.atomic import atomic_open, atomic_write_text
 from tinyguard.bundle import load_bundle
 
 from tinyguard.records import Record, read_jsonl
@@ -71,7 +74,7 @@ def onnx_params(path: Path) -> int:
 
 
 def _mb(*paths: Path) -> float:
-    return round(sum(p.stat().st_size for p in paths) / 1e6, 2)
+    return bench.files_mb(paths, digits=2)
 
 
 def _open_guard(bundle: Path, threads: int, backend: Any = None):
@@ -116,15 +119,12 @@ def length_texts(tokenizer_json: Path, records: list[Record], n_tokens: int, cou
 
 
 def measure_latency(guard, texts: list[str], repeats: int) -> tuple[float, float]:
+    """p50 / p95 ms of one ``Guard.check``, cycling through ``texts`` (the first 5 warm up)."""
     for t in texts[:5]:
         guard.check(t)
-    times = []
-    for k in range(repeats):
-        text = texts[k % len(texts)]
-        start = time.perf_counter()
-        guard.check(text)
-        times.append((time.perf_counter() - start) * 1000.0)
-    return round(float(np.percentile(times, 50)), 3), round(float(np.percentile(times, 95)), 3)
+    cycle = itertools.cycle(texts)
+    got = bench.percentiles(bench.time_ms(lambda: guard.check(next(cycle)), repeats, warmup=0))
+    return got["p50_ms"], got["p95_ms"]
 
 
 def measure_model(run: Callable[[dict], Any], vocab: int, n_tokens: int, repeats: int) -> float:
@@ -132,14 +132,7 @@ def measure_model(run: Callable[[dict], Any], vocab: int, n_tokens: int, repeats
     rng = np.random.default_rng(n_tokens)
     ids = rng.integers(1000, max(1001, vocab - 1), size=(1, n_tokens)).astype(np.int64)
     feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
-    for _ in range(10):
-        run(feed)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run(feed)
-        times.append((time.perf_counter() - start) * 1000.0)
-    return round(float(np.percentile(times, 50)), 3)
+    return bench.percentiles(bench.time_ms(lambda: run(feed), repeats, warmup=10))["p50_ms"]
 
 
 def _onnx_runner(path: Path) -> Callable[[dict], Any]:
@@ -157,14 +150,9 @@ def _onnx_runner(path: Path) -> Callable[[dict], Any]:
 
 
 def measure_throughput(guard, records: list[Record], batch_size: int = 1, rounds: int = 2) -> float:
-    texts = [r.text for r in records]
-    guard.check_batch(texts[:64], batch_size=batch_size)
-    best = 0.0
-    for _ in range(rounds):
-        start = time.perf_counter()
-        guard.check_batch(texts, batch_size=batch_size)
-        best = max(best, len(texts) / (time.perf_counter() - start))
-    return round(best, 1)
+    """Texts per second of ``check_batch`` over ``records`` at the guard's threads (best of ``rounds``)."""
+    return bench.measure_throughput(guard, guard.threads, texts=[r.text for r in records], batch_size=batch_size,
+                                    rounds=rounds, warmup=64)["texts_per_s"]
 
 
 def _bundles(run_dir: Path) -> list[tuple[str, str, Path]]:
@@ -251,15 +239,15 @@ def build_report(run_dir: Path, out_dir: Path, *, repeats: int = 200, batch_text
             echo(f"  {row.params / 1e6:.2f}M params, {row.model_mb} MB, p50 {row.p50_32} / {row.p50_128} ms, "
                  f"{row.texts_per_s} texts/s, F1 {row.f1}")
 
-    env = {"python": platform.python_version(), "machine": platform.machine(), "cpu": _cpu_name(),
+    env = {"python": platform.python_version(), "machine": platform.machine(), "cpu": bench.cpu_model(),
            "cpus": os.cpu_count(), "load_avg_before": round(load_before, 2),
            "load_avg_after": round(os.getloadavg()[0], 2), "repeats": repeats, "batch_texts": len(batch),
            "onnxruntime": _version("onnxruntime"), "llama_cpp_python": _version("llama_cpp_python"),
            "date": time.strftime("%Y-%m-%d %H:%M")}
     result = {"run_dir": str(run_dir), "env": env, "rows": [asdict(r) for r in rows]}
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "pareto.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
-    (out_dir / "pareto.md").write_text(render_markdown(result), encoding="utf-8")
+    atomic_write_text(out_dir / "pareto.json", json.dumps(result, indent=2))
+    atomic_write_text(out_dir / "pareto.md", render_markdown(result))
     plot(rows, out_dir / "pareto.png")
     return result
 
@@ -268,16 +256,6 @@ def replot(json_path: Path) -> Path:
     """Redraw ``pareto.png`` beside an existing ``pareto.json`` (no measuring)."""
     result = json.loads(Path(json_path).read_text(encoding="utf-8"))
     return plot([Row(**r) for r in result["rows"]], Path(json_path).with_name("pareto.png"))
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _version(dist: str) -> str:
@@ -363,6 +341,7 @@ def plot(rows: list[Row], path: Path) -> Path:
         ax.grid(True, which="both", alpha=0.3)
     fig.suptitle("tinyguard teacher vs students (circles: onnxruntime int8, squares: llama.cpp GGUF)")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    with atomic_open(path, binary=True) as f:
+        fig.savefig(f, format="png", dpi=120)
     plt.close(fig)
     return path

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -144,7 +144,20 @@ def text_of_tokens(guard: "Guard", n: int, salt: int = 0) -> str:
     return " ".join(words)
 
 
-def _percentiles(ms: list[float]) -> dict[str, float]:
+def time_ms(call: Callable[[], Any], repeats: int, warmup: int = 1) -> list[float]:
+    """Wall time in ms of each of ``repeats`` calls of ``call``, after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        call()
+    ms = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        ms.append((time.perf_counter() - start) * 1000.0)
+    return ms
+
+
+def percentiles(ms: list[float]) -> dict[str, float]:
+    """p50 / p95 / p99 / mean of timings in ms (3 decimals) and how many there were."""
     a = np.array(ms)
     return {"p50_ms": round(float(np.percentile(a, 50)), 3), "p95_ms": round(float(np.percentile(a, 95)), 3),
             "p99_ms": round(float(np.percentile(a, 99)), 3), "mean_ms": round(float(a.mean()), 3), "n": len(ms)}
@@ -153,26 +166,26 @@ def _percentiles(ms: list[float]) -> dict[str, float]:
 def measure_latency(guard: "Guard", n_tokens: int, iterations: int, *, defenses: DefenseSettings | None = None,
                     text: str | None = None) -> dict[str, Any]:
     text = text if text is not None else text_of_tokens(guard, n_tokens)
-    guard.score([text], num_threads=1, defenses=defenses)  # warm-up
-    ms = []
-    for _ in range(iterations):
-        start = time.perf_counter()
-        guard.score([text], num_threads=1, defenses=defenses)
-        ms.append((time.perf_counter() - start) * 1000.0)
-    out = _percentiles(ms)
+    out = percentiles(time_ms(lambda: guard.score([text], num_threads=1, defenses=defenses), iterations))
     out["tokens"] = len(guard._encoder._ids(normalize(text)))
     out["windows"] = guard.score([text], num_threads=1, defenses=defenses)[0].windows
     return out
 
 
-def measure_throughput(guard: "Guard", threads: int, n_texts: int, batch_size: int = 32) -> dict[str, Any]:
-    texts = [text_of_tokens(guard, 32, salt=i) + f" {i}" for i in range(n_texts)]
-    guard.check_batch(texts[: min(8, n_texts)], num_threads=threads, batch_size=batch_size)  # warm-up
-    start = time.perf_counter()
-    guard.check_batch(texts, num_threads=threads, batch_size=batch_size)
-    seconds = time.perf_counter() - start
-    return {"threads": threads, "texts": n_texts, "batch_size": batch_size, "tokens_per_text": 32,
-            "seconds": round(seconds, 3), "texts_per_s": round(n_texts / seconds, 1)}
+def measure_throughput(guard: "Guard", threads: int, n_texts: int = 512, batch_size: int = 32, *,
+                       texts: Sequence[str] | None = None, rounds: int = 1, warmup: int = 8) -> dict[str, Any]:
+    """Texts per second of ``check_batch`` over ``texts`` (default: ``n_texts`` benign texts of
+    ~32 tokens), the fastest of ``rounds`` passes after one warm-up call on ``warmup`` texts."""
+    made = texts is None
+    if texts is None:
+        texts = [text_of_tokens(guard, 32, salt=i) + f" {i}" for i in range(n_texts)]
+    texts = list(texts)
+    guard.check_batch(texts[: min(warmup, len(texts))], num_threads=threads, batch_size=batch_size)
+    seconds = min(time_ms(lambda: guard.check_batch(texts, num_threads=threads, batch_size=batch_size),
+                          rounds, warmup=0)) / 1000.0
+    return {"threads": threads, "texts": len(texts), "batch_size": batch_size,
+            "tokens_per_text": 32 if made else None,
+            "seconds": round(seconds, 3), "texts_per_s": round(len(texts) / seconds, 1)}
 
 
 def cli_command() -> list[str]:
@@ -250,11 +263,16 @@ def measure_defenses(guard: "Guard", iterations: int) -> dict[str, Any]:
             "note": "a text with views costs one extra model pass per view; plain text only the scan"}
 
 
+def files_mb(paths: Iterable[str | os.PathLike[str]], digits: int = 3) -> float:
+    """Total size of ``paths`` in MB (10^6 bytes)."""
+    return round(sum(Path(p).stat().st_size for p in paths) / 1e6, digits)
+
+
 def bundle_size_mb(guard: "Guard") -> float:
+    """Every file a bundle ships: the hash-pinned ones and manifest.json."""
     root = guard.manifest.path
     assert root is not None
-    names = [*guard.manifest.files, "manifest.json"]
-    return round(sum((root / n).stat().st_size for n in names) / 1e6, 3)
+    return files_mb(root / n for n in [*guard.manifest.files, "manifest.json"])
 
 
 def run_bench(bundle: str | None, *, quick: bool = False, threads: int | None = None,
