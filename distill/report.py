@@ -30,7 +30,7 @@ import numpy as np
 
 from tinyguard import bench
 from tinyguard.atomic import atomic_open, atomic_write_text
-from tinyguard.bundle import load_bundle
+from tinyguard.bundle import MANIFEST, load_bundle
 
 from tinyguard.records import Record, read_jsonl
 
@@ -157,10 +157,10 @@ def measure_throughput(guard, records: list[Record], batch_size: int = 1, rounds
 
 def _bundles(run_dir: Path) -> list[tuple[str, str, Path]]:
     out = []
-    if (run_dir / "bundle" / "manifest.json").is_file():
+    if (run_dir / "bundle" / MANIFEST).is_file():
         out.append(("teacher", "teacher", run_dir / "bundle"))
-    for b in sorted((run_dir / "students").glob("*/bundle/manifest.json")):
-        kind = json.loads(b.read_text(encoding="utf-8")).get("training", {}).get("student", "student")
+    for b in sorted((run_dir / "students").glob(f"*/bundle/{MANIFEST}")):
+        kind = load_bundle(b.parent, verify=False).training.get("student", "student")
         out.append((b.parent.parent.name, kind, b.parent))
     return out
 
@@ -190,7 +190,7 @@ def build_report(run_dir: Path, out_dir: Path, *, repeats: int = 200, batch_text
         m = load_bundle(bundle)
         model = bundle / m.model_file
         runs: list[tuple[str, str, Path, Any]] = [(name, "onnxruntime", model, None)]
-        for qtype, fname in (m.raw.get("artifacts", {}).get("gguf") or {}).items():
+        for qtype, fname in ((m.artifacts or {}).get("gguf") or {}).items():
             if have_llama:
                 runs.append((f"{name} (gguf {qtype})", "llama.cpp", bundle / fname, qtype))
             else:
@@ -207,8 +207,8 @@ def build_report(run_dir: Path, out_dir: Path, *, repeats: int = 200, batch_text
             else:
                 g1, g2 = _open_guard(bundle, 1), _open_guard(bundle, 2)
             row = Row(row_name, kind, backend, str(bundle), params, _mb(path),
-                      _mb(bundle / m.model_file, bundle / m.tokenizer_file, bundle / "manifest.json")
-                      if backend == "onnxruntime" else _mb(path, bundle / m.tokenizer_file, bundle / "manifest.json"),
+                      _mb(bundle / m.model_file, bundle / m.tokenizer_file, bundle / MANIFEST)
+                      if backend == "onnxruntime" else _mb(path, bundle / m.tokenizer_file, bundle / MANIFEST),
                       threshold=m.threshold)
             row.p50_32, row.p95_32 = measure_latency(g1, texts[32], repeats)
             row.p50_128, row.p95_128 = measure_latency(g1, texts[128], repeats)

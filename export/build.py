@@ -7,7 +7,6 @@ split reproduces the model card's numbers exactly.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any, Callable
@@ -16,9 +15,9 @@ import numpy as np
 
 from tinyguard.atomic import atomic_write_text
 from tinyguard.bundle import write_bundle
+from tinyguard.manifest import Manifest, new_manifest
 from tinyguard.metrics import guard_metrics, labels_of
-from tinyguard.normalize import SETTINGS as NORMALIZATION
-from tinyguard.taxonomy import CATEGORIES, CATEGORY_TABLE, N_OUTPUTS
+from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
 
 from tinyguard.records import Record
 
@@ -58,17 +57,12 @@ def validation_metrics(records: list[Record], scores: np.ndarray, threshold: flo
     return guard_metrics(labels_of(records), scores, threshold, category_threshold)
 
 
-def base_manifest(cfg: ExportConfig, encoding: dict, model_file: str, threshold: float) -> dict[str, Any]:
-    return {
-        "schema_version": 1, "name": cfg.name, "version": cfg.version,
-        "model_file": model_file, "tokenizer_file": "tokenizer.json",
-        "labels": {"binary": "unsafe", "categories": list(CATEGORIES)},
-        "taxonomy": [{"code": c, "name": n, "description": d} for c, n, d in CATEGORY_TABLE],
-        "threshold": float(threshold),
-        "category_thresholds": {c: cfg.category_threshold for c in CATEGORIES},
-        "presets": {}, "encoding": encoding, "normalization": dict(NORMALIZATION),
-        "created": dt.date.today().isoformat(),
-    }
+def base_manifest(cfg: ExportConfig, encoding: dict, model_file: str, threshold: float, **optional: Any) -> Manifest:
+    """The export's manifest (files left for write_bundle): one threshold for every category,
+    presets around ``threshold``; ``optional``: metrics, training, data, ... (checked)."""
+    return new_manifest(name=cfg.name, version=cfg.version, model_file=model_file, encoding=encoding,
+                        threshold=threshold, category_threshold=cfg.category_threshold,
+                        presets=presets_around(threshold), **optional)
 
 
 def presets_around(threshold: float) -> dict[str, float]:
@@ -95,7 +89,7 @@ def export_onnx_pair(model, work_dir: Path, *, optimize: bool, echo: Callable[[s
 def stage_bundle(bundle: Path, model_path: Path, tokenizer: Path, cfg: ExportConfig, encoding: dict) -> Path:
     """A throw-away bundle around one model file (threshold 0.5), so the runtime can score it."""
     return write_bundle(bundle, {model_path.name: model_path, "tokenizer.json": tokenizer},
-                        base_manifest(cfg, encoding, model_path.name, 0.5) | {"presets": presets_around(0.5)})
+                        base_manifest(cfg, encoding, model_path.name, 0.5))
 
 
 def score_staged(work_dir: Path, models: dict[str, Path], tokenizer: Path, cfg: ExportConfig, encoding: dict,
@@ -126,10 +120,8 @@ def finish_bundle(out_dir: Path, work_dir: Path, cfg: ExportConfig, *, encoding:
     """Metrics, manifest, model card, and the atomic bundle write. Returns the metrics."""
     metrics = validation_metrics(validation, scores, threshold, cfg.category_threshold)
     metrics["parity"] = dict(parity)
-    manifest = base_manifest(cfg, encoding, model_path.name, threshold) | {
-        "presets": presets_around(threshold), "threshold_rule": rule,
-        "metrics": metrics, "training": training, "data": data, "reproduce": reproduce,
-    } | dict(extra_manifest or {})
+    manifest = base_manifest(cfg, encoding, model_path.name, threshold, threshold_rule=rule, metrics=metrics,
+                             training=training, data=data, reproduce=reproduce, **dict(extra_manifest or {}))
     work_dir = Path(work_dir)
     card = work_dir / "MODEL_CARD.md"
     card.write_text(render_model_card(manifest, reproduce=reproduce), encoding="utf-8")

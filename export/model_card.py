@@ -3,7 +3,10 @@ command that reproduces every figure in it."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
+
+from tinyguard.bundle import load_bundle, write_bundle
+from tinyguard.manifest import Manifest, as_manifest
 
 
 def _fmt(v: Any) -> str:
@@ -14,16 +17,16 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _student_lines(manifest: dict[str, Any]) -> list[str]:
+def _student_lines(manifest: Manifest) -> list[str]:
     """Extra Model bullets for distilled students: other artifacts and the distillation recipe."""
     lines: list[str] = []
-    artifacts = manifest.get("artifacts") or {}
+    artifacts = manifest.artifacts or {}
     if artifacts.get("ort"):
         lines.append(f"- ONNX Runtime Mobile: `{artifacts['ort']}` (ORT format of the same int8 model).")
     for qtype, name in (artifacts.get("gguf") or {}).items():
         lines.append(f"- llama.cpp: `{name}` ({qtype} GGUF of the encoder, run as a BERT embedding model with "
                      "mean pooling; the 16-logit head is in the file's `tinyguard.head.*` metadata).")
-    training = manifest.get("training", {})
+    training = manifest.training
     kd = training.get("distillation")
     if kd:
         agree = training.get("teacher_agreement", {})
@@ -64,38 +67,47 @@ def _adversarial_lines(adv: dict[str, Any] | None) -> list[str]:
              f"`{adv.get('config')}`): attackers {adv.get('attackers')} on {adv.get('base_model')} tried to make "
              "earlier guards miss unsafe text (evade) or flag benign text (false alarm); successes whose label "
              f"the verifier {adv.get('verifier')}, embedding similarity and rule checks confirmed were curated "
-             "and trained on:", "", "| round | harvested | curated | by goal |", "|---|---|---|---|"]
+             "and trained on:", "", "| round | harvested | harvested by goal | curated | curated by goal |",
+             "|---|---|---|---|---|"]
+
+    def goals(counts: dict[str, int] | None) -> str:
+        return ", ".join(f"{k} {v}" for k, v in sorted((counts or {}).items())) or "–"
+
     for r in adv.get("rounds", []):
-        goals = ", ".join(f"{k} {v}" for k, v in sorted((r.get("by_goal") or {}).items())) or "–"
-        lines.append(f"| {r.get('round')} | {r.get('harvested')} | {r.get('curated')} | {goals} |")
-    return lines
+        lines.append(f"| {r.get('round')} | {r.get('harvested')} | {goals(r.get('harvested_by_goal'))} | "
+                     f"{r.get('curated')} | {goals(r.get('by_goal'))} |")
+    where = [f"{name}: {adv[key]}" for key, name in (("seeds", "Seeds"), ("guard0", "guard 0"),
+                                                      ("retrain", "each guard"), ("run", "run folder")) if adv.get(key)]
+    return lines + (["", "; ".join(where) + "."] if where else [])
 
 
-def _category_line(manifest: dict[str, Any]) -> str:
+def _category_line(manifest: Manifest) -> str:
     """Category thresholds as shipped, and the categories that never fire (said, not hidden)."""
-    t = manifest.get("category_thresholds", {})
-    off = manifest.get("categories_not_firing", [])
+    t = manifest.category_thresholds
+    off = manifest.categories_not_firing
     if len(set(t.values())) <= 1 and not off:
         return f"- Category thresholds: {_fmt(next(iter(t.values()), None))} each."
     fires = ", ".join(f"{c} {v:.2f}" for c, v in t.items() if c not in off)
-    line = f"- Category thresholds ({manifest.get('category_rule', 'per category')}): {fires}."
+    line = f"- Category thresholds ({manifest.category_rule or 'per category'}): {fires}."
     if off:
         line += (f" **Not shipped as firing** (threshold 1.0, too few validation positives or no better "
                  f"than chance): {', '.join(off)}; their scores are reported but never set a category.")
     return line
 
 
-def render_model_card(manifest: dict[str, Any], *, reproduce: str) -> str:
-    m = manifest.get("metrics", {})
+def render_model_card(manifest: Manifest | Mapping[str, Any], *, reproduce: str) -> str:
+    """MODEL_CARD.md of a bundle with this manifest (a Manifest, or a manifest dict: checked)."""
+    manifest = as_manifest(manifest)
+    m = manifest.metrics
     val = m.get("validation", {})
     hn = m.get("hard_negatives", {})
-    data = manifest.get("data", {})
-    training = manifest.get("training", {})
+    data = manifest.data
+    training = manifest.training
     lines = [
-        f"# {manifest['name']} {manifest['version']}",
+        f"# {manifest.name} {manifest.version}",
         "",
         "An offline safety classifier for LLM prompts and responses (tinyguard bundle, "
-        f"schema {manifest.get('schema_version', 1)}). It outputs `flagged`, an unsafe `score` and "
+        f"schema {manifest.schema_version}). It outputs `flagged`, an unsafe `score` and "
         "per-category scores for the MLCommons hazard taxonomy (S1-S14) plus `jailbreak`.",
         "",
         *(_ood_lines(m["ood"]) if m.get("ood") else []),
@@ -103,12 +115,12 @@ def render_model_card(manifest: dict[str, Any], *, reproduce: str) -> str:
         "",
         f"- Base: {training.get('base_model', 'n/a')}, fine-tuned with a binary unsafe head and a "
         "multi-label category head over mean-pooled tokens.",
-        f"- Artifact: `{manifest['model_file']}` (dynamic int8 ONNX), tokenizer `tokenizer.json`.",
-        f"- Max length {manifest['encoding']['max_length']} tokens per window; the runtime scores every "
+        f"- Artifact: `{manifest.model_file}` (dynamic int8 ONNX), tokenizer `tokenizer.json`.",
+        f"- Max length {manifest.encoding['max_length']} tokens per window; the runtime scores every "
         "window of a text and each of its sentences alone, and keeps the maximum (see README, "
         "\"Defenses\").",
-        f"- Threshold {manifest['threshold']:.4f}, chosen by the rule: "
-        f"{manifest.get('threshold_rule', 'n/a')}.",
+        f"- Threshold {manifest.threshold:.4f}, chosen by the rule: "
+        f"{manifest.threshold_rule or 'n/a'}.",
         _category_line(manifest),
         *_student_lines(manifest),
         "",
@@ -190,21 +202,25 @@ def render_model_card(manifest: dict[str, Any], *, reproduce: str) -> str:
 def refresh_model_card(bundle_dir: str | Path, metrics_updates: dict[str, Any]) -> Path:
     """Merge ``metrics_updates`` into a bundle's ``metrics`` and rewrite its card, atomically
     (``write_bundle`` re-pins every hash; a signature no longer matches and is dropped)."""
+    manifest = load_bundle(bundle_dir)
+    reproduce = manifest.reproduce or _reproduce_block(Path(bundle_dir) / "MODEL_CARD.md")
+    return rewrite_with_card(bundle_dir, metrics={**manifest.metrics, **metrics_updates}, reproduce=reproduce)
+
+
+def rewrite_with_card(bundle_dir: str | Path, **changes: Any) -> Path:
+    """Replace top-level manifest keys of a bundle and re-render its MODEL_CARD.md to match,
+    atomically (``write_bundle`` re-pins every hash; a signature no longer matches and is dropped)."""
     import tempfile
 
-    from tinyguard.bundle import load_bundle, write_bundle
-
-    manifest = load_bundle(bundle_dir)
-    raw = {k: v for k, v in manifest.raw.items() if k != "files"}
-    raw["metrics"] = {**raw.get("metrics", {}), **metrics_updates}
     root = Path(bundle_dir)
-    reproduce = raw.get("reproduce") or _reproduce_block(root / "MODEL_CARD.md")
-    raw["reproduce"] = reproduce
-    card = Path(tempfile.mkdtemp()) / "MODEL_CARD.md"
-    card.write_text(render_model_card(raw, reproduce=reproduce), encoding="utf-8")
-    files = {n: (card if n == "MODEL_CARD.md" else root / n) for n in manifest.files}
-    files.setdefault("MODEL_CARD.md", card)
-    return write_bundle(bundle_dir, files, raw)
+    manifest = load_bundle(root)
+    new = manifest.updated(**changes)
+    with tempfile.TemporaryDirectory(prefix="card-") as tmp:
+        card = Path(tmp) / "MODEL_CARD.md"
+        card.write_text(render_model_card(new, reproduce=new.reproduce or "n/a"), encoding="utf-8")
+        files = {n: (card if n == "MODEL_CARD.md" else root / n) for n in manifest.files}
+        files.setdefault("MODEL_CARD.md", card)
+        return write_bundle(root, files, new)
 
 
 def _reproduce_block(card: Path) -> str:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from tinyguard.bundle import load_bundle, rewrite_manifest, write_bundle
+from tinyguard.bundle import Manifest, load_bundle, rewrite_manifest, write_bundle
 from tinyguard.metrics import binary_metrics
 
 if TYPE_CHECKING:
@@ -118,9 +118,9 @@ def refusals(report: dict[str, Any], rails: Rails) -> list[str]:
     return out
 
 
-def manifest_updates(raw: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
+def manifest_updates(manifest: Manifest, report: dict[str, Any]) -> dict[str, Any]:
     """The manifest keys a calibration changes: threshold, a ``calibrated`` preset, and a record."""
-    presets = dict(raw.get("presets") or {})
+    presets = dict(manifest.presets)
     presets["calibrated"] = report["new_threshold"]
     record = {k: report[k] for k in ("file_sha256", "target_fpr", "n_unsafe", "n_safe", "defenses",
                                      "old_threshold", "new_threshold", "before", "after")}
@@ -141,16 +141,14 @@ def write_calibrated(bundle: str | Path | None, report: dict[str, Any], *, out: 
     """
     source = load_bundle(bundle)
     assert source.path is not None
-    updates = manifest_updates(source.raw, report)
+    updates = manifest_updates(source, report)
     if in_place:
         rewrite_manifest(source.path, updates)
         return source.path
     assert out is not None
     target = check_target(source.path, out)
     files = {name: source.path / name for name in source.files}
-    manifest = {k: v for k, v in source.raw.items() if k != "files"}
-    manifest.update(updates)
-    write_bundle(target, files, manifest)
+    write_bundle(target, files, source.updated(**updates))
     load_bundle(target)  # hashes verify
     return target
 

@@ -76,11 +76,16 @@ class DefenseSettings:
 
     @classmethod
     def from_manifest(cls, raw: Mapping[str, Any]) -> "DefenseSettings":
-        """Read the manifest's optional ``defenses`` object; names left out are on.
+        """Read a manifest dict's optional ``defenses`` object (see :meth:`from_value`)."""
+        return cls.from_value(raw.get("defenses"))
+
+    @classmethod
+    def from_value(cls, value: Any) -> "DefenseSettings":
+        """A manifest's ``defenses`` value (``Manifest.defenses``; None when absent: all on);
+        names left out are on.
 
         Raises ValueError on anything but an object of known names with boolean values.
         """
-        value = raw.get("defenses")
         if value is None:
             return cls()
         if not isinstance(value, dict):

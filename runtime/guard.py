@@ -128,7 +128,7 @@ class Guard:
             raise BundleError(f"bundle {root}: normalization {manifest.normalization} differs from "
                               f"this runtime's {NORMALIZATION}")
         try:
-            from_manifest = DefenseSettings.from_manifest(manifest.raw)
+            from_manifest = DefenseSettings.from_value(manifest.defenses)
         except ValueError as e:
             raise BundleError(f"bundle {root}: {e}") from None
         if isinstance(defenses, DefenseSettings):

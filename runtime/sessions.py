@@ -90,7 +90,7 @@ def bundle_models(manifest: Manifest) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     primary = manifest.model_file
     out.setdefault("gguf" if primary.endswith(".gguf") else "onnx", {})[_variant(primary)] = primary
-    artifacts = manifest.raw.get("artifacts") or {}
+    artifacts = manifest.artifacts or {}
     if not isinstance(artifacts, dict):
         raise BundleError(f"{where}: 'artifacts' must be an object")
     for fmt, entry in artifacts.items():

@@ -22,8 +22,8 @@ from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
 from tinyguard.bundle import write_bundle
 from tinyguard.encoding import EncodingConfig
-from tinyguard.normalize import SETTINGS
-from tinyguard.taxonomy import CATEGORIES, CATEGORY_TABLE, N_OUTPUTS
+from tinyguard.manifest import new_manifest
+from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
 
 WORDS = (
     "user : assistant bomb kill python process how do i make a an the to is it what "
@@ -93,19 +93,14 @@ def build_model(path: Path, signal: float = SIGNAL) -> Path:
 
 
 def fixture_manifest() -> dict:
-    """A complete schema-1 manifest (without ``files``, which write_bundle fills in)."""
-    return {
-        "schema_version": 1, "name": "tinyguard-fixture", "version": "0.0.1",
-        "model_file": "model.int8.onnx", "tokenizer_file": "tokenizer.json",
-        "labels": {"binary": "unsafe", "categories": list(CATEGORIES)},
-        "taxonomy": [{"code": c, "name": n, "description": d} for c, n, d in CATEGORY_TABLE],
-        "threshold": 0.5, "category_thresholds": {c: 0.5 for c in CATEGORIES},
-        "presets": {"strict": 0.3, "balanced": 0.5, "permissive": 0.8},
-        "encoding": EncodingConfig().to_dict(), "normalization": dict(SETTINGS),
-        "data": {"sources": [{"name": "hand-written", "licence": "CC0-1.0"}]},
-        "metrics": {"test": {"f1": 1.0}}, "training": {"note": "weights set by hand"},
-        "created": "2025-01-01",
-    }
+    """A complete schema-1 manifest dict (without ``files``, which write_bundle fills in)."""
+    return new_manifest(
+        name="tinyguard-fixture", version="0.0.1", model_file="model.int8.onnx",
+        encoding=EncodingConfig().to_dict(), threshold=0.5, category_threshold=0.5,
+        presets={"strict": 0.3, "balanced": 0.5, "permissive": 0.8}, created="2025-01-01",
+        data={"sources": [{"name": "hand-written", "licence": "CC0-1.0"}]},
+        metrics={"test": {"f1": 1.0}}, training={"note": "weights set by hand"},
+    ).to_dict()
 
 
 def build_bundle(out_dir: Path, signal: float = SIGNAL) -> Path:
