@@ -21,10 +21,19 @@ from ..train.offline import offline
               help="Seed data folder for the OOD yardstick (default: $TINYGUARD_DATA or ../shared/data).")
 @click.option("--report-only", is_flag=True,
               help="Rewrite report.md and curves.png from the finished rounds (with the run's own config).")
+@click.option("--freeze", "freeze_bundle", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Freeze the finished run's curated adversarial records that this bundle gets right into a "
+                   "regression suite (--out); trains nothing.")
+@click.option("--out", "freeze_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --freeze: the suite to write (default: RUN/regression-<model>.jsonl).")
+@click.option("--name-rounds", "card_bundle", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Name the run's rounds 1..R (R: --rounds, default the run's last) and their data in this "
+                   "bundle's manifest and model card, e.g. a student distilled from RUN/roundR; trains nothing.")
 @click.option("--force", is_flag=True, help="Rerun every stage even if its inputs and config are unchanged.")
 @offline
 def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_dir: Path | None,
-                report_only: bool, force: bool) -> None:
+                report_only: bool, freeze_bundle: Path | None, freeze_out: Path | None, card_bundle: Path | None,
+                force: bool) -> None:
     """RL-guided adversarial rounds: attackers learn to fool the guard, the guard retrains on
     what they find.
 
@@ -46,6 +55,11 @@ def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_
       guard-cli adversarial --config cpu --run-dir runs/adv-cpu          # ~1 hour on 2 cores
       guard-cli adversarial --config cpu --run-dir runs/adv-cpu --rounds 4   # one more round
       guard-cli adversarial --config cpu --run-dir runs/adv-cpu --report-only
+      guard-cli adversarial --run-dir runs/adv-cpu --freeze runtime/models/default \\
+          --out train/adversarial/regression.jsonl      # the suite the tests hold the default to
+      guard-cli distill --run-dir runs/adv-cpu/round2 --student micro1 --config balanced
+      guard-cli adversarial --run-dir runs/adv-cpu --rounds 2 \\
+          --name-rounds runs/adv-cpu/round2/students/micro1/bundle   # its card names the rounds
     """
     from dataclasses import replace
 
@@ -60,6 +74,16 @@ def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_
         if rounds is not None:
             cfg = replace(cfg, rounds=rounds)
         run_dir = run_dir or Path("runs") / cfg.name
+        if freeze_out is not None and freeze_bundle is None:
+            raise ValueError("--out names the suite --freeze writes: give --freeze BUNDLE too")
+        if sum(x is not None and x is not False for x in (freeze_bundle, card_bundle, report_only or None)) > 1:
+            raise ValueError("give one of --freeze, --name-rounds and --report-only")
+        if card_bundle is not None:
+            _name_rounds(run_dir, card_bundle, rounds)
+            return
+        if freeze_bundle is not None:
+            _freeze(run_dir, freeze_bundle, freeze_out)
+            return
         if report_only:
             import json
 
@@ -90,6 +114,41 @@ def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_
                 inputs.judge.close()
     except USER_ERRORS as e:
         fail(e)
+
+
+def _freeze(run_dir: Path, bundle: Path, out: Path | None) -> None:
+    """``--freeze``: the run's curated adversarial records that ``bundle`` gets right, as a suite."""
+    from ..train.adversarial.regression import default_out, freeze_run
+    from ..train.adversarial.rewards import BundleScorer
+
+    guard = BundleScorer(bundle)
+    out = out or default_out(run_dir, guard.name)
+    frozen, offered = freeze_run(run_dir, guard, out)
+    click.echo(f"froze {frozen} of {offered} adversarial records of {run_dir} that {guard.name} gets right into "
+               f"{out}; {offered - frozen} it gets wrong were left out")
+
+
+def _name_rounds(run_dir: Path, bundle: Path, rounds: int | None) -> None:
+    """``--name-rounds``: copy what round R's guard says about rounds 1..R into another bundle."""
+    import json
+
+    from ..train.adversarial.rounds import CONFIG_FILE, name_adversarial_rounds
+
+    saved = run_dir / CONFIG_FILE
+    if not saved.is_file():
+        raise FileNotFoundError(f"no {saved}: {run_dir} holds no adversarial run")
+    r = rounds or json.loads(saved.read_text(encoding="utf-8"))["rounds"]
+    source = run_dir / f"round{r}" / "bundle" / "manifest.json"
+    if not source.is_file():
+        raise FileNotFoundError(f"no {source}: round {r} of {run_dir} has no guard yet")
+    summary = json.loads(source.read_text(encoding="utf-8")).get("data", {}).get("adversarial")
+    if not summary:
+        raise ValueError(f"{source} names no adversarial rounds")
+    signed = (Path(bundle) / "manifest.sig").is_file()
+    name_adversarial_rounds(bundle, summary)
+    click.echo(f"{bundle}: manifest and MODEL_CARD.md name rounds 1..{r} of {run_dir} "
+               f"({sum(x['curated'] for x in summary['rounds'])} curated adversarial records)"
+               + ("; its signature no longer matched and was dropped: sign the bundle again" if signed else ""))
 
 
 def _student_step(name: str, distill_config: str, force: bool):

@@ -222,9 +222,15 @@ def test_freeze_keeps_what_the_guard_catches_and_reopened_finds_what_a_later_gua
 
 
 def test_builtin_configs_load_and_bad_values_are_refused(tmp_path) -> None:
-    tiny, cpu, gpu = (load_adversarial_config(n) for n in ("tiny", "cpu", "gpu"))
+    tiny, cpu, gpu, control = (load_adversarial_config(n) for n in ("tiny", "cpu", "gpu", "cpu-control"))
     assert tiny.attacker.steps < cpu.attacker.steps < gpu.attacker.steps and tiny.curate.enabled
-    assert cpu.judge_generator["backend"] == "smollm2" and cpu.measure.ood
+    # cpu: the judge measured uninformative, so off; the verifier is the balanced teacher, not guard 0
+    assert not (cpu.rewards.judge or cpu.curate.judge) and cpu.measure.ood and cpu.retrain.warm_start
+    assert cpu.rewards.verifier_bundle == "runs/balanced/bundle" and cpu.pipeline == "balanced-contrast"
+    # the control is the cpu run with nothing harvested: same guard 0, recipe, budget and measurements
+    assert control.harvest.seeds_per_goal == 0 and not control.attacker.enabled
+    assert (control.retrain, control.measure, control.rewards, control.pipeline, control.rounds) == \
+        (cpu.retrain, cpu.measure, cpu.rewards, cpu.pipeline, cpu.rounds)
     bad = tmp_path / "bad.toml"
     bad.write_text("[attacker]\nstep = 3\n")
     with pytest.raises(ValueError, match=r"unknown keys in \[attacker\]: step"):
@@ -232,7 +238,7 @@ def test_builtin_configs_load_and_bad_values_are_refused(tmp_path) -> None:
     bad.write_text("[attacker]\ngroup_size = 1\n")
     with pytest.raises(ValueError, match="group_size must be at least 2"):
         load_adversarial_config(str(bad))
-    with pytest.raises(FileNotFoundError, match="built-in configs: cpu, gpu, tiny"):
+    with pytest.raises(FileNotFoundError, match="built-in configs: cpu, cpu-control, gpu, tiny"):
         load_adversarial_config("nope")
 
 
@@ -261,11 +267,19 @@ def test_a_bundle_card_names_the_adversarial_rounds_and_their_data(fresh_bundle)
     summary = {"config": "adversarial-cpu", "attackers": "LoRA policy trained by REINFORCE",
                "base_model": "transformers:SmolLM2-135M-Instruct.Q4_1.gguf", "verifier": "tinyguard-minilm@0.2.0",
                "source": "synthetic-adversarial/<goal>/r<round>",
-               "rounds": [{"round": 1, "harvested": 5, "curated": 4, "by_goal": {"evade": 3, "false_alarm": 1}}]}
+               "rounds": [{"round": 1, "harvested": 5, "curated": 4, "harvested_by_goal": {"evade": 4, "false_alarm": 1},
+                           "by_goal": {"evade": 3, "false_alarm": 1}}],
+               "seeds": "train-split prompts of runs/balanced-contrast/data/records.jsonl (hash 0123456789ab)",
+               "guard0": "runs/balanced-contrast/bundle", "run": "runs/adv-cpu",
+               "retrain": "pipeline `balanced-contrast` [teacher] recipe, 1 epoch of 9600 source-balanced examples"}
     name_adversarial_rounds(fresh_bundle, summary)
     manifest = load_bundle(fresh_bundle)  # hashes re-pinned: it verifies
     assert manifest.raw["data"]["adversarial"] == summary
     card = (fresh_bundle / "MODEL_CARD.md").read_text()
     assert "Adversarial rounds (`synthetic-adversarial/<goal>/r<round>` rows, config `adversarial-cpu`)" in card
-    assert "| 1 | 5 | 4 | evade 3, false_alarm 1 |" in card and "tinyguard-minilm@0.2.0" in card
+    assert "| 1 | 5 | evade 4, false_alarm 1 | 4 | evade 3, false_alarm 1 |" in card and "tinyguard-minilm@0.2.0" in card
+    # where the data came from: the seed records, the first guard attacked, the retrain recipe, the run
+    assert ("Seeds: train-split prompts of runs/balanced-contrast/data/records.jsonl (hash 0123456789ab); guard 0: "
+            "runs/balanced-contrast/bundle; each guard: pipeline `balanced-contrast` [teacher] recipe") in card
+    assert "run folder: runs/adv-cpu." in card
     assert "no adversarial (GAN-style) rounds yet" not in card and "no synthetic or adversarial" not in card

@@ -5,8 +5,10 @@ Guard 0 is the fixture bundle (it knows only the word "bomb", behind the runtime
 the verifier is a keyword guard for "bomb" (so unsafe seeds keep their label while "bomb" is
 readable); the attacker is a 2-layer random Llama with a LoRA adapter; each retrained guard is a
 2-layer, 32-wide BERT teacher (``TINYGUARD_ENCODER_DIR``) run through the real train_teacher and
-export_bundle. The run is interrupted in round 2 (its teacher raises) and resumed: round 1 and
-round 2's finished stages are reused. A few dozen seconds on 2 cores.
+export_bundle, warm-started ([retrain] warm_start) from the previous guard's teacher: round 1 from
+a "base run" teacher trained from a differently seeded tiny BERT, so where each guard started is
+visible in its weights. The run is interrupted in round 2 (its teacher raises) and resumed:
+round 1 and round 2's finished stages are reused. A few dozen seconds on 2 cores.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ require("peft")
 
 from tinyguard.bundle import load_bundle  # noqa: E402
 from tinyguard.train.adversarial.config import (  # noqa: E402
-    AdversarialConfig, AttackerConfig, BanditConfig, HarvestConfig, MeasureConfig,
+    AdversarialConfig, AttackerConfig, BanditConfig, HarvestConfig, MeasureConfig, RetrainConfig,
 )
 from tinyguard.train.adversarial.regression import reopened  # noqa: E402
 from tinyguard.train.adversarial.rewards import BundleScorer  # noqa: E402
@@ -44,6 +46,7 @@ CFG = AdversarialConfig(
     bandit=BanditConfig(pulls=24, operators=("typos", "leetspeak", "casing", "base64")),
     harvest=HarvestConfig(seeds_per_goal=4, max_per_seed=2, min_novelty=0.0, eval_seeds_per_goal=4),
     measure=MeasureConfig(robustness_per_label=3, examples=5),
+    retrain=RetrainConfig(warm_start=True, max_steps=2),
     curate=CurateConfig(enabled=True, judge=False, clusters=2, max_per_cluster=50, max_per_category=50,
                         noise_max_drop_fraction=0.0, min_chars=8))
 PIPELINE = PipelineConfig(
@@ -52,14 +55,12 @@ PIPELINE = PipelineConfig(
                         parity_max_score_diff=0.5, parity_max_mean_diff=0.5))
 
 
-@pytest.fixture(scope="module")
-def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _tiny_bert(path: Path, seed: int) -> Path:
     from transformers import BertConfig, BertModel
 
     from tinyguard.train.teacher import encoder_dir
 
-    path = tmp_path_factory.mktemp("tiny-encoder")
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     cfg = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                      intermediate_size=64, max_position_embeddings=64)
     BertModel(cfg, add_pooling_layer=False).save_pretrained(path)
@@ -67,17 +68,36 @@ def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _rounds(run: Path, guard0: Path, lines: list[str]) -> Rounds:
+@pytest.fixture(scope="module")
+def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _tiny_bert(tmp_path_factory.mktemp("tiny-encoder"), seed=0)
+
+
+@pytest.fixture(scope="module")
+def teacher0(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The base run's teacher (behind guard 0): trained from another random tiny BERT (seed 1)."""
+    from tinyguard.train.teacher import train_teacher
+
+    other = _tiny_bert(tmp_path_factory.mktemp("other-encoder"), seed=1)
+    out = tmp_path_factory.mktemp("base-run") / "teacher"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TINYGUARD_ENCODER_DIR", str(other))
+        train_teacher(seed_records(), out, PIPELINE.teacher, progress=False)
+    return out
+
+
+def _rounds(run: Path, guard0: Path, lines: list[str], teacher0: Path | None = None,
+            cfg: AdversarialConfig = CFG, pipeline: PipelineConfig = PIPELINE) -> Rounds:
     records = seed_records()
     inputs = Inputs(records=records, records_hash="fixture-records-v1", guard0=guard0,
                     verifier=KeywordGuard("bomb"), embed=bow_embed, embed_id="bow-64",
                     make_attacker=lambda: __import__("tinyguard.train.adversarial.policy", fromlist=["Attacker"])
-                    .Attacker(*tiny_llama(), CFG.attacker, name="tiny-llama"))
-    return Rounds(CFG, PIPELINE, run, inputs, config_ref="test", progress=False, echo=lines.append)
+                    .Attacker(*tiny_llama(), cfg.attacker, name="tiny-llama"), teacher0=teacher0)
+    return Rounds(cfg, pipeline, run, inputs, config_ref="test", progress=False, echo=lines.append)
 
 
 @pytest.fixture(scope="module")
-def adv_run(tmp_path_factory: pytest.TempPathFactory, tiny_encoder: Path, bundle_dir: Path) -> dict:
+def adv_run(tmp_path_factory: pytest.TempPathFactory, tiny_encoder: Path, teacher0: Path, bundle_dir: Path) -> dict:
     """The run, interrupted in round 2's teacher, then resumed; returns the folder and both logs."""
     import tinyguard.train.teacher as teacher
 
@@ -98,12 +118,14 @@ def adv_run(tmp_path_factory: pytest.TempPathFactory, tiny_encoder: Path, bundle
         mp.setenv("TINYGUARD_ENCODER_DIR", str(tiny_encoder))
         mp.setattr(teacher, "train_teacher", counting)
         with pytest.raises(Interrupted):
-            _rounds(run, bundle_dir, first).run()
+            _rounds(run, bundle_dir, first, teacher0).run()
         calls_before = calls["n"]
         second.append("(resumed)")
-        summary = _rounds(run, bundle_dir, second).run()
-    return {"run": run, "first": first, "second": second, "summary": summary,
-            "teacher_calls_on_resume": calls["n"] - calls_before}
+        summary = _rounds(run, bundle_dir, second, teacher0).run()
+        encoder_dir_after = teacher.encoder_dir()
+    return {"run": run, "first": first, "second": second, "summary": summary, "teacher0": teacher0,
+            "teacher_calls_on_resume": calls["n"] - calls_before, "encoder_dir_after": encoder_dir_after,
+            "tiny_encoder": tiny_encoder}
 
 
 def test_resume_continues_at_the_interrupted_round(adv_run: dict) -> None:
@@ -116,6 +138,49 @@ def test_resume_continues_at_the_interrupted_round(adv_run: dict) -> None:
         assert f"{stage}: unchanged, reusing {run / 'round2'}" in log
     assert adv_run["teacher_calls_on_resume"] == 1  # only round 2's teacher trains again
     assert (run / "round2" / "manifest.json").is_file() and (run / "round2" / "bundle" / "manifest.json").is_file()
+
+
+def _encoder(teacher_dir: Path) -> dict:
+    from safetensors.torch import load_file
+
+    return {k: v for k, v in load_file(str(teacher_dir / "model.safetensors")).items() if k.startswith("encoder.")}
+
+
+def _max_diff(a: dict, b: dict) -> float:
+    assert a.keys() == b.keys()
+    return max(float((a[k] - b[k]).abs().max()) for k in a)
+
+
+def test_each_guard_is_warm_started_from_the_previous_teacher(adv_run: dict) -> None:
+    from safetensors.torch import load_file
+
+    run, t0 = adv_run["run"], adv_run["teacher0"]
+    c1 = json.loads((run / "round1" / "teacher" / "manifest.json").read_text())["counts"]
+    c2 = json.loads((run / "round2" / "teacher" / "manifest.json").read_text())["counts"]
+    assert c1["init"] == str(t0) and c2["init"] == str(run / "round1" / "teacher")
+    base = {f"encoder.{k}": v for k, v in load_file(str(adv_run["tiny_encoder"] / "model.safetensors")).items()}
+    e0, e1, e2 = _encoder(t0), _encoder(run / "round1" / "teacher"), _encoder(run / "round2" / "teacher")
+    # two steps at lr 5e-5 move a weight by ~1e-4; two random initialisations differ by ~1e-1
+    assert _max_diff(e1, e0) < 0.01 < _max_diff(e1, base)
+    assert _max_diff(e2, e1) < 0.01 < _max_diff(e2, base)
+    assert not (run / "round1" / "init-encoder").exists()  # the copy of the init weights is not kept
+    assert adv_run["encoder_dir_after"] == adv_run["tiny_encoder"]  # the override was scoped to the teacher
+    assert any(ln == f"      warm start from {t0}" for ln in adv_run["first"])
+    card = (run / "round1" / "bundle" / "MODEL_CARD.md").read_text()
+    assert f"warm-started from {t0}" in json.dumps(load_bundle(run / "round1" / "bundle").raw["training"])
+    assert "warm start: guard r-1's teacher encoder" in card
+
+
+def test_a_retrain_budget_the_recipe_cannot_use_is_refused_before_any_attack(tmp_path: Path, bundle_dir: Path) -> None:
+    from dataclasses import replace
+
+    with pytest.raises(ValueError, match="warm_start needs the teacher behind guard 0"):
+        _rounds(tmp_path, bundle_dir, [], teacher0=None)
+    with pytest.raises(FileNotFoundError, match="holds no trained teacher"):
+        _rounds(tmp_path, bundle_dir, [], teacher0=tmp_path / "nothing")
+    cfg = replace(CFG, retrain=RetrainConfig(examples_per_epoch=1000))
+    with pytest.raises(ValueError, match="examples_per_epoch needs source balancing"):
+        _rounds(tmp_path, bundle_dir, [], cfg=cfg)  # the test pipeline has source_temperature = 0
 
 
 def test_harvest_goes_through_curation_into_the_next_guard(adv_run: dict) -> None:
@@ -141,7 +206,7 @@ def test_harvest_goes_through_curation_into_the_next_guard(adv_run: dict) -> Non
     round2 = {r.text for r in read_jsonl(run / "round2" / "data" / "records.jsonl")}
     assert {r.text for r in curated} <= round2  # later guards keep every earlier round's data
     teacher = json.loads((run / "round1" / "teacher" / "manifest.json").read_text())
-    assert teacher["counts"]["steps"] == 3
+    assert teacher["counts"]["steps"] == 2  # [retrain] max_steps overrides the pipeline's 3
     # the bundle and its card name the rounds and their data
     m = load_bundle(run / "round2" / "bundle")
     adv = m.raw["data"]["adversarial"]
@@ -200,3 +265,90 @@ def test_report_only_rebuilds_the_report_from_the_run_and_its_own_config(adv_run
     assert after.replace("--config tiny", "--config test") == before  # the run's config, not tiny's
     res = CliRunner().invoke(main, ["adversarial", "--run-dir", str(run / "nothing"), "--report-only"])
     assert res.exit_code == 2 and "holds no adversarial run" in res.output
+
+
+def test_freeze_writes_a_suite_from_a_finished_run_against_a_chosen_bundle(adv_run: dict, bundle_dir: Path,
+                                                                          tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from tinyguard.cli import main
+
+    run = adv_run["run"]
+    offered = [r for k in (1, 2) for r in read_jsonl(run / f"round{k}" / "curate" / "curated.jsonl")]
+    out = tmp_path / "suite.jsonl"
+    res = CliRunner().invoke(main, ["adversarial", "--run-dir", str(run), "--freeze", str(run / "round2" / "bundle"),
+                                    "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    # against the run's final guard: the same suite the run froze itself
+    assert [r.text for r in read_jsonl(out)] == [r.text for r in read_jsonl(run / "regression.jsonl")]
+    n = len(list(read_jsonl(out)))
+    assert f"froze {n} of {len(offered)} adversarial records of {run}" in res.output
+    # against guard 0, which missed the round-1 evasions: those are left out, and the default name says whose it is
+    res = CliRunner().invoke(main, ["adversarial", "--run-dir", str(run), "--freeze", str(bundle_dir)])
+    assert res.exit_code == 0, res.output
+    written = run / "regression-tinyguard-fixture_0.0.1.jsonl"
+    kept = {r.text for r in read_jsonl(written)}
+    assert not kept & {r.text for r in offered if r.source == "synthetic-adversarial/evade/r1"}
+    assert f"{len(offered) - len(kept)} it gets wrong were left out" in res.output
+    assert reopened(written, BundleScorer(bundle_dir, threads=1)) == []
+
+
+def test_freeze_refuses_an_unfinished_run_and_a_stray_out(tmp_path: Path, bundle_dir: Path) -> None:
+    from click.testing import CliRunner
+
+    from tinyguard.cli import main
+
+    (tmp_path / "round1" / "curate").mkdir(parents=True)
+    res = CliRunner().invoke(main, ["adversarial", "--run-dir", str(tmp_path), "--freeze", str(bundle_dir)])
+    assert res.exit_code == 2 and "holds no finished adversarial run (no summary.json)" in res.output
+    res = CliRunner().invoke(main, ["adversarial", "--run-dir", str(tmp_path), "--out", str(tmp_path / "x.jsonl")])
+    assert res.exit_code == 2 and "give --freeze BUNDLE too" in res.output
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_the_report_weighs_each_round_on_the_ood_yardstick(adv_run: dict, tmp_path: Path) -> None:
+    """The OOD column, the curve and the verdict, from metrics as measure() writes them ([measure]
+    ood = true needs the shared data, so the OOD headline is set here on a copy of the run)."""
+    from tinyguard.train.adversarial.report import write_report
+
+    run = tmp_path / "run"
+    shutil.copytree(adv_run["run"], run, ignore=shutil.ignore_patterns("bundle", "teacher", "export", "data"))
+    for r, auprc in ((0, 0.600), (1, 0.580), (2, 0.625)):
+        path = run / f"round{r}" / "eval" / "metrics.json"
+        m = json.loads(path.read_text())
+        m["ood"] = {"headline": {"mean_auprc": auprc, "benign_fpr": 0.2 - r / 100}, "slices": {}}
+        path.write_text(json.dumps(m))
+    write_report(run, CFG, command="guard-cli adversarial --config test")
+    report = (run / "report.md").read_text()
+    assert ("Out-of-distribution mean AUPRC: guard 0 0.600; round 1 0.580 (-0.020); round 2 0.625 (+0.025). "
+            "Round 2 beats guard 0: a candidate for the default bundle.") in report
+    assert "| 0.600 / 0.200 |" in report and "| 0.625 / 0.180 |" in report
+    # the setup: guard 0, the verifier, the retrain recipe and the warm start's caveat
+    assert "Label signals: verifier `keyword:bomb` (never the attacked guard)" in report
+    assert "Each guard r: pipeline `tiny-test` [teacher] recipe, 1 epoch, at most 2 steps, batch 8; warm start" in report
+    assert "a run with `harvest.seeds_per_goal = 0` (nothing harvested) measures the extra steps alone" in report
+
+
+def test_name_rounds_puts_the_rounds_in_a_bundle_built_from_a_round(adv_run: dict, bundle_dir: Path,
+                                                                     tmp_path: Path) -> None:
+    """A student distilled from RUN/roundR after the run (guard-cli distill) does not know the rounds;
+    --name-rounds copies round R's account of rounds 1..R into its manifest and card."""
+    from click.testing import CliRunner
+
+    from tinyguard.cli import main
+
+    run, student = adv_run["run"], tmp_path / "student"
+    shutil.copytree(bundle_dir, student)  # stands in for a bundle distilled from round 1's teacher
+    assert "Adversarial rounds" not in (student / "MODEL_CARD.md").read_text()
+    res = CliRunner().invoke(main, ["adversarial", "--run-dir", str(run), "--rounds", "1", "--name-rounds", str(student)])
+    assert res.exit_code == 0, res.output
+    adv = load_bundle(student).raw["data"]["adversarial"]  # loads: hashes re-pinned
+    assert adv == load_bundle(run / "round1" / "bundle").raw["data"]["adversarial"]
+    assert [r["round"] for r in adv["rounds"]] == [1] and adv["run"] == str(run)
+    card = (student / "MODEL_CARD.md").read_text()
+    assert "Adversarial rounds (`synthetic-adversarial/<goal>/r<round>` rows" in card
+    assert f"run folder: {run}." in card and "signature" not in res.output  # the fixture bundle is unsigned
+    res = CliRunner().invoke(main, ["adversarial", "--run-dir", str(run), "--name-rounds", str(student)])
+    assert res.exit_code == 0 and [r["round"] for r in load_bundle(student).raw["data"]["adversarial"]["rounds"]] == [1, 2]
+    res = CliRunner().invoke(main, ["adversarial", "--run-dir", str(run), "--rounds", "3", "--name-rounds", str(student)])
+    assert res.exit_code == 2 and "round 3 of" in res.output and "has no guard yet" in res.output

@@ -91,6 +91,24 @@ class MeasureConfig:
 
 
 @dataclass(frozen=True)
+class RetrainConfig:
+    """How guard r is trained: the pipeline's [teacher] recipe, with these overrides.
+
+    ``warm_start``: start from guard r-1's teacher encoder (round 1: the base run's teacher)
+    instead of the pretrained MiniLM, so a short budget continues a trained guard rather than
+    training a weaker one from scratch; the classification head starts fresh. The price: guard
+    r has seen more steps than guard r-1, so part of a difference between them can come from
+    the extra steps on seed data rather than from the adversarial records (a run with
+    ``harvest.seeds_per_goal = 0`` is that control).
+    """
+
+    warm_start: bool = False
+    examples_per_epoch: int = 0  # 0 = the pipeline's; needs its source_temperature > 0
+    epochs: float = 0.0  # 0 = the pipeline's
+    max_steps: int = 0  # 0 = the pipeline's
+
+
+@dataclass(frozen=True)
 class AdversarialConfig:
     name: str = "adversarial"
     pipeline: str = "tiny"  # pipeline config (name or TOML path): [teacher] and [export] retrain each guard
@@ -106,6 +124,7 @@ class AdversarialConfig:
     rewards: RewardConfig = field(default_factory=RewardConfig)
     harvest: HarvestConfig = field(default_factory=HarvestConfig)
     measure: MeasureConfig = field(default_factory=MeasureConfig)
+    retrain: RetrainConfig = field(default_factory=RetrainConfig)
     curate: CurateConfig = field(default_factory=lambda: CurateConfig(enabled=True))
     judge_generator: dict[str, Any] = field(default_factory=dict)  # [judge]: a GeneratorConfig for the judge
 
@@ -127,6 +146,9 @@ class AdversarialConfig:
                 raise ValueError(f"{name} must be at least 1, not {v}")
         if a.group_size < 2 and a.enabled:
             raise ValueError("attacker.group_size must be at least 2: the group mean is the baseline")
+        t = self.retrain
+        if t.examples_per_epoch < 0 or t.epochs < 0 or t.max_steps < 0:
+            raise ValueError("[retrain] examples_per_epoch, epochs and max_steps must be 0 (the pipeline's) or positive")
         r = self.rewards
         if not 0 <= r.verifier_safe_below <= r.verifier_unsafe_above <= 1:
             raise ValueError("need 0 <= verifier_safe_below <= verifier_unsafe_above <= 1")
@@ -134,7 +156,7 @@ class AdversarialConfig:
 
 
 _SECTIONS = {"attacker": AttackerConfig, "bandit": BanditConfig, "rewards": RewardConfig,
-             "harvest": HarvestConfig, "measure": MeasureConfig}
+             "harvest": HarvestConfig, "measure": MeasureConfig, "retrain": RetrainConfig}
 
 
 def load_adversarial_config(name_or_path: str) -> AdversarialConfig:

@@ -100,7 +100,7 @@ def write_report(run_dir: Path, cfg: AdversarialConfig, *, command: str) -> dict
                                           "per goal per round)", cfg.bandit.enabled)) if on)
              + ". Attack success = verified (every label signal agrees) and the guard wrong, measured on "
              f"{cfg.harvest.eval_seeds_per_goal} validation-split seeds per goal; harvests come from train-split seeds.",
-             "", "## Per round", "", "![curves](curves.png)", ""]
+             ""] + _setup(run_dir) + ["## Per round", "", "![curves](curves.png)", ""]
     head = ["round", "guard"] + [f"{a} {g} vs {'r-1' if w == 'previous' else 'r'}" for a, g, w in ATTACK_KEYS] + \
         ["robustness F1 / FPR", "validation FPR", "hard-neg FPR", "OOD AUPRC / benign FPR"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -118,6 +118,25 @@ def write_report(run_dir: Path, cfg: AdversarialConfig, *, command: str) -> dict
         _examples(run_dir, cfg)
     atomic_write_text(run_dir / "report.md", "\n".join(lines) + "\n")
     return {"rounds": metrics}
+
+
+def _setup(run_dir: Path) -> list[str]:
+    """Guard 0, the label signals and the retrain recipe (RUN/setup.json, written when the run starts)."""
+    path = run_dir / "setup.json"
+    if not path.is_file():
+        return []
+    s = json.loads(path.read_text(encoding="utf-8"))
+    judge = s.get("judge") or "off"
+    lines = [f"Guard 0: `{s['guard0']}`. Label signals: verifier `{s['verifier']}` (never the attacked guard), "
+             f"similarity by {s['embed']}, rule checks, judge {judge}"
+             + (f" (curation's round 4 judge: {s['curation_judge']})" if s.get("curation_judge") else "") + ". "
+             f"Seeds: {s['records']} records ({s['seed_pools']['train_unsafe']} short English unsafe and "
+             f"{s['seed_pools']['train_safe']} safe train-split prompts to attack). Each guard r: {s['retrain']}."]
+    if s.get("warm_start"):
+        lines[0] += (" Guard r has had more training steps than guard r-1, so a change between them mixes the "
+                     "adversarial records with those extra steps on seed data; a run with `harvest.seeds_per_goal "
+                     "= 0` (nothing harvested) measures the extra steps alone.")
+    return lines + [""]
 
 
 def _ood_verdict(metrics: list[dict[str, Any]]) -> list[str]:

