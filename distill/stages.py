@@ -24,6 +24,8 @@ from typing import Callable
 import numpy as np
 
 from ..train import require_train_extra
+from tinyguard.atomic import atomic_open
+from tinyguard.bundle import BundleError, load_bundle
 from tinyguard.records import read_jsonl
 from ..train.stage import Stage, hash_files, write_json_atomic
 from .config import DistillConfig, StudentConfig
@@ -47,9 +49,8 @@ def _teacher_scores(run_dir: Path, teacher, t_encoder, records: list, key: dict,
     enc = encode(records, t_encoder, 1.0)
     logits = _predict_teacher(run_dir, teacher, enc, t_encoder.pad_id, threads)
     cache.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npy")
-    np.save(tmp, logits, allow_pickle=False)
-    tmp.replace(path)
+    with atomic_open(path, binary=True) as f:
+        np.save(f, logits, allow_pickle=False)
     echo(f"      {what}: {len(logits)} texts in {time.perf_counter() - start:.0f}s → {path}")
     return logits
 
@@ -201,9 +202,8 @@ def _describe(s: StudentConfig) -> str:
 
 def _teacher_id(run_dir: Path) -> str:
     try:
-        m = json.loads((run_dir / "bundle" / "manifest.json").read_text(encoding="utf-8"))
-        return f"{m['name']}@{m['version']}"
-    except (OSError, ValueError, KeyError):
+        return load_bundle(run_dir / "bundle", verify=False).model_id
+    except BundleError:
         return "the run's teacher"
 
 

@@ -18,14 +18,12 @@ def install_bundle(src: Path, dst: Path, *, artifacts: bool = True, reproduce: s
     runtime opens by default; the full bundle stays in the run folder.
     """
     manifest = load_bundle(src)
-    raw = {k: v for k, v in manifest.raw.items() if k != "files"}
-    names = list(manifest.files)
-    if not artifacts and raw.get("artifacts"):
-        raw.pop("artifacts")
-        keep = {manifest.raw["model_file"], manifest.raw.get("tokenizer_file", "tokenizer.json")}
-        files = {n: Path(src) / n for n in names if n in keep}
-        card = Path(tempfile.mkdtemp()) / "MODEL_CARD.md"
-        card.write_text(render_model_card(raw, reproduce=reproduce), encoding="utf-8")
-        files["MODEL_CARD.md"] = card
-        return write_bundle(dst, files, raw)
-    return write_bundle(dst, {n: Path(src) / n for n in names}, raw)
+    if not artifacts and manifest.artifacts:
+        slim = manifest.without("artifacts")
+        keep = {manifest.model_file, manifest.tokenizer_file}
+        with tempfile.TemporaryDirectory(prefix="card-") as tmp:
+            card = Path(tmp) / "MODEL_CARD.md"
+            card.write_text(render_model_card(slim, reproduce=reproduce), encoding="utf-8")
+            files = {n: Path(src) / n for n in manifest.files if n in keep} | {"MODEL_CARD.md": card}
+            return write_bundle(dst, files, slim)
+    return write_bundle(dst, {n: Path(src) / n for n in manifest.files}, manifest)

@@ -113,6 +113,11 @@ class Manifest:
             raise BundleError("'files' holds computed hashes; write_bundle sets them")
         return parse_manifest({**self.raw, **changes}, self.path, pinned="files" in self.raw)
 
+    def without(self, *keys: str) -> "Manifest":
+        """A checked copy with optional top-level keys left out (a required one is refused)."""
+        return parse_manifest({k: v for k, v in self.raw.items() if k not in keys}, self.path,
+                              pinned="files" in self.raw and "files" not in keys)
+
 
 def new_manifest(*, name: str, version: str, model_file: str, encoding: Mapping[str, Any], threshold: float,
                  category_threshold: float | Mapping[str, float] = 0.5, presets: Mapping[str, float] | None = None,

@@ -58,3 +58,11 @@ def test_a_draft_without_files_is_only_a_draft() -> None:
     assert parse_manifest(draft, pinned=False).files == {}
     with pytest.raises(BundleError, match="missing required keys: files"):
         parse_manifest(draft)
+
+
+def test_without_drops_optional_keys_only(bundle_dir: Path) -> None:
+    m = load_bundle(bundle_dir).updated(artifacts={"ort": "model.ort"})
+    slim = m.without("artifacts")
+    assert slim.artifacts is None and "artifacts" not in slim.to_dict() and slim.files == m.files
+    with pytest.raises(BundleError, match="missing required keys: threshold"):
+        m.without("threshold")

@@ -285,7 +285,7 @@ def _category_updates(guard, validation: list, threshold: float) -> dict:
         state = f"threshold {m['threshold']:.2f}" if m["fires"] else "does not fire (threshold 1.0)"
         click.echo(f"  {c:28s} {m['positives']:4d} positives  F1 {m['f1']:.3f}  {state}")
     # the card's in-distribution figures, recomputed at the thresholds being shipped
-    metrics = {**guard.manifest.raw.get("metrics", {}),
+    metrics = {**guard.manifest.metrics,
                **validation_metrics(validation, all_scores, threshold, thresholds)}
     return {"category_thresholds": thresholds, "category_rule": CATEGORY_RULE.format(min_positives=10, min_f1=0.25),
             "categories_not_firing": [c for c, m in report.items() if not m["fires"]], "metrics": metrics}
