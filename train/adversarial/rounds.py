@@ -583,17 +583,8 @@ def summary_line(m: dict[str, Any]) -> str:
 def name_adversarial_rounds(bundle: Path, summary: dict[str, Any]) -> Path:
     """Record the rounds in a finished bundle's ``data.adversarial`` and re-render its card
     (write_bundle re-pins the hashes; a signature is dropped and must be made again)."""
-    import tempfile
+    from tinyguard.bundle import load_bundle
 
-    from tinyguard.bundle import load_bundle, write_bundle
+    from ...export.model_card import rewrite_with_card
 
-    from ...export.model_card import render_model_card
-
-    manifest = load_bundle(bundle)
-    raw = {k: v for k, v in manifest.raw.items() if k != "files"}
-    raw["data"] = {**raw.get("data", {}), "adversarial": summary}
-    card = Path(tempfile.mkdtemp()) / "MODEL_CARD.md"
-    card.write_text(render_model_card(raw, reproduce=raw.get("reproduce", "n/a")), encoding="utf-8")
-    files = {n: (card if n == "MODEL_CARD.md" else Path(bundle) / n) for n in manifest.files}
-    files.setdefault("MODEL_CARD.md", card)
-    return write_bundle(bundle, files, raw)
+    return rewrite_with_card(bundle, data={**load_bundle(bundle).data, "adversarial": summary})
