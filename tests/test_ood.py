@@ -228,6 +228,10 @@ def test_folds_are_disjoint_and_cover_both_labels():
     assert fold_of(rec("x", source="dices_990", role="response")) == "responses"
     assert fold_of(rec("x", source="advbench")) == "harmful_vs_benign_requests"
     assert fold_of(rec("x", source="gsm8k")) is None
+    # synthetic text written from a seed is held out with the seed's family (no leak through paraphrases)
+    assert fold_of(rec("x", source="synthetic-paraphrase/advbench")) == "harmful_vs_benign_requests"
+    assert fold_of(rec("x", source="synthetic-operator/davidson_hate")) == "hateful_social"
+    assert fold_of(rec("x", source="synthetic-lookalike/hate")) is None
     names = [s for f in FOLDS for s in f.sources]
     assert len(names) == len(set(names))
 
@@ -329,3 +333,21 @@ def test_refresh_model_card_puts_ood_figures_first(fresh_bundle):
     assert card.index("Out-of-distribution figures") < card.index("## Model")
     assert "| requests | 3 / 4 | 0.9000 |" in card and "guard-cli ood report --card new" in card
     assert after.raw["metrics"]["ood"] == ood and after.threshold == before.threshold
+
+
+def test_embedding_cache_reads_emoji_texts_apart_and_shares_the_rest(tmp_path):
+    from tinyguard.train import lofo
+
+    calls: list[list[str]] = []
+
+    def embed(records):
+        calls.append([r.text for r in records])
+        return _toy_embed(records)
+
+    plain = lofo.EmbeddingCache(tmp_path / "emb.npz", embed)
+    named = plain.variant(embed, emoji_names=True)
+    a, b = rec("kill the 🐀", source="x"), rec("kill the process", source="x")
+    plain.get([a, b])
+    named.get([a, b])
+    assert calls == [["kill the 🐀", "kill the process"], ["kill the 🐀"]]  # only the emoji text is re-read
+    assert lofo.text_key(b, True) == lofo.text_key(b) and lofo.text_key(a, True) != lofo.text_key(a)

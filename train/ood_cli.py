@@ -176,6 +176,12 @@ def lofo(configs: tuple[str, ...], records: Path, train_size: int, eval_cap: int
             store = stores[flag]
             pool = [r for r in all_records if not cfg.data.sources
                     or r.source.split("/")[0] in cfg.data.sources or r.source == "handwritten_hard_negatives"]
+            if cfg.augment.enabled:  # the curated synthetic records the recipe's teacher trains on
+                curated = Path("runs") / cfg.name / "curate" / "curated.jsonl"
+                if not curated.is_file():
+                    raise ValueError(f"{ref}: {curated} is missing; run guard-cli augment and guard-cli curate "
+                                     f"--config {ref} first")
+                pool += list(read_jsonl(curated))
             selection = select_training(pool, cfg.teacher)
             click.echo(f"{ref}: {len(selection)} training records", err=True)
             results[Path(ref).stem] = lofo_recipe(selection, all_records, store, train_size=train_size,
