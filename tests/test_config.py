@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tinyguard.train.config import load_config
@@ -16,7 +18,7 @@ def test_unknown_keys_and_names_are_refused(tmp_path):
     bad.write_text("[teacher]\nlearning_rate = 1\n")
     with pytest.raises(ValueError, match="unknown keys in \\[teacher\\]: learning_rate"):
         load_config(str(bad))
-    with pytest.raises(FileNotFoundError, match="built-in configs: balanced, balanced-contrast, default, default-v1, synthetic, synthetic-noenc, tiny, tiny-synthetic"):
+    with pytest.raises(FileNotFoundError, match="built-in configs: balanced, balanced-contrast, balanced-contrast-emoji, balanced-synthetic, default, default-v1, synthetic, synthetic-noenc, tiny, tiny-synthetic"):
         load_config("nope")
 
 
@@ -25,6 +27,9 @@ def test_recipe_configs_differ_only_where_their_comments_say():
     assert "convabuse" not in v1.data.sources and default.data.sources == ()  # v1: the sets before 0.2
     assert v1.teacher == default.teacher and balanced.teacher.source_temperature == 2.0
     assert contrast.teacher == balanced.teacher and "contrast_templates" in contrast.data.sources
+    emoji, synthetic = load_config("balanced-contrast-emoji"), load_config("balanced-synthetic")
+    assert emoji.teacher == replace(contrast.teacher, emoji_names=True) and emoji.data == contrast.data
+    assert synthetic.teacher == emoji.teacher and synthetic.data == emoji.data and synthetic.augment.enabled
     from tinyguard.train.registry import available_sources
 
     permissive = {m.NAME for m in available_sources()}
