@@ -1,0 +1,329 @@
+"""README's ``console`` examples, run against the bundled default model, so they cannot drift.
+
+Every fenced block tagged ``console`` in README.md is a set of examples: a line ``$ guard-cli ...``
+followed by the output it prints (stdout and stderr, as a terminal shows them). A command may end
+with ``; echo "exit $?"``, which adds the exit code as a last line ``exit N``. Only the runtime's
+own commands are allowed there (they need no training extra); examples that cannot run here
+(training, other bundles) go in ``bash`` blocks instead. Relative paths are read from the
+repository root (``examples/labelled.jsonl``); the commands run in a scratch folder, so one that
+writes leaves nothing behind.
+
+How outputs are compared (``tests/test_readme.py`` and this script share it): the model name,
+version, threshold, verdicts, words and counts must match exactly; a score (the JSON ``score``
+and ``category_scores``, and every decimal printed by ``check``, ``eval`` and ``calibrate``) may
+differ by ``SCORE_TOLERANCE`` (int8 kernels differ a little between CPUs); ``latency_ms`` may be
+anything; a run of spaces matches any run (column widths follow the numbers). The package folder
+prints as ``.../tinyguard``. A JSON object is shown indented, floats rounded to 4 decimals.
+
+    python scripts/readme_examples.py            # exit 1 and a diff when an example is stale
+    python scripts/readme_examples.py --update   # rewrite README's outputs from the current default
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import re
+import shlex
+import sys
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+#: what ``guard-cli`` commands a console example may run (the runtime's; no training extra needed)
+RUNTIME_COMMANDS = ("check", "eval", "info", "calibrate", "verify", "robustness")
+#: commands whose printed decimals are scores or figures computed from scores
+SCORED_COMMANDS = ("check", "eval", "calibrate", "robustness")
+SCORE_TOLERANCE = 0.01
+#: JSON keys whose value is a timing (never compared)
+TIMING_KEYS = ("latency_ms",)
+EXIT_SUFFIX = re.compile(r';\s*echo\s+"exit \$\?"\s*$')
+NUMBER = re.compile(r"(-?\d+(?:\.\d+)?)")
+JSON_DECIMALS = 4
+JSON_WIDTH = 100
+
+
+@dataclass(frozen=True)
+class Example:
+    """One ``$ command`` of a console block and the output README shows for it."""
+
+    command: str          # as written after "$ "
+    expected: list[str]   # the output lines README shows
+    first: int            # index in README's lines of the first output line
+    end: int              # index one past the last output line
+    readme_line: int      # 1-based line of the "$ " line, for messages
+
+    @property
+    def args(self) -> list[str]:
+        """The argument vector after ``guard-cli``."""
+        words = shlex.split(EXIT_SUFFIX.sub("", self.command))
+        if not words or words[0] != "guard-cli":
+            raise ValueError(f"README.md line {self.readme_line}: a console example must run guard-cli: {self.command}")
+        if len(words) < 2 or words[1] not in RUNTIME_COMMANDS:
+            raise ValueError(f"README.md line {self.readme_line}: console examples run the runtime's commands "
+                             f"({', '.join(RUNTIME_COMMANDS)}); put others in a bash block: {self.command}")
+        return words[1:]
+
+    @property
+    def shows_exit(self) -> bool:
+        return bool(EXIT_SUFFIX.search(self.command))
+
+    @property
+    def subcommand(self) -> str:
+        return self.args[0]
+
+
+def parse(text: str) -> list[Example]:
+    """Every example of every ``console`` block of ``text``, in order."""
+    lines = text.split("\n")
+    out: list[Example] = []
+    i = 0
+    while i < len(lines):
+        if lines[i].strip() != "```console":
+            i += 1
+            continue
+        close = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "```"), None)
+        if close is None:
+            raise ValueError(f"README.md line {i + 1}: a console block is never closed")
+        starts = [j for j in range(i + 1, close) if lines[j].startswith("$ ")]
+        if not starts or starts[0] != i + 1:
+            raise ValueError(f"README.md line {i + 2}: a console block starts with a '$ ' command line")
+        for k, j in enumerate(starts):
+            stop = starts[k + 1] if k + 1 < len(starts) else close
+            out.append(Example(lines[j][2:], lines[j + 1:stop], j + 1, stop, j + 1))
+        i = close + 1
+    return out
+
+
+@contextmanager
+def scratch_dir() -> Iterator[Path]:
+    """A temporary working folder where ``examples`` is the repository's examples folder, with
+    each bundle loaded once per set of load options (see :func:`_loads_once`)."""
+    old = Path.cwd()
+    with tempfile.TemporaryDirectory(prefix="readme-examples-") as tmp, _loads_once():
+        (Path(tmp) / "examples").symlink_to(ROOT / "examples", target_is_directory=True)
+        os.chdir(tmp)
+        try:
+            yield Path(tmp)
+        finally:
+            os.chdir(old)
+
+
+@contextmanager
+def _loads_once() -> Iterator[None]:
+    """While open, ``Guard.load`` with the same arguments returns the same Guard. Loading (hashing
+    every file, building the onnxruntime session) is most of what a command costs, and nothing
+    the commands print depends on it being repeated: no command changes a Guard after loading it."""
+    from tinyguard.guard import Guard
+
+    descriptor, real = Guard.__dict__["load"], Guard.load
+    cache: dict[str, Guard] = {}
+
+    def load(*args: Any, **kwargs: Any) -> Guard:
+        key = repr((args, sorted(kwargs.items())))
+        if key not in cache:
+            cache[key] = real(*args, **kwargs)
+        return cache[key]
+
+    Guard.load = load  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        setattr(Guard, "load", descriptor)  # the classmethod itself, not the bound method
+
+
+def run(example: Example) -> tuple[str, int]:
+    """Run ``example`` in this process (as the installed ``guard-cli`` does): its output, stdout and
+    stderr interleaved, with package paths shortened, and its exit code. Call inside scratch_dir()."""
+    from click.testing import CliRunner
+
+    import tinyguard
+    from tinyguard.cli import main
+
+    result = CliRunner().invoke(main, example.args, prog_name="guard-cli")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise RuntimeError(f"README.md line {example.readme_line}: {example.command} raised "
+                           f"{type(result.exception).__name__}: {result.exception}") from result.exception
+    output = result.output.replace(str(Path(tinyguard.__file__).resolve().parent), ".../tinyguard")
+    output = output.replace(str(Path.cwd().resolve()) + os.sep, "")
+    return output, result.exit_code
+
+
+def render(example: Example, output: str, exit_code: int) -> list[str]:
+    """The lines README should show for this output: a lone JSON object indented (floats rounded),
+    anything else as printed; then ``exit N`` when the command asks for it."""
+    body = output.rstrip("\n").split("\n") if output.strip() else []
+    if len(body) == 1 and body[0].startswith("{"):
+        try:
+            obj = json.loads(body[0])
+        except json.JSONDecodeError:
+            obj = None
+        if isinstance(obj, dict):
+            body = format_json(obj)
+    return body + ([f"exit {exit_code}"] if example.shows_exit else [])
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, JSON_DECIMALS)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def format_json(obj: dict[str, Any]) -> list[str]:
+    """``obj`` as README shows it: one top-level key a line, a nested object's entries wrapped at
+    JSON_WIDTH columns, floats rounded to JSON_DECIMALS. Still valid JSON."""
+    lines = ["{"]
+    items = list(obj.items())
+    for n, (key, value) in enumerate(items):
+        comma = "," if n < len(items) - 1 else ""
+        value = _rounded(value)
+        if isinstance(value, dict) and value:
+            lines.append(f"  {json.dumps(key)}: {{")
+            parts = [f"{json.dumps(k)}: {json.dumps(v)}" for k, v in value.items()]
+            row = "   "
+            for m, part in enumerate(parts):
+                piece = part + ("," if m < len(parts) - 1 else "")
+                if len(row) + 1 + len(piece) > JSON_WIDTH and row.strip():
+                    lines.append(row)
+                    row = "   "
+                row += " " + piece
+            lines += [row, "  }" + comma]
+        else:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value)}{comma}")
+    return lines + ["}"]
+
+
+def differences(example: Example, actual: list[str]) -> list[str]:
+    """Why README's output for ``example`` does not match ``actual`` (rendered lines); empty when it does."""
+    expected = example.expected
+    tail_e, tail_a = (expected[-1:], actual[-1:]) if example.shows_exit else ([], [])
+    body_e = expected[:-1] if example.shows_exit else expected
+    body_a = actual[:-1] if example.shows_exit else actual
+    problems = []
+    if tail_e != tail_a:
+        problems.append(f"exit code: README shows {tail_e}, got {tail_a}")
+    if body_e[:1] == ["{"]:
+        try:
+            shown, got = json.loads("\n".join(body_e)), json.loads("\n".join(body_a))
+        except json.JSONDecodeError as e:
+            return problems + [f"not JSON on both sides: {e}"]
+        problems += _json_differences(shown, got, ())
+        return problems
+    if len(body_e) != len(body_a):
+        problems.append(f"README shows {len(body_e)} output lines, the command prints {len(body_a)}")
+    scored = example.subcommand in SCORED_COMMANDS
+    for n, (e, a) in enumerate(zip(body_e, body_a), 1):
+        if not _line_matches(e, a, scored):
+            problems.append(f"line {n}: README {e!r}, got {a!r}")
+    return problems
+
+
+def _line_matches(expected: str, actual: str, scored: bool) -> bool:
+    pe, pa = NUMBER.split(expected), NUMBER.split(actual)
+    if len(pe) != len(pa):
+        return False
+    for k, (e, a) in enumerate(zip(pe, pa)):
+        if k % 2 == 0:  # text between numbers; a run of spaces is a column gap
+            if " ".join(e.split()) != " ".join(a.split()) or (e[:1] == " ") != (a[:1] == " "):
+                return False
+        elif e != a and not (scored and _is_score(pe[k - 1], e, a) and abs(float(e) - float(a)) <= SCORE_TOLERANCE):
+            return False
+    return True
+
+
+def _is_score(before: str, e: str, a: str) -> bool:
+    """Whether a decimal may move by SCORE_TOLERANCE: not a version (``@0.2.0``) or a threshold."""
+    return "." in e and "." in a and not before.endswith(("@", ".", "threshold "))
+
+
+def _json_differences(shown: Any, got: Any, path: tuple[str, ...]) -> list[str]:
+    where = ".".join(path) or "the object"
+    if isinstance(shown, dict) and isinstance(got, dict):
+        if list(shown) != list(got):
+            return [f"{where}: README keys {list(shown)}, got {list(got)}"]
+        return [p for k in shown for p in _json_differences(shown[k], got[k], (*path, k))]
+    if isinstance(shown, list) and isinstance(got, list):
+        if len(shown) != len(got):
+            return [f"{where}: README {shown!r}, got {got!r}"]
+        return [p for k, (s, g) in enumerate(zip(shown, got)) for p in _json_differences(s, g, (*path, str(k)))]
+    is_number = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (shown, got))
+    if is_number and path and path[-1] in TIMING_KEYS:
+        return []
+    if is_number and isinstance(shown, float) and path[:1] in (("score",), ("category_scores",)):
+        ok = abs(shown - got) <= SCORE_TOLERANCE
+    elif is_number:
+        ok = type(shown) is type(got) and shown == _rounded(got)
+    else:
+        ok = type(shown) is type(got) and shown == got
+    return [] if ok else [f"{where}: README {shown!r}, got {got!r}"]
+
+
+def check_all(readme: Path = README) -> tuple[list[Example], list[str]]:
+    """Run every example; (the examples, one message per stale one, with its diff)."""
+    examples = parse(readme.read_text(encoding="utf-8"))
+    failures = []
+    with scratch_dir():
+        for ex in examples:
+            actual = render(ex, *run(ex))
+            problems = differences(ex, actual)
+            if problems:
+                diff = "\n".join(difflib.unified_diff(ex.expected, actual, "README", "actual", lineterm="", n=1))
+                failures.append(f"README.md line {ex.readme_line}: $ {ex.command}\n  " + "\n  ".join(problems)
+                                + f"\n{diff}")
+    return examples, failures
+
+
+def update(readme: Path = README) -> int:
+    """Rewrite every example's output in ``readme`` from the current default; the number rewritten."""
+    from tinyguard.atomic import atomic_write_text
+
+    text = readme.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    examples = parse(text)
+    changed = 0
+    with scratch_dir():
+        rendered = [render(ex, *run(ex)) for ex in examples]
+    for ex, new in reversed(list(zip(examples, rendered))):
+        if new != ex.expected:
+            lines[ex.first:ex.end] = new
+            changed += 1
+    if changed:
+        atomic_write_text(readme, "\n".join(lines))
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="examples:\n  python scripts/readme_examples.py\n"
+                                        "  python scripts/readme_examples.py --update")
+    ap.add_argument("--update", action="store_true", help="rewrite README's example outputs from the current default model")
+    ap.add_argument("--readme", type=Path, default=README, help="the README to read (default: the repository's)")
+    args = ap.parse_args(argv)
+    try:
+        if args.update:
+            n = update(args.readme)
+            print(f"{n} example output(s) rewritten in {args.readme}" if n else f"{args.readme}: every example is current")
+            return 0
+        examples, failures = check_all(args.readme)
+    except (OSError, ValueError, RuntimeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    for f in failures:
+        print(f, end="\n\n")
+    print(f"{len(examples) - len(failures)} of {len(examples)} README examples match"
+          + ("; rerun with --update after changing the default model" if failures else ""))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""README's examples cannot drift: every ``console`` example runs against the bundled default
+model and must print what README shows (scripts/readme_examples.py: the runner, the comparison
+and ``--update``, which rewrites the outputs after the default model changes); and every
+``guard-cli`` line of README's ``bash`` blocks names a command and options that exist."""
+from __future__ import annotations
+
+import importlib.util
+import shlex
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from optional_deps import missing, present
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("readme_examples", ROOT / "scripts" / "readme_examples.py")
+assert _spec and _spec.loader
+rx = importlib.util.module_from_spec(_spec)
+sys.modules["readme_examples"] = rx
+_spec.loader.exec_module(rx)
+
+UPDATE = "python scripts/readme_examples.py --update"
+
+
+def test_readme_console_examples_print_what_readme_shows() -> None:
+    examples = rx.parse(rx.README.read_text(encoding="utf-8"))
+    if any(ex.subcommand == "verify" for ex in examples) and not present("cryptography"):
+        missing("cryptography", "README runs guard-cli verify")
+    _, failures = rx.check_all()
+    assert not failures, (f"{len(failures)} README example(s) are stale; after changing the default model run "
+                          f"{UPDATE} and read the diff:\n\n" + "\n\n".join(failures))
+
+
+def test_readme_examples_cover_what_a_user_meets_first() -> None:
+    """The examples a new user copies are among the checked ones: check (JSON and text), info, eval
+    on the shipped file, and every exit code of the policy (0 ok, 1 flagged, 2 error, 3 unchecked)."""
+    examples = rx.parse(rx.README.read_text(encoding="utf-8"))
+    kinds = {ex.subcommand for ex in examples}
+    assert {"check", "info", "eval", "verify"} <= kinds, kinds
+    assert any(ex.subcommand == "check" and ex.expected[:1] == ["{"] for ex in examples), "no JSON check example"
+    assert any(ex.subcommand == "check" and "--format" in ex.args and "text" in ex.args for ex in examples)
+    assert any(ex.args[:2] == ["eval", "examples/labelled.jsonl"] for ex in examples)
+    codes = {ex.expected[-1] for ex in examples if ex.shows_exit}
+    assert {"exit 0", "exit 1", "exit 2", "exit 3"} <= codes, codes
+
+
+# ---------------------------------------------------------------- the comparison itself (no model run)
+
+CHECK_JSON = """{"flagged": true, "score": 0.99706, "threshold": 0.87, "categories": {"hate": false, "jailbreak": true},
+ "category_scores": {"hate": 0.1504, "jailbreak": 0.9}, "model": "tinyguard-micro1@0.2.0", "latency_ms": 1.94}"""
+
+
+def _example(command: str, shown: list[str]) -> "rx.Example":
+    return rx.Example(command, shown, 0, len(shown), 1)
+
+
+def test_json_outputs_match_on_model_threshold_and_verdict_and_allow_score_noise() -> None:
+    ex = _example('guard-cli check "x"', rx.format_json(__import__("json").loads(CHECK_JSON)))
+    same = rx.render(ex, CHECK_JSON.replace("\n", "") + "\n", 1)
+    assert rx.differences(ex, same) == []
+    noisy = CHECK_JSON.replace("0.99706", "0.99101").replace("0.1504", "0.1551").replace("1.94", "250.5")
+    assert rx.differences(ex, rx.render(ex, noisy.replace("\n", ""), 1)) == []
+    for old, new in [("0.2.0", "0.3.0"), ("0.87", "0.871"), ('"flagged": true', '"flagged": false'),
+                     ('"jailbreak": true', '"jailbreak": false'), ("0.99706", "0.95")]:
+        changed = rx.render(ex, CHECK_JSON.replace(old, new, 1).replace("\n", ""), 1)
+        assert rx.differences(ex, changed), (old, new)
+
+
+def test_text_outputs_match_words_counts_versions_and_exit_codes_exactly() -> None:
+    ex = _example('guard-cli eval f.jsonl; echo "exit $?"',
+                  ["tinyguard-micro1@0.2.0 on f.jsonl (threshold 0.87)", "  F1            0.750",
+                   "  TP/FP/TN/FN 3/1/5/1", "exit 0"])
+    assert rx.differences(ex, ["tinyguard-micro1@0.2.0 on f.jsonl (threshold 0.87)", "  F1              0.751",
+                               "  TP/FP/TN/FN 3/1/5/1", "exit 0"]) == []  # score noise, wider column
+    for bad in (["tinyguard-micro1@0.3.0 on f.jsonl (threshold 0.87)", "  F1            0.750", "  TP/FP/TN/FN 3/1/5/1", "exit 0"],
+                ["tinyguard-micro1@0.2.0 on f.jsonl (threshold 0.875)", "  F1            0.750", "  TP/FP/TN/FN 3/1/5/1", "exit 0"],
+                ["tinyguard-micro1@0.2.0 on f.jsonl (threshold 0.87)", "  F1            0.800", "  TP/FP/TN/FN 3/1/5/1", "exit 0"],
+                ["tinyguard-micro1@0.2.0 on f.jsonl (threshold 0.87)", "  F1            0.750", "  TP/FP/TN/FN 4/0/5/1", "exit 0"],
+                ["tinyguard-micro1@0.2.0 on f.jsonl (threshold 0.87)", "  F1            0.750", "  TP/FP/TN/FN 3/1/5/1", "exit 1"],
+                ["tinyguard-micro1@0.2.0 on f.jsonl (threshold 0.87)", "  F1            0.750", "exit 0"]):
+        assert rx.differences(ex, bad), bad
+    verdict = _example('guard-cli check --format text "x"', ["FLAGGED 0.997  non_violent_crimes 0.88"])
+    assert rx.differences(verdict, ["FLAGGED 0.993  non_violent_crimes 0.88"]) == []
+    assert rx.differences(verdict, ["ok      0.997  non_violent_crimes 0.88"])
+    assert rx.differences(verdict, ["FLAGGED 0.997  hate 0.88"])
+    exact = _example("guard-cli info", ["threshold   0.87   presets: strict 0.435"])
+    assert rx.differences(exact, ["threshold   0.87   presets: strict 0.436"])  # info: no tolerance at all
+
+
+def test_parse_refuses_what_it_cannot_run() -> None:
+    with pytest.raises(ValueError, match="bash block"):
+        rx.parse("```console\n$ guard-cli pipeline --config tiny\n```\n")[0].args
+    with pytest.raises(ValueError, match="must run guard-cli"):
+        rx.parse("```console\n$ ls\n```\n")[0].args
+    with pytest.raises(ValueError, match="starts with"):
+        rx.parse("```console\nno command\n```\n")
+    with pytest.raises(ValueError, match="never closed"):
+        rx.parse("```console\n$ guard-cli info\n")
+
+
+def test_update_rewrites_a_stale_output_and_then_it_matches(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text('Intro.\n\n```console\n$ guard-cli check --input missing.txt; echo "exit $?"\n'
+                      'FLAGGED 0.990  hate 0.99\nexit 1\n```\n\nEnd.\n', encoding="utf-8")
+    _, failures = rx.check_all(readme)
+    assert len(failures) == 1 and "exit code" in failures[0]
+    assert rx.update(readme) == 1
+    assert rx.check_all(readme)[1] == []
+    text = readme.read_text(encoding="utf-8")
+    assert text.endswith('echo "exit $?"\nerror: input file not found: missing.txt\nexit 2\n```\n\nEnd.\n'), text
+    assert rx.update(readme) == 0
+
+
+# ---------------------------------------------------------------- bash blocks: commands and options exist
+
+def bash_command_lines(text: str) -> list[tuple[int, list[str]]]:
+    """(README line, argv after guard-cli) of every guard-cli command in README's bash blocks
+    (continuation lines joined, comments dropped, split at pipes, ``&&`` and ``;``)."""
+    out: list[tuple[int, list[str]]] = []
+    in_bash, pending, start = False, "", 0
+    for n, line in enumerate(text.split("\n"), 1):
+        if line.strip().startswith("```"):
+            in_bash = line.strip() == "```bash"
+            continue
+        if not in_bash:
+            continue
+        if not pending:
+            start = n
+        pending += line.rstrip("\\") + " " if line.endswith("\\") else line
+        if line.endswith("\\"):
+            continue
+        lexer = shlex.shlex(pending, posix=True, punctuation_chars=";&|<>")
+        lexer.whitespace_split, lexer.commenters = True, "#"
+        words, pending = list(lexer), ""
+        command: list[str] = []
+        for w in [*words, ";"]:
+            if w and set(w) <= set(";&|<>"):
+                if command[:1] == ["guard-cli"]:
+                    out.append((start, command[1:]))
+                command = [] if w != ">" else ["(redirect)"]
+            else:
+                command.append(w)
+    return out
+
+
+def test_every_guard_cli_line_in_readme_bash_blocks_names_real_commands_and_options() -> None:
+    from tinyguard.cli import main
+
+    lines = bash_command_lines(rx.README.read_text(encoding="utf-8"))
+    assert len(lines) > 20, lines
+    problems = []
+    for where, argv in lines:
+        cmd: click.Command = main
+        ctx = click.Context(main, info_name="guard-cli")
+        rest = list(argv)
+        while isinstance(cmd, click.Group) and rest and not rest[0].startswith("-"):
+            sub = cmd.get_command(ctx, rest[0])
+            if sub is None:
+                if cmd is main and rest[0] not in rx.RUNTIME_COMMANDS and not present("torch"):
+                    missing("tinyguard.train.cli", f"README line {where}: guard-cli {rest[0]}")
+                problems.append(f"README line {where}: no command {rest[0]!r} in guard-cli {' '.join(argv)}")
+                break
+            ctx = click.Context(sub, info_name=rest[0], parent=ctx)
+            cmd, rest = sub, rest[1:]
+        else:
+            try:
+                cmd.make_context(ctx.info_name, rest, parent=ctx.parent)
+            except (click.NoSuchOption, click.BadOptionUsage) as e:
+                problems.append(f"README line {where}: guard-cli {' '.join(argv)}: {e.format_message()}")
+            except click.UsageError as e:
+                if "unexpected extra argument" in e.format_message():
+                    problems.append(f"README line {where}: guard-cli {' '.join(argv)}: {e.format_message()}")
+            except click.exceptions.Exit:
+                pass
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------- ARCHITECTURE.md names every module
+
+LAYER_FOLDERS = ("runtime", "export", "train", "train/generators", "train/curation", "train/adversarial",
+                 "distill", "pipeline")
+
+
+def test_architecture_lists_every_module_and_no_other() -> None:
+    """Each ``### `folder/` `` section lists ``- `name.py` — job`` for every module in that folder
+    (train/sources/ is one line: one loader per source), so the list cannot fall behind the tree."""
+    import re
+
+    listed: dict[str, set[str]] = {}
+    folder = None
+    for line in (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8").split("\n"):
+        if m := re.match(r"### `([\w/]+)/`$", line):
+            folder = m.group(1)
+            listed[folder] = set()
+        elif folder and (m := re.match(r"- `([\w/<>]+\.py)` — \S", line)):
+            listed[folder].add(m.group(1))
+    tree = {d: {p.name for p in (ROOT / d).glob("*.py") if p.name not in ("__init__.py", "__main__.py")}
+            for d in LAYER_FOLDERS}
+    tree["train"].add("sources/<name>.py")
+    assert set(listed) == set(tree), sorted(set(listed) ^ set(tree))
+    for d in LAYER_FOLDERS:
+        assert listed[d] == tree[d], (d, "missing:", sorted(tree[d] - listed[d]), "gone:", sorted(listed[d] - tree[d]))
