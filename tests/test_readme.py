@@ -144,35 +144,50 @@ def bash_command_lines(text: str) -> list[tuple[int, list[str]]]:
     return out
 
 
-def test_every_guard_cli_line_in_readme_bash_blocks_names_real_commands_and_options() -> None:
+def command_problem(argv: list[str]) -> str | None:
+    """Why ``guard-cli ARGV`` names no command or an option it lacks; None when it parses as far as
+    README can tell (a missing file or a missing required option is no drift: the line shows a shape)."""
     from tinyguard.cli import main
 
+    cmd: click.Command = main
+    ctx = click.Context(main, info_name="guard-cli")
+    rest = list(argv)
+    while isinstance(cmd, click.Group) and rest and not rest[0].startswith("-"):
+        sub = cmd.get_command(ctx, rest[0])
+        if sub is None:
+            if cmd is main and not present("torch"):
+                missing("tinyguard.train.cli", f"guard-cli {rest[0]} comes with the training extra")
+            return f"no command {rest[0]!r}"
+        ctx = click.Context(sub, info_name=rest[0], parent=ctx)
+        cmd, rest = sub, rest[1:]
+    try:
+        cmd.make_context(ctx.info_name, rest, parent=ctx.parent)
+    except (click.NoSuchOption, click.BadOptionUsage) as e:
+        return e.format_message()
+    except click.UsageError as e:
+        if "unexpected extra argument" in e.format_message():
+            return e.format_message()
+    except click.exceptions.Exit:
+        pass
+    return None
+
+
+def test_the_option_check_catches_a_renamed_option_or_command() -> None:
+    assert bash_command_lines("```bash\nguard-cli eval f.jsonl --json  # old\n"
+                              "x | guard-cli check -  \\\n  --role response > out.txt\n```\n") == [
+        (2, ["eval", "f.jsonl", "--json"]), (3, ["check", "-", "--role", "response"])]
+    assert command_problem(["eval", "f.jsonl", "--format", "json"]) is None
+    assert command_problem(["eval", "f.jsonl", "--jsonn"]) is not None
+    assert command_problem(["check", "--rolle", "response", "x"]) is not None
+    assert command_problem(["check", "one", "two"]) is not None
+    assert command_problem(["chekc", "x"]) is not None
+
+
+def test_every_guard_cli_line_in_readme_bash_blocks_names_real_commands_and_options() -> None:
     lines = bash_command_lines(rx.README.read_text(encoding="utf-8"))
     assert len(lines) > 20, lines
-    problems = []
-    for where, argv in lines:
-        cmd: click.Command = main
-        ctx = click.Context(main, info_name="guard-cli")
-        rest = list(argv)
-        while isinstance(cmd, click.Group) and rest and not rest[0].startswith("-"):
-            sub = cmd.get_command(ctx, rest[0])
-            if sub is None:
-                if cmd is main and rest[0] not in rx.RUNTIME_COMMANDS and not present("torch"):
-                    missing("tinyguard.train.cli", f"README line {where}: guard-cli {rest[0]}")
-                problems.append(f"README line {where}: no command {rest[0]!r} in guard-cli {' '.join(argv)}")
-                break
-            ctx = click.Context(sub, info_name=rest[0], parent=ctx)
-            cmd, rest = sub, rest[1:]
-        else:
-            try:
-                cmd.make_context(ctx.info_name, rest, parent=ctx.parent)
-            except (click.NoSuchOption, click.BadOptionUsage) as e:
-                problems.append(f"README line {where}: guard-cli {' '.join(argv)}: {e.format_message()}")
-            except click.UsageError as e:
-                if "unexpected extra argument" in e.format_message():
-                    problems.append(f"README line {where}: guard-cli {' '.join(argv)}: {e.format_message()}")
-            except click.exceptions.Exit:
-                pass
+    problems = [f"README line {where}: guard-cli {' '.join(argv)}: {why}"
+                for where, argv in lines if (why := command_problem(argv))]
     assert not problems, "\n".join(problems)
 
 
