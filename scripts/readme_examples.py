@@ -156,7 +156,14 @@ def run(example: Example) -> tuple[str, int]:
 
 def render(example: Example, output: str, exit_code: int) -> list[str]:
     """The lines README should show for this output: a lone JSON object indented (floats rounded),
-    anything else as printed; then ``exit N`` when the command asks for it."""
+    anything else as printed; then ``exit N`` when the command asks for it.
+
+    Raises ValueError when the command failed (exit 2) and the example does not show its exit code:
+    an error must not slip into README as an example's output (an unsigned bundle under
+    ``verify``, a file that moved)."""
+    if exit_code == 2 and not example.shows_exit:
+        raise ValueError(f"README.md line {example.readme_line}: $ {example.command} failed (exit 2): "
+                         f"{output.strip()[-300:]}")
     body = output.rstrip("\n").split("\n") if output.strip() else []
     if len(body) == 1 and body[0].startswith("{"):
         try:

@@ -88,6 +88,19 @@ def test_text_outputs_match_words_counts_versions_and_exit_codes_exactly() -> No
     assert rx.differences(exact, ["threshold   0.87   presets: strict 0.436"])  # info: no tolerance at all
 
 
+def test_a_failing_command_is_never_taken_as_output(tmp_path: Path) -> None:
+    """An example that fails (exit 2) without showing its exit code is an error, in the check and
+    in --update: e.g. verify on a default that was replaced but not signed yet."""
+    readme = tmp_path / "README.md"
+    text = "```console\n$ guard-cli eval examples/no-such-file.jsonl\nold output\n```\n"
+    readme.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match="failed .exit 2.: error: "):
+        rx.update(readme)
+    with pytest.raises(ValueError, match="failed .exit 2."):
+        rx.check_all(readme)
+    assert readme.read_text(encoding="utf-8") == text
+
+
 def test_parse_refuses_what_it_cannot_run() -> None:
     with pytest.raises(ValueError, match="bash block"):
         rx.parse("```console\n$ guard-cli pipeline --config tiny\n```\n")[0].args
