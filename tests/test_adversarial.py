@@ -262,7 +262,7 @@ def test_cli_errors_are_one_line_with_the_fix(tmp_path, monkeypatch) -> None:
 
 def test_a_bundle_card_names_the_adversarial_rounds_and_their_data(fresh_bundle) -> None:
     from tinyguard.bundle import load_bundle
-    from tinyguard.train.adversarial.rounds import name_adversarial_rounds
+    from tinyguard.train.adversarial.retrain import name_adversarial_rounds
 
     summary = {"config": "adversarial-cpu", "attackers": "LoRA policy trained by REINFORCE",
                "base_model": "transformers:SmolLM2-135M-Instruct.Q4_1.gguf", "verifier": "tinyguard-minilm@0.2.0",

