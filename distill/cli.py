@@ -81,7 +81,7 @@ def install(run_dir: Path, student: str, with_artifacts: bool) -> None:
     try:
         if not src.is_dir():
             raise FileNotFoundError(f"no student bundle {src}: run guard-cli distill --student {student} first")
-        made = load_bundle(src).raw.get("reproduce") or f"guard-cli distill --run-dir {run_dir} --student {student}"
+        made = load_bundle(src).reproduce or f"guard-cli distill --run-dir {run_dir} --student {student}"
         reproduce = f"{made}\nguard-cli distill install --run-dir {run_dir} --student {student}"
         dst = install_bundle(src, default_bundle_path(), artifacts=with_artifacts, reproduce=reproduce)
     except USER_ERRORS as e:

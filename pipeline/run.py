@@ -129,8 +129,7 @@ def evaluate_bundle(bundle_dir: Path, validation_path: Path, out_dir: Path) -> d
     manifest = load_bundle(bundle_dir)
     validation = list(read_jsonl(validation_path))
     scores = score_bundle(bundle_dir, validation)
-    cat_t = next(iter(manifest.category_thresholds.values()))
-    result = validation_metrics(validation, scores, manifest.threshold, cat_t)
+    result = validation_metrics(validation, scores, manifest.threshold, dict(manifest.category_thresholds))
     claimed = manifest.metrics.get("validation", {})
     for key in ("tp", "fp", "tn", "fn"):
         if claimed.get(key) != result["validation"][key]:

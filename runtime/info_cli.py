@@ -1,4 +1,7 @@
-"""``guard-cli info``: what a bundle is, in a dozen lines (everything with ``--format json``)."""
+"""``guard-cli info``: what a bundle is, in a dozen lines (everything with ``--format json``).
+
+The bundle, guard and signing modules (numpy) are imported when the command runs, so
+``import tinyguard.cli`` and ``--help`` stay free of numpy and onnxruntime."""
 from __future__ import annotations
 
 import json
@@ -42,11 +45,11 @@ def info(bundle: str | None, fmt: str, output: str | None, trusted_keys: tuple[s
     backends = {b: select_model(m, b)[1] for b in ("onnx", "gguf") if b in models}
     auto = "onnx" if "onnx" in backends else "gguf"
     data = {"path": str(m.path), "model": m.model_id, "sizes": sizes, "models": models,
-            "backends": backends, "default_backend": auto, "manifest": m.raw}
+            "backends": backends, "default_backend": auto, "manifest": m.to_dict()}
     if fmt == "json":
         emit(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True), output)
         return
-    emit(info_summary({**data, "signature": _signature_line(m), "defenses": _defenses_line(m.raw),
+    emit(info_summary({**data, "signature": _signature_line(m), "defenses": _defenses_line(m.defenses),
                        "category_thresholds": {c: m.category_threshold(c) for c in CATEGORIES}}), output)
 
 
@@ -64,15 +67,15 @@ def _signature_line(m: Any) -> str:
     return f"ed25519, key {record['key_id']} (not checked: pass --trusted-key, or run guard-cli verify)"
 
 
-def _defenses_line(raw: dict[str, Any]) -> str:
+def _defenses_line(value: Any) -> str:
     from tinyguard.defenses import DefenseSettings
 
     try:
-        d = DefenseSettings.from_manifest(raw)
+        d = DefenseSettings.from_value(value)
     except ValueError as e:
         return f"invalid: {e}"
     on = [k for k, v in d.to_dict().items() if v]
     off = [k for k, v in d.to_dict().items() if not v]
-    if "defenses" not in raw:
+    if value is None:
         return "all on (the manifest sets none: the default)"
     return "all on" if not off else f"on: {', '.join(on) or 'none'}; off: {', '.join(off)}"
