@@ -226,7 +226,7 @@ def test_builtin_configs_load_and_bad_values_are_refused(tmp_path) -> None:
     assert tiny.attacker.steps < cpu.attacker.steps < gpu.attacker.steps and tiny.curate.enabled
     # cpu: the judge measured uninformative, so off; the verifier is the balanced teacher, not guard 0
     assert not (cpu.rewards.judge or cpu.curate.judge) and cpu.measure.ood and cpu.retrain.warm_start
-    assert cpu.rewards.verifier_bundle == "runs/balanced/bundle" and cpu.pipeline == "balanced-contrast"
+    assert cpu.rewards.verifier_bundle == "runs/balanced/bundle" and cpu.pipeline == "balanced-contrast-emoji"
     # the control is the cpu run with nothing harvested: same guard 0, recipe, budget and measurements
     assert control.harvest.seeds_per_goal == 0 and not control.attacker.enabled
     assert (control.retrain, control.measure, control.rewards, control.pipeline, control.rounds) == \
