@@ -28,16 +28,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from tinyguard.atomic import atomic_write_text
 from tinyguard.configfile import load_toml, refuse_unknown
 from tinyguard.defenses import DefenseSettings, build_views
+from tinyguard.guard import Guard
 from tinyguard.normalize import normalize
-
-if TYPE_CHECKING:
-    from tinyguard.guard import Guard
+from tinyguard.ortenv import import_onnxruntime
 
 SCHEMA = "tinyguard-bench/1"
 BUCKETS = (16, 32, 128, 512)
@@ -281,8 +281,6 @@ def run_bench(bundle: str | None, *, quick: bool = False, threads: int | None = 
     """Run every measurement; returns the JSON-ready results (with budget checks if ``profile``).
 
     ``backend`` ("auto", "onnx", "gguf") is passed to :meth:`Guard.load` and to the cold-start runs."""
-    from tinyguard.guard import Guard
-
     guard = Guard.load(bundle, threads=1, backend=backend)
     cores = _cores()
     n_threads = threads or (profile or {}).get("threads") or cores
@@ -297,8 +295,6 @@ def run_bench(bundle: str | None, *, quick: bool = False, threads: int | None = 
     summary = {"bundle_mb": size, "p50_ms_32": latency["32"]["p50_ms"], "p95_ms_32": latency["32"]["p95_ms"],
                "cold_start_s": cold["median_s"], "peak_rss_mb": cold["peak_rss_mb"],
                "throughput": throughput["texts_per_s"]}
-    from tinyguard.ortenv import import_onnxruntime
-
     onnxruntime = import_onnxruntime()
 
     result: dict[str, Any] = {
@@ -375,8 +371,6 @@ def bench_markdown(r: dict[str, Any]) -> str:
 
 def write_results(result: dict[str, Any], out_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
     """Write ``<machine>-<date>.json`` and ``.md`` into ``out_dir`` (atomically)."""
-    from tinyguard.atomic import atomic_write_text
-
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{result['machine']}-{result['date'][:10]}"

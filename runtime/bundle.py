@@ -9,6 +9,8 @@ Hashes catch a corrupted or half-copied bundle, not a swapped one: whoever can e
 can edit its hash in the manifest too. Authenticity comes from an Ed25519 signature over the
 manifest (``manifest.sig``, see :mod:`tinyguard.signing`), checked when ``trusted_keys`` is given.
 The manifest's schema (parsed strictly, typed) lives in :mod:`tinyguard.manifest`.
+:mod:`tinyguard.signing` imports this module at its top, so this one imports it only when a
+signature is checked.
 """
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from tinyguard.bundle import Manifest, load_bundle, rewrite_manifest, write_bundle
+from tinyguard.bundle import Manifest, default_bundle_path, load_bundle, rewrite_manifest, write_bundle
 from tinyguard.metrics import binary_metrics
 
 if TYPE_CHECKING:
@@ -155,8 +155,6 @@ def write_calibrated(bundle: str | Path | None, report: dict[str, Any], *, out: 
 
 def check_target(source: str | Path | None, out: str | Path) -> Path:
     """``out`` as a Path; ValueError when it is the source bundle (that is what --in-place is for)."""
-    from tinyguard.bundle import default_bundle_path
-
     target = Path(out)
     if target.resolve() == Path(source if source is not None else default_bundle_path()).resolve():
         raise ValueError(f"--out-bundle {target} is the bundle being calibrated; pass --in-place to rewrite it")

@@ -3,6 +3,9 @@ CLI's error policy on top of :mod:`tinyguard.inputs` (which reads and never fail
 
 A line that cannot be checked stops the run with one ``error:`` line naming it, unless
 ``--skip-errors``: then it is left out (or reported, for ``check``) with a ``warning:`` line.
+
+:mod:`tinyguard.metrics` (numpy) is imported when labelled lines are scored, so
+``import tinyguard.cli`` and ``--help`` stay free of numpy.
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from tinyguard.cli_options import CliError, warn
 from tinyguard.inputs import Entry, Item, Skipped, decode_text, read_entries, score_entries
+from tinyguard.normalize import normalize
 from tinyguard.records import Record
 
 if TYPE_CHECKING:
@@ -26,8 +30,6 @@ def read_stdin() -> str:
 
 
 def is_blank(text: str) -> bool:
-    from tinyguard.normalize import normalize
-
     return not normalize(text).strip()
 
 

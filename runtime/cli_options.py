@@ -5,6 +5,9 @@ Why one place: a flag that means one thing should be spelled one way in every co
 are chosen with ``--format text|json`` and written with ``--output FILE``; a folder or bundle a
 command writes is named for what it is (``--out-dir``, ``--out-bundle``). The spellings of
 earlier releases (``--json``, ``--out``) still parse but are left out of ``--help``.
+
+The guard (numpy, onnxruntime) is imported by :func:`load_guard` when a command runs, so
+``import tinyguard.cli`` and ``--help`` stay free of them.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import click
 
+from tinyguard.atomic import atomic_write_text
 from tinyguard.signing_cli import trusted
 
 if TYPE_CHECKING:
@@ -98,7 +102,6 @@ def emit(text: str, output: str | None) -> None:
     if output is None:
         click.echo(text)
         return
-    from tinyguard.atomic import atomic_write_text
 
     atomic_write_text(output, text + "\n")
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import click
 
+from tinyguard.atomic import atomic_open
 from tinyguard.policy_cli import unchecked_note
 from tinyguard.taxonomy import CATEGORIES
 
@@ -26,7 +27,6 @@ def output_stream(path: str | None) -> Iterator[Any]:
     if path is None:
         yield _Stdout()
         return
-    from tinyguard.atomic import atomic_open
 
     with atomic_open(path) as f:  # a bad path fails here, before any scoring output
         yield f

@@ -243,7 +243,7 @@ class Guard:
         ``stopped=True`` as soon as the text so far is unsafe, else None. ``close()`` returns
         the final Verdict.
         """
-        from tinyguard.stream import StreamChecker
+        from tinyguard.stream import StreamChecker  # stream.py imports this module at its top
 
         return StreamChecker(self, role, context=context, threshold=threshold, every_tokens=every_tokens)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from tinyguard.atomic import atomic_write_text
 from tinyguard.cli_inputs import read_labelled, scored_labelled
 from tinyguard.cli_options import (CliError, RenamedOption, backend_option, bundle_option, check_output,
                                    command_line, emit, load_guard, no_defenses_option, one_line, report_options,
@@ -129,8 +130,6 @@ def robustness(file: str, bundle: str | None, backend: str, threshold: float | N
     report = robustness_report(guard, items, attacks=names, seed=seed, threshold=threshold, file=file)
     md = robustness_markdown(report, command_line())
     if markdown_copy:
-        from tinyguard.atomic import atomic_write_text
-
         atomic_write_text(markdown_copy, md)
     emit(json.dumps(report, ensure_ascii=False, indent=2) if fmt == "json" else md, output)
 

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from tinyguard.atomic import atomic_open
 from tinyguard.taxonomy import CATEGORIES, LABELS, ROLES
 
 LICENCE_CLASSES = (
@@ -69,8 +70,6 @@ def write_jsonl(records: Iterable[Record], path: str | os.PathLike) -> int:
 
 def write_json_lines(rows: Iterable[dict], path: str | os.PathLike) -> int:
     """Write dicts as JSONL atomically, creating the folder; return how many were written."""
-    from tinyguard.atomic import atomic_open
-
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     n = 0
     with atomic_open(path) as f:

@@ -1,6 +1,6 @@
 """``guard-cli robustness``: recall and benign false-positive rate under cheap attacks.
 
-Each attack (the operators of ``tinyguard.operators``, stdlib only, imported lazily, and
+Each attack (the operators of ``tinyguard.operators``, stdlib only, and
 the padding / hidden-channel attacks of :mod:`tinyguard.attacks`) is applied to every unsafe
 line (recall per attack) and every safe line (benign FPR per attack) of a labelled file. One model pass gives both numbers per text: the score of the normalized text
 alone ("no defenses") and the max over it and its defense views ("defenses").
@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
+from tinyguard.attacks import ATTACKS
 from tinyguard.defenses import DefenseSettings
+from tinyguard.operators import OPERATORS, UNSAFE_ONLY
 
 if TYPE_CHECKING:
     from tinyguard.inputs import Item
@@ -31,9 +33,6 @@ FPR_MARGIN = 0.05  # + clean FPR
 
 def load_operators() -> dict[str, Any]:
     """Every attack by name: the rule operators, then :data:`tinyguard.attacks.ATTACKS`."""
-    from tinyguard.attacks import ATTACKS
-    from tinyguard.operators import OPERATORS
-
     return {**OPERATORS, **ATTACKS}
 
 
@@ -57,7 +56,6 @@ def robustness_report(guard: "Guard", items: Sequence["Item"], *, attacks: Seque
                       batch_size: int = 1) -> dict[str, Any]:
     """Per attack: recall on unsafe items and FPR on safe items, without and with defenses."""
     operators = load_operators()
-    from tinyguard.operators import UNSAFE_ONLY as unsafe_only
 
     names = list(operators) if attacks is None else list(attacks)
     unknown = [a for a in names if a not in operators and a != CLEAN]
@@ -78,7 +76,7 @@ def robustness_report(guard: "Guard", items: Sequence["Item"], *, attacks: Seque
                              defenses=settings, batch_size=batch_size)
         plain = np.array([s.plain[0] for s in scores]) >= t
         defended = np.array([s.defended[0] for s in scores]) >= t
-        benign = ~y if name not in unsafe_only else np.zeros_like(y)  # a jailbreak wrapper is itself unsafe
+        benign = ~y if name not in UNSAFE_ONLY else np.zeros_like(y)  # a jailbreak wrapper is itself unsafe
         rows.append({
             "attack": name,
             "recall": {"plain": _rate(plain[y]), "defended": _rate(defended[y])},

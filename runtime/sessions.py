@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from tinyguard.bundle import BundleError, Manifest
+from tinyguard.gguf_backend import GgufBackend
+from tinyguard.ortenv import import_onnxruntime
 from tinyguard.runner import INPUTS
 from tinyguard.taxonomy import N_OUTPUTS
 
@@ -20,8 +22,6 @@ GGUF_PREFERENCE = ("q8_0", "f16")  # which GGUF a bundle with several is scored 
 
 
 def open_session(model_path: Path, threads: int) -> Any:
-    from tinyguard.ortenv import import_onnxruntime
-
     ort = import_onnxruntime()  # lazy: keeps `import tinyguard` cheap; telemetry off first
 
     opts = ort.SessionOptions()
@@ -50,8 +50,6 @@ def open_session(model_path: Path, threads: int) -> Any:
 
 def open_gguf(model_path: Path, threads: int) -> Any:
     """A :class:`~tinyguard.gguf_backend.GgufBackend` over ``model_path``; llama_cpp is imported only here."""
-    from tinyguard.gguf_backend import GgufBackend
-
     try:
         return GgufBackend(model_path, threads=threads)
     except ImportError as e:  # its message carries the install line
@@ -64,8 +62,6 @@ OPENERS = {"onnx": open_session, "gguf": open_gguf}  # backend -> (model path, t
 
 
 def is_gguf_session(session: Any) -> bool:
-    from tinyguard.gguf_backend import GgufBackend  # no llama_cpp import: only the class
-
     return isinstance(session, GgufBackend)
 
 

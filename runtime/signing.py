@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Union
 
-from tinyguard.bundle import MANIFEST, SIGNATURE_FILE, BundleError
+from tinyguard.bundle import BundleError, MANIFEST, SIGNATURE_FILE, load_bundle, read_manifest_bytes
+from tinyguard.atomic import atomic_write_text
 
 FORMAT = "tinyguard-signature/1"
 ALGORITHM = "ed25519"
@@ -163,7 +164,6 @@ def generate_key(path: str | os.PathLike[str]) -> tuple[Path, Path]:
     fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(pem)
-    from tinyguard.atomic import atomic_write_text
 
     atomic_write_text(public, public_of(key).to_pem())
     return private, public
@@ -185,9 +185,6 @@ def sign_bundle(bundle: str | os.PathLike[str], key_path: str | os.PathLike[str]
     The bundle is verified first (every file's sha256), so a signature never vouches for files
     that do not match; the new signature is checked back before this returns.
     """
-    from tinyguard.atomic import atomic_write_text
-    from tinyguard.bundle import load_bundle, read_manifest_bytes
-
     key = load_private_key(key_path)
     root = Path(bundle)
     load_bundle(root)

@@ -1,7 +1,8 @@
 """``guard-cli sign`` / ``verify`` / ``keygen`` and the ``--trusted-key`` option.
 
-Kept out of ``tinyguard.cli`` so that module stays about checking texts; ``cryptography``
-is imported only when one of these runs (see :mod:`tinyguard.signing`).
+Kept out of ``tinyguard.cli`` so that module stays about checking texts. The bundle and signing
+modules (numpy; ``cryptography``, see :mod:`tinyguard.signing`) are imported only when one of
+these runs, so ``import tinyguard.cli`` and ``--help`` stay free of them.
 """
 from __future__ import annotations
 

@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tinyguard.guard import Guard, Verdict, _check_str, _check_threshold
 from tinyguard.normalize import normalize
 from tinyguard.taxonomy import N_OUTPUTS, ROLES
-
-if TYPE_CHECKING:
-    from tinyguard.guard import Guard, Verdict
 
 _SENTENCE_END = re.compile(r"[.!?;:\n。！？]")
 _WORD_START = re.compile(r"\S+")
@@ -34,8 +31,6 @@ class StreamChecker:
 
     def __init__(self, guard: "Guard", role: str = "response", *, context: str = "",
                  threshold: float | None = None, every_tokens: int = 32, overlap_words: int | None = None):
-        from tinyguard.guard import _check_str, _check_threshold
-
         if role not in ROLES:
             raise ValueError(f"role must be one of {list(ROLES)}, not {role!r}")
         _check_str(context, "context")
@@ -74,8 +69,6 @@ class StreamChecker:
     def feed(self, piece: str) -> "Verdict | None":
         """Add the next piece of text. Returns a flagged Verdict (``stopped=True``) once the text
         so far is unsafe -- and the same one for every later call -- else None."""
-        from tinyguard.guard import _check_str
-
         _check_str(piece, "piece")
         if self.closed:
             raise ValueError("stream is closed")
