@@ -31,8 +31,14 @@ import numpy as np
 from tinyguard import bench
 from tinyguard.atomic import atomic_open, atomic_write_text
 from tinyguard.bundle import MANIFEST, load_bundle
-
+from tinyguard.defenses import DefenseSettings
+from tinyguard.encoding import EncodingConfig, TextEncoder
+from tinyguard.gguf_backend import GgufBackend
+from tinyguard.guard import Guard
+from tinyguard.ortenv import import_onnxruntime
 from tinyguard.records import Record, read_jsonl
+from ..export.build import validation_metrics
+from ..export.student import score_with_backend
 
 
 @dataclass
@@ -78,9 +84,6 @@ def _mb(*paths: Path) -> float:
 
 
 def _open_guard(bundle: Path, threads: int, backend: Any = None):
-    from tinyguard.encoding import TextEncoder
-    from tinyguard.guard import Guard
-
     if backend is None:
         try:
             return Guard.load(bundle, threads=threads, defenses=False)
@@ -88,19 +91,12 @@ def _open_guard(bundle: Path, threads: int, backend: Any = None):
             return Guard.load(bundle, threads=threads)
     manifest = load_bundle(bundle)
     encoder = TextEncoder.from_file(str(bundle / manifest.tokenizer_file), manifest.encoding_config())
-    try:
-        from tinyguard.defenses import DefenseSettings
-
-        return Guard(manifest, backend, encoder, threads, DefenseSettings.off())
-    except ImportError:
-        return Guard(manifest, backend, encoder, threads)
+    return Guard(manifest, backend, encoder, threads, DefenseSettings.off())
 
 
 def length_texts(tokenizer_json: Path, records: list[Record], n_tokens: int, count: int) -> list[str]:
     """``count`` texts whose prompt window is ``n_tokens`` teacher tokens ([CLS] user: … [SEP])."""
     from tokenizers import Tokenizer
-
-    from tinyguard.encoding import EncodingConfig, TextEncoder
 
     enc = TextEncoder(Tokenizer.from_file(str(tokenizer_json)), EncodingConfig(max_length=max(n_tokens, 64)))
     tok = enc.tokenizer
@@ -136,8 +132,6 @@ def measure_model(run: Callable[[dict], Any], vocab: int, n_tokens: int, repeats
 
 
 def _onnx_runner(path: Path) -> Callable[[dict], Any]:
-    from tinyguard.ortenv import import_onnxruntime
-
     ort = import_onnxruntime()
 
     opts = ort.SessionOptions()
@@ -170,9 +164,6 @@ def build_report(run_dir: Path, out_dir: Path, *, repeats: int = 200, batch_text
     """Measure every bundle of ``run_dir`` and write pareto.{md,json,png} into ``out_dir``."""
     import importlib.util
 
-    from ..export.build import validation_metrics
-    from ..export.student import score_with_backend
-
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     bundles = _bundles(run_dir)
     if not bundles:
@@ -199,8 +190,6 @@ def build_report(run_dir: Path, out_dir: Path, *, repeats: int = 200, batch_text
             echo(f"measuring {row_name} ({backend}) ...")
             params = onnx_params(model)
             if backend == "llama.cpp":
-                from tinyguard.gguf_backend import GgufBackend
-
                 backend1, backend2 = GgufBackend(path, threads=1), GgufBackend(path, threads=2)
                 g1 = _open_guard(bundle, 1, backend1)
                 g2 = _open_guard(bundle, 2, backend2)
@@ -226,8 +215,7 @@ def build_report(run_dir: Path, out_dir: Path, *, repeats: int = 200, batch_text
                 val, hn = m.metrics.get("validation", {}), m.metrics.get("hard_negatives", {})
             else:
                 scores = score_with_backend(bundle, backend2, validation)
-                cat_t = next(iter(m.category_thresholds.values()), 0.5)
-                got = validation_metrics(validation, scores, m.threshold, cat_t)
+                got = validation_metrics(validation, scores, m.threshold, dict(m.category_thresholds))
                 val, hn = got["validation"], got["hard_negatives"]
             row.f1, row.auprc, row.fpr, row.hn_fpr = val.get("f1"), val.get("auprc"), val.get("fpr"), hn.get("fpr")
             row.notes = {"parity": {k: {"agreement": v["agreement"], "max_score_diff": v["max_score_diff"]}

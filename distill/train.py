@@ -23,9 +23,9 @@ import torch
 from torch import nn
 
 from tinyguard.encoding import TextEncoder
-
-from ..train.config import TeacherConfig
+from tinyguard.ortenv import import_onnxruntime
 from tinyguard.records import Record
+from ..train.config import TeacherConfig
 from ..train.teacher import Encoded, LengthGroupedBatches, encode_records, guard_loss, select_training
 from .config import TrainConfig
 
@@ -81,8 +81,6 @@ def predict_logits(model: nn.Module, data: Encoded, pad_id: int, batch_size: int
 
 def predict_logits_onnx(model_path, data: Encoded, pad_id: int, threads: int = 2, batch_size: int = 64) -> np.ndarray:
     """Like :func:`predict_logits`, through onnxruntime (the teacher's fp32 ONNX is ~2x faster than torch)."""
-    from tinyguard.ortenv import import_onnxruntime
-
     ort = import_onnxruntime()
 
     opts = ort.SessionOptions()

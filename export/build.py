@@ -15,11 +15,11 @@ import numpy as np
 
 from tinyguard.atomic import atomic_write_text
 from tinyguard.bundle import write_bundle
+from tinyguard.guard import Guard
 from tinyguard.manifest import Manifest, new_manifest
 from tinyguard.metrics import guard_metrics, labels_of
-from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
-
 from tinyguard.records import Record
+from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
 
 from .config import ExportConfig
 from .model_card import render_model_card
@@ -30,8 +30,6 @@ from .thresholds import choose_threshold
 
 def score_bundle(bundle: Path, records: list[Record], threads: int = 2) -> np.ndarray:
     """[N, 1 + C] scores of ``records`` from the runtime Guard (unsafe first, then categories)."""
-    from tinyguard.guard import Guard
-
     return score_guard(Guard.load(bundle, threads=threads), records)
 
 

@@ -12,13 +12,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from tinyguard.ortenv import import_onnxruntime
+
 
 def convert_to_ort(src: Path, dst: Path) -> Path:
     """Write ``dst`` (``*.ort``) from the ONNX model ``src``; the operator config lands beside it."""
     import contextlib
     import io
-
-    from tinyguard.ortenv import import_onnxruntime
 
     import_onnxruntime()  # telemetry off before onnxruntime loads
     from onnxruntime.tools.convert_onnx_models_to_ort import OptimizationStyle, convert_onnx_models_to_ort

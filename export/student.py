@@ -18,9 +18,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .config import ExportConfig
+from tinyguard.bundle import load_bundle
+from tinyguard.encoding import TextEncoder
+from tinyguard.gguf_backend import GgufBackend
+from tinyguard.guard import Guard
 from tinyguard.records import Record
-from .build import export_onnx_pair, finish_bundle, score_staged, tune_threshold
+from .build import export_onnx_pair, finish_bundle, score_guard, score_staged, tune_threshold
+from .config import ExportConfig
 from .gguf_export import write_gguf
 from .ort_format import convert_to_ort
 from .parity import parity_gate
@@ -31,12 +35,6 @@ GGUF_INSTALL = ("pip install 'tinyguard[gguf]'  (from a checkout: pip install -e
 
 def score_with_backend(bundle: Path, backend: Any, records: list[Record], threads: int = 2) -> np.ndarray:
     """[N, 1 + C] runtime scores of ``records`` with ``backend`` standing in for the onnxruntime session."""
-    from tinyguard.bundle import load_bundle
-    from tinyguard.encoding import TextEncoder
-    from tinyguard.guard import Guard
-
-    from .build import score_guard
-
     manifest = load_bundle(bundle)
     encoder = TextEncoder.from_file(str(Path(bundle) / manifest.tokenizer_file), manifest.encoding_config())
     return score_guard(Guard(manifest, backend, encoder, threads), records)
@@ -79,8 +77,6 @@ def export_student(model: Any, info: dict[str, Any], tokenizer: Path, records: l
         extra_files[ops.name] = ops
     artifacts: dict[str, Any] = {"ort": ort.name}
     if gguf_types:
-        from tinyguard.gguf_backend import GgufBackend
-
         bundle_int8 = work_dir / "bundle-int8"
         artifacts["gguf"] = {}
         for qtype in gguf_types:

@@ -19,7 +19,11 @@ import numpy as np
 from tinyguard.metrics import binary_metrics
 
 from tinyguard import operators
+from tinyguard.atomic import atomic_write_text
+from tinyguard.bundle import load_bundle
 from tinyguard.records import Record, read_jsonl, write_jsonl
+from ..export.build import score_bundle
+from .stage import hash_files
 
 SLICES = ("validation", "hard_negatives", "robustness")
 
@@ -59,8 +63,6 @@ def per_operator(records: Sequence[Record], scores: np.ndarray, threshold: float
 
 
 def _fingerprint(bundle: Path, validation_path: Path, robustness_path: Path) -> str:
-    from .stage import hash_files
-
     return hash_files([Path(bundle) / "manifest.json", Path(validation_path), Path(robustness_path)])
 
 
@@ -72,10 +74,6 @@ def run_ablation(bundles: dict[str, Path], validation_path: Path, robustness_pat
     A row of ``previous`` (an earlier result) whose bundle manifest and data files are
     unchanged is reused instead of rescored (scoring a teacher takes minutes per bundle).
     """
-    from tinyguard.bundle import load_bundle
-
-    from ..export.build import score_bundle
-
     score = score or (lambda b, recs: score_bundle(b, recs)[:, 0])
     validation = list(read_jsonl(validation_path))
     slices = {"validation": validation,
@@ -128,8 +126,6 @@ def ablation_markdown(result: dict, command: str) -> str:
 
 
 def write_report(result: dict, out: Path, command: str) -> None:
-    from tinyguard.atomic import atomic_write_text
-
     out = Path(out)
     atomic_write_text(out, ablation_markdown(result, command))
     atomic_write_text(out.with_suffix(".json"), json.dumps(result, indent=2, sort_keys=True) + "\n")

@@ -2,6 +2,7 @@
 
 The base encoder (not the fine-tuned teacher) is what this model was trained for: semantic
 similarity, so clusters group texts by what they say rather than by how the guard scores them.
+torch, transformers and the teacher module (torch at its top) load at the first embedding call.
 """
 from __future__ import annotations
 

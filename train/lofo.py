@@ -11,6 +11,9 @@ family's records and scored on them (every split: the family is unseen as a whol
 that ranks recipes is AUPRC, threshold-free; F1 at 0.5 is shown beside it. A warning measured
 here: accuracy at a fixed threshold on single-label families ranked recipes backwards, because
 it mostly measures calibration shifts.
+
+torch, transformers and the teacher module (torch at its top) load only when the embedder runs,
+so ``guard-cli ood lofo --help`` and cached runs never pay for them.
 """
 from __future__ import annotations
 
@@ -25,8 +28,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from tinyguard.atomic import atomic_open
+from tinyguard.emoji import name_emoji
+from tinyguard.encoding import EncodingConfig, TextEncoder
 from tinyguard.metrics import binary_metrics
-
+from tinyguard.normalize import normalize
 from tinyguard.records import Record
 
 
@@ -70,8 +75,6 @@ def fold_of(r: Record) -> str | None:
 def text_key(r: Record, emoji_names: bool = False) -> str:
     """Cache key of a record's embedding; with ``emoji_names`` a text the encoder reads differently
     (it holds pictographs) gets its own key, every other text shares the plain one."""
-    from tinyguard.emoji import name_emoji
-
     named = emoji_names and (name_emoji(r.text)[1] is not None or name_emoji(r.context)[1] is not None)
     return hashlib.sha1(f"{r.role}\x00{r.context}\x00{r.text}{chr(0) + 'emoji' if named else ''}".encode()).hexdigest()
 
@@ -120,9 +123,6 @@ def minilm_embedder(threads: int = 2, batch_size: int = 64, progress: bool = Tru
     import torch
     from tqdm.auto import tqdm
     from transformers import AutoModel
-
-    from tinyguard.encoding import EncodingConfig, TextEncoder
-    from tinyguard.normalize import normalize
 
     from .teacher import encoder_dir
 

@@ -23,8 +23,9 @@ import numpy as np
 from tinyguard.metrics import binary_metrics, category_metrics
 from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
 
-from .ood_suite import SUITE
+from tinyguard.atomic import atomic_open
 from tinyguard.records import Record
+from .ood_suite import SUITE
 
 HEADLINE = ("mean_auprc", "mean_f1", "benign_fpr", "unsafe_recall")
 
@@ -194,8 +195,6 @@ def _category_section(results: dict[str, dict[str, Any]], key: str, title: str) 
 
 def write_report(out: Path, results: dict[str, dict[str, Any]], markdown: str) -> None:
     """``out`` (.md) and its JSON twin, each written atomically."""
-    from tinyguard.atomic import atomic_open
-
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_open(out) as f:

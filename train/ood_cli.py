@@ -1,6 +1,9 @@
 """``guard-cli ood``: the out-of-distribution yardstick (``report`` for bundles, ``lofo`` for recipes).
 
-Flat click commands (testable alone); torch and friends load inside them.
+Flat click commands (testable alone). This module is loaded whenever ``guard-cli`` starts (the
+train layer's entry point), so what the commands need (the guard and scoring modules: numpy; the
+suite, records and config readers: ~0.1 s more at every start, measured; the teacher: torch) is
+imported inside the commands that use it.
 """
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from tinyguard.taxonomy import CATEGORIES
+from . import require_train_extra
 from .command import USER_ERRORS, fail
 from .offline import offline
 
@@ -72,7 +77,6 @@ def report(bundles: tuple[str, ...], records: Path | None, validation: Path | No
     """
     from tinyguard import Guard
 
-    from . import require_train_extra
     from .ood import evaluate_bundle, report_markdown, write_report
     from .ood_suite import SUITE, load_suite
     from tinyguard.records import read_jsonl
@@ -151,7 +155,6 @@ def lofo(configs: tuple[str, ...], records: Path, train_size: int, eval_cap: int
     """
     import json
 
-    from . import require_train_extra
     from .config import load_config
     from .lofo import EmbeddingCache, lofo_markdown, lofo_recipe, minilm_embedder
     from .ood_suite import load_suite
@@ -232,7 +235,6 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
     from tinyguard import Guard
     from tinyguard.bundle import rewrite_manifest
 
-    from . import require_train_extra
     from .ood import score_records
     from .ood_suite import load_suite
     from .ood_threshold import RULE, choose_ood_threshold
@@ -275,12 +277,9 @@ def _category_updates(guard, validation: list, threshold: float) -> dict:
     """Per-category thresholds fitted on held-out records at the new binary threshold; prints the table."""
     import numpy as np
 
-    from tinyguard.taxonomy import CATEGORIES
-
+    from ..export.build import validation_metrics
     from ..export.thresholds import CATEGORY_RULE, fit_category_thresholds
     from .ood import score_records
-
-    from ..export.build import validation_metrics
 
     all_scores = score_records(guard, validation, desc="validation", policy=False)  # as `guard-cli eval` counts
     keep = [i for i, r in enumerate(validation) if r.label == "safe" or r.categories]

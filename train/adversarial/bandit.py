@@ -26,6 +26,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from tinyguard import operators
+from tinyguard.atomic import atomic_write_text
+from tinyguard.attacks import ATTACKS
 from tinyguard.records import Record
 from .config import BanditConfig
 from .rewards import Attempt, Scorer
@@ -39,10 +42,6 @@ SEP = "+"
 
 def operator_pool() -> tuple[dict[str, Callable], list[str], list[str]]:
     """Every operator by name, and the word-level / whole-text names (registry order)."""
-    from tinyguard.attacks import ATTACKS
-
-    from tinyguard import operators
-
     ops = {**operators.OPERATORS, **ATTACKS}
     word = [n for n in operators.OPERATORS if n not in WHOLE_TEXT_OPERATORS]
     whole = [n for n in ops if n not in word]
@@ -51,8 +50,6 @@ def operator_pool() -> tuple[dict[str, Callable], list[str], list[str]]:
 
 def make_arms(goal: str, cfg: BanditConfig) -> list[str]:
     """Arm names ("typos+base64") for a goal: word-level combinations x (none | one whole-text op)."""
-    from tinyguard import operators
-
     ops, word, whole = operator_pool()
     chosen = list(cfg.operators) or [n for n in ops if n not in SLOW]
     unknown = [n for n in chosen if n not in ops]
@@ -179,8 +176,6 @@ def bandit_attempts(bandit: Bandit, seeds: Sequence[Record], arms: int, *, seed:
 
 
 def save_bandits(bandits: dict[str, Bandit], path: Path) -> None:
-    from tinyguard.atomic import atomic_write_text
-
     atomic_write_text(path, json.dumps({g: b.to_dict() for g, b in bandits.items()}, indent=1) + "\n")
 
 

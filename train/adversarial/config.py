@@ -13,7 +13,7 @@ from typing import Any
 
 from tinyguard.configfile import checked_values, read_toml
 
-from ..config import CurateConfig
+from ..config import CurateConfig, GeneratorConfig
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 GOALS = ("evade", "false_alarm")
@@ -161,8 +161,6 @@ _SECTIONS = {"attacker": AttackerConfig, "bandit": BanditConfig, "rewards": Rewa
 
 def load_adversarial_config(name_or_path: str) -> AdversarialConfig:
     """A config by built-in name (``tiny``, ``cpu``, ``gpu``) or TOML path; unknown keys are refused."""
-    from ..config import GeneratorConfig
-
     top = {f for f in AdversarialConfig.__dataclass_fields__ if f not in (*_SECTIONS, "curate", "judge_generator")}
     path, raw = read_toml(name_or_path, CONFIG_DIR, "adversarial config", top | set(_SECTIONS) | {"curate", "judge"})
     sections = {k: cls(**checked_values(cls, raw.get(k, {}), k)) for k, cls in _SECTIONS.items()}

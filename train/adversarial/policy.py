@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from tinyguard.records import Record
+from ..generators.transformers_local import load_causal_lm
 from ..templates import render
 from .config import GOALS, AttackerConfig
 from .rewards import TEMPLATES, Attempt, Scored
@@ -194,8 +195,6 @@ class Attacker:
 
 def load_attacker(cfg: AttackerConfig) -> Attacker:
     """The configured base model (default: the packaged SmolLM2 GGUF) with a fresh adapter."""
-    from ..generators.transformers_local import load_causal_lm
-
     tok, base, name = load_causal_lm(cfg.model, cfg.threads)
     return Attacker(base, tok, cfg, name=name)
 

@@ -36,9 +36,12 @@ from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
+from tinyguard.guard import Guard
+from tinyguard.records import Record
 from ..curation.clean import looks_english
 from ..curation.failures import is_echo, is_list, is_refusal
-from tinyguard.records import Record
+from ..curation.verify import parse_judge
+from ..templates import render
 from .config import GOALS, RewardConfig
 
 SIGNALS = ("similarity", "verifier", "judge", "rules")
@@ -61,8 +64,6 @@ class BundleScorer:
     """A bundle scored by the runtime as a user runs it (defenses on, its own threshold)."""
 
     def __init__(self, path: Any, threads: int = 2) -> None:
-        from tinyguard.guard import Guard
-
         self.guard = Guard.load(path, threads=threads)
         self.threshold = float(self.guard.threshold)
         self.name = self.guard.model_id
@@ -248,9 +249,6 @@ class LabelChecks:
         return "unsafe" if p > self.cfg.verifier_unsafe_above else "safe" if p < self.cfg.verifier_safe_below else None
 
     def _judge(self, attempts: list[Attempt]) -> list[str | None]:
-        from ..curation.verify import parse_judge
-        from ..templates import render
-
         prompts = [render("judge", text=a.text, role=a.seed.role, context=a.seed.context) for a in attempts]
         replies = self.judge.generate(prompts, max_tokens=self.cfg.judge_max_tokens, temperature=0.0)
         return [parse_judge(r) for r in replies]

@@ -26,12 +26,13 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
+from tinyguard.records import Record, write_jsonl
 from ..candidates import Candidate, read_candidates, write_candidates
 from ..config import CurateConfig
-from tinyguard.records import Record, write_jsonl
 from ..stage import Stage, hash_files, write_json_atomic
 from . import clean, diversity, failures, near_dup, noise, verify
 from .common import Decision, Embed, RoundContext, TeacherScores, count, read_rows, summarize, write_rows
+from .report import write_report
 
 if TYPE_CHECKING:
     from ..generators.base import Generator
@@ -116,8 +117,6 @@ def curate(candidates: list[Candidate], seed: list[Record], cfg: CurateConfig, o
     ``embed_id`` (and the judge's ``name``) name the models in the round manifests, so a
     different model reruns the rounds that use it. ``force`` reruns every round.
     """
-    from .report import write_report
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ids = {"teacher": teacher_id, "embed": embed_id,

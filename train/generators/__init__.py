@@ -10,12 +10,16 @@
 ['What causes the tides to rise and fall?']
 >>> gen.close()                                                        # doctest: +SKIP
 
-Backend modules load lazily, so importing this package imports neither torch nor llama_cpp.
+Each backend imports its model library (torch, transformers, llama_cpp) when it is built, so
+importing this package imports none of them.
 """
 from __future__ import annotations
 
 from ..config import GeneratorConfig
 from .base import Generator, GeneratorError, smollm2_gguf_path
+from .openai_compat import OpenAIGenerator
+from .smollm2 import SmolLM2Generator
+from .transformers_local import TransformersGenerator
 
 BACKENDS = ("smollm2", "transformers", "openai")
 
@@ -36,16 +40,10 @@ def make_generator(cfg: GeneratorConfig, *, progress: bool = False) -> Generator
         raise GeneratorError("generator settings out of range: need temperature >= 0, 0 < top_p <= 1, "
                              "timeout_s > 0, retries >= 0")
     if cfg.backend == "smollm2":
-        from .smollm2 import SmolLM2Generator
-
         return SmolLM2Generator(cfg, progress=progress)
     if cfg.backend == "transformers":
-        from .transformers_local import TransformersGenerator
-
         return TransformersGenerator(cfg, progress=progress)
     if cfg.backend == "openai":
-        from .openai_compat import OpenAIGenerator
-
         return OpenAIGenerator(cfg, progress=progress)
     raise GeneratorError(f"unknown generator backend {cfg.backend!r}; choose one of: {', '.join(BACKENDS)}")
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import INSTALL_HINT
 from ..config import GeneratorConfig
 from .base import GeneratorError, Progress, check_prompts, one_line, smollm2_gguf_path
 
@@ -71,8 +72,6 @@ def load_causal_lm(model: str, threads: int) -> tuple[Any, Any, str]:
     """(tokenizer, fp32 model, display name) from a local folder or ``.gguf`` file; empty
     ``model`` = the packaged SmolLM2 GGUF. Never downloads. Also loads the adversarial
     attacker's base model (train/adversarial/policy.py), which trains a LoRA adapter on it."""
-    from .. import INSTALL_HINT
-
     missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
     if missing:
         raise GeneratorError(f"the transformers backend needs {', '.join(missing)}; install it with: {INSTALL_HINT}")
