@@ -9,16 +9,14 @@ from pathlib import Path
 
 import click
 
-from ..train.command import USER_ERRORS, data_dir_option, fail
+from ..train.command import USER_ERRORS, config_option, data_dir_option, fail, run_dir_option
 from ..train.offline import offline
 from .adversarial_cli import adversarial
 
 
 @click.command("pipeline")
-@click.option("--config", "config_ref", default="default", show_default=True,
-              help="Config name (tiny, default) or a TOML path.")
-@click.option("--run-dir", type=click.Path(path_type=Path), default=None,
-              help="Where stages write (default: runs/<config name>).")
+@config_option("default", "Config name (tiny, default) or a TOML path.")
+@run_dir_option("Where stages write (default: runs/<config name>).")
 @data_dir_option
 @click.option("--install-default", is_flag=True,
               help="Copy the resulting bundle over the bundled default model.")

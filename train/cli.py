@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from .command import USER_ERRORS, data_dir_option, fail
+from .command import USER_ERRORS, config_option, data_dir_option, fail, run_dir_option
 from .offline import offline
 from .ood_cli import ood
 
@@ -29,8 +29,7 @@ def data() -> None:
 @data_dir_option
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs/data"), show_default=True,
               help="Output folder for records.jsonl, validation.jsonl, stats.md.")
-@click.option("--config", "config_ref", default="default", show_default=True,
-              help="Pipeline config name (train/configs/NAME.toml) or path.")
+@config_option("default", "Pipeline config name (train/configs/NAME.toml) or path.")
 @click.option("--licence-class", "licence_classes", multiple=True,
               type=click.Choice(["permissive", "share-alike", "non-commercial", "copyleft", "unknown",
                                  "research-only"]),
@@ -84,10 +83,8 @@ def _prepare(config_ref: str, run_dir: Path | None, data_dir: Path | None):
 
 
 @click.command("augment")
-@click.option("--config", "config_ref", default="synthetic", show_default=True,
-              help="Pipeline config whose [augment] section to run (name or TOML path).")
-@click.option("--run-dir", type=click.Path(path_type=Path), default=None,
-              help="Run directory (default: runs/<config name>); writes RUN_DIR/augment/.")
+@config_option("synthetic", "Pipeline config whose [augment] section to run (name or TOML path).")
+@run_dir_option("Run directory (default: runs/<config name>); writes RUN_DIR/augment/.")
 @data_dir_option
 @click.option("--force", is_flag=True, help="Start over even if a finished or partial run exists.")
 @offline
@@ -114,10 +111,8 @@ def augment(config_ref: str, run_dir: Path | None, data_dir: Path | None, force:
 
 
 @click.command("curate")
-@click.option("--config", "config_ref", default="synthetic", show_default=True,
-              help="Pipeline config whose [curate] section to run (name or TOML path).")
-@click.option("--run-dir", type=click.Path(path_type=Path), default=None,
-              help="Run directory holding augment/candidates.jsonl; writes RUN_DIR/curate/.")
+@config_option("synthetic", "Pipeline config whose [curate] section to run (name or TOML path).")
+@run_dir_option("Run directory holding augment/candidates.jsonl; writes RUN_DIR/curate/.")
 @data_dir_option
 @offline
 def curate(config_ref: str, run_dir: Path | None, data_dir: Path | None) -> None:
@@ -224,8 +219,7 @@ def ablation(bundles: tuple[str, ...], validation: Path, robustness_path: Path, 
 @click.option("--seed", type=int, default=None, help="Prompt i is sampled with seed + i.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads (smollm2, transformers).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=None, help="openai: requests in flight.")
-@click.option("--config", "config_ref", default="default", show_default=True,
-              help="Pipeline config whose [augment.generator] gives the defaults.")
+@config_option("default", "Pipeline config whose [augment.generator] gives the defaults.")
 @click.option("--jsonl", is_flag=True, help='Print {"prompt", "reply"} JSON lines instead of plain text.')
 @offline
 def generate(prompts: tuple[str, ...], backend: str | None, model: str | None, base_url: str | None,

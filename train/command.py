@@ -1,5 +1,5 @@
 """What every command above the runtime shares: one ``error: ...`` line and exit 2 for a failure
-the user can fix, and the ``--data-dir`` option. (The offline environment: train/offline.py.)"""
+the user can fix, and the options several commands take (``--config``, ``--run-dir``, ``--data-dir``). (The offline environment: train/offline.py.)"""
 from __future__ import annotations
 
 import sys
@@ -21,3 +21,13 @@ def fail(e: BaseException) -> NoReturn:
 def data_dir_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--data-dir", type=click.Path(path_type=Path), default=None,
                         help="Seed data folder (default: $TINYGUARD_DATA or ../shared/data).")(f)
+
+
+def config_option(default: str, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--config NAME|TOML`` (passed as ``config_ref``)."""
+    return click.option("--config", "config_ref", default=default, show_default=True, help=help)
+
+
+def run_dir_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--run-dir PATH``, default None (the command derives runs/<config name>)."""
+    return click.option("--run-dir", type=click.Path(path_type=Path), default=None, help=help)
