@@ -29,6 +29,8 @@ import math
 import re
 import urllib.parse
 
+from tinyguard.normalize import strip_invisible
+
 DECODE_DEPTH = 2  # an encoding nested once (base64 of base64) is decoded to the end
 
 # ---------------------------------------------------------------- hidden characters (raw text)
@@ -117,6 +119,9 @@ def _printable_text(data: bytes) -> str | None:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+    # invisible characters smuggled inside the payload (zero-width joiners between letters, found by
+    # the adversarial bandit: zero_width+base64 evaded the guard) would fail the printable test
+    text = strip_invisible(text)
     if len(text) < 3:
         return None
     printable = sum(1 for ch in text if ch.isprintable() or ch in "\n\t")

@@ -18,6 +18,11 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SETTINGS: dict[str, bool] = {"nfkc": True, "strip_invisible": True, "strip_control": True}
 
 
+def strip_invisible(text: str) -> str:
+    """``text`` without zero-width, bidi-control, variation-selector and tag characters."""
+    return _INVISIBLE.sub("", text)
+
+
 def normalize(text: str) -> str:
     """NFKC-fold ``text`` and drop invisible and control characters. Idempotent."""
     text = unicodedata.normalize("NFKC", text)
