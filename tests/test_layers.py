@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 #: folder -> (its import name, import names it must not use)
 LAYERS = {
@@ -47,13 +49,19 @@ def test_no_layer_imports_a_layer_above_it():
     assert upward_imports() == []
 
 
-def test_the_check_sees_relative_and_function_level_imports(tmp_path, monkeypatch):
-    fake = tmp_path / "export"
+@pytest.mark.parametrize("layer, source, expected", [
+    # relative and function-level imports count
+    ("export", "def f():\n    from ..train.teacher import load_teacher\n", "export/x.py:2 imports tinyguard.train.teacher"),
+    # nothing below the pipeline may import it
+    ("distill", "from tinyguard.pipeline.run import teacher_stage\n", "distill/x.py:1 imports tinyguard.pipeline.run"),
+])
+def test_the_check_sees_every_upward_import(tmp_path, monkeypatch, layer, source, expected):
+    fake = tmp_path / layer
     fake.mkdir()
-    (fake / "x.py").write_text("def f():\n    from ..train.teacher import load_teacher\n", encoding="utf-8")
+    (fake / "x.py").write_text(source, encoding="utf-8")
     monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
-    monkeypatch.setattr(__import__(__name__), "LAYERS", {"export": LAYERS["export"]})
-    assert upward_imports() == ["export/x.py:2 imports tinyguard.train.teacher"]
+    monkeypatch.setattr(__import__(__name__), "LAYERS", {layer: LAYERS[layer]})
+    assert upward_imports() == [expected]
 
 
 def test_every_package_folder_is_a_layer():
@@ -62,12 +70,3 @@ def test_every_package_folder_is_a_layer():
 
     dirs = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-dir"]
     assert {d.split("/")[0] for d in dirs.values()} == set(LAYERS)
-
-
-def test_nothing_below_the_pipeline_may_import_it(tmp_path, monkeypatch):
-    fake = tmp_path / "distill"
-    fake.mkdir()
-    (fake / "x.py").write_text("from tinyguard.pipeline.run import teacher_stage\n", encoding="utf-8")
-    monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
-    monkeypatch.setattr(__import__(__name__), "LAYERS", {"distill": LAYERS["distill"]})
-    assert upward_imports() == ["distill/x.py:1 imports tinyguard.pipeline.run"]
