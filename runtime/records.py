@@ -9,10 +9,12 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from tinyguard.atomic import atomic_open
 from tinyguard.taxonomy import CATEGORIES, LABELS, ROLES
+
+T = TypeVar("T")
 
 LICENCE_CLASSES = (
     "permissive", "share-alike", "non-commercial", "copyleft", "unknown", "research-only",
@@ -79,11 +81,16 @@ def write_json_lines(rows: Iterable[dict], path: str | os.PathLike) -> int:
     return n
 
 
-def read_jsonl(path: str | os.PathLike) -> Iterator[Record]:
+def read_objects(path: str | os.PathLike, parse: Callable[[dict], T]) -> Iterator[T]:
+    """``parse`` of each non-blank JSON line of ``path``; a bad line raises ValueError naming it."""
     with open(path, encoding="utf-8") as f:
         for i, line in enumerate(f, 1):
             if line.strip():
                 try:
-                    yield Record.from_dict(json.loads(line))
-                except (ValueError, TypeError) as e:
+                    yield parse(json.loads(line))
+                except (ValueError, TypeError, KeyError) as e:
                     raise ValueError(f"{path}:{i}: {e}") from e
+
+
+def read_jsonl(path: str | os.PathLike) -> Iterator[Record]:
+    return read_objects(path, Record.from_dict)

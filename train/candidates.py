@@ -15,7 +15,7 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Iterable, Iterator
 
-from tinyguard.records import Record, write_json_lines
+from tinyguard.records import Record, read_objects, write_json_lines
 
 METHODS = ("paraphrase", "rewrite", "lookalike", "expansion", "operator")
 LLM_METHODS = ("paraphrase", "rewrite", "lookalike", "expansion")  # written by a generator
@@ -54,13 +54,7 @@ class Candidate:
 
 
 def read_candidates(path: str | os.PathLike) -> Iterator[Candidate]:
-    with open(path, encoding="utf-8") as f:
-        for i, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    yield Candidate.from_dict(json.loads(line))
-                except (ValueError, TypeError, KeyError) as e:
-                    raise ValueError(f"{path}:{i}: {e}") from e
+    return read_objects(path, Candidate.from_dict)
 
 
 def append_candidates(candidates: Iterable[Candidate], path: str | os.PathLike) -> int:
