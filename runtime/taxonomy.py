@@ -50,7 +50,7 @@ def check_categories(names: list[str] | tuple[str, ...]) -> list[str]:
 
 # ---------------------------------------------------------------- OpenAI's moderation categories
 
-#: OpenAI's moderation categories (``omni-moderation``), in the order its API lists them, each
+#: OpenAI's moderation categories (``omni-moderation``), in the order its Python SDK lists them, each
 #: with the categories of :data:`CATEGORIES` that answer for it. This is the one table between
 #: the two taxonomies (``guard-cli serve`` reports through it; README explains it).
 #:
@@ -68,8 +68,8 @@ OPENAI_CATEGORIES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("illicit", ("non_violent_crimes",)),
     ("illicit/violent", ("violent_crimes", "sex_related_crimes", "indiscriminate_weapons")),
     ("self-harm", ("suicide_self_harm",)),
-    ("self-harm/intent", ()),
     ("self-harm/instructions", ()),
+    ("self-harm/intent", ()),
     ("sexual", ("sexual_content",)),
     ("sexual/minors", ("child_sexual_exploitation",)),
     ("violence", ("violent_crimes",)),
