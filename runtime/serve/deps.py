@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-INSTALL_HINT = "pip install 'tinyguard[serve]'  (from a checkout: pip install -e '.[serve]')"
+INSTALL_HINT = "pip install 'tinyguard[serve]' (from a checkout: pip install -e '.[serve]')"
 MODULES = ("starlette", "uvicorn", "prometheus_client")
 
 
