@@ -4,6 +4,7 @@ measured is the one users run, in a process of its own.
 """
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -89,6 +90,16 @@ class ServerProcess:
 
     def __exit__(self, *exc: Any) -> None:
         self.kill()
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds the process has used (all its threads); None off Linux.
+    Less sensitive than wall time to other work on a busy machine."""
+    try:
+        fields = open(f"/proc/{pid}/stat", encoding="utf-8").read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def memory_mb(pid: int) -> dict[str, float] | None:
