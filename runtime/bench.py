@@ -125,7 +125,7 @@ def machine_slug() -> str:
     return slug[:60] or "machine"
 
 
-def _cores() -> int:
+def cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -282,8 +282,8 @@ def run_bench(bundle: str | None, *, quick: bool = False, threads: int | None = 
 
     ``backend`` ("auto", "onnx", "gguf") is passed to :meth:`Guard.load` and to the cold-start runs."""
     guard = Guard.load(bundle, threads=1, backend=backend)
-    cores = _cores()
-    n_threads = threads or (profile or {}).get("threads") or cores
+    n_cores = cores()
+    n_threads = threads or (profile or {}).get("threads") or n_cores
     iters = {16: 5, 32: 5, 128: 3, 512: 2} if quick else {16: 200, 32: 200, 128: 100, 512: 30}
     latency = {str(n): measure_latency(guard, n, iters[n]) for n in BUCKETS}
     latency_off = measure_latency(guard, 32, iters[32], defenses=DefenseSettings.off())
@@ -300,7 +300,7 @@ def run_bench(bundle: str | None, *, quick: bool = False, threads: int | None = 
     result: dict[str, Any] = {
         "schema": SCHEMA,
         "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "machine": machine or machine_slug(), "cpu": cpu_model(), "cores": cores,
+        "machine": machine or machine_slug(), "cpu": cpu_model(), "cores": n_cores,
         "arch": platform.machine(), "os": platform.platform(), "python": platform.python_version(),
         "onnxruntime": onnxruntime.__version__, **_llama_cpp_version(guard), "command": command,
         "quick": quick, "note": note,

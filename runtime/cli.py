@@ -27,6 +27,7 @@ from tinyguard.check_cli import check
 from tinyguard.cli_options import CliError, bundle_option, one_line
 from tinyguard.info_cli import info
 from tinyguard.measure_cli import bench, calibrate, eval_cmd, robustness
+from tinyguard.serve.command import serve
 from tinyguard.signing_cli import add_signing_commands
 
 __all__ = ["main", "CliError"]
@@ -107,13 +108,14 @@ def main() -> None:
       guard-cli robustness labelled.jsonl --output robustness.md
       guard-cli bench --device devices/laptop-x86.toml --out-dir devices/results
       guard-cli calibrate my_data.jsonl --target-fpr 0.01 --out-bundle my-bundle
+      guard-cli serve                      # OpenAI's moderation API on http://127.0.0.1:8000
 
     Reports: --format text|json picks the form, --output FILE writes it to a file.
     Exit codes: 0 nothing flagged, 1 something flagged, 2 error, 3 some input lines not checked.
     """
 
 
-for _command in (check, eval_cmd, info, robustness, bench, calibrate):
+for _command in (check, eval_cmd, info, robustness, bench, calibrate, serve):
     main.add_command(_command)
 add_signing_commands(main, bundle_option)
 

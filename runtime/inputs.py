@@ -217,6 +217,12 @@ def jsonl_item(line: str, n: int, role: str, context: str, labelled: bool, sourc
         raise LineError(f"invalid JSON ({e.msg} at column {e.colno})") from None
     except RecursionError:
         raise LineError("invalid JSON (nested too deeply)") from None
+    return object_item(obj, n, role, context, labelled, source)
+
+
+def object_item(obj: Any, n: int, role: str, context: str, labelled: bool = False, source: str = "") -> Item:
+    """The Item one parsed JSON value describes (a ``--input`` line, or an item of
+    ``guard-cli serve``'s ``/v1/check``); LineError when it describes none."""
     if not isinstance(obj, dict):
         raise LineError(f"expected a JSON object, got {type(obj).__name__}")
     text = obj.get("text")

@@ -150,8 +150,18 @@ def robustness(file: str, bundle: str | None, backend: str, threshold: float | N
 @click.option("--note", default="", metavar="TEXT",
               help="A note stored with the results (e.g. 'machine busy with a training job').")
 @click.option("--fail-on-miss", is_flag=True, help="Exit 1 when a device budget is missed.")
+@click.option("--serve", "serve", is_flag=True,
+              help="Measure `guard-cli serve` instead: --clients concurrent clients send --requests requests "
+                   "(needs the serve extra); reported next to in-process check_batch throughput.")
+@click.option("--clients", type=click.IntRange(min=1), default=32, show_default=True, metavar="N",
+              help="With --serve: concurrent keep-alive clients.")
+@click.option("--requests", "n_requests", type=click.IntRange(min=1), default=None, metavar="N",
+              help="With --serve: requests to send, each once (default 10000; --quick 200).")
+@click.option("--server-args", default="", metavar="ARGS",
+              help="With --serve: more `guard-cli serve` options, e.g. \"--max-batch 1\" (no micro-batching).")
 def bench(bundle: str | None, backend: str, device: str | None, threads: int | None, quick: bool, fmt: str,
-          output: str | None, out_dir: str | None, machine: str | None, note: str, fail_on_miss: bool) -> None:
+          output: str | None, out_dir: str | None, machine: str | None, note: str, fail_on_miss: bool,
+          serve: bool, clients: int, n_requests: int | None, server_args: str) -> None:
     """Latency, throughput, cold start, peak memory and size of a bundle on this machine.
 
     \b
@@ -167,10 +177,21 @@ def bench(bundle: str | None, backend: str, device: str | None, threads: int | N
       guard-cli bench --device devices/laptop-x86.toml --out-dir devices/results
       guard-cli bench --quick --format json
       guard-cli bench --bundle STUDENT_BUNDLE --backend gguf --quick
+      guard-cli bench --serve --clients 32 --requests 10000 --threads 1
+      guard-cli bench --serve --quick --server-args "--max-batch 1"
+
+    With --serve: a `guard-cli serve` child process on a loopback port, driven by --clients
+    keep-alive clients until --requests requests are answered; reports requests/s, p50/p95/p99,
+    errors, answers that differ from Guard.check of their own text, the server's peak RSS, and
+    in-process check_batch throughput (batches of 32 and of 1, same threads) from the same run.
     """
     from tinyguard.bench import bench_markdown, load_profile, run_bench, write_results
 
     check_output(output)
+    if serve:
+        _bench_serve(bundle, threads or 1, clients, n_requests or (200 if quick else 10_000), server_args,
+                     fmt, output, note)
+        return
     profile = load_profile(device) if device else None
     try:
         result = run_bench(bundle, quick=quick, threads=threads, profile=profile, command=command_line(),
@@ -183,6 +204,24 @@ def bench(bundle: str | None, backend: str, device: str | None, threads: int | N
     emit(json.dumps(result, ensure_ascii=False, indent=2) if fmt == "json" else bench_markdown(result), output)
     if fail_on_miss and profile is not None and not result["device"]["all_met"]:
         sys.exit(1)
+
+
+def _bench_serve(bundle: str | None, threads: int, clients: int, requests: int, server_args: str, fmt: str,
+                 output: str | None, note: str) -> None:
+    import shlex
+
+    from tinyguard.serve.deps import require
+
+    try:
+        require()
+    except ImportError as e:
+        raise CliError(one_line(e)) from None
+    from tinyguard.serve.benchmark import run_serve_bench, serve_markdown
+
+    result = run_serve_bench(bundle, threads=threads, clients=clients, requests=requests,
+                             server_args=tuple(shlex.split(server_args)), command=command_line(), note=note,
+                             progress=lambda m: click.echo(m, err=True))
+    emit(json.dumps(result, ensure_ascii=False, indent=2) if fmt == "json" else serve_markdown(result), output)
 
 
 @click.command()

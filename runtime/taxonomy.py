@@ -46,3 +46,37 @@ def check_categories(names: list[str] | tuple[str, ...]) -> list[str]:
     if unknown:
         raise ValueError(f"unknown categories {unknown}; expected names from {list(CATEGORIES)}")
     return list(names)
+
+
+# ---------------------------------------------------------------- OpenAI's moderation categories
+
+#: OpenAI's moderation categories (``omni-moderation``), in the order its Python SDK lists them, each
+#: with the categories of :data:`CATEGORIES` that answer for it. This is the one table between
+#: the two taxonomies (``guard-cli serve`` reports through it; README explains it).
+#:
+#: An OpenAI category is flagged when one of its categories fired, and its score is their highest
+#: score. An empty tuple means the model has no counterpart: the category is reported ``false``
+#: with score 0.0 and named in :data:`OPENAI_NOT_SCORED`, never given a score borrowed from a
+#: neighbour (``hate`` is not ``hate/threatening``). The categories of this taxonomy with no
+#: OpenAI counterpart (:data:`OPENAI_UNMAPPED`: defamation, jailbreak, ...) still count in the
+#: verdict's ``flagged``, so an OpenAI answer may be flagged with no OpenAI category true.
+OPENAI_CATEGORIES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
+    ("harassment", ()),
+    ("harassment/threatening", ()),
+    ("hate", ("hate",)),
+    ("hate/threatening", ()),
+    ("illicit", ("non_violent_crimes",)),
+    ("illicit/violent", ("violent_crimes", "sex_related_crimes", "indiscriminate_weapons")),
+    ("self-harm", ("suicide_self_harm",)),
+    ("self-harm/instructions", ()),
+    ("self-harm/intent", ()),
+    ("sexual", ("sexual_content",)),
+    ("sexual/minors", ("child_sexual_exploitation",)),
+    ("violence", ("violent_crimes",)),
+    ("violence/graphic", ()),
+)
+#: OpenAI categories this model has no counterpart for (reported false, score 0.0).
+OPENAI_NOT_SCORED: Final[tuple[str, ...]] = tuple(name for name, ours in OPENAI_CATEGORIES if not ours)
+#: Categories of this taxonomy that no OpenAI category reports (they ride in the extra key only).
+OPENAI_UNMAPPED: Final[tuple[str, ...]] = tuple(
+    c for c in CATEGORIES if not any(c in ours for _, ours in OPENAI_CATEGORIES))

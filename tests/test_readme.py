@@ -206,7 +206,7 @@ def test_every_guard_cli_line_in_readme_bash_blocks_names_real_commands_and_opti
 
 # ---------------------------------------------------------------- ARCHITECTURE.md names every module
 
-LAYER_FOLDERS = ("runtime", "export", "train", "train/generators", "train/curation", "train/adversarial",
+LAYER_FOLDERS = ("runtime", "runtime/serve", "export", "train", "train/generators", "train/curation", "train/adversarial",
                  "distill", "pipeline")
 
 
