@@ -355,3 +355,17 @@ def test_family_report_on_a_real_bundle(bundle_dir, tmp_path):
     assert result["families"]["requests"]["on"]["auprc_raw"] is not None
     write_report(tmp_path / "r.md", {"a": result}, md)
     assert json.loads((tmp_path / "r.json").read_text())["a"]["model"] == guard.model_id
+
+
+def test_card_v2_section_leads_and_splits_unchecked_flags(fresh_bundle):
+    from tinyguard.export.model_card import refresh_model_card
+
+    headline = {"mean_family_auprc": 0.6, "worst_family_auprc": 0.5, "worst_family": "jailbreaks", "style_gap": 0.2,
+                "casual_over_formal_recall": 0.7, "benign_fpr": {"jailbreaks": 0.5}, "benign_fpr_off": {"jailbreaks": 0.4},
+                "benign_fpr_policy": {"jailbreaks": 0.1}}
+    v1 = {"headline": {"mean_auprc": 0.7}, "slices": {}, "command": "guard-cli ood report --validation v.jsonl"}
+    refresh_model_card(fresh_bundle, {"ood_v2": {"headline": headline, "families": {"jailbreaks": {
+        "auprc": 0.5, "auprc_off": 0.51}}, "command": "guard-cli ood report --card x"}, "ood": v1})
+    card = (fresh_bundle / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert card.index("yardstick v2") < card.index("yardstick v1 (retired") < card.index("## Model")
+    assert "| jailbreaks | 0.5000 / 0.5100 | 0.5000 (0.1000) / 0.4000 |" in card and "prevalence-neutral" in card
