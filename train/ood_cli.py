@@ -253,9 +253,10 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
     FPR under the cap (train/ood_threshold.py, FAMILY_RULE). A family that no threshold brings
     under the cap (its benign texts score above the grid's top, 0.98, or are flagged because not
     fully checked) is named on stderr with that split, and the cap then binds the other families
-    (written into the manifest's threshold_rule with --apply); --strict exits 1 instead. It also tries a threshold of their own
-    for the responses family and says whether that measures better (the runtime has one threshold
-    for both roles today, so --apply writes the single one and records the other). `ood report`
+    (written into the manifest's threshold_rule with --apply); --strict exits 1 instead. It also
+    tries a threshold of their own for the responses family and says whether that measures better
+    (the runtime has one threshold for both roles today, so --apply writes the single one and
+    records the other). `ood report`
     reads the other half. Evaluation-only sets are never read here, except the tune half of the
     frozen danger twins.
 
