@@ -40,10 +40,12 @@ def _student_lines(manifest: Manifest) -> list[str]:
 
 
 def _ood_lines(ood: dict[str, Any]) -> list[str]:
-    """The out-of-distribution section (``guard-cli ood report --card``): it leads the card,
-    because in-distribution figures flatter (the validation split shares sources with training)."""
+    """Yardstick v1's section (written by v1's retired ``guard-cli ood report --card``), headed as
+    retired so a reader does not take it for the current yardstick; it stays on the cards that carry it."""
     h = ood.get("headline", {})
-    lines = ["## Out-of-distribution figures (sources this model never trained on)", "",
+    lines = ["## Out-of-distribution yardstick v1 (retired; figures as measured then)", "",
+             "Kept for the record: v1 read slices, not families (yardstick v2 replaces it where a card has both), "
+             "and its command below no longer runs as written (`guard-cli ood report` writes v2). "
              "Scored by the runtime (defenses on) at the bundle's threshold on slices from sets no "
              "default model trains on (`train/ood_suite.py`). Headline: mean over slices with both "
              "labels (AUPRC, F1), mean false-positive rate over benign-holding slices, mean recall over "
@@ -65,16 +67,21 @@ def _ood_v2_lines(ood: dict[str, Any]) -> list[str]:
     fpr = h.get("benign_fpr", {})
     lines = ["## Out-of-distribution yardstick v2 (families this model never trained on)", "",
              "Six families, each weighted equally, scored by the runtime (defenses on) at the bundle's threshold "
-             "on the report half (`train/ood_suite.py`, `FAMILIES`); style gap: mean |score difference| between "
+             "on the report half (`train/ood_suite.py`, `FAMILIES`). AUPRC is prevalence-neutral (each label "
+             "weighted to half of a family, so families with different label mixes compare); a benign FPR counts "
+             "texts flagged because they could not be fully checked (the `on_unchecked` policy), shown in brackets. "
+             "Style gap: mean |score difference| between "
              "a request's formal phrasing and its casual, polite and role-framed restatements "
              "(`train/ood_restyle.py`).", "",
              "| mean family AUPRC | worst family AUPRC | style gap | casual / formal recall |", "|---|---|---|---|",
              f"| {_fmt(h.get('mean_family_auprc'))} | {_fmt(h.get('worst_family_auprc'))} ({h.get('worst_family')}) | "
              f"{_fmt(h.get('style_gap'))} | {_fmt(h.get('casual_over_formal_recall'))} |", "",
-             "| family | AUPRC (defenses on / off) | benign FPR (on / off) |", "|---|---|---|"]
+             "| family | AUPRC (defenses on / off) | benign FPR on (not fully checked) / off |", "|---|---|---|"]
+    policy = h.get("benign_fpr_policy", {})
     for name, f in ood.get("families", {}).items():
         lines.append(f"| {name} | {_fmt(f.get('auprc'))} / {_fmt(f.get('auprc_off'))} | "
-                     f"{_fmt(fpr.get(name))} / {_fmt(h.get('benign_fpr_off', {}).get(name))} |")
+                     f"{_fmt(fpr.get(name))} ({_fmt(policy.get(name))}) / "
+                     f"{_fmt(h.get('benign_fpr_off', {}).get(name))} |")
     lines += ["", f"Command: `{ood.get('command', 'n/a')}`", ""]
     return lines
 

@@ -5,7 +5,8 @@ bundle's manifest and model card, so the two agree by construction (same rows, s
 thresholds). Why not sklearn: the runtime must stay small. Undefined values (recall with no positives,
 precision with nothing predicted positive) are ``None`` rather than 0 or a warning, so a
 report never passes off "no data" as "bad model". ``auprc`` is average precision computed
-step-wise exactly like ``sklearn.metrics.average_precision_score``.
+step-wise exactly like ``sklearn.metrics.average_precision_score`` (sample weights included);
+:func:`label_balanced_weights` makes it prevalence-neutral.
 """
 from __future__ import annotations
 
@@ -39,22 +40,50 @@ def _as_scores(scores: Any) -> np.ndarray:
     return s
 
 
-def average_precision(y_true: Any, scores: Any) -> float | None:
+def _as_weights(sample_weight: Any, n: int) -> np.ndarray:
+    w = np.asarray(sample_weight, dtype=np.float64).ravel()
+    if w.shape != (n,):
+        raise ValueError(f"sample_weight has {w.size} items but y_true has {n}")
+    if w.size and (not np.isfinite(w).all() or (w < 0).any()):
+        raise ValueError("sample_weight must be finite and non-negative")
+    return w
+
+
+def average_precision(y_true: Any, scores: Any, sample_weight: Any = None) -> float | None:
     """Area under the precision-recall curve as a step sum: sum_k (R_k - R_{k-1}) * P_k,
-    one step per distinct score (ties form one step). ``None`` when there are no positives."""
+    one step per distinct score (ties form one step). ``None`` when there are no positives
+    (or they weigh nothing).
+
+    ``sample_weight``: each text counts that many times in every precision and recall (as
+    sklearn's ``sample_weight``); with :func:`label_balanced_weights` the figure no longer
+    depends on how many positives the set holds."""
     y = _as_labels(y_true).ravel()
     s = _as_scores(scores).ravel()
-    positives = int(y.sum())
-    if positives == 0:
+    if y.shape != s.shape:
+        raise ValueError(f"y_true has {y.size} items but scores has {s.size}")
+    w = np.ones(y.size) if sample_weight is None else _as_weights(sample_weight, y.size)
+    positives = float(np.sum(w[y]))
+    if not y.any() or positives <= 0.0:
         return None
     order = np.argsort(-s, kind="mergesort")
-    y, s = y[order], s[order]
+    y, s, w = y[order], s[order], w[order]
     last_of_tie = np.r_[np.flatnonzero(np.diff(s)), y.size - 1]  # index closing each distinct score
-    tps = np.cumsum(y)[last_of_tie]
-    predicted = last_of_tie + 1
-    precision = tps / predicted
+    tps = np.cumsum(w * y)[last_of_tie]
+    predicted = np.cumsum(w)[last_of_tie]
+    precision = np.divide(tps, predicted, out=np.zeros_like(tps), where=predicted > 0)
     recall = tps / positives
     return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def label_balanced_weights(y_true: Any) -> np.ndarray:
+    """Weights under which each label present carries half the total weight (1 / (2 * count)).
+
+    Why: average precision depends on prevalence (a set with more positives scores higher for
+    the same ranking); with these weights precision at each threshold is TPR / (TPR + FPR), so
+    sets with different label mixes compare (their AP is that of a 50/50 set in expectation)."""
+    y = _as_labels(y_true).ravel()
+    pos, neg = int(y.sum()), int((~y).sum())
+    return np.where(y, 0.5 / max(pos, 1), 0.5 / max(neg, 1))
 
 
 def binary_metrics(y_true: Any, scores: Any, threshold: float) -> dict[str, Any]:

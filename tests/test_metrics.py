@@ -6,7 +6,7 @@ import pytest
 from sklearn.metrics import (average_precision_score, confusion_matrix, f1_score, precision_score,
                              recall_score)
 
-from tinyguard.metrics import average_precision, binary_metrics, category_metrics
+from tinyguard.metrics import average_precision, binary_metrics, category_metrics, label_balanced_weights
 
 
 def _sklearn(y: np.ndarray, s: np.ndarray, t: float) -> dict:
@@ -44,6 +44,55 @@ def test_matches_sklearn_on_random_data(seed: int) -> None:
 def test_average_precision_on_ties_and_perfect_rankings(scores: list[float]) -> None:
     y = [1, 0, 1, 0]
     assert average_precision(y, scores) == pytest.approx(average_precision_score(y, scores), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_weighted_average_precision_matches_sklearn(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 300))
+    y = rng.integers(0, 2, n)
+    y[0], y[1] = 0, 1
+    s = np.round(rng.random(n), 1 + seed % 2)  # ties too
+    w = rng.random(n) * 3
+    assert average_precision(y, s, w) == pytest.approx(average_precision_score(y, s, sample_weight=w), abs=1e-12)
+    balanced = label_balanced_weights(y)
+    assert balanced[y == 1].sum() == pytest.approx(0.5) and balanced[y == 0].sum() == pytest.approx(0.5)
+
+
+def test_label_balanced_average_precision_by_hand() -> None:
+    y = [1, 0, 1, 0, 0, 0]
+    s = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4]
+    # unweighted: P = 1 at the first positive, 2/3 at the second -> (1 + 2/3) / 2
+    assert average_precision(y, s) == pytest.approx((1 + 2 / 3) / 2)
+    # each positive weighs 1/4, each negative 1/8: at the second positive TPR 1, FPR 1/4 -> P = 1 / 1.25
+    assert list(label_balanced_weights(y)) == [0.25, 0.125, 0.25, 0.125, 0.125, 0.125]
+    assert average_precision(y, s, label_balanced_weights(y)) == pytest.approx((1 + 0.8) / 2)
+
+
+def test_label_balanced_average_precision_ignores_the_label_mix() -> None:
+    rng = np.random.default_rng(7)
+    pos, neg = rng.beta(3, 2, 20000), rng.beta(2, 3, 20000)
+    y_bal = np.r_[np.ones(4000, int), np.zeros(4000, int)]
+    balanced = np.r_[pos[:4000], neg[:4000]]
+    y_skew = np.r_[np.ones(16000, int), np.zeros(4000, int)]  # 4:1, as a family of mostly unsafe slices
+    skewed = np.r_[pos[4000:], neg[4000:8000]]
+    raw_gap = average_precision(y_skew, skewed) - average_precision(y_bal, balanced)
+    assert raw_gap > 0.1  # plain AP rewards the skew
+    neutral = [average_precision(y, s, label_balanced_weights(y)) for y, s in ((y_bal, balanced), (y_skew, skewed))]
+    assert neutral[0] == pytest.approx(neutral[1], abs=0.01)
+    # exactly: repeating every positive of a set three times leaves the balanced figure unchanged
+    y3 = np.r_[np.repeat(y_bal[y_bal == 1], 3), y_bal[y_bal == 0]]
+    s3 = np.r_[np.repeat(balanced[y_bal == 1], 3), balanced[y_bal == 0]]
+    assert average_precision(y3, s3, label_balanced_weights(y3)) == pytest.approx(neutral[0], abs=1e-12)
+    assert average_precision(y3, s3) > average_precision(y_bal, balanced) + 0.1
+
+
+def test_bad_weights_raise() -> None:
+    with pytest.raises(ValueError, match="sample_weight"):
+        average_precision([0, 1], [0.1, 0.2], [1.0])
+    with pytest.raises(ValueError, match="non-negative"):
+        average_precision([0, 1], [0.1, 0.2], [1.0, -1.0])
+    assert average_precision([0, 1], [0.1, 0.2], [1.0, 0.0]) is None  # positives weigh nothing
 
 
 def test_no_positives_is_none_not_a_crash() -> None:

@@ -330,7 +330,7 @@ def test_refresh_model_card_puts_ood_figures_first(fresh_bundle):
     refresh_model_card(fresh_bundle, {"ood": ood})
     after = load_bundle(fresh_bundle)  # hashes re-pinned: it still verifies
     card = (fresh_bundle / "MODEL_CARD.md").read_text(encoding="utf-8")
-    assert card.index("Out-of-distribution figures") < card.index("## Model")
+    assert card.index("Out-of-distribution yardstick v1 (retired") < card.index("## Model")
     assert "| requests | 3 / 4 | 0.9000 |" in card and "guard-cli ood report --card new" in card
     assert after.raw["metrics"]["ood"] == ood and after.threshold == before.threshold
 

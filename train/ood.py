@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from tinyguard.metrics import binary_metrics, category_metrics
+from tinyguard.metrics import average_precision, binary_metrics, category_metrics, label_balanced_weights
 from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
 
 from tinyguard.atomic import atomic_open
@@ -209,10 +209,33 @@ def write_report(out: Path, results: dict[str, dict[str, Any]], markdown: str) -
 V2_HEADLINE = ("mean_family_auprc", "worst_family_auprc", "style_gap", "casual_over_formal_recall")
 
 
-def _metrics(records: Sequence[Record], scores: np.ndarray, t: float) -> dict[str, Any]:
-    """:func:`slice_metrics` on the unsafe column of ``scores`` ([n] or [n, k])."""
+#: how v2 reads AUPRC (said in the report)
+AUPRC_RULE = ("AUPRC is prevalence-neutral: average precision with each label weighted to half of the set's total "
+              "(`tinyguard.metrics.label_balanced_weights`), so a family of mostly unsafe texts is not flattered by "
+              "its label mix; the plain figure is in the JSON as `auprc_raw`")
+
+
+def _metrics(records: Sequence[Record], scores: np.ndarray, t: float,
+             by_policy: np.ndarray | None = None) -> dict[str, Any]:
+    """:func:`slice_metrics` on the unsafe column of ``scores`` ([n] or [n, k]), its AUPRC made
+    prevalence-neutral (:data:`AUPRC_RULE`). ``by_policy`` ([n] bool: flagged only because not
+    fully checked) splits the flags: ``benign_flags_score`` / ``benign_flags_policy`` (and
+    ``unsafe_flags_policy``), with ``fpr_score`` / ``fpr_policy`` summing to ``fpr``."""
     col = scores if scores.ndim == 1 else scores[:, 0]
-    return slice_metrics(records, col[:, None], t)
+    m = slice_metrics(records, col[:, None], t)
+    y = np.array([r.label == "unsafe" for r in records], dtype=bool)
+    m["auprc_raw"] = m["auprc"]
+    if m["auprc"] is not None:
+        m["auprc"] = average_precision(y, col, label_balanced_weights(y))
+    if by_policy is not None:
+        flagged = col >= t
+        safe = int((~y).sum())
+        m["benign_flags_policy"] = int((by_policy & ~y).sum())
+        m["benign_flags_score"] = int((flagged & ~by_policy & ~y).sum())
+        m["unsafe_flags_policy"] = int((by_policy & y).sum())
+        m["fpr_score"] = m["benign_flags_score"] / safe if safe else None
+        m["fpr_policy"] = m["benign_flags_policy"] / safe if safe else None
+    return m
 
 
 def restyled_requests(records: Sequence[Record], seed: int
@@ -254,8 +277,9 @@ def style_figures(requests: Sequence[Record], by_phrasing: dict[str, np.ndarray]
 
 def evaluate_families(guard: Any, families: dict[str, dict[str, list[Record]]], cache: Any, *,
                       seed: int = 13, progress: bool = True) -> dict[str, Any]:
-    """Every family scored by one guard: defenses on and off per family and slice, the restated
-    requests of the restyled families per phrasing (defenses on, as shipped), categories."""
+    """Every family scored by one guard: defenses on and off per family and slice (benign flags
+    split by score / not fully checked), the restated requests of the restyled families per
+    phrasing (defenses on, as shipped), per-category precision."""
     from .ood_restyle import coverage
     from .ood_scores import score_both
     from .ood_suite import family, pooled
@@ -263,7 +287,9 @@ def evaluate_families(guard: Any, families: dict[str, dict[str, list[Record]]], 
     t = guard.threshold
     out: dict[str, Any] = {"model": guard.model_id, "threshold": t, "families": {}, "phrasings": {}}
     all_records: list[Record] = []
+    all_slices: list[str] = []
     all_on: list[np.ndarray] = []
+    all_model: list[np.ndarray] = []
     style_records: list[Record] = []
     style_scores: dict[str, list[np.ndarray]] = {}
     texts_for_coverage: list[str] = []
@@ -271,26 +297,32 @@ def evaluate_families(guard: Any, families: dict[str, dict[str, list[Record]]], 
         records = pooled(slices)
         if not records:
             continue
-        on, off = score_both(guard, records, cache, progress=progress, desc=name)
-        fam: dict[str, Any] = {"on": _metrics(records, on, t), "off": _metrics(records, off, t), "slices": {}}
+        sc = score_both(guard, records, cache, progress=progress, desc=name)
+        by_policy = sc.flagged_by_policy(t)
+        fam: dict[str, Any] = {"on": _metrics(records, sc.on, t, by_policy), "off": _metrics(records, sc.off, t),
+                               "slices": {}}
+        fam["on"]["benign_policy_truncated"] = int((by_policy & sc.truncated & np.array(
+            [r.label == "safe" for r in records], dtype=bool)).sum())
         start = 0
         for s_name, s_records in slices.items():
             end = start + len(s_records)
             if s_records:
-                fam["slices"][s_name] = {"on": _metrics(s_records, on[start:end], t),
-                                         "off": _metrics(s_records, off[start:end], t)}
+                fam["slices"][s_name] = {"on": _metrics(s_records, sc.on[start:end], t, by_policy[start:end]),
+                                         "off": _metrics(s_records, sc.off[start:end], t)}
+            all_slices.extend([s_name] * len(s_records))
             start = end
         out["families"][name] = fam
         all_records.extend(records)
-        all_on.append(on)
+        all_on.append(sc.on)
+        all_model.append(sc.model_on)
         if family(name).restyle:
             prompts = [r for r in records if r.role == "prompt"]
             texts_for_coverage.extend(r.text for r in prompts)
             kept, phrased = restyled_requests(prompts, seed)
             requests = [prompts[i] for i in kept]
-            scores = {p: score_both(guard, recs, cache, progress=progress, desc=f"{name}/{p}")[0][:, 0]
+            scores = {p: score_both(guard, recs, cache, progress=progress, desc=f"{name}/{p}").on[:, 0]
                       for p, recs in phrased.items()}
-            original = score_both(guard, requests, cache, progress=False)[0][:, 0]
+            original = score_both(guard, requests, cache, progress=False).on[:, 0]
             out["phrasings"][name] = style_figures(requests, scores, t) | {
                 "original": {k: _metrics(requests, original, t)[k] for k in ("recall", "fpr", "auprc")}}
             style_records.extend(requests)
@@ -299,16 +331,62 @@ def evaluate_families(guard: Any, families: dict[str, dict[str, list[Record]]], 
     if style_records:
         out["phrasings"]["all"] = style_figures(style_records, {p: np.concatenate(v) for p, v in style_scores.items()}, t)
         out["coverage"] = coverage(texts_for_coverage)
-    thresholds = {c: guard.manifest.category_threshold(c) for c in CATEGORIES} | {"__binary__": t}
     if all_records:
-        out["categories_ood"] = category_table(all_records, np.vstack(all_on), thresholds)
+        thresholds = {c: guard.manifest.category_threshold(c) for c in CATEGORIES}
+        out["categories"] = category_precision(all_records, all_slices, np.vstack(all_on)[:, 1:],
+                                               np.concatenate(all_model) >= t, thresholds,
+                                               validation=guard.manifest.metrics.get("categories", {}))
     out["headline"] = headline_v2(out)
     return out
 
 
+#: the what-if category threshold of the per-category table (a category not shipped as firing)
+WHAT_IF_CATEGORY_THRESHOLD = 0.5
+
+
+def category_precision(records: Sequence[Record], slice_names: Sequence[str], category_scores: np.ndarray,
+                       flagged_by_score: np.ndarray, thresholds: dict[str, float], *,
+                       validation: dict[str, Any] | None = None,
+                       what_if: float = WHAT_IF_CATEGORY_THRESHOLD) -> dict[str, Any]:
+    """Per-category precision on the yardstick slices that carry category labels.
+
+    A slice carries labels when one of its unsafe texts names a category; its rows are those whose
+    categories are known (safe texts: none; unsafe texts naming at least one). A category fires on
+    a row as in the runtime: flagged by score (not by the unchecked policy) and category score at
+    least the category's threshold (1.0: not shipped as firing). Per category: rows where it fired,
+    how many of those carry it (precision), its positives and the slices holding them, and the
+    same at ``what_if`` for every category (what shipping it as firing there would do). Categories
+    no labelled slice holds get the bundle's validation-split precision (in distribution), said so.
+    """
+    y_unsafe = np.array([r.label == "unsafe" for r in records], dtype=bool)
+    labelled = sorted({n for r, n in zip(records, slice_names) if r.label == "unsafe" and r.categories})
+    keep = np.array([n in labelled and (r.label == "safe" or bool(r.categories))
+                     for r, n in zip(records, slice_names)], dtype=bool)
+    names = np.asarray(slice_names, dtype=object)
+    out: dict[str, Any] = {"slices": labelled, "rows": int(keep.sum()), "what_if": what_if, "by_category": {}}
+    for j, c in enumerate(CATEGORIES):
+        has = np.array([c in r.categories for r in records], dtype=bool) & keep
+        row: dict[str, Any] = {"positives": int(has.sum()), "threshold": float(thresholds[c]),
+                               "slices": sorted(set(names[has].tolist()))}
+        for key, t in (("shipped", float(thresholds[c])), ("what_if", what_if)):
+            fired = keep & flagged_by_score & (category_scores[:, j] >= t)
+            n_fired, right = int(fired.sum()), int((fired & has).sum())
+            row[key] = {"fired": n_fired, "right": right, "precision": right / n_fired if n_fired else None,
+                        "recall": right / int(has.sum()) if has.any() else None,
+                        "fired_on_safe": int((fired & ~y_unsafe).sum()),
+                        "fired_by_slice": {n: int((fired & (names == n)).sum()) for n in labelled
+                                           if (fired & (names == n)).any()}}
+        if not has.any():
+            v = (validation or {}).get(c)
+            row["validation"] = None if v is None else {"precision": v.get("precision"), "positives": v.get("positives")}
+        out["by_category"][c] = row
+    return out
+
+
 def headline_v2(result: dict[str, Any]) -> dict[str, Any]:
-    """Mean and worst family AUPRC (defenses on; off beside them), each family's benign FPR at the
-    bundle's threshold, the style gap and casual-over-formal recall over every restyled request.
+    """Mean and worst family AUPRC (prevalence-neutral, :data:`AUPRC_RULE`; defenses on, off beside
+    them), each family's benign FPR at the bundle's threshold (and the part flagged only because
+    not fully checked), the style gap and casual-over-formal recall over every restyled request.
     Families weigh the same: plain means over families."""
     fams = result["families"]
     auprc = {n: f["on"]["auprc"] for n, f in fams.items() if f["on"]["auprc"] is not None}
@@ -320,6 +398,7 @@ def headline_v2(result: dict[str, Any]) -> dict[str, Any]:
             "worst_family": worst, "worst_family_auprc": auprc.get(worst) if worst else None,
             "mean_family_f1": float(np.mean([f["on"]["f1"] for f in fams.values() if f["on"]["f1"] is not None])),
             "benign_fpr": {n: f["on"]["fpr"] for n, f in fams.items()},
+            "benign_fpr_policy": {n: f["on"].get("fpr_policy") for n, f in fams.items()},
             "benign_fpr_off": {n: f["off"]["fpr"] for n, f in fams.items()},
             "max_family_fpr": max((f["on"]["fpr"] for f in fams.values() if f["on"]["fpr"] is not None), default=None),
             "style_gap": style.get("style_gap"), "casual_over_formal_recall": style.get("casual_over_formal_recall")}
@@ -341,6 +420,7 @@ def report_markdown_v2(results: dict[str, dict[str, Any]], *, command: str, leak
              + ("Every figure is read on the *report* half (`guard-cli ood threshold` tunes on the other); "
                 "evaluation-only sets are read whole, the frozen danger twins on their own report half. "
                 if half == "report" else "Every text (both halves). ")
+             + AUPRC_RULE + ". "
              + f"Scored by the runtime as shipped (defenses on, each bundle's own threshold) unless a column says "
                f"'off'. Leak guard: {n_leaks} texts that any bundle trained on were removed (per slice below)"
              + (f"; not checked (no records given): {', '.join(unchecked)}" if unchecked else "") + ".",
@@ -356,10 +436,12 @@ def report_markdown_v2(results: dict[str, dict[str, Any]], *, command: str, leak
     for label, get in rows:
         lines.append(f"| {label} | " + " | ".join(get(results[n]["headline"]) for n in names) + " |")
     for fam in fam_names:
-        lines.append(f"| benign FPR: {fam} | " + " | ".join(_f(results[n]["headline"]["benign_fpr"][fam]) for n in names) + " |")
+        lines.append(f"| benign FPR: {fam} (not fully checked) | " + " | ".join(
+            f"{_f(results[n]['headline']['benign_fpr'][fam])} ({_f(results[n]['headline']['benign_fpr_policy'][fam])})"
+            for n in names) + " |")
     lines.append("| threshold | " + " | ".join(_f(results[n]["threshold"]) for n in names) + " |")
     lines += ["", "## Families, defenses on / off", "",
-              "| family | unsafe / safe | " + " | ".join(f"{n} AUPRC on / off | {n} recall on / off | {n} FPR on / off"
+              "| family | unsafe / safe | " + " | ".join(f"{n} AUPRC on / off (plain) | {n} recall on / off | {n} FPR on / off"
                                                         for n in names) + " |",
               "|---|---|" + "---|---|---|" * len(names)]
     for fam in fam_names:
@@ -367,8 +449,25 @@ def report_markdown_v2(results: dict[str, dict[str, Any]], *, command: str, leak
         cells = []
         for n in names:
             f = results[n]["families"][fam]
-            cells += [f"{_f(f['on'][k])} / {_f(f['off'][k])}" for k in ("auprc", "recall", "fpr")]
+            cells += [f"{_f(f['on']['auprc'])} / {_f(f['off']['auprc'])} ({_f(f['on']['auprc_raw'])})"]
+            cells += [f"{_f(f['on'][k])} / {_f(f['off'][k])}" for k in ("recall", "fpr")]
         lines.append(f"| {fam} | {m0['unsafe']} / {m0['safe']} | " + " | ".join(cells) + " |")
+    lines += ["", "## Benign flags: by score vs not fully checked (defenses on)", "",
+              "A text the guard could not fully check (cut at `max_chars`: truncated; too few Latin letters it can "
+              "read: unsupported) is flagged by the default `on_unchecked=\"flag\"` policy whatever its score: a real "
+              "verdict a user sees, so it counts in every FPR above, at any threshold. Split here per family.", "",
+              "| family | safe texts | " + " | ".join(f"{n} flagged by score | {n} flagged, not fully checked "
+                                                     f"(truncated) | {n} unsafe flagged, not fully checked"
+                                                     for n in names) + " |",
+              "|---|---|" + "---|---|---|" * len(names)]
+    for fam in fam_names:
+        cells = []
+        for n in names:
+            m = results[n]["families"][fam]["on"]
+            cells += [f"{m['benign_flags_score']} ({_f(m['fpr_score'])})",
+                      f"{m['benign_flags_policy']} ({_f(m['fpr_policy'])}; {m['benign_policy_truncated']})",
+                      str(m["unsafe_flags_policy"])]
+        lines.append(f"| {fam} | {first['families'][fam]['on']['safe']} | " + " | ".join(cells) + " |")
     lines += ["", "## Slices (defenses on / off)", "",
               "| family | slice | unsafe / safe | leaks removed | " + " | ".join(f"{n} AUPRC | {n} FPR" for n in names) + " |",
               "|---|---|---|---|" + "---|---|" * len(names)]
@@ -413,5 +512,40 @@ def report_markdown_v2(results: dict[str, dict[str, Any]], *, command: str, leak
         lines += ["", "### Restyler coverage (share of the restyled families' requests each rule rewrote)", "",
                   "| rule | share |", "|---|---|"] + [f"| {r} | {_f(cov.get(r, 0.0))} |" for r, _, _ in PARSE_RULES] + [
                   f"| uncovered | {_f(cov.get('uncovered', 0.0))} |", ""]
-    lines += _category_section(results, "categories_ood", "Per category (defenses on, all families pooled)")
+    lines += _category_precision_section(results)
     return "\n".join(lines) + "\n"
+
+
+def _category_precision_section(results: dict[str, dict[str, Any]]) -> list[str]:
+    """The per-category precision table (see :func:`category_precision`)."""
+    names = [n for n in results if results[n].get("categories")]
+    if not names:
+        return []
+    first = results[names[0]]["categories"]
+    what_if = _f(first["what_if"], 2)
+    lines = ["## Per-category precision (defenses on, slices that carry category labels)", "",
+             f"Rows: the {first['rows']} texts of the slices whose unsafe texts name categories "
+             f"({', '.join(first['slices'])}) whose categories are known (safe texts, and unsafe texts naming at "
+             "least one). A category fires as in the runtime: flagged by score and category score at least the "
+             f"category's threshold ('shipped'; 1.0 = not shipped as firing) or at {what_if} ('at {what_if}': what "
+             "shipping it as firing there would do). Precision: the share of its firings on texts that carry it. "
+             "Categories no labelled slice holds: the bundle's validation-split precision (in distribution, from its "
+             "manifest), marked 'validation'.", "",
+             "| category | positives (slices) | " + " | ".join(
+                 f"{n} shipped threshold | {n} fired / precision | {n} at {what_if}: fired / precision" for n in names)
+             + " |", "|---|---|" + "---|---|---|" * len(names)]
+    for c in CATEGORIES:
+        row0 = first["by_category"][c]
+        where = f"{row0['positives']} ({', '.join(row0['slices'])})" if row0["positives"] else "0"
+        cells = []
+        for n in names:
+            row = results[n]["categories"]["by_category"][c]
+            cells.append(_f(row["threshold"], 2))
+            for key in ("shipped", "what_if"):
+                cells.append(f"{row[key]['fired']} / {_f(row[key]['precision'])}")
+            if not row["positives"]:
+                v = row.get("validation") or {}
+                cells[-2] += f" (validation: {_f(v.get('precision'))} on {v.get('positives', 0)} positives)"
+        lines.append(f"| {c} | {where} | " + " | ".join(cells) + " |")
+    lines.append("")
+    return lines

@@ -242,14 +242,21 @@ def lofo(configs: tuple[str, ...], records: Path, train_size: int, eval_cap: int
               help="Seed data folder (default: $TINYGUARD_DATA or ../shared/data).")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option("--seed", type=int, default=13, show_default=True)
+@click.option("--strict", is_flag=True,
+              help="Exit 1 (writing nothing) when some family's benign FPR stays above the cap at every threshold, "
+                   "instead of the documented fallback (the cap binds the other families).")
 def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int, validation: Path | None,
-              apply: bool, cache: Path, data_dir: Path | None, threads: int, seed: int) -> None:
+              apply: bool, cache: Path, data_dir: Path | None, threads: int, seed: int, strict: bool) -> None:
     """Choose a bundle's threshold on the tune half of the yardstick v2 families.
 
     Maximises the mean F1 over families (each weighted equally) subject to every family's benign
-    FPR under the cap (train/ood_threshold.py, FAMILY_RULE); it also tries a threshold of their own
-    for the responses family and says whether that measures better (the runtime has one threshold
-    for both roles today, so --apply writes the single one and records the other). `ood report`
+    FPR under the cap (train/ood_threshold.py, FAMILY_RULE). A family that no threshold brings
+    under the cap (its benign texts score above the grid's top, 0.98, or are flagged because not
+    fully checked) is named on stderr with that split, and the cap then binds the other families
+    (written into the manifest's threshold_rule with --apply); --strict exits 1 instead. It also
+    tries a threshold of their own for the responses family and says whether that measures better
+    (the runtime has one threshold for both roles today, so --apply writes the single one and
+    records the other). `ood report`
     reads the other half. Evaluation-only sets are never read here, except the tune half of the
     frozen danger twins.
 
@@ -265,7 +272,7 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
     from .ood_leaks import refuse_evaluation_only_leaks, training_records
     from .ood_scores import ScoreCache, bundle_key, score_both
     from .ood_suite import RESPONSE_FAMILIES, load_families, pooled
-    from .ood_threshold import FAMILY_RULE, choose_split_thresholds
+    from .ood_threshold import choose_split_thresholds, family_rule
     from tinyguard.records import read_jsonl
     from .registry import default_data_dir
 
@@ -279,28 +286,46 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
         refuse_evaluation_only_leaks(trained, data)
         families, _ = load_families(data, cap=cap, seed=seed, trained=trained, half="tune")
         store = ScoreCache(cache, bundle_key(guard))
-        scored = {}
+        scored, policy = {}, {}
         for name, slices in families.items():
             recs = pooled(slices)
             if recs:
-                scored[name] = (np.array([r.label == "unsafe" for r in recs]),
-                                score_both(guard, recs, store, desc=name)[0][:, 0])
+                sc = score_both(guard, recs, store, desc=name)
+                scored[name] = (np.array([r.label == "unsafe" for r in recs]), sc.on[:, 0])
+                policy[name] = sc
         choice = choose_split_thresholds(scored, max_benign_fpr, RESPONSE_FAMILIES)
         t, stats = choice["threshold"], choice["stats"]
-        rule = FAMILY_RULE.format(fpr_max=max_benign_fpr)
+        rule = family_rule(max_benign_fpr)
         click.echo(f"{guard.model_id}: threshold {t:.2f} (was {guard.threshold:.4f}); tune half: mean family F1 "
-                   f"{stats['mean_f1']:.3f}, worst family benign FPR {stats['worst_fpr']:.3f}"
-                   + ("" if stats["met_cap"] else " (no threshold meets the cap: lowest worst-family FPR taken)"))
+                   f"{stats['mean_f1']:.3f}, worst family benign FPR {stats['worst_fpr']:.3f}")
         for name, m in stats["per_family"].items():
             f1 = "–" if m["f1"] is None else f"{m['f1']:.3f}"
             fpr = "–" if m["fpr"] is None else f"{m['fpr']:.3f}"
-            click.echo(f"  {name:18s} F1 {f1}  benign FPR {fpr}")
+            y, sc = scored[name][0], policy[name]
+            unchecked = (sc.flagged_by_policy(t) & ~y).sum() / max(int((~y).sum()), 1)
+            click.echo(f"  {name:18s} F1 {f1}  benign FPR {fpr} (not fully checked {unchecked:.3f})")
+        if stats["over_cap"]:
+            y_of = {n: scored[n][0] for n in stats["over_cap"]}
+            top = stats["grid_top"]
+            why = "; ".join(
+                f"{n}: benign FPR {stats['per_family'][n]['fpr_floor']:.3f} at {top:.2f}, of which "
+                f"{(policy[n].flagged_by_policy(top) & ~y_of[n]).sum() / max(int((~y_of[n]).sum()), 1):.3f} "
+                "not fully checked" for n in stats["over_cap"])
+            click.echo(f"cap not met: no threshold up to {top:.2f} keeps every family's benign FPR <= "
+                       f"{max_benign_fpr:.2f} ({why}). Fallback: {stats['fallback']}"
+                       + (f" ({', '.join(n for n in scored if n not in stats['over_cap'])})"
+                          if stats["fallback"] == "cap on the other families" else "") + ".", err=True)
+            if strict:
+                click.echo("error: --strict: the cap cannot be met; nothing written", err=True)
+                sys.exit(1)
         if "split" in choice:
             sp = choice["split"]
             click.echo(f"responses alone: {sp['response_threshold']:.2f} with prompts at {sp['threshold']:.2f} "
                        f"(mean family F1 {sp['mean_f1']:.3f}): "
                        + ("measures better; the runtime has no per-role threshold yet, so it is recorded, not applied"
                           if choice["own_response_threshold"] else "does not measure better"))
+        if stats["over_cap"]:
+            rule += f". Over the cap at every threshold (fallback taken): {', '.join(stats['over_cap'])}"
         click.echo(f"rule: {rule}")
         updates: dict = {"threshold": float(choice["split"]["threshold"] if choice["own_response_threshold"] else t),
                          "threshold_rule": rule}

@@ -8,6 +8,12 @@ among thresholds whose mean false-positive rate over its benign-holding slices i
 lowest mean FPR. It is fitted on the suite's *tune* half only (evaluation-only sets are never
 in it) and the report is read on the other half, so the reported figures are not the ones
 the threshold was chosen on.
+
+Yardstick v2 (:data:`FAMILY_RULE`) reads families instead of slices, every family's benign FPR
+under the cap. When one family cannot get under it at any threshold (0.2.0's jailbreak family:
+defenders' system prompts scored above 0.98), the rule says so and falls back to capping the
+other families, rather than to the highest threshold, which would trade every family's recall
+for one it cannot fix; ``guard-cli ood threshold --strict`` refuses instead.
 """
 from __future__ import annotations
 
@@ -53,8 +59,16 @@ def choose_ood_threshold(slices: Sequence[tuple[np.ndarray, np.ndarray]], fpr_ma
 # ---------------------------------------------------------------- yardstick v2: families
 
 FAMILY_RULE = ("max mean F1 over the yardstick's families (tune half, defenses on, each family's slices pooled) "
-               "subject to every family's benign FPR <= {fpr_max:.2f}; ties to the higher threshold; if none "
-               "qualifies, the lowest worst-family FPR")
+               "subject to every family's benign FPR <= {fpr_max:.2f}; ties to the higher threshold. If a family's "
+               "benign FPR is above the cap even at the top of the grid ({top:.2f}), no threshold meets it (its "
+               "benign texts score that high, or are flagged because not fully checked): the cap then binds the "
+               "other families only, those over it are named, and every family still counts in the mean F1; if no "
+               "family can meet the cap, the threshold with the lowest worst-family FPR")
+
+
+def family_rule(fpr_max: float, grid: np.ndarray = GRID) -> str:
+    """:data:`FAMILY_RULE` with its numbers, as written into a manifest's ``threshold_rule``."""
+    return FAMILY_RULE.format(fpr_max=fpr_max, top=float(np.max(grid)))
 
 
 def _f1_fpr(y: np.ndarray, s: np.ndarray, t: float) -> tuple[float | None, float | None]:
@@ -68,9 +82,16 @@ def choose_family_threshold(families: dict[str, tuple[np.ndarray, np.ndarray]], 
     """(threshold, stats) by :data:`FAMILY_RULE` for families given as (y bool [n], unsafe scores [n]).
 
     Each family weighs the same: the mean is over families, never over texts. ``stats`` holds the
-    mean F1, the worst family FPR, each family's FPR and F1 at the threshold, and ``met_cap``."""
+    mean F1, the worst family FPR, each family's FPR and F1 at the threshold and its ``fpr_floor``
+    (its FPR at the grid's top: no threshold on the grid does better), ``met_cap`` (every family
+    under the cap), ``over_cap`` (the families no threshold brings under it) and ``fallback``
+    (None, "cap on the other families" or "lowest worst-family FPR")."""
     if not any(y.any() and (~y).any() for y, _ in families.values()):
         raise ValueError("no family holds both labels")
+    top = float(np.max(grid))
+    floors = {name: _f1_fpr(y, s, top)[1] for name, (y, s) in families.items()}
+    over = [n for n, f in floors.items() if f is not None and f > fpr_max]  # FPR only falls as t rises
+    capped = [n for n in families if n not in over]
     best: tuple[float, float] | None = None  # (mean f1, t)
     lowest: tuple[float, float] | None = None  # (worst fpr, -t)
     for t in grid:
@@ -78,8 +99,9 @@ def choose_family_threshold(families: dict[str, tuple[np.ndarray, np.ndarray]], 
         f1s = [f1 for f1, _ in per.values() if f1 is not None]
         fprs = [fpr for _, fpr in per.values() if fpr is not None]
         worst = max(fprs) if fprs else 0.0
+        worst_capped = max((per[n][1] for n in capped if per[n][1] is not None), default=0.0)
         mean_f1 = float(np.mean(f1s))
-        if worst <= fpr_max and (best is None or mean_f1 >= best[0]):
+        if capped and worst_capped <= fpr_max and (best is None or mean_f1 >= best[0]):
             best = (mean_f1, float(t))
         if lowest is None or (worst, -t) < lowest:
             lowest = (worst, -float(t))
@@ -87,9 +109,11 @@ def choose_family_threshold(families: dict[str, tuple[np.ndarray, np.ndarray]], 
     t = best[1] if best is not None else -lowest[1]
     per = {name: _f1_fpr(y, s, t) for name, (y, s) in families.items()}
     fprs = [fpr for _, fpr in per.values() if fpr is not None]
+    fallback = None if not over else "cap on the other families" if best is not None else "lowest worst-family FPR"
     return t, {"mean_f1": float(np.mean([f1 for f1, _ in per.values() if f1 is not None])),
-               "worst_fpr": max(fprs) if fprs else 0.0, "met_cap": best is not None,
-               "per_family": {n: {"f1": f1, "fpr": fpr} for n, (f1, fpr) in per.items()}}
+               "worst_fpr": max(fprs) if fprs else 0.0, "met_cap": not over, "over_cap": over,
+               "fallback": fallback, "grid_top": top,
+               "per_family": {n: {"f1": f1, "fpr": fpr, "fpr_floor": floors[n]} for n, (f1, fpr) in per.items()}}
 
 
 def choose_split_thresholds(families: dict[str, tuple[np.ndarray, np.ndarray]], fpr_max: float,

@@ -2,6 +2,6 @@
   "algorithm": "ed25519",
   "format": "tinyguard-signature/1",
   "key_id": "0423f16c2c1d7864",
-  "manifest_sha256": "3166e18549a0eb1c93b4ef43e6099ff13ac1282bc6a83969fbcf915f62dba19e",
-  "signature": "Zsxkz09TZ6pwPZfDjwW5eOKI90QC9rwhHvBFCGsqVPvFzy1OVmZJY/xhE+tzBWDYJatsk1OJV5L6SH82bTcCCQ=="
+  "manifest_sha256": "50478e452944125bb2d17dbc4b8811d862419c5dccde8f414eac421a5fb12557",
+  "signature": "IChUvbaUNGuef1e0TvYzikamRLJsf6NP700o8LjPY+OIcdh17VcVp4P9562RzSf6miyMrAaqYaZFgkWylq6ODg=="
 }
