@@ -45,7 +45,7 @@ from tinyguard.taxonomy import ROLES
 @policy_options
 def check(text: str | None, input_file: str | None, bundle: str | None, backend: str, role: str, context: str,
           threshold: float | None, fmt: str, output: str | None, skip_errors: bool, no_defenses: bool,
-          trusted_keys: tuple[str, ...], max_chars: int, min_coverage: float, on_unchecked: str) -> None:
+          trusted_keys: tuple[str, ...], allow_unsigned: bool, max_chars: int, min_coverage: float, on_unchecked: str) -> None:
     """Check TEXT (or `-` for all of stdin as one text, or --input FILE).
 
     \b
@@ -92,6 +92,7 @@ def check(text: str | None, input_file: str | None, bundle: str | None, backend:
         raise click.UsageError("give TEXT, '-' to read stdin, or --input FILE")
 
     guard = load_guard(bundle, defenses=not no_defenses, backend=backend, trusted_keys=trusted_keys,
+                       allow_unsigned=allow_unsigned,
                         max_chars=max_chars, min_coverage=min_coverage, on_unchecked=on_unchecked)
     numbered = input_file is not None
     flagged = unchecked = n_scored = partial = 0

@@ -118,12 +118,13 @@ def check_output(path: str | None) -> None:
 
 
 def load_guard(bundle: str | None, defenses: bool = True, threads: int | None = None,
-               backend: str = "auto", trusted_keys: Sequence[str] = (), **policy: Any) -> "Guard":
+               backend: str = "auto", trusted_keys: Sequence[str] = (), allow_unsigned: bool = False,
+               **policy: Any) -> "Guard":
     from tinyguard.guard import Guard
 
     try:  # policy: max_chars, min_coverage, on_unchecked (see tinyguard.policy_cli)
         return Guard.load(bundle, defenses=defenses, threads=threads, backend=backend,
-                          trusted_keys=trusted(trusted_keys), **policy)
+                          trusted_keys=trusted(trusted_keys), allow_unsigned=allow_unsigned, **policy)
     except ImportError as e:  # backend gguf without llama-cpp-python: the message has the install line
         raise CliError(one_line(e)) from None
 
