@@ -64,8 +64,9 @@ class Guard:
                  model_file: str | None = None, max_chars: int = DEFAULT_MAX_CHARS,
                  on_unchecked: str = "flag", min_coverage: float = DEFAULT_MIN_COVERAGE):
         self.manifest = manifest
-        #: the bundle's signature was checked against a trusted key (False: loaded with allow_unsigned)
-        self.bundle_verified = not manifest.unverified
+        #: the bundle's signature was checked against a trusted key (False: loaded with allow_unsigned,
+        #: or a manifest that :func:`tinyguard.bundle.load_bundle` did not verify)
+        self.bundle_verified = bool(manifest.signed_by)
         #: normalized characters read per text; a longer text is scored up to here and "truncated"
         self.max_chars = _check_max_chars(max_chars)
         #: what a verdict on a text not fully checked means: "flag", "report" or "pass"
