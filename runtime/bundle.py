@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from tinyguard.atomic import atomic_write_text, fsync_dir, fsync_file
+from tinyguard.atomic import atomic_write_text, fsync_dir, fsync_file, temp_path
 from tinyguard.manifest import (  # noqa: F401 - the manifest schema, re-exported where it always was
     ENCODING_BOUNDS, MANIFEST, REQUIRED_KEYS, SCHEMA_VERSION, SIGNATURE_FILE, BundleError, Manifest,
     as_manifest, check_file_name, manifest_json, parse_manifest, parse_manifest_bytes,
@@ -144,6 +144,15 @@ def write_bundle(out_dir: str | os.PathLike[str], files: Mapping[str, str | os.P
         raise BundleError(f"write_bundle: refusing to replace {out}: it is not a bundle folder")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    with temp_path(tmp):
+        _fill_and_swap(tmp, out, files, manifest)
+    fsync_dir(out.parent)
+    return out
+
+
+def _fill_and_swap(tmp: Path, out: Path, files: Mapping[str, str | os.PathLike[str]],
+                   manifest: Manifest | Mapping[str, Any]) -> None:
+    """write_bundle's body: fill ``tmp``, check it, swap it in for ``out``; ``tmp`` removed on failure."""
     try:
         os.chmod(tmp, 0o755)  # mkdtemp makes 0700; an installed model must be readable by all
         hashes: dict[str, str] = {}
@@ -161,8 +170,6 @@ def write_bundle(out_dir: str | os.PathLike[str], files: Mapping[str, str | os.P
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    fsync_dir(out.parent)
-    return out
 
 
 def rewrite_manifest(bundle_dir: str | os.PathLike[str], updates: Mapping[str, Any]) -> Manifest:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from tinyguard.bundle import BundleError, Manifest, load_bundle
+from tinyguard.decoders import has_text
 from tinyguard.defenses import DefenseSettings
 from tinyguard.despace import Lexicon
 from tinyguard.encoding import TextEncoder
@@ -231,7 +232,8 @@ class Guard:
         plans = []
         for i, (text, r, ctx) in enumerate(zip(texts, roles, contexts)):
             raw, norm, cut = bounded(text, self.max_chars)
-            if not norm.strip() and not cut:  # (a cut text may hold nothing visible before the cut)
+            if not norm.strip() and not cut and not has_text(raw):  # (a cut text may hold nothing visible
+                # before the cut; a text made only of tag characters is read through its "revealed" view)
                 raise ValueError("empty text" if len(texts) == 1 else f"empty text at index {i}")
             plan = plan_text(self._encoder, raw, norm, r, ctx, settings, max_chars=self.max_chars,
                              lexicon=lambda: self.lexicon, unk_id=self._unk_id)

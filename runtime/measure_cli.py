@@ -59,7 +59,7 @@ def eval_cmd(file: str, bundle: str | None, backend: str, threshold: float | Non
       guard-cli eval data/test.jsonl --format json --output metrics.json
       guard-cli eval data/test.jsonl --threshold 0.3 --skip-errors
     """
-    check_output(output)
+    check_output(output, file)
     guard = load_guard(bundle, defenses=not no_defenses, backend=backend, trusted_keys=trusted_keys,
                        allow_unsigned=allow_unsigned)
     _, labels, verdicts, left_out = scored_labelled(guard, file, threshold, skip_errors)
@@ -125,8 +125,8 @@ def robustness(file: str, bundle: str | None, backend: str, threshold: float | N
     """
     from tinyguard.robustness import robustness_markdown, robustness_report, sample
 
-    check_output(output)
-    check_output(markdown_copy)
+    check_output(output, file)
+    check_output(markdown_copy, file)
     items = sample(read_labelled(file, skip_errors=skip_errors), limit, seed)
     names = [a.strip() for a in attacks.split(",") if a.strip()] if attacks else None
     guard = load_guard(bundle, defenses=True, backend=backend, trusted_keys=trusted_keys, allow_unsigned=allow_unsigned)
@@ -238,7 +238,7 @@ def calibrate(file: str, target_fpr: float, bundle: str | None, out_bundle: str 
 
     if out_bundle and in_place:
         raise click.UsageError("give --out-bundle DIR or --in-place, not both")
-    check_output(output)
+    check_output(output, file)
     if out_bundle:
         check_target(bundle, out_bundle)  # before any scoring
     guard = load_guard(bundle, defenses=not no_defenses, trusted_keys=trusted_keys, allow_unsigned=allow_unsigned)
