@@ -83,7 +83,8 @@ def calibration(guard: "Guard", y: Sequence[int], lines: Sequence[int], scores: 
     after = {k: v for k, v in binary_metrics(y_, s, new).items() if k in keys}
     digest = hashlib.sha256(Path(file).read_bytes()).hexdigest() if file and Path(file).is_file() else ""
     report = {
-        "model": guard.model_id, "file": file, "file_sha256": digest, "target_fpr": target_fpr,
+        "model": guard.model_id, "bundle_verified": guard.bundle_verified, "file": file, "file_sha256": digest,
+        "target_fpr": target_fpr,
         "n": int(y_.size), "n_unsafe": int(y_.sum()), "n_safe": int((~y_).sum()),
         "defenses": guard.defenses.to_dict(), "before": before, "after": after,
         "old_threshold": guard.threshold, "new_threshold": new,

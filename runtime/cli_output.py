@@ -58,7 +58,8 @@ def fmt(x: Any, digits: int = 3) -> str:
 
 def eval_table(r: dict[str, Any]) -> str:
     via = f", backend {r['backend']}" if r.get("backend", "onnx") != "onnx" else ""
-    out = [f"{r['model']} on {r['file']} (threshold {r['threshold']:g}{via})", ""]
+    unverified = "  [unverified bundle: loaded with --allow-unsigned]" if r.get("bundle_verified") is False else ""
+    out = [f"{r['model']} on {r['file']} (threshold {r['threshold']:g}{via}){unverified}", ""]
     rows = [("n", r["n"]), ("positives", r["positives"]), ("precision", r["precision"]),
             ("recall", r["recall"]), ("F1", r["f1"]), ("AUPRC", r["auprc"]), ("FPR", r["fpr"])]
     out += [f"  {name:<10} {fmt(value):>8}" for name, value in rows]

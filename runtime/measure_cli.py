@@ -80,7 +80,8 @@ def eval_report(labels: "Labels", verdicts: list["Verdict"], guard: "Guard",
     scores = np.array([[v.score, *(v.category_scores[c] for c in CATEGORIES)] for v in verdicts],
                       dtype=np.float64).reshape(len(verdicts), N_OUTPUTS)
     m = guard_metrics(labels, scores, t, {c: guard.manifest.category_threshold(c) for c in CATEGORIES})
-    report: dict[str, Any] = {"model": guard.model_id, "backend": getattr(guard, "backend", "onnx"), "file": file}
+    report: dict[str, Any] = {"model": guard.model_id, "backend": getattr(guard, "backend", "onnx"), "file": file,
+                              "bundle_verified": guard.bundle_verified}
     report.update(m["validation"])
     report["hard_negative_count"] = m["hard_negatives"]["n"]
     report["hard_negative_fpr"] = m["hard_negatives"]["fpr"]
