@@ -347,7 +347,8 @@ def test_name_rounds_puts_the_rounds_in_a_bundle_built_from_a_round(adv_run: dic
     assert [r["round"] for r in adv["rounds"]] == [1] and adv["run"] == str(run)
     card = (student / "MODEL_CARD.md").read_text()
     assert "Adversarial rounds (`synthetic-adversarial/<goal>/r<round>` rows" in card
-    assert f"run folder: {run}." in card and "signature" not in res.output  # the fixture bundle is unsigned
+    assert f"run folder: {run}." in card
+    assert "signature no longer matched and was dropped" in res.output  # the fixture bundle is signed
     res = CliRunner().invoke(main, ["adversarial", "--run-dir", str(run), "--name-rounds", str(student)])
     assert res.exit_code == 0 and [r["round"] for r in read_bundle(student).raw["data"]["adversarial"]["rounds"]] == [1, 2]
     res = CliRunner().invoke(main, ["adversarial", "--run-dir", str(run), "--rounds", "3", "--name-rounds", str(student)])
