@@ -169,7 +169,7 @@ def test_artifacts_must_be_hash_pinned(gguf_only_bundle: Path, tmp_path: Path) -
     manifest = {k: v for k, v in m.raw.items() if k != "files"}
     manifest["artifacts"] = {"gguf": {"q8_0": "model.q8_0.gguf", "f16": "model.f16.gguf"}}
     files = {n: gguf_only_bundle / n for n in m.files}
-    bad = write_bundle(tmp_path / "bad", files, manifest)  # the loader does not read 'artifacts'
+    bad = sign_for_tests(write_bundle(tmp_path / "bad", files, manifest))  # the loader does not read 'artifacts'
     with pytest.raises(BundleError, match="model.f16.gguf, which is not listed in 'files'"):
         Guard.load(bad, backend="gguf")
 
