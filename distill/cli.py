@@ -73,7 +73,7 @@ def install(run_dir: Path, student: str, with_artifacts: bool) -> None:
     Example:
       guard-cli distill install --run-dir runs/default --student micro1
     """
-    from tinyguard.bundle import default_bundle_path, load_bundle
+    from tinyguard.bundle import default_bundle_path, read_bundle
 
     from ..export.install import install_bundle
 
@@ -81,12 +81,13 @@ def install(run_dir: Path, student: str, with_artifacts: bool) -> None:
     try:
         if not src.is_dir():
             raise FileNotFoundError(f"no student bundle {src}: run guard-cli distill --student {student} first")
-        made = load_bundle(src).reproduce or f"guard-cli distill --run-dir {run_dir} --student {student}"
+        made = read_bundle(src).reproduce or f"guard-cli distill --run-dir {run_dir} --student {student}"
         reproduce = f"{made}\nguard-cli distill install --run-dir {run_dir} --student {student}"
         dst = install_bundle(src, default_bundle_path(), artifacts=with_artifacts, reproduce=reproduce)
     except USER_ERRORS as e:
         fail(e)
-    click.echo(f"installed {src} as the default bundle: {dst}")
+    click.echo(f"installed {src} as the default bundle: {dst} (unsigned: every load refuses it until "
+               f"guard-cli sign --key PROJECT_PRIVATE_KEY signs it)")
 
 
 @distill.command("report")

@@ -30,7 +30,7 @@ import numpy as np
 
 from tinyguard import bench
 from tinyguard.atomic import atomic_open, atomic_write_text
-from tinyguard.bundle import MANIFEST, load_bundle
+from tinyguard.bundle import MANIFEST, read_bundle
 from tinyguard.defenses import DefenseSettings
 from tinyguard.encoding import EncodingConfig, TextEncoder
 from tinyguard.gguf_backend import GgufBackend
@@ -86,10 +86,10 @@ def _mb(*paths: Path) -> float:
 def _open_guard(bundle: Path, threads: int, backend: Any = None):
     if backend is None:
         try:
-            return Guard.load(bundle, threads=threads, defenses=False)
+            return Guard.load(bundle, threads=threads, defenses=False, allow_unsigned=True)
         except TypeError:  # a runtime without defenses
-            return Guard.load(bundle, threads=threads)
-    manifest = load_bundle(bundle)
+            return Guard.load(bundle, threads=threads, allow_unsigned=True)
+    manifest = read_bundle(bundle)
     encoder = TextEncoder.from_file(str(bundle / manifest.tokenizer_file), manifest.encoding_config())
     return Guard(manifest, backend, encoder, threads, DefenseSettings.off())
 
@@ -154,7 +154,7 @@ def _bundles(run_dir: Path) -> list[tuple[str, str, Path]]:
     if (run_dir / "bundle" / MANIFEST).is_file():
         out.append(("teacher", "teacher", run_dir / "bundle"))
     for b in sorted((run_dir / "students").glob(f"*/bundle/{MANIFEST}")):
-        kind = load_bundle(b.parent, verify=False).training.get("student", "student")
+        kind = read_bundle(b.parent, verify=False).training.get("student", "student")
         out.append((b.parent.parent.name, kind, b.parent))
     return out
 
@@ -178,7 +178,7 @@ def build_report(run_dir: Path, out_dir: Path, *, repeats: int = 200, batch_text
 
     rows: list[Row] = []
     for name, kind, bundle in bundles:
-        m = load_bundle(bundle)
+        m = read_bundle(bundle)
         model = bundle / m.model_file
         runs: list[tuple[str, str, Path, Any]] = [(name, "onnxruntime", model, None)]
         for qtype, fname in ((m.artifacts or {}).get("gguf") or {}).items():

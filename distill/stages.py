@@ -25,7 +25,7 @@ import numpy as np
 
 from ..train import require_train_extra
 from tinyguard.atomic import atomic_open
-from tinyguard.bundle import BundleError, load_bundle
+from tinyguard.bundle import BundleError, read_bundle
 from tinyguard.records import read_jsonl
 from ..train.stage import Stage, hash_files, write_json_atomic
 from .config import DistillConfig, StudentConfig
@@ -202,7 +202,7 @@ def _describe(s: StudentConfig) -> str:
 
 def _teacher_id(run_dir: Path) -> str:
     try:
-        return load_bundle(run_dir / "bundle", verify=False).model_id
+        return read_bundle(run_dir / "bundle", verify=False).model_id
     except BundleError:
         return "the run's teacher"
 

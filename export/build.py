@@ -30,7 +30,8 @@ from .thresholds import choose_threshold
 
 def score_bundle(bundle: Path, records: list[Record], threads: int = 2) -> np.ndarray:
     """[N, 1 + C] scores of ``records`` from the runtime Guard (unsafe first, then categories)."""
-    return score_guard(Guard.load(bundle, threads=threads), records)
+    # The bundle this export just wrote: unsigned until guard-cli sign, scored to gate it, not to guard.
+    return score_guard(Guard.load(bundle, threads=threads, allow_unsigned=True), records)
 
 
 def score_guard(guard: Any, records: list[Record]) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from tinyguard.bundle import load_bundle, write_bundle
+from tinyguard.bundle import read_bundle, write_bundle
 
 from .model_card import render_model_card
 
@@ -17,7 +17,7 @@ def install_bundle(src: Path, dst: Path, *, artifacts: bool = True, reproduce: s
     card to match: the default bundle ships inside the wheel, so it carries the one model the
     runtime opens by default; the full bundle stays in the run folder.
     """
-    manifest = load_bundle(src)
+    manifest = read_bundle(src)  # a run's bundle; the installed copy is signed with guard-cli sign
     if not artifacts and manifest.artifacts:
         slim = manifest.without("artifacts")
         keep = {manifest.model_file, manifest.tokenizer_file}

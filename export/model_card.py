@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from tinyguard.bundle import load_bundle, write_bundle
+from tinyguard.bundle import read_bundle, write_bundle
 from tinyguard.manifest import Manifest, as_manifest
 
 
@@ -230,7 +230,7 @@ def render_model_card(manifest: Manifest | Mapping[str, Any], *, reproduce: str)
 def refresh_model_card(bundle_dir: str | Path, metrics_updates: dict[str, Any]) -> Path:
     """Merge ``metrics_updates`` into a bundle's ``metrics`` and rewrite its card, atomically
     (``write_bundle`` re-pins every hash; a signature no longer matches and is dropped)."""
-    manifest = load_bundle(bundle_dir)
+    manifest = read_bundle(bundle_dir)  # rewritten below, so unsigned after it either way
     reproduce = manifest.reproduce or _reproduce_block(Path(bundle_dir) / "MODEL_CARD.md")
     return rewrite_with_card(bundle_dir, metrics={**manifest.metrics, **metrics_updates}, reproduce=reproduce)
 
@@ -241,7 +241,7 @@ def rewrite_with_card(bundle_dir: str | Path, **changes: Any) -> Path:
     import tempfile
 
     root = Path(bundle_dir)
-    manifest = load_bundle(root)
+    manifest = read_bundle(root)  # rewritten below, so unsigned after it either way
     new = manifest.updated(**changes)
     with tempfile.TemporaryDirectory(prefix="card-") as tmp:
         card = Path(tmp) / "MODEL_CARD.md"

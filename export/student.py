@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tinyguard.bundle import load_bundle
+from tinyguard.bundle import read_bundle
 from tinyguard.encoding import TextEncoder
 from tinyguard.gguf_backend import GgufBackend
 from tinyguard.guard import Guard
@@ -35,7 +35,7 @@ GGUF_INSTALL = ("pip install 'tinyguard[gguf]'  (from a checkout: pip install -e
 
 def score_with_backend(bundle: Path, backend: Any, records: list[Record], threads: int = 2) -> np.ndarray:
     """[N, 1 + C] runtime scores of ``records`` with ``backend`` standing in for the onnxruntime session."""
-    manifest = load_bundle(bundle)
+    manifest = read_bundle(bundle)  # the student bundle this export just wrote (unsigned)
     encoder = TextEncoder.from_file(str(Path(bundle) / manifest.tokenizer_file), manifest.encoding_config())
     return score_guard(Guard(manifest, backend, encoder, threads), records)
 

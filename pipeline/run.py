@@ -18,7 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
-from tinyguard.bundle import default_bundle_path, load_bundle
+from tinyguard.bundle import default_bundle_path, read_bundle
 from tinyguard.records import read_jsonl
 
 from ..export.install import install_bundle
@@ -118,7 +118,8 @@ def run_pipeline(cfg: PipelineConfig, run_dir: Path, data_dir: Path, *, config_r
          f"FPR {result['validation']['fpr']:.4f}  hard-negative FPR {result['hard_negatives']['fpr']:.4f}")
     if install_default:
         install_bundle(run_dir / "bundle", default_bundle_path())
-        echo(f"installed as the default bundle: {default_bundle_path()}")
+        echo(f"installed as the default bundle: {default_bundle_path()} (unsigned: every load refuses it until "
+             f"guard-cli sign --key PROJECT_PRIVATE_KEY signs it)")
     return result
 
 
@@ -126,7 +127,7 @@ def evaluate_bundle(bundle_dir: Path, validation_path: Path, out_dir: Path) -> d
     """Rescore validation with the final bundle; fail if it disagrees with its manifest."""
     from ..export.build import score_bundle, validation_metrics
 
-    manifest = load_bundle(bundle_dir)
+    manifest = read_bundle(bundle_dir)  # this run's bundle: unsigned until guard-cli sign
     validation = list(read_jsonl(validation_path))
     scores = score_bundle(bundle_dir, validation)
     result = validation_metrics(validation, scores, manifest.threshold, dict(manifest.category_thresholds))

@@ -227,10 +227,16 @@ def run_fresh(cmd: list[str], timeout_s: float = 600.0) -> dict[str, Any]:
             "pid": r["pid"], "launcher_pid": r["launcher_pid"]}
 
 
-def measure_cold_start(bundle: str | None, runs: int, backend: str = "auto") -> dict[str, Any]:
+def trust_args(trusted_keys: Sequence[str] = (), allow_unsigned: bool = False) -> list[str]:
+    """The ``guard-cli`` flags that load a bundle the way this bench did."""
+    return [a for k in trusted_keys for a in ("--trusted-key", k)] + (["--allow-unsigned"] if allow_unsigned else [])
+
+
+def measure_cold_start(bundle: str | None, runs: int, backend: str = "auto",
+                       trust: Sequence[str] = ()) -> dict[str, Any]:
     """Start ``guard-cli check`` ``runs`` times as a fresh process; wall time to exit and peak RSS."""
     cmd = cli_command() + ["check", "--format", "text"] + (["--bundle", bundle] if bundle else []) + \
-        (["--backend", backend] if backend != "auto" else []) + ["Is it going to rain tomorrow?"]
+        (["--backend", backend] if backend != "auto" else []) + list(trust) + ["Is it going to rain tomorrow?"]
     times, rss = [], []
     for _ in range(runs):
         r = run_fresh(cmd)
@@ -241,6 +247,47 @@ def measure_cold_start(bundle: str | None, runs: int, backend: str = "auto") -> 
     return {"runs": runs, "seconds": [round(t, 3) for t in times], "median_s": round(float(np.median(times)), 3),
             "peak_rss_mb": round(max(rss), 1), "command": " ".join(cmd),
             "method": "spawned by a clean interpreter (python -I -S); wait4 rusage of the command"}
+
+
+# A fresh interpreter times what every load adds for the signature: importing the verifier
+# (cryptography's Ed25519 module), then checking the signature (trust.check_trust: keys read,
+# one Ed25519 verification), apart from hashing the files (which a load did before signatures).
+_SIGNATURE_PROBE = """\
+import json, sys, time
+from pathlib import Path
+t0 = time.perf_counter()
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ed25519
+t1 = time.perf_counter()
+from tinyguard.bundle import load_bundle, read_bundle, read_manifest_bytes
+from tinyguard.trust import check_trust
+root = Path(sys.argv[1])
+m = read_bundle(root, verify=False)
+t2 = time.perf_counter()
+trust = check_trust(root, read_manifest_bytes(root), json.loads(sys.argv[2]), allow_unsigned=sys.argv[3] == "1")
+t3 = time.perf_counter()
+read_bundle(root)
+t4 = time.perf_counter()
+print(json.dumps({"import_ms": (t1 - t0) * 1e3, "check_ms": (t3 - t2) * 1e3, "hash_ms": (t4 - t3) * 1e3,
+                  "key_id": trust.signed_by, "key": trust.key, "problem": trust.problem}))
+"""
+
+
+def measure_signature(root: Path, trusted_keys: Sequence[str] = (), allow_unsigned: bool = False,
+                      runs: int = 3) -> dict[str, Any]:
+    """Median cost, in fresh processes, of the signature check every load makes (see _SIGNATURE_PROBE)."""
+    rows = []
+    for _ in range(runs):
+        proc = subprocess.run([sys.executable, "-c", _SIGNATURE_PROBE, str(root),
+                               json.dumps(list(trusted_keys) or None), "1" if allow_unsigned else "0"],
+                              capture_output=True, text=True, timeout=120)
+        if proc.returncode != 0:
+            raise BenchError(f"signature probe failed: {' '.join(proc.stderr.split())[-300:]}")
+        rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    out = {k: round(float(np.median([r[k] for r in rows])), 2) for k in ("import_ms", "check_ms", "hash_ms")}
+    return {**out, "runs": runs, "verified_by": rows[-1]["key_id"], "key": rows[-1]["key"],
+            "problem": rows[-1]["problem"],
+            "method": "fresh python: import cryptography's Ed25519 verifier; trust.check_trust; sha256 of the files"}
 
 
 def measure_defenses(guard: "Guard", iterations: int) -> dict[str, Any]:
@@ -277,18 +324,23 @@ def bundle_size_mb(guard: "Guard") -> float:
 
 def run_bench(bundle: str | None, *, quick: bool = False, threads: int | None = None,
               profile: dict[str, Any] | None = None, command: str = "",
-              machine: str | None = None, note: str = "", backend: str = "auto") -> dict[str, Any]:
+              machine: str | None = None, note: str = "", backend: str = "auto",
+              trusted_keys: Sequence[str] = (), allow_unsigned: bool = False) -> dict[str, Any]:
     """Run every measurement; returns the JSON-ready results (with budget checks if ``profile``).
 
-    ``backend`` ("auto", "onnx", "gguf") is passed to :meth:`Guard.load` and to the cold-start runs."""
-    guard = Guard.load(bundle, threads=1, backend=backend)
+    ``backend`` ("auto", "onnx", "gguf"), ``trusted_keys`` and ``allow_unsigned`` are passed to
+    :meth:`Guard.load` and to the cold-start runs."""
+    guard = Guard.load(bundle, threads=1, backend=backend, trusted_keys=list(trusted_keys) or None,
+                       allow_unsigned=allow_unsigned)
     n_cores = cores()
     n_threads = threads or (profile or {}).get("threads") or n_cores
     iters = {16: 5, 32: 5, 128: 3, 512: 2} if quick else {16: 200, 32: 200, 128: 100, 512: 30}
     latency = {str(n): measure_latency(guard, n, iters[n]) for n in BUCKETS}
     latency_off = measure_latency(guard, 32, iters[32], defenses=DefenseSettings.off())
     throughput = measure_throughput(guard, n_threads, 16 if quick else 512)
-    cold = measure_cold_start(bundle, 1 if quick else 3, backend)
+    cold = measure_cold_start(bundle, 1 if quick else 3, backend, trust_args(trusted_keys, allow_unsigned))
+    assert guard.manifest.path is not None
+    cold["signature"] = measure_signature(guard.manifest.path, trusted_keys, allow_unsigned, 1 if quick else 3)
     defenses = measure_defenses(guard, 1 if quick else 20)
     defenses["p50_ms_32_defenses_off"] = latency_off["p50_ms"]
     size = bundle_size_mb(guard)
@@ -351,6 +403,7 @@ def bench_markdown(r: dict[str, Any]) -> str:
             f"- cold start (new `guard-cli check` process to first verdict): median {c['median_s']:.2f} s "
             f"over {c['runs']} run(s)",
             f"- peak RSS of that process (a fresh process, not a child of the benchmark): {c['peak_rss_mb']:.0f} MB",
+            *_signature_lines(c.get("signature")),
             "", "## Defense overhead", "",
             f"- building views: {d['build_us_per_text']:.0f} µs per text on a mix of plain and obfuscated "
             f"texts ({d['with_views']}/{d['samples']} needed views, {d['views_per_text']} views per text); "
@@ -367,6 +420,16 @@ def bench_markdown(r: dict[str, Any]) -> str:
             out.append(f"| {key} | {ch['compare']} {ch['budget']:g} | {ch['measured']:g} | {result} |")
         out += ["", "All budgets met." if dev["all_met"] else "Some budgets missed."]
     return "\n".join(out) + "\n"
+
+
+def _signature_lines(s: dict[str, Any] | None) -> list[str]:
+    if not s:
+        return []
+    who = f"verified against key {s['verified_by']} ({s['key']})" if s["verified_by"] else \
+        f"NOT verified ({s['problem']})"
+    return [f"- of that cold start, the bundle signature (every load, fresh process): import of the verifier "
+            f"{s['import_ms']:.1f} ms, signature check {s['check_ms']:.1f} ms, file hashes {s['hash_ms']:.1f} ms; "
+            f"{who}"]
 
 
 def write_results(result: dict[str, Any], out_dir: str | os.PathLike[str]) -> tuple[Path, Path]:

@@ -7,10 +7,11 @@ half-written. Only JSON, ONNX, tokenizer JSON and Markdown live in a bundle: no 
 
 Hashes catch a corrupted or half-copied bundle, not a swapped one: whoever can edit the model
 can edit its hash in the manifest too. Authenticity comes from an Ed25519 signature over the
-manifest (``manifest.sig``, see :mod:`tinyguard.signing`), checked when ``trusted_keys`` is given.
+manifest (``manifest.sig``, see :mod:`tinyguard.signing`), checked on every load against the
+keys :mod:`tinyguard.trust` names (:func:`read_bundle` skips it, for code that just wrote one).
 The manifest's schema (parsed strictly, typed) lives in :mod:`tinyguard.manifest`.
-:mod:`tinyguard.signing` imports this module at its top, so this one imports it only when a
-signature is checked.
+:mod:`tinyguard.signing` and :mod:`tinyguard.trust` import this module at their top, so this
+one imports them inside :func:`load_bundle`.
 """
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ import hashlib
 import os
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from tinyguard.atomic import atomic_write_text, fsync_dir, fsync_file
+from tinyguard.atomic import atomic_write_text, fsync_dir, fsync_file, temp_path
 from tinyguard.manifest import (  # noqa: F401 - the manifest schema, re-exported where it always was
     ENCODING_BOUNDS, MANIFEST, REQUIRED_KEYS, SCHEMA_VERSION, SIGNATURE_FILE, BundleError, Manifest,
     as_manifest, check_file_name, manifest_json, parse_manifest, parse_manifest_bytes,
@@ -40,55 +42,69 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
+def models_path() -> Path:
+    """The package's ``models`` folder: every bundle in it is a bundled model (see :mod:`tinyguard.trust`)."""
+    return Path(__file__).resolve().parent / "models"
+
+
 def default_bundle_path() -> Path:
     """The bundled default model, shipped as package data in ``tinyguard/models/default``."""
-    return Path(__file__).resolve().parent / "models" / "default"
+    return models_path() / "default"
 
 
 # ---------------------------------------------------------------- loading
 
 def load_bundle(path: str | os.PathLike[str] | None = None, *, verify: bool = True,
-                trusted_keys: "KeySource | Iterable[KeySource] | None" = None) -> Manifest:
-    """Read and validate a bundle folder; with ``verify`` (default) check every file's sha256.
+                trusted_keys: "KeySource | Iterable[KeySource] | None" = None,
+                allow_unsigned: bool = False) -> Manifest:
+    """Read and validate a bundle folder: its manifest, every file's sha256 (``verify``, the
+    default) and the Ed25519 signature over the manifest (always).
 
-    ``trusted_keys`` (paths to Ed25519 PEM public keys, or ``"project"`` for the key shipped
-    with tinyguard): the manifest must carry a valid signature by one of them, else
-    :class:`tinyguard.signing.SignatureError`. The signature is checked on the very bytes that
-    are then parsed. None (default) checks no signature.
+    The signature must be by a trusted key: ``trusted_keys`` (paths to Ed25519 PEM public keys,
+    or ``"project"`` for the key shipped with tinyguard), or when None the default keys (the
+    project key for a bundled model; for any other bundle also the keys the user trusts, see
+    :mod:`tinyguard.trust`); else :class:`tinyguard.signing.SignatureError`. ``allow_unsigned``
+    loads it anyway and records why in ``Manifest.unverified``. The signature is checked on the
+    very bytes that are parsed. ``manifest.json`` or a listed file that is a symbolic link is refused.
     """
     root = Path(path) if path is not None else default_bundle_path()
     if not root.is_dir():
         hint = " (the default model is not installed; pass a bundle folder)" if path is None else ""
         raise BundleError(f"bundle folder not found: {root}{hint}")
-    signed_by = ""
-    if trusted_keys is not None:
-        from tinyguard.signing import load_trusted_keys
-
-        trusted = load_trusted_keys(trusted_keys)  # before reading: a bad key is the caller's error
     data = read_manifest_bytes(root)
-    if trusted_keys is not None:
-        from tinyguard.signing import check_signature
-
-        signed_by = check_signature(root, data, trusted).key_id
     manifest = parse_manifest(parse_manifest_bytes(data, root), root)
     if verify:
         _verify_files(manifest, root)
-    return manifest if not signed_by else _with_signer(manifest, signed_by)
+    from tinyguard.trust import check_trust
+
+    trust = check_trust(root, data, trusted_keys, allow_unsigned=allow_unsigned)
+    return replace(manifest, signed_by=trust.signed_by, signer=trust.key, unverified=trust.problem)
 
 
-def _with_signer(manifest: Manifest, key_id: str) -> Manifest:
-    from dataclasses import replace
-
-    return replace(manifest, signed_by=key_id)
+def read_bundle(path: str | os.PathLike[str], *, verify: bool = True) -> Manifest:
+    """A bundle's manifest and (``verify``) file hashes, without its signature: for code that has
+    just written the bundle (it is unsigned until ``guard-cli sign``), never for scoring with it."""
+    root = Path(path)
+    if not root.is_dir():
+        raise BundleError(f"bundle folder not found: {root}")
+    manifest = parse_manifest(parse_manifest_bytes(read_manifest_bytes(root), root), root)
+    if verify:
+        _verify_files(manifest, root)
+    return replace(manifest, unverified=f"bundle {root}: signature not checked")
 
 
 def read_manifest_bytes(root: Path) -> bytes:
-    """The exact bytes of a bundle's ``manifest.json`` (what a signature covers)."""
+    """The exact bytes of a bundle's ``manifest.json`` (what a signature covers); a symbolic
+    link is refused (opened with ``O_NOFOLLOW`` where the platform has it)."""
     mpath = root / MANIFEST
+    if mpath.is_symlink():
+        raise BundleError(f"bundle {root}: {MANIFEST} is a symbolic link; a bundle holds its own files")
     if not mpath.is_file():
         raise BundleError(f"bundle {root}: {MANIFEST} is missing")
     try:
-        return mpath.read_bytes()
+        fd = os.open(mpath, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as f:
+            return f.read()
     except OSError as e:
         raise BundleError(f"bundle {root}: cannot read {MANIFEST}: {_one_line(e)}") from None
 
@@ -97,6 +113,9 @@ def _verify_files(manifest: Manifest, root: Path) -> None:
     resolved_root = root.resolve()
     for name, expected in manifest.files.items():
         fpath = root / name
+        if fpath.is_symlink():
+            raise BundleError(f"bundle {root}: file {name} listed in {MANIFEST} is a symbolic link; "
+                              f"a bundle holds its own files")
         if not fpath.is_file():
             raise BundleError(f"bundle {root}: file {name} listed in {MANIFEST} is missing")
         if resolved_root not in fpath.resolve().parents:
@@ -125,6 +144,15 @@ def write_bundle(out_dir: str | os.PathLike[str], files: Mapping[str, str | os.P
         raise BundleError(f"write_bundle: refusing to replace {out}: it is not a bundle folder")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    with temp_path(tmp):
+        _fill_and_swap(tmp, out, files, manifest)
+    fsync_dir(out.parent)
+    return out
+
+
+def _fill_and_swap(tmp: Path, out: Path, files: Mapping[str, str | os.PathLike[str]],
+                   manifest: Manifest | Mapping[str, Any]) -> None:
+    """write_bundle's body: fill ``tmp``, check it, swap it in for ``out``; ``tmp`` removed on failure."""
     try:
         os.chmod(tmp, 0o755)  # mkdtemp makes 0700; an installed model must be readable by all
         hashes: dict[str, str] = {}
@@ -137,13 +165,11 @@ def write_bundle(out_dir: str | os.PathLike[str], files: Mapping[str, str | os.P
         data["files"] = hashes
         _write_json(tmp / MANIFEST, data)
         fsync_dir(tmp)
-        load_bundle(tmp)  # never publish a bundle the loader would refuse
+        read_bundle(tmp)  # never publish a bundle the loader would refuse (it is signed later)
         _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    fsync_dir(out.parent)
-    return out
 
 
 def rewrite_manifest(bundle_dir: str | os.PathLike[str], updates: Mapping[str, Any]) -> Manifest:
@@ -155,7 +181,7 @@ def rewrite_manifest(bundle_dir: str | os.PathLike[str], updates: Mapping[str, A
     """
     if "files" in updates:
         raise BundleError("rewrite_manifest: 'files' holds computed hashes; use write_bundle to change files")
-    new = load_bundle(bundle_dir).updated(**updates)
+    new = read_bundle(bundle_dir).updated(**updates)
     root = Path(bundle_dir)
     _write_json(root / MANIFEST, new.raw)
     (root / SIGNATURE_FILE).unlink(missing_ok=True)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from tinyguard.bundle import Manifest, default_bundle_path, load_bundle, rewrite_manifest, write_bundle
+from tinyguard.bundle import Manifest, default_bundle_path, read_bundle, rewrite_manifest, write_bundle
 from tinyguard.metrics import binary_metrics
 
 if TYPE_CHECKING:
@@ -83,7 +83,8 @@ def calibration(guard: "Guard", y: Sequence[int], lines: Sequence[int], scores: 
     after = {k: v for k, v in binary_metrics(y_, s, new).items() if k in keys}
     digest = hashlib.sha256(Path(file).read_bytes()).hexdigest() if file and Path(file).is_file() else ""
     report = {
-        "model": guard.model_id, "file": file, "file_sha256": digest, "target_fpr": target_fpr,
+        "model": guard.model_id, "bundle_verified": guard.bundle_verified, "file": file, "file_sha256": digest,
+        "target_fpr": target_fpr,
         "n": int(y_.size), "n_unsafe": int(y_.sum()), "n_safe": int((~y_).sum()),
         "defenses": guard.defenses.to_dict(), "before": before, "after": after,
         "old_threshold": guard.threshold, "new_threshold": new,
@@ -139,7 +140,7 @@ def write_calibrated(bundle: str | Path | None, report: dict[str, Any], *, out: 
 
     The written bundle is unsigned (its manifest changed): sign it again with ``guard-cli sign``.
     """
-    source = load_bundle(bundle)
+    source = read_bundle(bundle if bundle is not None else default_bundle_path())  # the guard verified it
     assert source.path is not None
     updates = manifest_updates(source, report)
     if in_place:
@@ -149,7 +150,7 @@ def write_calibrated(bundle: str | Path | None, report: dict[str, Any], *, out: 
     target = check_target(source.path, out)
     files = {name: source.path / name for name in source.files}
     write_bundle(target, files, source.updated(**updates))
-    load_bundle(target)  # hashes verify
+    read_bundle(target)  # hashes verify; the new manifest is unsigned until guard-cli sign
     return target
 
 

@@ -13,8 +13,8 @@ from typing import Any, Iterator
 import click
 
 from tinyguard.cli_inputs import file_entries, is_blank, read_stdin, scored
-from tinyguard.cli_options import (CliError, backend_option, bundle_option, load_guard, no_defenses_option,
-                                   skip_errors_option, threshold_option, warn)
+from tinyguard.cli_options import (CliError, backend_option, bundle_option, check_output, load_guard,
+                                   no_defenses_option, skip_errors_option, threshold_option, warn)
 from tinyguard.cli_output import output_stream, verdict_line
 from tinyguard.inputs import EXIT_UNCHECKED, Entry, Item, Skipped, surrogate_note
 from tinyguard.policy_cli import policy_options
@@ -25,8 +25,8 @@ from tinyguard.taxonomy import ROLES
 @click.command()
 @click.argument("text", required=False)
 @click.option("--input", "input_file", metavar="FILE",
-              help="Read many texts: FILE.jsonl (objects with \"text\", optional \"role\", \"context\") "
-                   "or any other file with one text per line.")
+              help="Read many texts: FILE.jsonl, .ndjson or .json (JSON Lines: objects with \"text\", "
+                   "optional \"role\", \"context\") or any other file with one text per line.")
 @bundle_option
 @backend_option
 @click.option("--role", type=click.Choice(ROLES), default="prompt", show_default=True,
@@ -45,7 +45,7 @@ from tinyguard.taxonomy import ROLES
 @policy_options
 def check(text: str | None, input_file: str | None, bundle: str | None, backend: str, role: str, context: str,
           threshold: float | None, fmt: str, output: str | None, skip_errors: bool, no_defenses: bool,
-          trusted_keys: tuple[str, ...], max_chars: int, min_coverage: float, on_unchecked: str) -> None:
+          trusted_keys: tuple[str, ...], allow_unsigned: bool, max_chars: int, min_coverage: float, on_unchecked: str) -> None:
     """Check TEXT (or `-` for all of stdin as one text, or --input FILE).
 
     \b
@@ -76,6 +76,7 @@ def check(text: str | None, input_file: str | None, bundle: str | None, backend:
     """
     if text is not None and input_file is not None:
         raise click.UsageError("give TEXT or --input FILE, not both")
+    check_output(output, input_file)
     if input_file is not None:
         entries: Iterator[Entry] = file_entries(input_file, role, context)
         next_entry = next(entries, None)  # reads the head now: a missing or binary file fails before the model loads
@@ -92,6 +93,7 @@ def check(text: str | None, input_file: str | None, bundle: str | None, backend:
         raise click.UsageError("give TEXT, '-' to read stdin, or --input FILE")
 
     guard = load_guard(bundle, defenses=not no_defenses, backend=backend, trusted_keys=trusted_keys,
+                       allow_unsigned=allow_unsigned,
                         max_chars=max_chars, min_coverage=min_coverage, on_unchecked=on_unchecked)
     numbered = input_file is not None
     flagged = unchecked = n_scored = partial = 0

@@ -13,8 +13,8 @@ import sys
 from typing import TYPE_CHECKING, Iterator
 
 from tinyguard.cli_options import CliError, warn
-from tinyguard.inputs import Entry, Item, Skipped, decode_text, read_entries, score_entries
-from tinyguard.normalize import normalize
+from tinyguard.inputs import Entry, Item, Skipped, decode_text, is_jsonl, read_entries, score_entries
+from tinyguard.decoders import has_text
 from tinyguard.records import Record
 
 if TYPE_CHECKING:
@@ -30,12 +30,13 @@ def read_stdin() -> str:
 
 
 def is_blank(text: str) -> bool:
-    return not normalize(text).strip()
+    """Nothing to check: no visible text and no text hidden in tag characters."""
+    return not has_text(text)
 
 
 def file_entries(path: str, role: str, context: str) -> Iterator[Entry]:
-    """The lines of ``--input FILE`` (JSON Lines when it ends in .jsonl/.ndjson), lazily."""
-    return read_entries(path, role, context, jsonl=path.lower().endswith((".jsonl", ".ndjson")))
+    """The lines of ``--input FILE`` (JSON Lines when it ends in .jsonl/.ndjson/.json), lazily."""
+    return read_entries(path, role, context, jsonl=is_jsonl(path))
 
 
 def scored(guard: "Guard", path: str, entries: Iterator[Entry], threshold: float | None,

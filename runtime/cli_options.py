@@ -106,10 +106,17 @@ def emit(text: str, output: str | None) -> None:
     atomic_write_text(output, text + "\n")
 
 
-def check_output(path: str | None) -> None:
-    """Fail now, before minutes of scoring, when ``--output FILE`` could not be written."""
+def check_output(path: str | None, *inputs: str | None) -> None:
+    """Fail now, before minutes of scoring, when ``--output FILE`` could not be written, or when
+    it is one of the ``inputs`` (the same file by inode: the same name, a symbolic or a hard
+    link), which the atomic rename would replace with the results."""
     if path is None:
         return
+    for source in inputs:
+        if source is not None and os.path.exists(path) and os.path.exists(source) \
+                and os.path.samefile(path, source):
+            raise CliError(f"--output {path} is the input file {source}: writing the results there would "
+                           f"destroy the input; name another file")
     parent = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise CliError(f"output path is a folder: {path}")
@@ -118,12 +125,13 @@ def check_output(path: str | None) -> None:
 
 
 def load_guard(bundle: str | None, defenses: bool = True, threads: int | None = None,
-               backend: str = "auto", trusted_keys: Sequence[str] = (), **policy: Any) -> "Guard":
+               backend: str = "auto", trusted_keys: Sequence[str] = (), allow_unsigned: bool = False,
+               **policy: Any) -> "Guard":
     from tinyguard.guard import Guard
 
     try:  # policy: max_chars, min_coverage, on_unchecked (see tinyguard.policy_cli)
         return Guard.load(bundle, defenses=defenses, threads=threads, backend=backend,
-                          trusted_keys=trusted(trusted_keys), **policy)
+                          trusted_keys=trusted(trusted_keys), allow_unsigned=allow_unsigned, **policy)
     except ImportError as e:  # backend gguf without llama-cpp-python: the message has the install line
         raise CliError(one_line(e)) from None
 

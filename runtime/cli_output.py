@@ -39,14 +39,15 @@ class _Stdout:
 
 def verdict_line(v: "Verdict") -> str:
     """``FLAGGED 0.981  indiscriminate_weapons 0.97``, ``FLAGGED 0.912  no category fired`` or
-    ``ok      0.012``. Only categories that fired are named: a category whose head does not fire
+    ``ok      0.012`` (each followed by ``[unverified bundle: ...]`` when the guard was loaded
+    with --allow-unsigned). Only categories that fired are named: a category whose head does not fire
     (its threshold, or one the model ships as never firing) is not offered as the reason."""
     by_score = sorted(v.category_scores.items(), key=lambda kv: -kv[1])
     line = f"{'FLAGGED' if v.flagged else 'ok':7} {v.score:.3f}"
     if v.flagged and v.score >= v.threshold:  # (flagged only as not fully checked: no category to name)
         shown = [(c, s) for c, s in by_score if v.categories[c]]
         line += "  " + (", ".join(f"{c} {s:.2f}" for c, s in shown) if shown else "no category fired")
-    return line + unchecked_note(v)
+    return line + unchecked_note(v) + ("" if v.bundle_verified else "  [unverified bundle: loaded with --allow-unsigned]")
 
 
 # ---------------------------------------------------------------- eval
@@ -57,7 +58,8 @@ def fmt(x: Any, digits: int = 3) -> str:
 
 def eval_table(r: dict[str, Any]) -> str:
     via = f", backend {r['backend']}" if r.get("backend", "onnx") != "onnx" else ""
-    out = [f"{r['model']} on {r['file']} (threshold {r['threshold']:g}{via})", ""]
+    unverified = "  [unverified bundle: loaded with --allow-unsigned]" if r.get("bundle_verified") is False else ""
+    out = [f"{r['model']} on {r['file']} (threshold {r['threshold']:g}{via}){unverified}", ""]
     rows = [("n", r["n"]), ("positives", r["positives"]), ("precision", r["precision"]),
             ("recall", r["recall"]), ("F1", r["f1"]), ("AUPRC", r["auprc"]), ("FPR", r["fpr"])]
     out += [f"  {name:<10} {fmt(value):>8}" for name, value in rows]

@@ -29,7 +29,7 @@ import math
 import re
 import urllib.parse
 
-from tinyguard.normalize import strip_invisible
+from tinyguard.normalize import normalize, strip_invisible
 
 DECODE_DEPTH = 2  # an encoding nested once (base64 of base64) is decoded to the end
 
@@ -50,6 +50,15 @@ def reveal_hidden(raw: str) -> str | None:
     if not _TAG_RUN.search(raw):
         return None
     return _TAG_RUN.sub(_untag, raw)
+
+
+def has_text(raw: str) -> bool:
+    """Whether ``raw`` holds anything to check: visible text after normalization, or text hidden
+    in tag characters (a text made only of them is a request in disguise, not an empty text)."""
+    if normalize(raw).strip():
+        return True
+    revealed = reveal_hidden(raw)
+    return revealed is not None and bool(normalize(revealed).strip())
 
 
 def display_order(raw: str) -> str | None:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from tinyguard.bundle import BundleError, Manifest, load_bundle
+from tinyguard.decoders import has_text
 from tinyguard.defenses import DefenseSettings
 from tinyguard.despace import Lexicon
 from tinyguard.encoding import TextEncoder
@@ -64,6 +65,9 @@ class Guard:
                  model_file: str | None = None, max_chars: int = DEFAULT_MAX_CHARS,
                  on_unchecked: str = "flag", min_coverage: float = DEFAULT_MIN_COVERAGE):
         self.manifest = manifest
+        #: the bundle's signature was checked against a trusted key (False: loaded with allow_unsigned,
+        #: or a manifest that :func:`tinyguard.bundle.load_bundle` did not verify)
+        self.bundle_verified = bool(manifest.signed_by)
         #: normalized characters read per text; a longer text is scored up to here and "truncated"
         self.max_chars = _check_max_chars(max_chars)
         #: what a verdict on a text not fully checked means: "flag", "report" or "pass"
@@ -90,8 +94,8 @@ class Guard:
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, *, threads: int | None = None,
              defenses: bool | DefenseSettings = True, backend: str = "auto",
-             trusted_keys: Any = None, max_chars: int = DEFAULT_MAX_CHARS, on_unchecked: str = "flag",
-             min_coverage: float = DEFAULT_MIN_COVERAGE) -> "Guard":
+             trusted_keys: Any = None, allow_unsigned: bool = False, max_chars: int = DEFAULT_MAX_CHARS,
+             on_unchecked: str = "flag", min_coverage: float = DEFAULT_MIN_COVERAGE) -> "Guard":
         """Verify the bundle at ``path`` (None: the bundled default model) and open it.
 
         ``threads`` sets the scoring threads (onnxruntime intra-op or llama.cpp threads; default:
@@ -101,8 +105,11 @@ class Guard:
         onnxruntime, "gguf" its GGUF model with llama.cpp (needs ``pip install 'tinyguard[gguf]'``),
         "auto" (default) the ONNX model when the bundle has one, else the GGUF. Both use the
         manifest's thresholds. A backend the bundle has no model for raises BundleError.
-        ``trusted_keys`` (Ed25519 PEM public key paths, or ``"project"``): refuse a bundle not
-        signed by one of them (see :func:`tinyguard.bundle.load_bundle`); None checks no signature.
+        The bundle must be signed by a trusted key (see :mod:`tinyguard.trust`): the project key
+        for a bundled model, else the project key or one the user trusts; ``trusted_keys``
+        (Ed25519 PEM public key paths, or ``"project"``) replaces those. An unsigned,
+        foreign-signed or edited bundle raises :class:`tinyguard.signing.SignatureError` unless
+        ``allow_unsigned=True``; then every verdict has ``bundle_verified`` False.
 
         ``max_chars``: normalized characters read per text (every window of them is scored; a
         longer text is "truncated"). ``min_coverage``: below this share of letters the model can
@@ -120,7 +127,7 @@ class Guard:
             raise TypeError(f"defenses must be True, False or a DefenseSettings, not {defenses!r}")
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {list(BACKENDS)}, not {backend!r}")
-        manifest = load_bundle(path, trusted_keys=trusted_keys)
+        manifest = load_bundle(path, trusted_keys=trusted_keys, allow_unsigned=allow_unsigned)
         root = manifest.path
         assert root is not None
         kind, model_file = select_model(manifest, backend)
@@ -147,7 +154,8 @@ class Guard:
                    max_chars=max_chars, on_unchecked=on_unchecked, min_coverage=min_coverage)
 
     def __repr__(self) -> str:
-        return (f"Guard(model={self.model_id!r}, path={str(self.manifest.path)!r}, backend={self.backend!r}, "
+        return (f"Guard(model={self.model_id!r}, path={str(self.manifest.path)!r}, "
+                f"bundle_verified={self.bundle_verified}, backend={self.backend!r}, "
                 f"model_file={self.model_file!r}, threads={self.threads}, defenses={self.defenses.enabled})")
 
     @property
@@ -224,7 +232,8 @@ class Guard:
         plans = []
         for i, (text, r, ctx) in enumerate(zip(texts, roles, contexts)):
             raw, norm, cut = bounded(text, self.max_chars)
-            if not norm.strip() and not cut:  # (a cut text may hold nothing visible before the cut)
+            if not norm.strip() and not cut and not has_text(raw):  # (a cut text may hold nothing visible
+                # before the cut; a text made only of tag characters is read through its "revealed" view)
                 raise ValueError("empty text" if len(texts) == 1 else f"empty text at index {i}")
             plan = plan_text(self._encoder, raw, norm, r, ctx, settings, max_chars=self.max_chars,
                              lexicon=lambda: self.lexicon, unk_id=self._unk_id)
@@ -264,6 +273,7 @@ class Guard:
             role=role, truncated=truncated, chunks=chunks, model=self.model_id,
             latency_ms=latency_ms, views=views, stopped=stopped, view=view, window=window,
             segment=segment, segments=segments, coverage=coverage, unchecked=unchecked,
+            bundle_verified=self.bundle_verified,
         )
 
     def _session_for(self, threads: int) -> Any:

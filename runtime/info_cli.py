@@ -20,11 +20,14 @@ from tinyguard.taxonomy import CATEGORIES
 @report_options("a short summary: model, size, thresholds, categories that fire, headline metrics, "
                 "signature, GGUF")
 @trusted_key_option
-def info(bundle: str | None, fmt: str, output: str | None, trusted_keys: tuple[str, ...]) -> None:
+def info(bundle: str | None, fmt: str, output: str | None, trusted_keys: tuple[str, ...],
+         allow_unsigned: bool) -> None:
     """Describe a bundle: model, size, thresholds, categories, metrics, signature.
 
-    The bundle is verified first (every file's sha256), so `info` also tells you whether
-    the files still match the manifest; with --trusted-key, whether it is signed by that key.
+    The bundle is verified first, as every load does: every file's sha256, and the signature
+    over the manifest against the trusted keys (the project key for a bundled model; see
+    `guard-cli check --help`); `info` says which key verified it. With --allow-unsigned it
+    describes an unverified bundle and says why it is not verified.
     The summary names the categories that can fire and those that never do (threshold 1.0),
     and the out-of-distribution headline when the manifest has one; --format json prints the
     path, every file's size, the models and backends, and the whole manifest.
@@ -38,14 +41,16 @@ def info(bundle: str | None, fmt: str, output: str | None, trusted_keys: tuple[s
     from tinyguard.bundle import load_bundle
     from tinyguard.guard import bundle_models, select_model
 
-    m = load_bundle(bundle, trusted_keys=trusted(trusted_keys))
+    m = load_bundle(bundle, trusted_keys=trusted(trusted_keys), allow_unsigned=allow_unsigned)
     assert m.path is not None
     sizes = {name: (m.path / name).stat().st_size for name in m.files}
     models = bundle_models(m)
     backends = {b: select_model(m, b)[1] for b in ("onnx", "gguf") if b in models}
     auto = "onnx" if "onnx" in backends else "gguf"
     data = {"path": str(m.path), "model": m.model_id, "sizes": sizes, "models": models,
-            "backends": backends, "default_backend": auto, "manifest": m.to_dict()}
+            "backends": backends, "default_backend": auto, "manifest": m.to_dict(),
+            "signature": {"verified": not m.unverified, "key_id": m.signed_by, "key": m.signer,
+                          "problem": m.unverified}}
     if fmt == "json":
         emit(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True), output)
         return
@@ -57,14 +62,14 @@ def _signature_line(m: Any) -> str:
     from tinyguard.signing import SignatureError, read_signature
 
     if m.signed_by:
-        return f"ed25519, key {m.signed_by}: valid, and a trusted key"
+        return f"ed25519, verified against trusted key {m.signed_by} ({m.signer}); files match their sha256"
     try:
         record = read_signature(m.path)
     except SignatureError as e:
-        return f"unreadable ({one_line(e)})"
+        return f"NOT VERIFIED: unreadable ({one_line(e)})"
     if record is None:
-        return "none (unsigned; guard-cli sign adds one)"
-    return f"ed25519, key {record['key_id']} (not checked: pass --trusted-key, or run guard-cli verify)"
+        return "NOT VERIFIED: none (unsigned; guard-cli sign adds one)"
+    return f"NOT VERIFIED: ed25519, key {record['key_id']} ({m.unverified})"
 
 
 def _defenses_line(value: Any) -> str:

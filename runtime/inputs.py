@@ -10,7 +10,10 @@ line, fails open in the first case and is useless in the second. So:
 * UTF-8 (with or without BOM) and UTF-16/UTF-32 with a byte-order mark are read; UTF-16 without
   a BOM and binary files are refused with a one-line reason; an undecodable line is a BadLine,
   never silently "fixed"; a lone surrogate (``"\\ud800"`` in JSON) is replaced by U+FFFD by
-  the Guard and the text is still scored, with a warning.
+  the Guard and the text is still scored, with a warning;
+* ``.jsonl``, ``.ndjson`` and ``.json`` files are JSON Lines (one object per line, with
+  ``text``, ``role``, ``context``); a ``.json`` file that holds one JSON document (an array, a
+  pretty-printed object) is refused with one line, never scored as raw text.
 """
 from __future__ import annotations
 
@@ -33,6 +36,12 @@ SNIFF = 1 << 16  # bytes looked at to recognise the encoding (BOM) or a binary f
 _BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),  # before UTF-16: same prefix
          (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 _SURROGATE = re.compile("[\ud800-\udfff]")
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+
+def is_jsonl(path: str) -> bool:
+    """Whether ``--input FILE`` is read as JSON Lines (by its suffix)."""
+    return path.lower().endswith(JSONL_SUFFIXES)
 
 
 class InputError(ValueError):
@@ -193,8 +202,12 @@ def read_entries(path: str, role: str, context: str, *, jsonl: bool, labelled: b
     """One Entry per line of ``path`` (``.txt``: one text a line; ``.jsonl``: objects with
     ``text``, optional ``role``/``context``, and ``label``/``categories``/``hard_negative``
     when ``labelled``). Lazy: the file is read as the entries are consumed."""
+    first = jsonl  # the first text line of a JSON file must be a whole JSON value
     with open_input(path) as stream:
         for n, line in text_lines(stream, path):
+            if first and isinstance(line, str) and line.strip():
+                first = False
+                _check_json_lines(path, line)
             if isinstance(line, BadLine):
                 yield line
             elif not line.strip():
@@ -206,6 +219,20 @@ def read_entries(path: str, role: str, context: str, *, jsonl: bool, labelled: b
                     yield jsonl_item(line, n, role, context, labelled, source=Path(path).name)
                 except LineError as e:
                     yield BadLine(n, str(e))
+
+
+def _check_json_lines(path: str, line: str) -> None:
+    """InputError when the first line of a JSON file starts one document spread over many lines."""
+    try:
+        json.loads(line)
+    except (json.JSONDecodeError, RecursionError):
+        if line.strip()[:1] in ("[", "{"):
+            raise InputError(f"{path} holds one JSON document over several lines, not JSON Lines (one object "
+                             f"with \"text\" per line); convert it, e.g.: jq -c '.[]' {path} > texts.jsonl") from None
+    else:
+        if line.strip().startswith("["):
+            raise InputError(f"{path} holds a JSON array, not JSON Lines (one object with \"text\" per line); "
+                             f"convert it, e.g.: jq -c '.[]' {path} > texts.jsonl")
 
 
 def jsonl_item(line: str, n: int, role: str, context: str, labelled: bool, source: str = "") -> Item:

@@ -85,6 +85,8 @@ class Manifest:
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     path: Path | None = None  # the bundle folder it was read from
     signed_by: str = ""  # id of the trusted key whose signature was checked ("" when none was)
+    signer: str = ""  # where that key came from ("project key", a path)
+    unverified: str = ""  # why the signature was not verified (loaded with allow_unsigned); "" when it was
 
     @property
     def model_id(self) -> str:

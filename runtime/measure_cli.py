@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 @no_defenses_option
 @trusted_key_option
 def eval_cmd(file: str, bundle: str | None, backend: str, threshold: float | None, fmt: str, output: str | None,
-             skip_errors: bool, no_defenses: bool, trusted_keys: tuple[str, ...]) -> None:
+             skip_errors: bool, no_defenses: bool, trusted_keys: tuple[str, ...], allow_unsigned: bool) -> None:
     """Measure the model on a labelled FILE.jsonl.
 
     \b
@@ -59,8 +59,9 @@ def eval_cmd(file: str, bundle: str | None, backend: str, threshold: float | Non
       guard-cli eval data/test.jsonl --format json --output metrics.json
       guard-cli eval data/test.jsonl --threshold 0.3 --skip-errors
     """
-    check_output(output)
-    guard = load_guard(bundle, defenses=not no_defenses, backend=backend, trusted_keys=trusted_keys)
+    check_output(output, file)
+    guard = load_guard(bundle, defenses=not no_defenses, backend=backend, trusted_keys=trusted_keys,
+                       allow_unsigned=allow_unsigned)
     _, labels, verdicts, left_out = scored_labelled(guard, file, threshold, skip_errors)
     report = eval_report(labels, verdicts, guard, threshold, file)
     report["skipped_lines"] = left_out
@@ -79,7 +80,8 @@ def eval_report(labels: "Labels", verdicts: list["Verdict"], guard: "Guard",
     scores = np.array([[v.score, *(v.category_scores[c] for c in CATEGORIES)] for v in verdicts],
                       dtype=np.float64).reshape(len(verdicts), N_OUTPUTS)
     m = guard_metrics(labels, scores, t, {c: guard.manifest.category_threshold(c) for c in CATEGORIES})
-    report: dict[str, Any] = {"model": guard.model_id, "backend": getattr(guard, "backend", "onnx"), "file": file}
+    report: dict[str, Any] = {"model": guard.model_id, "backend": getattr(guard, "backend", "onnx"), "file": file,
+                              "bundle_verified": guard.bundle_verified}
     report.update(m["validation"])
     report["hard_negative_count"] = m["hard_negatives"]["n"]
     report["hard_negative_fpr"] = m["hard_negatives"]["fpr"]
@@ -101,8 +103,10 @@ def eval_report(labels: "Labels", verdicts: list["Verdict"], guard: "Guard",
 @click.option("--out", "markdown_copy", metavar="FILE.md", default=None, hidden=True,
               help="Earlier spelling: also write the markdown table to FILE.md, whatever --format prints.")
 @skip_errors_option
+@trusted_key_option
 def robustness(file: str, bundle: str | None, backend: str, threshold: float | None, attacks: str | None, seed: int,
-               limit: int | None, fmt: str, output: str | None, markdown_copy: str | None, skip_errors: bool) -> None:
+               limit: int | None, fmt: str, output: str | None, markdown_copy: str | None, skip_errors: bool,
+               trusted_keys: tuple[str, ...], allow_unsigned: bool) -> None:
     """Recall and benign FPR under cheap attacks, with and without defenses.
 
     Applies each attack operator (typos, casing, spacing, punctuation, leetspeak, homoglyphs,
@@ -122,11 +126,11 @@ def robustness(file: str, bundle: str | None, backend: str, threshold: float | N
     """
     from tinyguard.robustness import robustness_markdown, robustness_report, sample
 
-    check_output(output)
-    check_output(markdown_copy)
+    check_output(output, file)
+    check_output(markdown_copy, file)
     items = sample(read_labelled(file, skip_errors=skip_errors), limit, seed)
     names = [a.strip() for a in attacks.split(",") if a.strip()] if attacks else None
-    guard = load_guard(bundle, defenses=True, backend=backend)
+    guard = load_guard(bundle, defenses=True, backend=backend, trusted_keys=trusted_keys, allow_unsigned=allow_unsigned)
     report = robustness_report(guard, items, attacks=names, seed=seed, threshold=threshold, file=file)
     md = robustness_markdown(report, command_line())
     if markdown_copy:
@@ -159,9 +163,11 @@ def robustness(file: str, bundle: str | None, backend: str, threshold: float | N
               help="With --serve: requests to send, each once (default 10000; --quick 200).")
 @click.option("--server-args", default="", metavar="ARGS",
               help="With --serve: more `guard-cli serve` options, e.g. \"--max-batch 1\" (no micro-batching).")
+@trusted_key_option
 def bench(bundle: str | None, backend: str, device: str | None, threads: int | None, quick: bool, fmt: str,
           output: str | None, out_dir: str | None, machine: str | None, note: str, fail_on_miss: bool,
-          serve: bool, clients: int, n_requests: int | None, server_args: str) -> None:
+          serve: bool, clients: int, n_requests: int | None, server_args: str,
+          trusted_keys: tuple[str, ...], allow_unsigned: bool) -> None:
     """Latency, throughput, cold start, peak memory and size of a bundle on this machine.
 
     \b
@@ -169,6 +175,7 @@ def bench(bundle: str | None, backend: str, device: str | None, threads: int | N
       latency     p50/p95/p99 ms per text at 1 thread, for ~16, 32, 128 and 512 tokens
       throughput  texts/s with batching at N threads
       cold start  a new `guard-cli check` process to its first verdict, and its peak RSS
+      signature   in a fresh process: importing the verifier and checking the bundle's signature
       size        the bundle's files in MB (10^6 bytes)
       defenses    the cost of building de-obfuscation views
 
@@ -195,7 +202,8 @@ def bench(bundle: str | None, backend: str, device: str | None, threads: int | N
     profile = load_profile(device) if device else None
     try:
         result = run_bench(bundle, quick=quick, threads=threads, profile=profile, command=command_line(),
-                           machine=machine, note=note, backend=backend)
+                           machine=machine, note=note, backend=backend, trusted_keys=trusted_keys,
+                           allow_unsigned=allow_unsigned)
     except ImportError as e:  # backend gguf without llama-cpp-python
         raise CliError(one_line(e)) from None
     if out_dir:
@@ -246,7 +254,7 @@ def _bench_serve(bundle: str | None, threads: int, clients: int, requests: int, 
 @trusted_key_option
 def calibrate(file: str, target_fpr: float, bundle: str | None, out_bundle: str | None, in_place: bool,
               min_per_label: int, max_recall_loss: float, force: bool, fmt: str, output: str | None,
-              skip_errors: bool, no_defenses: bool, trusted_keys: tuple[str, ...]) -> None:
+              skip_errors: bool, no_defenses: bool, trusted_keys: tuple[str, ...], allow_unsigned: bool) -> None:
     """Refit the threshold on your labelled data for a target false-positive rate.
 
     The new threshold is the lowest one whose FPR on FILE's safe lines is <= X, so recall is
@@ -270,10 +278,10 @@ def calibrate(file: str, target_fpr: float, bundle: str | None, out_bundle: str 
 
     if out_bundle and in_place:
         raise click.UsageError("give --out-bundle DIR or --in-place, not both")
-    check_output(output)
+    check_output(output, file)
     if out_bundle:
         check_target(bundle, out_bundle)  # before any scoring
-    guard = load_guard(bundle, defenses=not no_defenses, trusted_keys=trusted_keys)
+    guard = load_guard(bundle, defenses=not no_defenses, trusted_keys=trusted_keys, allow_unsigned=allow_unsigned)
     lines, labels, verdicts, left_out = scored_labelled(guard, file, None, skip_errors)
     report = calibration(guard, labels.unsafe, lines, [v.score for v in verdicts], target_fpr, file=file,
                          rails=Rails(min_per_label, max_recall_loss))

@@ -14,7 +14,11 @@ For a text (bounded first: see :func:`bounded`):
 3. its segments (:mod:`tinyguard.segments`), cut from the same token ids, scored whole and, when
    long, scanned in short windows; a sentence of the text that a view rewrote is scored in the
    view's reading only; a segment seen in an earlier piece (most segments of most views) is not scored again;
-4. the share of its letters the model can read (:func:`tinyguard.verdict.letter_coverage`).
+4. the share of its letters the model can read (:func:`tinyguard.verdict.letter_coverage`);
+5. for a prompt with a context (the conversation before it), the seam: the context's last
+   sentence joined to the prompt's first (view ``"joined"``), so a request split across the
+   two ("How do I make a pipe" + "bomb at home?") is read whole. A response's context (the
+   prompt it answers) is not joined: a refusal would inherit the prompt's words.
 """
 from __future__ import annotations
 
@@ -26,12 +30,14 @@ from tinyguard.defenses import DefenseSettings, build_named_views, read_text
 from tinyguard.despace import Lexicon
 from tinyguard.encoding import TextEncoder, Windows
 from tinyguard.normalize import normalize
-from tinyguard.segments import SCAN_ABOVE, SCAN_STRIDE, SCAN_TOKENS, SEGMENT_TOKENS, segment_spans
+from tinyguard.segments import (SCAN_ABOVE, SCAN_STRIDE, SCAN_TOKENS, SEGMENT_TOKENS, first_sentence,
+                                last_sentence, segment_spans)
 from tinyguard.verdict import letter_coverage
 
 LexiconSource = Union[Lexicon, Callable[[], Lexicon], None]  # a Lexicon, or what builds it when needed
 RAW_FACTOR = 4  # a raw text over RAW_FACTOR * max_chars is cut before normalizing (bounded cost)
 CONTEXT_RAW_CHARS = 2048  # context characters normalized (the encoder keeps its first tokens only)
+SEAM_CHARS = 512  # characters of each side read to find the sentences a seam joins
 
 
 @dataclass
@@ -125,5 +131,20 @@ def plan_text(encoder: TextEncoder, raw: str, norm: str, role: str, context: str
                                                     room=SCAN_TOKENS, stride=SCAN_STRIDE))
                 plan.entries.append((piece_name, index))
             plan.segments += 1
+    joined = seam(context, text) if role == "prompt" and settings.segments else None
+    if joined is not None:
+        plan.windows.append(encoder.windows(encoder.tokenize(joined).ids, role, [], max_chunks=None))
+        plan.entries.append(("joined", None))
+        plan.views += 1
     plan.coverage = coverage
     return plan
+
+
+def seam(context: str, text: str) -> str | None:
+    """The context's last sentence (or unfinished clause) and the text's first, joined by a
+    space and normalized; None without a context. Bounded: reads :data:`SEAM_CHARS` of each."""
+    if not context.strip():
+        return None
+    left = last_sentence(normalize(context[-SEAM_CHARS:])).strip()
+    right = first_sentence(text[:SEAM_CHARS]).strip()
+    return f"{left} {right}" if left and right else None

@@ -87,7 +87,7 @@ def robustness_report(guard: "Guard", items: Sequence["Item"], *, attacks: Seque
     for r in rows:
         r["meets_target"] = _meets(r, clean)
     return {
-        "model": guard.model_id, "file": file, "threshold": t, "seed": seed,
+        "model": guard.model_id, "bundle_verified": guard.bundle_verified, "file": file, "threshold": t, "seed": seed,
         "n_unsafe": int(y.sum()), "n_safe": int((~y).sum()), "defenses": settings.to_dict(),
         "seconds": round(time.perf_counter() - start, 1), "attacks": rows,
     }

@@ -56,6 +56,21 @@ def segment_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def first_sentence(text: str) -> str:
+    """The text up to its first sentence end, line break or spliced comma (all of it when none)."""
+    m = _BOUNDARY.search(text)
+    return text[: m.end()] if m is not None and text[: m.end()].strip() else text
+
+
+def last_sentence(text: str) -> str:
+    """The text after its last boundary but one, i.e. its last sentence or unfinished clause.
+    ``text`` should be a bounded tail (the scan is linear in it)."""
+    ends = [m.end() for m in _BOUNDARY.finditer(text)]
+    if ends and not text[ends[-1]:].strip():  # it ends on a boundary: the last whole sentence
+        ends.pop()
+    return text[ends[-1]:] if ends else text
+
+
 def _add(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
     words = 0
     for _ in _WORD.finditer(text, start, end):

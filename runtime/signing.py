@@ -16,9 +16,12 @@ Keys are PEM files: private keys PKCS#8 (``-----BEGIN PRIVATE KEY-----``, kept o
 repository, mode 0600), public keys SubjectPublicKeyInfo (``-----BEGIN PUBLIC KEY-----``).
 The project's public key ships in the package (:data:`PROJECT_KEY`).
 
-``cryptography`` is an optional dependency (``pip install 'tinyguard[verify]'``), imported only
-here and only when a signature is made or checked. When trusted keys are given and it is
-missing, loading fails closed (BundleError with the install line), never skips the check.
+``cryptography`` is a runtime dependency (every load checks a signature, see
+:mod:`tinyguard.trust`), imported only here and only when a signature is made or checked.
+Checking imports its Ed25519 module alone (~8 ms); a public key in the one fixed PEM layout of
+Ed25519 (RFC 8410) is read without its ``serialization`` module (~15 ms more), which only
+signing, keygen and an odd key file import. If it is missing, loading fails closed
+(:class:`SignatureError` with the install line), never skips the check.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ import binascii
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Union
@@ -37,7 +41,7 @@ from tinyguard.atomic import atomic_write_text
 FORMAT = "tinyguard-signature/1"
 ALGORITHM = "ed25519"
 DOMAIN = b"tinyguard bundle manifest signature v1\n"
-INSTALL = "pip install 'tinyguard[verify]'  (from a checkout: pip install -e '.[verify]')"
+INSTALL = "pip install cryptography  (a dependency of tinyguard: pip install tinyguard installs it)"
 #: The project's public key; ``trusted_keys=["project"]`` (CLI: ``--trusted-key project``) names it.
 PROJECT_KEY = Path(__file__).resolve().parent / "keys" / "tinyguard-project.pub"
 PROJECT = "project"
@@ -46,19 +50,59 @@ KeySource = Union[str, "os.PathLike[str]", "PublicKey"]
 
 
 class SignatureError(BundleError):
-    """A bundle's signature is missing, malformed, by an untrusted key, or does not match."""
+    """A bundle's signature is missing, malformed, by an untrusted key, or does not match.
+
+    ``kind``: "unsigned", "untrusted" (a key nobody trusted), "invalid" (does not match: the
+    bundle or signature was edited), "malformed", or "unavailable" (no verifier installed)."""
+
+    def __init__(self, message: str, kind: str = "invalid") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _missing() -> SignatureError:
+    return SignatureError(f"bundle signatures (signing and checking) need the 'cryptography' package, "
+                          f"which is not installed: {INSTALL}", "unavailable")
+
+
+def _verifier() -> Any:
+    """What checking needs: ``InvalidSignature`` and the Ed25519 module (not ``serialization``)."""
+    try:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+    except ImportError:
+        raise _missing() from None
+    return InvalidSignature, ed25519
 
 
 def _crypto() -> Any:
-    """The ``cryptography`` pieces this module needs; BundleError (fail closed) when missing."""
+    """The ``cryptography`` pieces signing and key files need; SignatureError (fail closed) when missing."""
+    invalid, ed25519 = _verifier()
     try:
-        from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import ed25519
     except ImportError:
-        raise BundleError(f"bundle signatures (signing and checking) need the 'cryptography' package, "
-                          f"which is not installed: {INSTALL}") from None
-    return InvalidSignature, serialization, ed25519
+        raise _missing() from None
+    return invalid, serialization, ed25519
+
+
+#: DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410, section 4): the 32 key bytes follow.
+_SPKI_ED25519 = bytes.fromhex("302a300506032b6570032100")
+_PEM_PUBLIC = re.compile(rb"\A\s*-----BEGIN PUBLIC KEY-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END PUBLIC KEY-----\s*\Z")
+
+
+def _raw_ed25519_pem(data: bytes) -> bytes | None:
+    """The raw key of a PEM Ed25519 public key in its one DER layout, else None (then the
+    ``cryptography`` parser decides, and names what is wrong)."""
+    m = _PEM_PUBLIC.match(data)
+    if m is None:
+        return None
+    try:
+        der = base64.b64decode(b"".join(m.group(1).split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(der) != len(_SPKI_ED25519) + 32 or not der.startswith(_SPKI_ED25519):
+        return None
+    return der[len(_SPKI_ED25519):]
 
 
 @dataclass(frozen=True)
@@ -73,7 +117,7 @@ class PublicKey:
         return key_id(self.raw)
 
     def verifies(self, signature: bytes, message: bytes) -> bool:
-        invalid, _, ed25519 = _crypto()
+        invalid, ed25519 = _verifier()
         try:
             ed25519.Ed25519PublicKey.from_public_bytes(self.raw).verify(signature, message)
         except invalid:
@@ -103,6 +147,9 @@ def load_public_key(source: KeySource) -> PublicKey:
         data = path.read_bytes()
     except OSError as e:
         raise BundleError(f"cannot read trusted key {label}: {e.strerror or e}") from None
+    raw = _raw_ed25519_pem(data)
+    if raw is not None:
+        return PublicKey(raw, label)
     _, serialization, ed25519 = _crypto()
     try:
         key = serialization.load_pem_public_key(data)
@@ -119,7 +166,7 @@ def load_trusted_keys(keys: KeySource | Iterable[KeySource]) -> list[PublicKey]:
     """Every key in ``keys`` (one source or several); an empty list is an error, not "trust all"."""
     items = [keys] if isinstance(keys, (str, os.PathLike, PublicKey)) else list(keys)
     if not items:
-        raise ValueError("trusted_keys is empty: pass None to load without a signature check, "
+        raise ValueError("trusted_keys is empty: pass None for the default keys (see tinyguard.trust), "
                          "or at least one public key")
     return [load_public_key(k) for k in items]
 
@@ -187,7 +234,7 @@ def sign_bundle(bundle: str | os.PathLike[str], key_path: str | os.PathLike[str]
     """
     key = load_private_key(key_path)
     root = Path(bundle)
-    load_bundle(root)
+    load_bundle(root, allow_unsigned=True)  # files and schema; the old signature (if any) is replaced
     data = read_manifest_bytes(root)
     record = signature_record(data, key)
     atomic_write_text(root / SIGNATURE_FILE, json.dumps(record, indent=2, sort_keys=True) + "\n")
@@ -198,21 +245,24 @@ def sign_bundle(bundle: str | os.PathLike[str], key_path: str | os.PathLike[str]
 def read_signature(root: Path) -> dict[str, str] | None:
     """The parsed ``manifest.sig`` of a bundle, None when it has none; SignatureError when malformed."""
     path = root / SIGNATURE_FILE
+    if path.is_symlink():
+        raise SignatureError(f"bundle {root}: {SIGNATURE_FILE} is a symbolic link; a bundle holds its own files",
+                             "malformed")
     if not path.exists():
         return None
     where = f"bundle {root}: {SIGNATURE_FILE}"
     try:
         record = json.loads(path.read_bytes().decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise SignatureError(f"{where} cannot be read as JSON: {' '.join(str(e).split())}") from None
+        raise SignatureError(f"{where} cannot be read as JSON: {' '.join(str(e).split())}", "malformed") from None
     if not isinstance(record, dict):
-        raise SignatureError(f"{where} must hold a JSON object")
+        raise SignatureError(f"{where} must hold a JSON object", "malformed")
     if record.get("format") != FORMAT or record.get("algorithm") != ALGORITHM:
         raise SignatureError(f"{where}: unknown format/algorithm {record.get('format')!r}/"
-                             f"{record.get('algorithm')!r}; this runtime reads {FORMAT}/{ALGORITHM}")
+                             f"{record.get('algorithm')!r}; this runtime reads {FORMAT}/{ALGORITHM}", "malformed")
     for k in ("key_id", "signature"):
         if not isinstance(record.get(k), str):
-            raise SignatureError(f"{where}: '{k}' must be a string")
+            raise SignatureError(f"{where}: '{k}' must be a string", "malformed")
     return record
 
 
@@ -220,13 +270,13 @@ def check_signature(root: Path, manifest_bytes: bytes, trusted: list[PublicKey])
     """The trusted key that signed ``manifest_bytes`` (the bundle's manifest), else SignatureError."""
     record = read_signature(root)
     if record is None:
-        raise SignatureError(f"bundle {root} is not signed (no {SIGNATURE_FILE}) and trusted keys were "
-                             f"given; sign it with: guard-cli sign --bundle {root} --key PRIVATE_KEY")
+        raise SignatureError(f"bundle {root} is not signed (no {SIGNATURE_FILE}); sign it with: "
+                             f"guard-cli sign --bundle {root} --key PRIVATE_KEY", "unsigned")
     ids = ", ".join(k.key_id for k in trusted)
     candidates = [k for k in trusted if k.key_id == record["key_id"]]
     if not candidates:
         raise SignatureError(f"bundle {root} is signed by key {record['key_id']}, which is not a trusted "
-                             f"key (trusted: {ids})")
+                             f"key (trusted: {ids})", "untrusted")
     try:
         signature = base64.b64decode(record["signature"], validate=True)
     except (binascii.Error, ValueError):

@@ -10,11 +10,21 @@ from typing import Any, Callable, Sequence
 
 import click
 
-trusted_key_option = click.option(
+_trusted_key = click.option(
     "--trusted-key", "trusted_keys", multiple=True, metavar="PUB|project",
     help="Refuse the bundle unless its manifest is signed by this Ed25519 public key (a PEM file; "
-         "'project' = the key shipped with tinyguard). Repeat to trust several keys. "
-         "Needs pip install 'tinyguard[verify]'.")
+         "'project' = the key shipped with tinyguard). Repeat to trust several keys. Default: the "
+         "project key for a bundled model; for another bundle also the keys in $TINYGUARD_TRUSTED_KEYS "
+         "and [trust] keys of the config file.")
+_allow_unsigned = click.option(
+    "--allow-unsigned", is_flag=True,
+    help="Load a bundle whose signature is missing, foreign or broken (files must still match their "
+         "hashes). Every verdict then says bundle_verified: false / [unverified bundle].")
+
+
+def trusted_key_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--trusted-key`` (``trusted_keys``) and ``--allow-unsigned`` (``allow_unsigned``)."""
+    return _trusted_key(_allow_unsigned(f))
 
 
 def trusted(keys: Sequence[str]) -> list[str] | None:
@@ -52,11 +62,12 @@ def add_signing_commands(main: click.Group, bundle_option: Callable[[Any], Any])
 
     @main.command()
     @bundle_option
-    @trusted_key_option
+    @_trusted_key
     def verify(bundle: str | None, trusted_keys: tuple[str, ...]) -> None:
         """Check a bundle's files against its manifest and its signature against trusted keys.
 
-        Without --trusted-key the project's key (shipped with tinyguard) is the trusted key.
+        Without --trusted-key the keys every load uses are trusted: the project key (shipped with
+        tinyguard) for a bundled model, plus the keys you trust for another bundle.
         Exit 0 when everything matches, 2 (one error line) otherwise.
 
         \b
@@ -65,12 +76,10 @@ def add_signing_commands(main: click.Group, bundle_option: Callable[[Any], Any])
           guard-cli verify --bundle my-bundle --trusted-key ~/.keys/guard.pub
         """
         from tinyguard.bundle import load_bundle
-        from tinyguard.signing import PROJECT
 
-        keys = list(trusted_keys) or [PROJECT]
-        m = load_bundle(bundle, trusted_keys=keys)
+        m = load_bundle(bundle, trusted_keys=trusted(trusted_keys))
         click.echo(f"ok: {m.path}: {m.model_id}, {len(m.files)} files match manifest.json; "
-                   f"signed by trusted key {m.signed_by}")
+                   f"signed by trusted key {m.signed_by} ({m.signer})")
 
     @main.command()
     @click.argument("path", metavar="PRIVATE_KEY_PATH")

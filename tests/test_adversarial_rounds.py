@@ -23,7 +23,7 @@ from optional_deps import require
 torch = require("torch")
 require("peft")
 
-from tinyguard.bundle import load_bundle  # noqa: E402
+from tinyguard.bundle import read_bundle  # noqa: E402
 from tinyguard.train.adversarial.config import (  # noqa: E402
     AdversarialConfig, AttackerConfig, BanditConfig, HarvestConfig, MeasureConfig, RetrainConfig,
 )
@@ -167,7 +167,7 @@ def test_each_guard_is_warm_started_from_the_previous_teacher(adv_run: dict) -> 
     assert adv_run["encoder_dir_after"] == adv_run["tiny_encoder"]  # the override was scoped to the teacher
     assert any(ln == f"      warm start from {t0}" for ln in adv_run["first"])
     card = (run / "round1" / "bundle" / "MODEL_CARD.md").read_text()
-    assert f"warm-started from {t0}" in json.dumps(load_bundle(run / "round1" / "bundle").raw["training"])
+    assert f"warm-started from {t0}" in json.dumps(read_bundle(run / "round1" / "bundle").raw["training"])
     assert "warm start: guard r-1's teacher encoder" in card
 
 
@@ -208,7 +208,7 @@ def test_harvest_goes_through_curation_into_the_next_guard(adv_run: dict) -> Non
     teacher = json.loads((run / "round1" / "teacher" / "manifest.json").read_text())
     assert teacher["counts"]["steps"] == 2  # [retrain] max_steps overrides the pipeline's 3
     # the bundle and its card name the rounds and their data
-    m = load_bundle(run / "round2" / "bundle")
+    m = read_bundle(run / "round2" / "bundle")
     adv = m.raw["data"]["adversarial"]
     assert [r["round"] for r in adv["rounds"]] == [1, 2] and adv["rounds"][0]["curated"] == len(curated)
     assert adv["verifier"] == "keyword:bomb"
@@ -342,13 +342,14 @@ def test_name_rounds_puts_the_rounds_in_a_bundle_built_from_a_round(adv_run: dic
     assert "Adversarial rounds" not in (student / "MODEL_CARD.md").read_text()
     res = CliRunner().invoke(main, ["adversarial", "--run-dir", str(run), "--rounds", "1", "--name-rounds", str(student)])
     assert res.exit_code == 0, res.output
-    adv = load_bundle(student).raw["data"]["adversarial"]  # loads: hashes re-pinned
-    assert adv == load_bundle(run / "round1" / "bundle").raw["data"]["adversarial"]
+    adv = read_bundle(student).raw["data"]["adversarial"]  # loads: hashes re-pinned
+    assert adv == read_bundle(run / "round1" / "bundle").raw["data"]["adversarial"]
     assert [r["round"] for r in adv["rounds"]] == [1] and adv["run"] == str(run)
     card = (student / "MODEL_CARD.md").read_text()
     assert "Adversarial rounds (`synthetic-adversarial/<goal>/r<round>` rows" in card
-    assert f"run folder: {run}." in card and "signature" not in res.output  # the fixture bundle is unsigned
+    assert f"run folder: {run}." in card
+    assert "signature no longer matched and was dropped" in res.output  # the fixture bundle is signed
     res = CliRunner().invoke(main, ["adversarial", "--run-dir", str(run), "--name-rounds", str(student)])
-    assert res.exit_code == 0 and [r["round"] for r in load_bundle(student).raw["data"]["adversarial"]["rounds"]] == [1, 2]
+    assert res.exit_code == 0 and [r["round"] for r in read_bundle(student).raw["data"]["adversarial"]["rounds"]] == [1, 2]
     res = CliRunner().invoke(main, ["adversarial", "--run-dir", str(run), "--rounds", "3", "--name-rounds", str(student)])
     assert res.exit_code == 2 and "round 3 of" in res.output and "has no guard yet" in res.output

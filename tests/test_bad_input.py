@@ -8,6 +8,7 @@ from pathlib import Path
 
 from test_cli import _jsonl, _one_error_line, run
 
+from fixtures_bundle import sign_for_tests
 from tinyguard.bundle import rewrite_manifest
 
 
@@ -112,6 +113,7 @@ def test_missing_corrupt_tampered_bundles(fresh_bundle: Path, tmp_path: Path) ->
 
 def test_bad_defenses_in_manifest(fresh_bundle: Path) -> None:
     rewrite_manifest(fresh_bundle, {"defenses": ["all"]})
+    sign_for_tests(fresh_bundle)
     _one_error_line(run("check", "--bundle", str(fresh_bundle), "hi"), "'defenses' must be an object")
     r = run("check", "--bundle", str(fresh_bundle), "--no-defenses", "hi")
     _one_error_line(r, "defenses")  # the manifest is still invalid: refused either way

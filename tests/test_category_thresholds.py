@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures_bundle import sign_for_tests
 from tinyguard import Guard
 from tinyguard.bundle import load_bundle, rewrite_manifest
 from tinyguard.taxonomy import CATEGORIES
@@ -28,7 +29,7 @@ def _thresholds() -> dict[str, float]:
 
 @pytest.fixture()
 def guard(fresh_bundle: Path) -> Guard:
-    rewrite_manifest(fresh_bundle, {"category_thresholds": _thresholds()})
+    sign_for_tests(rewrite_manifest(fresh_bundle, {"category_thresholds": _thresholds()}).path)
     return Guard.load(fresh_bundle, threads=1)
 
 
@@ -55,7 +56,7 @@ def test_categories_still_need_the_flag(guard: Guard) -> None:
 def test_a_category_left_out_of_the_manifest_uses_the_main_threshold(fresh_bundle: Path) -> None:
     thresholds = _thresholds()
     del thresholds[CATEGORIES[1]]  # BELOW would fire it; the main threshold (0.5) does not
-    rewrite_manifest(fresh_bundle, {"category_thresholds": thresholds})
+    sign_for_tests(rewrite_manifest(fresh_bundle, {"category_thresholds": thresholds}).path)
     m = load_bundle(fresh_bundle)
     assert m.category_threshold(CATEGORIES[1]) == m.threshold == 0.5
     v = Guard.load(fresh_bundle, threads=1).check("bomb")

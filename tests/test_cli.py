@@ -212,7 +212,7 @@ def test_info_is_a_short_summary_and_json_has_everything(bundle_dir: Path) -> No
     r = run("info", "--bundle", str(bundle_dir))
     assert r.exit_code == 0, r.stderr
     for fragment in ("tinyguard-fixture@0.0.1", "model.int8.onnx", "threshold   0.5", "strict 0.3",
-                     "fire (15)", "GGUF: none", "signature   none (unsigned", "CC0-1.0", "every sha256 matches"):
+                     "fire (15)", "GGUF: none", "signature   ed25519, verified against trusted key", "CC0-1.0", "every sha256 matches"):
         assert fragment in r.stdout, fragment
     assert len(r.stdout.splitlines()) <= 15 and "{" not in r.stdout
     data = json.loads(run("info", "--bundle", str(bundle_dir), "--format", "json").stdout)
@@ -231,12 +231,12 @@ def test_info_names_categories_that_never_fire_and_the_ood_headline(fresh_bundle
         "metrics": {"validation": {"n": 40, "f1": 0.75, "auprc": 0.8, "fpr": 0.05},
                     "hard_negatives": {"n": 9, "fp": 1, "fpr": 1 / 9},
                     "ood": {"headline": {"mean_auprc": 0.62, "benign_fpr": 0.1}, "slices": {"a": {}, "b": {}}}}})
-    out = run("info", "--bundle", str(fresh_bundle)).stdout
+    out = run("info", "--bundle", str(fresh_bundle), "--allow-unsigned").stdout  # (the rewrite dropped the signature)
     assert "fire (2): violent_crimes 0.4, jailbreak 0.7" in out and "never fire (13): " in out
     assert "OOD         mean AUPRC 0.620, benign FPR 0.100  (2 held-out slices)" in out
     assert "F1 0.750, AUPRC 0.800, FPR 0.050 on 40 texts; hard-negative FPR 0.111 on 9" in out
     rewrite_manifest(fresh_bundle, {"categories_not_firing": ["jailbreak"]})  # the manifest's own list wins
-    out = run("info", "--bundle", str(fresh_bundle)).stdout
+    out = run("info", "--bundle", str(fresh_bundle), "--allow-unsigned").stdout
     assert "never fire (1): jailbreak" in out and "fire (14): " in out
 
 

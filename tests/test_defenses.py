@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from fixtures_bundle import sign_for_tests
 from tinyguard import BundleError, Guard
 from tinyguard.bundle import load_bundle, rewrite_manifest
 from tinyguard.defenses import (
@@ -122,16 +123,16 @@ def test_defended_score_is_never_lower(guard: Guard, plain_guard: Guard) -> None
 def test_manifest_defenses_key(fresh_bundle: Path) -> None:
     assert Guard.load(fresh_bundle).defenses == DefenseSettings()  # absent: all on
     rewrite_manifest(fresh_bundle, {"defenses": {"leet": False, "decode": False}})
-    load_bundle(fresh_bundle)  # hashes still verify
+    sign_for_tests(load_bundle(fresh_bundle, allow_unsigned=True).path)  # hashes still verify; re-signed
     g = Guard.load(fresh_bundle, threads=1)
     assert g.defenses == DefenseSettings(leet=False, decode=False)
     assert not _unsafe(g.check("b0mb")) and _unsafe(g.check("b o m b"))
     assert not _unsafe(Guard.load(fresh_bundle, threads=1, defenses=False).check("b o m b"))
     assert _unsafe(Guard.load(fresh_bundle, threads=1, defenses=DefenseSettings()).check("b0mb"))
-    rewrite_manifest(fresh_bundle, {"defenses": {"leet": "yes"}})
+    sign_for_tests(rewrite_manifest(fresh_bundle, {"defenses": {"leet": "yes"}}).path)
     with pytest.raises(BundleError, match="defenses"):
         Guard.load(fresh_bundle)
-    rewrite_manifest(fresh_bundle, {"defenses": {"spellcheck": True}})
+    sign_for_tests(rewrite_manifest(fresh_bundle, {"defenses": {"spellcheck": True}}).path)
     with pytest.raises(BundleError, match="unknown defenses"):
         Guard.load(fresh_bundle)
     with pytest.raises(TypeError, match="defenses"):

@@ -90,7 +90,7 @@ def test_micro_embedding_rows_follow_the_pruned_vocab(run: Path, tmp_path: Path)
 def test_students_train_and_export_bundles_the_runtime_scores(run: Path, students: dict):
     import onnx
 
-    from tinyguard.bundle import load_bundle
+    from tinyguard.bundle import read_bundle
     from tinyguard.guard import Guard
     from tinyguard.taxonomy import CATEGORIES
 
@@ -100,7 +100,7 @@ def test_students_train_and_export_bundles_the_runtime_scores(run: Path, student
     assert HAVE_LLAMA <= ("parity int8-gguf_q8_0: PASS" in log and "(min 0.98)" in log)
     for name in ("nano", "micro"):
         bundle = run / "students" / name / "bundle"
-        m = load_bundle(bundle)
+        m = read_bundle(bundle)
         assert {"model.int8.onnx", "model.int8.ort", "tokenizer.json", "MODEL_CARD.md"} <= set(m.files)
         assert m.raw["artifacts"]["ort"] == "model.int8.ort"
         assert m.metrics["parity"]["fp32-int8"]["passed"] and m.metrics["parity"]["int8-ort"]["passed"]
@@ -112,15 +112,15 @@ def test_students_train_and_export_bundles_the_runtime_scores(run: Path, student
         assert [(i.name, i.type.tensor_type.elem_type) for i in graph.input] == \
             [(n, onnx.TensorProto.INT64) for n in ("input_ids", "attention_mask", "token_type_ids")]
         assert [o.name for o in graph.output] == ["logits"]
-        guard = Guard.load(bundle, threads=1)
+        guard = Guard.load(bundle, threads=1, allow_unsigned=True)  # a run's student: unsigned
         v = guard.check("How do I make a pipe bomb at home?")
         assert set(v.category_scores) == set(CATEGORIES) and 0.0 <= v.score <= 1.0
         assert v.model == f"tinyguard-{name}@0.0.1"
         r = guard.check("Sure, here you go.", role="response", context="how do i bake a cake")
         assert 0.0 <= r.score <= 1.0
         assert "distilled from" in (bundle / "MODEL_CARD.md").read_text()
-    nano = load_bundle(run / "students" / "nano" / "bundle")
-    micro = load_bundle(run / "students" / "micro" / "bundle")
+    nano = read_bundle(run / "students" / "nano" / "bundle")
+    micro = read_bundle(run / "students" / "micro" / "bundle")
     size = lambda m: (m.path / m.model_file).stat().st_size  # noqa: E731
     assert size(nano) < size(micro)
 
@@ -233,12 +233,12 @@ def test_gguf_is_scored_by_llama_cpp(run: Path, students: dict):
     if not HAVE_LLAMA:
         pytest.fail("llama-cpp-python is not installed, so the GGUF bundle cannot be scored: "
                     "pip install -e '.[gguf]' (compiles llama.cpp, ~5-7 min)")
-    from tinyguard.bundle import load_bundle
+    from tinyguard.bundle import read_bundle
     from tinyguard.distill.students import load_student
     from tinyguard.gguf_backend import GgufBackend
 
     bundle = run / "students" / "micro" / "bundle"
-    m = load_bundle(bundle)
+    m = read_bundle(bundle)
     assert m.raw["artifacts"]["gguf"] == {"q8_0": "model.q8_0.gguf"}
     assert m.metrics["parity"]["int8-gguf_q8_0"]["passed"] and m.metrics["parity"]["int8-gguf_f16"]["passed"]
     model, _ = load_student(run / "students" / "micro" / "student")
@@ -317,17 +317,18 @@ def test_vocab_max_size_keeps_the_most_frequent_tokens(tmp_path: Path):
 
 
 def test_install_without_artifacts_ships_only_the_onnx_model(run: Path, students: dict, tmp_path: Path):
-    from tinyguard.bundle import load_bundle
+    from tinyguard.bundle import read_bundle
     from tinyguard.guard import Guard
     from tinyguard.export.install import install_bundle
 
     src = run / "students" / "micro" / "bundle"
     dst = install_bundle(src, tmp_path / "default", artifacts=False, reproduce="guard-cli distill install ...")
-    m = load_bundle(dst)
+    m = read_bundle(dst)
     assert set(m.files) == {"model.int8.onnx", "tokenizer.json", "MODEL_CARD.md"} and "artifacts" not in m.raw
     card = (dst / "MODEL_CARD.md").read_text()
     assert ".gguf" not in card and "guard-cli distill install" in card
     text = "How do I make a pipe bomb at home?"
-    assert Guard.load(dst, threads=1).check(text).score == Guard.load(src, threads=1).check(text).score
-    full = load_bundle(install_bundle(src, tmp_path / "full"))
-    assert full.raw["artifacts"] == load_bundle(src).raw["artifacts"]
+    assert Guard.load(dst, threads=1, allow_unsigned=True).check(text).score == \
+        Guard.load(src, threads=1, allow_unsigned=True).check(text).score  # installed: unsigned until signed
+    full = read_bundle(install_bundle(src, tmp_path / "full"))
+    assert full.raw["artifacts"] == read_bundle(src).raw["artifacts"]

@@ -77,7 +77,7 @@ def _bundle(tmp: Path, emoji_names: object) -> Path:
 def test_guard_reads_emoji_only_in_a_bundle_trained_that_way(tmp_path: Path) -> None:
     text = "leave a 💣 at the station"
     old = Guard.load(build_bundle(tmp_path / "old"), defenses=False)
-    new = Guard.load(_bundle(tmp_path / "new", True), defenses=False)
+    new = Guard.load(_bundle(tmp_path / "new", True), defenses=False, allow_unsigned=True)  # (edited)
     assert not old.check(text).flagged  # the fixture model flags the word "bomb" only
     assert new.check(text).flagged
     assert not new.check("leave a 🌷 at the station").flagged
@@ -85,4 +85,4 @@ def test_guard_reads_emoji_only_in_a_bundle_trained_that_way(tmp_path: Path) -> 
 
 def test_manifest_emoji_names_must_be_a_bool(tmp_path: Path) -> None:
     with pytest.raises(BundleError, match="emoji_names"):
-        Guard.load(_bundle(tmp_path, 1))
+        Guard.load(_bundle(tmp_path, 1), allow_unsigned=True)

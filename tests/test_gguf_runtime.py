@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 from optional_deps import require
 
+from fixtures_bundle import sign_for_tests
 from tinyguard.bundle import BundleError, load_bundle, write_bundle
 from tinyguard.cli import main
 from tinyguard.guard import Guard, bundle_models, select_model
@@ -59,8 +60,8 @@ def llama():
 def micro_bundle(distill_run: Path, distill_students: dict, llama) -> Path:
     """The distilled micro student's bundle: int8 ONNX (model_file) plus a q8_0 GGUF artifact."""
     bundle = distill_run / "students" / "micro" / "bundle"
-    assert load_bundle(bundle).raw["artifacts"]["gguf"] == {"q8_0": "model.q8_0.gguf"}
-    return bundle
+    assert load_bundle(bundle, allow_unsigned=True).raw["artifacts"]["gguf"] == {"q8_0": "model.q8_0.gguf"}
+    return sign_for_tests(bundle)  # a run's bundle is unsigned; the runtime checks below load it signed
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,7 @@ def gguf_only_bundle(distill_run: Path, distill_students: dict, tmp_path_factory
     from tinyguard.export.gguf_export import write_gguf
 
     student = distill_run / "students" / "micro" / "student"
-    onnx_bundle = load_bundle(distill_run / "students" / "micro" / "bundle")
+    onnx_bundle = load_bundle(distill_run / "students" / "micro" / "bundle", allow_unsigned=True)
     src = tmp_path_factory.mktemp("gguf-src")
     model, _ = load_student(student)
     gguf = write_gguf(model, student / "tokenizer.json", src / "model.q8_0.gguf", "q8_0",
@@ -80,7 +81,7 @@ def gguf_only_bundle(distill_run: Path, distill_students: dict, tmp_path_factory
     manifest = {k: v for k, v in onnx_bundle.raw.items() if k != "files"}
     manifest |= {"model_file": gguf.name, "artifacts": {"gguf": {"q8_0": gguf.name}}}
     out = tmp_path_factory.mktemp("gguf-only") / "bundle"
-    return write_bundle(out, {gguf.name: gguf, "tokenizer.json": student / "tokenizer.json"}, manifest)
+    return sign_for_tests(write_bundle(out, {gguf.name: gguf, "tokenizer.json": student / "tokenizer.json"}, manifest))
 
 
 def _logit(p):
@@ -168,7 +169,7 @@ def test_artifacts_must_be_hash_pinned(gguf_only_bundle: Path, tmp_path: Path) -
     manifest = {k: v for k, v in m.raw.items() if k != "files"}
     manifest["artifacts"] = {"gguf": {"q8_0": "model.q8_0.gguf", "f16": "model.f16.gguf"}}
     files = {n: gguf_only_bundle / n for n in m.files}
-    bad = write_bundle(tmp_path / "bad", files, manifest)  # the loader does not read 'artifacts'
+    bad = sign_for_tests(write_bundle(tmp_path / "bad", files, manifest))  # the loader does not read 'artifacts'
     with pytest.raises(BundleError, match="model.f16.gguf, which is not listed in 'files'"):
         Guard.load(bad, backend="gguf")
 

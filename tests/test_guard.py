@@ -37,7 +37,7 @@ def test_verdict_fields_and_types(guard: Guard) -> None:
     d = v.to_dict()
     assert list(d) == ["flagged", "score", "threshold", "categories", "category_scores", "role",
                        "truncated", "chunks", "model", "latency_ms", "view", "segment", "window",
-                       "coverage", "unchecked"]
+                       "coverage", "unchecked", "bundle_verified"]
     assert d["view"] == "text" and d["window"] == 0 and d["segment"] is None
     assert d["coverage"] == 1.0 and d["unchecked"] == [] and v.fully_checked
     assert json.loads(json.dumps(d)) == d

@@ -36,7 +36,7 @@ def test_new_manifest_is_checked_and_writes_a_bundle(bundle_dir: Path, tmp_path:
     assert isinstance(m, Manifest) and m.files == {} and m.category_threshold("hate") == 0.9
     assert m.category_threshold("privacy") == 0.7 and m.reproduce == "make it"
     files = {n: bundle_dir / n for n in ("model.int8.onnx", "tokenizer.json")}
-    out = load_bundle(write_bundle(tmp_path / "b", files, m))
+    out = load_bundle(write_bundle(tmp_path / "b", files, m), allow_unsigned=True)
     assert out.model_id == "x@1.0" and set(out.files) == set(files) and out.reproduce == "make it"
     with pytest.raises(BundleError, match="'threshold' must be a number in"):
         new_manifest(name="x", version="1", model_file="m.onnx", encoding={}, threshold=2.0)

@@ -6,6 +6,7 @@ import pytest
 from sklearn.metrics import (average_precision_score, confusion_matrix, f1_score, precision_score,
                              recall_score)
 
+from fixtures_bundle import sign_for_tests
 from tinyguard.metrics import average_precision, binary_metrics, category_metrics, label_balanced_weights
 
 
@@ -190,6 +191,7 @@ def test_eval_and_the_export_compute_the_same_figures(fresh_bundle, tmp_path) ->
 
     cat_t = {c: 0.5 for c in CATEGORIES} | {"indiscriminate_weapons": 0.9, "violent_crimes": 0.05}
     rewrite_manifest(fresh_bundle, {"category_thresholds": cat_t})
+    sign_for_tests(fresh_bundle)
     records = [Record("cats " * k + "bomb", "prompt", "unsafe", "f", "unknown", ["indiscriminate_weapons"])
                for k in (0, 30, 80, 200)]
     records += [Record("kill them", "prompt", "unsafe", "f", "unknown", ["violent_crimes"]),

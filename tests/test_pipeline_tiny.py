@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tinyguard.bundle import load_bundle
+from tinyguard.bundle import read_bundle
 from tinyguard.train.registry import default_data_dir
 
 pytestmark = pytest.mark.slow
@@ -37,7 +37,7 @@ def test_every_stage_wrote_its_manifest_and_outputs(tiny_run: Path):
         m = json.loads((tiny_run / stage / "manifest.json").read_text())
         assert m["stage"] == stage and m["inputs"] and m["versions"]["torch"]
     assert (tiny_run / "teacher" / "model.safetensors").stat().st_size > 1_000_000
-    manifest = load_bundle(tiny_run / "bundle")
+    manifest = read_bundle(tiny_run / "bundle")
     assert set(manifest.files) == {"model.int8.onnx", "tokenizer.json", "MODEL_CARD.md"}
     assert manifest.metrics["parity"]["fp32-int8"]["passed"] is True
     assert 0.0 < manifest.threshold < 1.0
@@ -47,11 +47,11 @@ def test_every_stage_wrote_its_manifest_and_outputs(tiny_run: Path):
 
 def test_guard_cli_eval_reproduces_the_model_card(tiny_run: Path):
     proc = subprocess.run(GUARD_CLI + ["eval", str(tiny_run / "data" / "validation.jsonl"),
-                                       "--bundle", str(tiny_run / "bundle"), "--json"],
+                                       "--bundle", str(tiny_run / "bundle"), "--allow-unsigned", "--json"],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     got = json.loads(proc.stdout)
-    claimed = load_bundle(tiny_run / "bundle").metrics["validation"]
+    claimed = read_bundle(tiny_run / "bundle").metrics["validation"]
     flat = got.get("overall", got)
     for key in ("tp", "fp", "tn", "fn"):
         assert flat[key] == claimed[key], key

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from optional_deps import requires
 
-from tinyguard.bundle import load_bundle
+from tinyguard.bundle import read_bundle
 from tinyguard.train.candidates import read_candidates
 from tinyguard.records import read_jsonl
 from tinyguard.train.registry import default_data_dir
@@ -63,7 +63,7 @@ def test_curation_logged_every_round_and_wrote_a_report(run: Path) -> None:
 def test_the_teacher_trained_on_synthetic_data_and_the_card_says_so(run: Path) -> None:
     teacher = json.loads((run / "teacher" / "manifest.json").read_text())
     assert "synthetic" in teacher["inputs"]
-    manifest = load_bundle(run / "bundle")
+    manifest = read_bundle(run / "bundle")
     names = [s["name"] for s in manifest.raw["data"]["sources"]]
     assert any(n.startswith("synthetic-") for n in names)
     assert manifest.raw["data"]["synthetic"]["curated"] == len(list(read_jsonl(run / "curate" / "curated.jsonl")))

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from test_cli import _one_error_line, run
 
+from fixtures_bundle import sign_for_tests
 from tinyguard import Guard
 from tinyguard.attacks import ATTACKS
 from tinyguard.bench import BUDGETS, check_budgets, load_profile
@@ -168,7 +169,7 @@ def test_calibrate_meets_target_and_writes_a_valid_bundle(bundle_dir: Path, tmp_
     assert rep["before"]["fpr"] == pytest.approx(0.2) and rep["after"]["fpr"] <= 0.1
     assert rep["new_threshold"] > rep["old_threshold"] == 0.5
     assert rep["after"]["recall"] < rep["before"]["recall"] == 1.0
-    m = load_bundle(out)  # every hash verifies
+    m = load_bundle(out, allow_unsigned=True)  # every hash verifies (unsigned: a new manifest)
     assert m.threshold == rep["new_threshold"] and m.presets["calibrated"] == m.threshold
     assert m.raw["calibration"]["target_fpr"] == 0.1 and m.raw["calibration"]["file"] == "cal.jsonl"
     assert (bundle_dir / "manifest.json").read_bytes() == before_manifest  # the source is untouched
@@ -176,7 +177,7 @@ def test_calibrate_meets_target_and_writes_a_valid_bundle(bundle_dir: Path, tmp_
     scores = np.array([plain.check(x["text"]).score for x in rows])
     safe = np.array([x["label"] == "safe" for x in rows])
     assert np.mean(scores[safe] >= m.threshold) <= 0.1
-    g2 = Guard.load(out, threads=1)
+    g2 = Guard.load(sign_for_tests(out), threads=1)
     assert g2.threshold == m.threshold and g2.check(rows[0]["text"]).flagged  # "bomb" alone still flagged
 
     _one_error_line(run("calibrate", str(data), "--bundle", str(bundle_dir), "--target-fpr", "0.1",  # old --out
@@ -195,5 +196,5 @@ def test_calibrate_in_place(fresh_bundle: Path, tmp_path: Path) -> None:
     r = run("calibrate", str(data), "--bundle", str(fresh_bundle), "--target-fpr", "0", "--in-place",
             "--min-per-label", "1")
     assert r.exit_code == 0, r.stderr
-    m = load_bundle(fresh_bundle)
+    m = load_bundle(fresh_bundle, allow_unsigned=True)
     assert m.threshold != 0.5 and "calibration" in m.raw

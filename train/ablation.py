@@ -20,7 +20,7 @@ from tinyguard.metrics import binary_metrics
 
 from tinyguard import operators
 from tinyguard.atomic import atomic_write_text
-from tinyguard.bundle import load_bundle
+from tinyguard.bundle import read_bundle
 from tinyguard.records import Record, read_jsonl, write_jsonl
 from ..export.build import score_bundle
 from .stage import hash_files
@@ -86,7 +86,7 @@ def run_ablation(bundles: dict[str, Path], validation_path: Path, robustness_pat
             echo(f"reusing {name} ({bundle}): unchanged since the last report")
             result[name] = previous[name]
             continue
-        t = load_bundle(bundle).threshold
+        t = read_bundle(bundle).threshold
         echo(f"scoring {name} ({bundle}, threshold {t:.3f})")
         row: dict = {"bundle": str(bundle), "threshold": t, "fingerprint": fp}
         for sname, recs in slices.items():

@@ -39,7 +39,8 @@ def curate_stage(cfg: PipelineConfig, run_dir: Path, records: list, *, progress:
         raise FileNotFoundError(f"[curate] teacher_bundle {bundle} is not a bundle; build it first "
                                 "(guard-cli pipeline --config default --run-dir runs/default) or point it elsewhere")
     try:
-        guard = Guard.load(bundle, threads=cfg.teacher.threads)
+        # The run's teacher bundle (unsigned) labels candidates; it guards nothing.
+        guard = Guard.load(bundle, threads=cfg.teacher.threads, allow_unsigned=True)
     except BundleError as e:
         raise RuntimeError(f"[curate] teacher_bundle: {e}") from e
     echo(f"      label verification by the teacher bundle {bundle} ({guard.model_id})")

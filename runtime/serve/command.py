@@ -52,7 +52,7 @@ from tinyguard.signing_cli import trusted_key_option
 @click.option("--log-text", is_flag=True, help="Log the texts of requests (off: no request text is ever logged).")
 @click.option("--access-log", is_flag=True, help="Log one line per request (method, path, status; no text).")
 def serve(host: str, port: int, bundle: str | None, model_specs: tuple[str, ...], backend: str,
-          trusted_keys: tuple[str, ...], no_defenses: bool, max_chars: int, min_coverage: float, on_unchecked: str,
+          trusted_keys: tuple[str, ...], allow_unsigned: bool, no_defenses: bool, max_chars: int, min_coverage: float, on_unchecked: str,
           api_key_env: str | None, max_body_bytes: int, max_inputs: int, max_text_chars: int, max_pending: int,
           max_connections: int, threads: int, workers: int, max_batch: int, batch_wait_ms: float, model_batch: int,
           drain_timeout: float, log_text: bool, access_log: bool) -> None:
@@ -86,6 +86,7 @@ def serve(host: str, port: int, bundle: str | None, model_specs: tuple[str, ...]
         models = [("default", bundle)] + [parse_model_spec(s) for s in model_specs]
         settings = ServeSettings(
             host=host, port=port, models=tuple(models), backend=backend, trusted_keys=tuple(trusted_keys),
+            allow_unsigned=allow_unsigned,
             defenses=not no_defenses, api_key_env=api_key_env, max_body_bytes=max_body_bytes,
             max_inputs=max_inputs, max_text_chars=max_text_chars, max_pending=max_pending,
             max_connections=max_connections, threads=threads, max_batch=max_batch, batch_wait_ms=batch_wait_ms,

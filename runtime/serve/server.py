@@ -101,7 +101,7 @@ def run(settings: ServeSettings) -> None:
         from tinyguard.signing_cli import trusted
 
         for _, path in settings.models:  # fail here, once, rather than in every worker
-            load_bundle(path, trusted_keys=trusted(settings.trusted_keys))
+            load_bundle(path, trusted_keys=trusted(settings.trusted_keys), allow_unsigned=settings.allow_unsigned)
         os.environ[ENV] = settings.to_json()  # the workers are spawned: they read their settings here
         config = uvicorn.Config(FACTORY, factory=True, workers=settings.workers, **common)
     sock = bind(settings.host, settings.port)

@@ -33,6 +33,7 @@ class ServeSettings:
     models: tuple[tuple[str, str | None], ...] = (("default", None),)
     backend: str = "auto"
     trusted_keys: tuple[str, ...] = ()
+    allow_unsigned: bool = False
     defenses: bool = True
     api_key_env: str | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY

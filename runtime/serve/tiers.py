@@ -86,13 +86,14 @@ class Tiers:
 
 
 def load_tiers(settings: "ServeSettings") -> Tiers:
-    """Load and verify every bundle the settings name (hashes always; signatures with --trusted-key)."""
+    """Load and verify every bundle the settings name (hashes and signature, unless --allow-unsigned)."""
     from tinyguard.guard import Guard
     from tinyguard.signing_cli import trusted
 
     keys = trusted(settings.trusted_keys)
     return Tiers([Tier(name, Guard.load(path, threads=settings.threads, defenses=settings.defenses,
-                                        backend=settings.backend, trusted_keys=keys, max_chars=settings.max_chars,
+                                        backend=settings.backend, trusted_keys=keys,
+                                        allow_unsigned=settings.allow_unsigned, max_chars=settings.max_chars,
                                         min_coverage=settings.min_coverage, on_unchecked=settings.on_unchecked))
                   for name, path in settings.models])
 

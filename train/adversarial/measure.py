@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from tinyguard.bundle import load_bundle
+from tinyguard.bundle import read_bundle
 from tinyguard.records import write_json_lines
 from ..ablation import build_robustness_set, slice_metrics
 from ..ood import evaluate_bundle
@@ -45,7 +45,7 @@ class MeasureStages(RunState):
                 metrics["attack_success"], rows, dis = self.attack_success(r, old, new)
                 write_json_lines(rows, out / "attempts.jsonl")
                 metrics["disagreement"] = dis
-            m = load_bundle(self.guard_path(r)).metrics
+            m = read_bundle(self.guard_path(r)).metrics
             metrics["benign_fpr"] = {"validation": m.get("validation", {}).get("fpr"),
                                      "hard_negatives": m.get("hard_negatives", {}).get("fpr")}
             if self.cfg.measure.robustness_per_label:

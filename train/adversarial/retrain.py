@@ -13,7 +13,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from tinyguard.bundle import load_bundle
+from tinyguard.bundle import read_bundle
 from tinyguard.records import Record, read_jsonl, write_jsonl
 from ...export.build import export_bundle
 from ...export.config import ExportConfig
@@ -144,4 +144,4 @@ class RetrainStages(RunState):
 def name_adversarial_rounds(bundle: Path, summary: dict[str, Any]) -> Path:
     """Record the rounds in a finished bundle's ``data.adversarial`` and re-render its card
     (write_bundle re-pins the hashes; a signature is dropped and must be made again)."""
-    return rewrite_with_card(bundle, data={**load_bundle(bundle).data, "adversarial": summary})
+    return rewrite_with_card(bundle, data={**read_bundle(bundle).data, "adversarial": summary})

@@ -64,7 +64,8 @@ class BundleScorer:
     """A bundle scored by the runtime as a user runs it (defenses on, its own threshold)."""
 
     def __init__(self, path: Any, threads: int = 2) -> None:
-        self.guard = Guard.load(path, threads=threads)
+        # A round's guard (this run's bundle, unsigned): measured, not deployed.
+        self.guard = Guard.load(path, threads=threads, allow_unsigned=True)
         self.threshold = float(self.guard.threshold)
         self.name = self.guard.model_id
         self.path = path
