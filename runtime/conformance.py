@@ -236,12 +236,11 @@ def header(guard: Guard, cases: Sequence[Case], sources: dict[str, str]) -> dict
     import tokenizers
 
     from tinyguard import __version__
-    from tinyguard.bundle import read_manifest_bytes
-
-    root = guard.manifest.path
-    assert root is not None
     return {"format": FORMAT, "spec_version": SPEC_VERSION, "schema_version": guard.manifest.schema_version,
-            "model": guard.model_id, "manifest_sha256": hashlib.sha256(read_manifest_bytes(root)).hexdigest(),
+            "model": guard.model_id,
+            # the files the cases depend on (not the manifest: pinning this file into it changes it)
+            "files": {name: guard.manifest.files[name] for name in (guard.manifest.model_file,
+                                                                     guard.manifest.tokenizer_file)},
             "steps": list(STEPS), "cases": len(cases), "tinyguard": __version__,
             "onnxruntime": onnxruntime.__version__, "tokenizers": tokenizers.__version__,
             "defaults": {"max_chars": guard.max_chars, "min_coverage": guard.min_coverage,

@@ -43,6 +43,7 @@ export async function runCase(guard, c) {
     const v = await s.close();
     if (stoppedAt !== want.stopped_at) diffs.push(`verdict: stopped_at ${stoppedAt} != ${want.stopped_at}`);
     const worst = compareVerdict({ ...toDict(v), stopped: v.stopped }, want.verdict, diffs, 'verdict: ');
+    if (worst > TOLERANCE) diffs.push(`scores: differ by ${worst} (tolerance ${TOLERANCE})`);
     return { diffs, scoreDiff: worst, score: want.verdict.score, threshold: want.verdict.threshold };
   }
   let traces;
@@ -76,6 +77,7 @@ export async function runCase(guard, c) {
   const v = g.verdict(scores.defended, t, c.role, { truncated: scores.truncated, chunks: scores.chunks, views: scores.views, latencyMs: 0,
     view: scores.firedView, window: scores.firedWindow, segment: scores.firedSegment, segments: scores.segments, coverage: scores.coverage });
   const worst = compareVerdict(toDict(v), want.verdict, diffs, 'verdict: ');
+  if (worst > TOLERANCE) diffs.push(`scores: differ by ${worst} (tolerance ${TOLERANCE})`);
   if (v.views !== want.verdict.views || v.segments !== want.verdict.segments) diffs.push(`verdict: views/segments ${v.views}/${v.segments} != ${want.verdict.views}/${want.verdict.segments}`);
   return { diffs, scoreDiff: worst, logitDiff, score: want.verdict.score, threshold: want.verdict.threshold };
 }

@@ -2,6 +2,6 @@
   "algorithm": "ed25519",
   "format": "tinyguard-signature/1",
   "key_id": "0423f16c2c1d7864",
-  "manifest_sha256": "19ac3e7dd1d6b173b65f3b24834dc42f57663ac50149f0f1d06a4d24efb0627e",
-  "signature": "xNAYau29SrN89OGhoRh13ssyTr5wLrUQZK9thHu1FVaP6xluJeRqjixhf1uamD8HDBlXhP9na4VaSWLncSCTBA=="
+  "manifest_sha256": "b6963d3705d51ea5b452e6eb3466e8fcddecd6afa618a1671ba841d8e3baf492",
+  "signature": "viCEnzK5cnUcslCI+sQ/JDCoa42nm/XzSg28CpcYe/F6fTgWXJ1QoK3n5dzPbyFVdlmB8N4HdlHNRdrtKbPeDw=="
 }
