@@ -300,11 +300,4 @@ def pin(root: Path, path: Path) -> None:
     manifest = load_bundle(root)
     files = {name: root / name for name in manifest.files if name != FILE_NAME}
     files[FILE_NAME] = path
-    if path.resolve().parent == root.resolve():  # write_bundle copies from a path it replaces
-        import shutil
-        import tempfile
-
-        tmp = Path(tempfile.mkdtemp()) / FILE_NAME
-        shutil.copyfile(path, tmp)
-        files[FILE_NAME] = tmp
     write_bundle(root, files, manifest)

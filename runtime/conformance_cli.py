@@ -7,6 +7,7 @@ and ``docs/bundle-spec.md``.
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import click
@@ -47,16 +48,17 @@ def export(bundle: str | None, texts: str, output: str | None, pin: bool, plain:
     guard = load_guard(bundle, threads=1)
     root = guard.manifest.path
     assert root is not None
-    if output is None:
-        if not pin:
-            raise click.UsageError("give --output FILE, or --pin to write into the bundle")
-        output = str(root / conf.FILE_NAME)
+    if output is None and not pin:
+        raise click.UsageError("give --output FILE, or --pin to write into the bundle")
     check_output(output)
     cases = conf.build_cases(seeds, plain=plain)
-    size = conf.write(output, conf.records(guard, cases, sources))
-    click.echo(f"wrote {output}: {len(cases)} cases, {size:,} bytes")
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(output) if output is not None else Path(tmp) / conf.FILE_NAME
+        size = conf.write(target, conf.records(guard, cases, sources))
+        click.echo(f"wrote {output or root / conf.FILE_NAME}: {len(cases)} cases, {size:,} bytes")
+        if pin:  # (the bundle is rewritten from verified files: the new one is copied in last)
+            conf.pin(root, target)
     if pin:
-        conf.pin(root, Path(output))
         click.echo(f"pinned {conf.FILE_NAME} in {root}/manifest.json (unsigned now: guard-cli sign --bundle {root} "
                    f"--key KEY)")
 

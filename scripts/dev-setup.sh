@@ -24,3 +24,10 @@ if ! command -v strace >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; th
     { $sudo apt-get update -qq && $sudo apt-get install -y -qq strace >/dev/null; } ||
         echo "warning: could not install strace; tests/test_native_offline.py will fail" >&2
 fi
+# The TypeScript runtime (js/): its npm packages, exactly as locked. ONNXRUNTIME_NODE_INSTALL=skip: the
+# CPU binaries ship inside onnxruntime-node; its install script would only fetch CUDA ones.
+if ! command -v npm >/dev/null 2>&1; then
+    echo "warning: npm not found; install Node.js >= 20 to run the TypeScript runtime's tests (js/)" >&2
+else
+    (cd js && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
+fi
