@@ -41,7 +41,14 @@ def conformance() -> None:
               help="Seed texts used as they are (the rest of the cases are built from them).")
 def export(bundle: str | None, texts: str, output: str | None, pin: bool, plain: int) -> None:
     """Write at least 1,000 cases with their expected values (normalized text, pieces, token ids,
-    planned entries with window digests and top logits, verdict) for the bundle."""
+    planned entries with window digests and top logits, verdict) for the bundle.
+
+    \b
+    Examples:
+      python tools/conformance_seeds.py > seeds.jsonl
+      guard-cli conformance export --texts seeds.jsonl --output /tmp/conformance.jsonl.gz
+      guard-cli conformance export --bundle DIR --texts seeds.jsonl --pin && guard-cli sign --bundle DIR --key KEY
+    """
     from tinyguard import conformance as conf
 
     seeds, sources = _read_seeds(texts)
