@@ -1,5 +1,8 @@
-/** Browsers and Electron renderers: a bundle served with the page, scored with onnxruntime-web (wasm). */
-import * as ort from 'onnxruntime-web';
+/**
+ * Browsers and Electron renderers: a bundle served with the page, scored with onnxruntime-web's wasm
+ * build (`onnxruntime-web/wasm`; serve its ort-wasm-simd-threaded.wasm with the page, see wasmPaths).
+ */
+import * as ort from 'onnxruntime-web/wasm';  // the CPU (wasm) build only: one .wasm file to serve
 import { publicKeyFromPem, type BundleSource } from './bundle.js';
 import { Guard, type GuardOptions } from './guard.js';
 import { PROJECT_KEY_PEM } from './project-key.js';
