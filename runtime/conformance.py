@@ -42,6 +42,9 @@ FORMAT = "tinyguard-conformance/1"
 #: The version of docs/bundle-spec.md the cases follow (bumped with any change to a step).
 SPEC_VERSION = "1.0"
 FILE_NAME = "conformance.jsonl.gz"
+#: The seed texts every export uses (tools/conformance_seeds.py: MIT, Apache-2.0 and CC0 sets only, each
+#: line naming its source and licence), so the vectors of every bundle are built from the same inputs.
+SEEDS_FILE = Path(__file__).resolve().parent / "data" / "conformance-seeds.jsonl.gz"
 #: What each case records, in pipeline order (a port reports the first step where it differs).
 STEPS = ("normalized", "pieces", "ids", "entries", "verdict")
 
@@ -290,6 +293,42 @@ def read(path: str | Path) -> tuple[dict, list[dict]]:
     if not lines or lines[0].get("format") != FORMAT:
         raise ValueError(f"{path} is not a {FORMAT} file")
     return lines[0], lines[1:]
+
+
+def read_seeds(path: str | Path = SEEDS_FILE) -> tuple[list[dict[str, str]], dict[str, str]]:
+    """(seeds, {source: licence}) from JSON Lines (gzip when the name ends in .gz): objects with
+    ``text`` and optional ``role``, ``context``, ``source``, ``licence``. ValueError names the line."""
+    path = Path(path)
+    try:
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        lines = raw.decode("utf-8").splitlines()
+    except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile) as e:
+        raise ValueError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from None
+    seeds: list[dict[str, str]] = []
+    sources: dict[str, str] = {}
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path} line {n}: invalid JSON ({e.msg})") from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str) or not obj["text"].strip():
+            raise ValueError(f"{path} line {n}: expected an object with a non-empty \"text\"")
+        if obj.get("source") and obj.get("licence"):
+            sources[str(obj["source"])] = str(obj["licence"])
+        seeds.append({k: str(obj[k]) for k in ("text", "role", "context", "source") if obj.get(k) is not None})
+    if not seeds:
+        raise ValueError(f"{path} holds no texts")
+    return seeds, sources
+
+
+def export(guard: Guard, path: str | Path, *, seeds: str | Path = SEEDS_FILE, plain: int = 600,
+           progress: bool = True) -> tuple[int, int]:
+    """Write the golden vectors of ``guard``'s bundle to ``path``; returns (cases, bytes)."""
+    texts, sources = read_seeds(seeds)
+    cases = build_cases(texts, plain=plain)
+    return len(cases), write(path, records(guard, cases, sources, progress=progress))
 
 
 def pin(root: Path, path: Path) -> None:
