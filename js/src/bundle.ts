@@ -1,6 +1,8 @@
 /**
  * Loading a bundle (spec section 4): manifest.json parsed strictly, every pinned file's sha256
- * checked, and the Ed25519 signature in manifest.sig checked against trusted keys.
+ * checked, and the Ed25519 signature in manifest.sig checked against trusted keys, always: an
+ * unsigned, foreign-signed or edited bundle is refused unless the caller passes allowUnsigned,
+ * and then every verdict says bundle_verified: false (runtime/trust.py's design).
  * Files come from a BundleSource (a folder in Node, the page's own URL in a browser, app assets
  * in React Native); nothing is fetched from anywhere else.
  */
@@ -33,9 +35,15 @@ export interface BundleSource {
 export class BundleError extends Error {
   constructor(message: string) { super(message); this.name = 'BundleError'; }
 }
+/** kind: 'unsigned', 'untrusted' (a key nobody trusted), 'invalid' (does not match), 'malformed' (as Python's). */
+export type SignatureProblem = 'unsigned' | 'untrusted' | 'invalid' | 'malformed';
 export class SignatureError extends BundleError {
-  constructor(message: string) { super(message); this.name = 'SignatureError'; }
+  constructor(message: string, readonly kind: SignatureProblem = 'invalid') { super(message); this.name = 'SignatureError'; }
 }
+
+/** What to do about a refused signature (said after the reason, as Python's runtime/trust.py does). */
+export const ALLOW = '--allow-unsigned (allowUnsigned: true) loads it unverified';
+export const HOW_TO_TRUST = `trust its signer's key with --trusted-key PUB or TINYGUARD_TRUSTED_KEYS (trustedKeys in code); ${ALLOW}`;
 
 export interface Manifest {
   raw: Record<string, any>;
@@ -50,7 +58,12 @@ export interface Manifest {
   encoding: { max_length: number; context_tokens: number; stride: number; max_chunks: number; emoji_names: boolean };
   defenses: unknown;
   files: Record<string, string>;
+  /** Id of the trusted key whose signature matched ('' when none did: loaded with allowUnsigned). */
   signedBy: string;
+  /** Where that key came from ('project key', a path). */
+  signer: string;
+  /** Why the bundle is not verified ('' when it is). */
+  unverified: string;
 }
 
 export function hex(bytes: Uint8Array): string {
@@ -141,7 +154,7 @@ export function parseManifest(bytes: Uint8Array, where: string): Manifest {
     raw, name: raw.name, version: raw.version, modelId: `${raw.name}@${raw.version}`, modelFile: raw.model_file,
     tokenizerFile: raw.tokenizer_file, threshold, categoryThresholds, presets,
     encoding: { max_length: enc.max_length, context_tokens: enc.context_tokens, stride: enc.stride, max_chunks: enc.max_chunks, emoji_names: enc.emoji_names ?? false },
-    defenses: raw.defenses, files: { ...files }, signedBy: '',
+    defenses: raw.defenses, files: { ...files }, signedBy: '', signer: '', unverified: '',
   };
 }
 
@@ -168,8 +181,12 @@ function base64Decode(s: string): Uint8Array | null {
 }
 
 export interface LoadOptions {
-  /** Trusted public keys (PEM text); an empty list skips the signature check (hashes are still checked). */
+  /** The keys the signature is checked against (none: nothing is trusted, so the bundle is refused unless allowUnsigned). */
   trustedKeys: PublicKey[];
+  /** Load a bundle whose signature is missing, foreign or broken; the reason is kept in Manifest.unverified. */
+  allowUnsigned?: boolean;
+  /** A bundle shipped with tinyguard, checked against the project key only: the hint says so. */
+  bundled?: boolean;
 }
 
 /** The verified manifest and the bytes of every file the guard opens. */
@@ -177,10 +194,7 @@ export async function loadBundle(src: BundleSource, opts: LoadOptions): Promise<
   const where = src.where;
   const data = await src.read(MANIFEST);
   if (data === null) throw new BundleError(`bundle ${where}: ${MANIFEST} is missing`);
-  let signedBy = '';
-  if (opts.trustedKeys.length) signedBy = await checkSignature(src, data, opts.trustedKeys);
   const manifest = parseManifest(data, where);
-  manifest.signedBy = signedBy;
   const blobs = new Map<string, Uint8Array>();
   for (const [name, expected] of Object.entries(manifest.files)) {
     let actual: string | null;
@@ -196,27 +210,43 @@ export async function loadBundle(src: BundleSource, opts: LoadOptions): Promise<
       throw new BundleError(`bundle ${where}: sha256 mismatch for ${name} (manifest ${expected.slice(0, 12)}..., file ${actual.slice(0, 12)}...); the file was modified or corrupted`);
     }
   }
+  try {
+    const key = await checkSignature(src, data, opts.trustedKeys);
+    manifest.signedBy = key.keyId;
+    manifest.signer = key.source || key.keyId;
+  } catch (e) {
+    if (!(e instanceof SignatureError)) throw e;
+    if (opts.allowUnsigned) {
+      manifest.unverified = e.kind === 'unsigned' ? `bundle ${where} is not signed` : e.message;
+    } else {
+      const hint = opts.bundled
+        ? `a bundled model must be signed by the project key (re-sign it: guard-cli sign --key PROJECT_PRIVATE_KEY); ${ALLOW}`
+        : e.kind === 'unsigned' || e.kind === 'untrusted' ? HOW_TO_TRUST : ALLOW;
+      throw new SignatureError(`${e.message}; ${hint}`, e.kind);
+    }
+  }
   return { manifest, model: blobs.get(manifest.modelFile)!, tokenizer: blobs.get(manifest.tokenizerFile)! };
 }
 
-async function checkSignature(src: BundleSource, manifestBytes: Uint8Array, trusted: PublicKey[]): Promise<string> {
+/** The trusted key that signed the manifest bytes (the signature is checked on the very bytes parsed). */
+async function checkSignature(src: BundleSource, manifestBytes: Uint8Array, trusted: PublicKey[]): Promise<PublicKey> {
   const where = src.where;
   const sig = await src.read(SIGNATURE_FILE);
-  if (sig === null) throw new SignatureError(`bundle ${where} is not signed (no ${SIGNATURE_FILE}) and trusted keys were given; sign it with: guard-cli sign --bundle ${where} --key PRIVATE_KEY`);
+  if (sig === null) throw new SignatureError(`bundle ${where} is not signed (no ${SIGNATURE_FILE}); sign it with: guard-cli sign --bundle ${where} --key PRIVATE_KEY`, 'unsigned');
   let record: any;
   try {
     record = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(sig));
   } catch (e) {
-    throw new SignatureError(`bundle ${where}: ${SIGNATURE_FILE} cannot be read as JSON: ${(e as Error).message}`);
+    throw new SignatureError(`bundle ${where}: ${SIGNATURE_FILE} cannot be read as JSON: ${(e as Error).message}`, 'malformed');
   }
-  if (typeof record !== 'object' || record === null) throw new SignatureError(`bundle ${where}: ${SIGNATURE_FILE} must hold a JSON object`);
+  if (typeof record !== 'object' || record === null) throw new SignatureError(`bundle ${where}: ${SIGNATURE_FILE} must hold a JSON object`, 'malformed');
   if (record.format !== SIGNATURE_FORMAT || record.algorithm !== 'ed25519') {
-    throw new SignatureError(`bundle ${where}: ${SIGNATURE_FILE}: unknown format/algorithm ${record.format}/${record.algorithm}`);
+    throw new SignatureError(`bundle ${where}: ${SIGNATURE_FILE}: unknown format/algorithm ${record.format}/${record.algorithm}`, 'malformed');
   }
-  for (const k of ['key_id', 'signature']) if (typeof record[k] !== 'string') throw new SignatureError(`bundle ${where}: ${SIGNATURE_FILE}: '${k}' must be a string`);
+  for (const k of ['key_id', 'signature']) if (typeof record[k] !== 'string') throw new SignatureError(`bundle ${where}: ${SIGNATURE_FILE}: '${k}' must be a string`, 'malformed');
   const candidates = trusted.filter((k) => k.keyId === record.key_id);
   if (!candidates.length) {
-    throw new SignatureError(`bundle ${where} is signed by key ${record.key_id}, which is not a trusted key (trusted: ${trusted.map((k) => k.keyId).join(', ')})`);
+    throw new SignatureError(`bundle ${where} is signed by key ${record.key_id}, which is not a trusted key (trusted: ${trusted.map((k) => k.keyId).join(', ') || 'none'})`, 'untrusted');
   }
   const signature = base64Decode(record.signature);
   if (signature === null) throw new SignatureError(`bundle ${where}: ${SIGNATURE_FILE} 'signature' is not base64`);
@@ -224,7 +254,7 @@ async function checkSignature(src: BundleSource, manifestBytes: Uint8Array, trus
   message.set(DOMAIN);
   message.set(manifestBytes, DOMAIN.length);
   for (const key of candidates) {
-    if (signature.length === 64 && ed.verify(signature, message, key.raw)) return key.keyId;
+    if (signature.length === 64 && ed.verify(signature, message, key.raw)) return key;
   }
   const changed = record.manifest_sha256 !== undefined && record.manifest_sha256 !== hex(sha256(manifestBytes));
   throw new SignatureError(`bundle ${where}: signature by key ${record.key_id} does not match ${MANIFEST} (${changed ? 'the manifest changed after it was signed' : 'the signature is not valid'}); the bundle was modified, or must be re-signed with guard-cli sign`);

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { loadGuard, toDict, type Guard, type Verdict } from './node.js';
 
 const USAGE = `usage: tinyguard check [TEXT | - | --input FILE] [--bundle DIR] [--role prompt|response] [--context TEXT]
-                       [--threshold F] [--no-defenses] [--trusted-key PEM|project] [--max-chars N]
+                       [--threshold F] [--no-defenses] [--trusted-key PEM|project]... [--allow-unsigned] [--max-chars N]
                        [--min-coverage F] [--on-unchecked flag|report|pass] [--skip-errors] [--format json|text]`;
 const GROUP = 512;
 
@@ -21,7 +21,7 @@ function fail(msg: string): never {
 interface Opts { [k: string]: string | boolean | string[] }
 
 function parse(argv: string[]): { positional: string[]; opts: Opts } {
-  const flags = new Set(['--no-defenses', '--skip-errors']);
+  const flags = new Set(['--no-defenses', '--skip-errors', '--allow-unsigned']);
   const opts: Opts = { trusted: [] };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -46,7 +46,7 @@ function verdictLine(v: Verdict): string {
     line += '  ' + (shown.length ? shown.map(([c, s]) => `${c} ${s.toFixed(2)}`).join(', ') : 'no category fired');
   }
   if (v.unchecked.length) line += `  [not fully checked: ${v.unchecked.map((r) => (r === 'unsupported' ? `unsupported (coverage ${v.coverage.toFixed(2)})` : r)).join(', ')}]`;
-  return line;
+  return line + (v.bundle_verified ? '' : '  [unverified bundle: loaded with --allow-unsigned]');
 }
 
 /** Python's repr of a float: shortest round-trip digits, exponent form below 1e-4 and from 1e16. */
@@ -153,7 +153,7 @@ async function main(): Promise<void> {
   let guard: Guard;
   try {
     guard = await loadGuard((opts['--bundle'] as string) ?? defaultBundle(), {
-      trusted: opts.trusted as string[], defenses: !opts['--no-defenses'], onUnchecked: policy,
+      trusted: opts.trusted as string[], allowUnsigned: Boolean(opts['--allow-unsigned']), defenses: !opts['--no-defenses'], onUnchecked: policy,
       maxChars: opts['--max-chars'] === undefined ? undefined : Number(opts['--max-chars']),
       minCoverage: opts['--min-coverage'] === undefined ? undefined : Number(opts['--min-coverage']),
       sessionOptions: { intraOpNumThreads: 1 },

@@ -1,5 +1,6 @@
 /** Guard: load a bundle once, check prompts and responses (spec 3, the same steps as runtime/guard.py). */
-import { BundleError, loadBundle, type BundleSource, type Manifest, type PublicKey } from './bundle.js';
+import { BundleError, loadBundle, publicKeyFromPem, type BundleSource, type Manifest, type PublicKey } from './bundle.js';
+import { PROJECT_KEY_PEM } from './project-key.js';
 import { allOff, defensesFrom, type DefenseSettings } from './defenses.js';
 import { Lexicon } from './despace.js';
 import { TextEncoder } from './encoding.js';
@@ -14,8 +15,15 @@ export const DEFAULT_MAX_CHARS = 100_000;
 export const DEFAULT_MIN_COVERAGE = 0.5;
 
 export interface GuardOptions {
-  /** Trusted Ed25519 public keys; [] checks hashes only (no signature), like Python's trusted_keys=None. */
+  /**
+   * The Ed25519 keys the bundle's signature must match (default: the project key; ./node adds the keys
+   * in TINYGUARD_TRUSTED_KEYS). Given explicitly, they replace the defaults, as Python's trusted_keys.
+   */
   trustedKeys?: PublicKey[];
+  /** Load a bundle whose signature is missing, foreign or broken: every verdict then says bundle_verified: false. */
+  allowUnsigned?: boolean;
+  /** @internal A bundle shipped with tinyguard (checked against the project key only). */
+  bundled?: boolean;
   /** false scores the normalized text only (no views, no segments). */
   defenses?: boolean;
   maxChars?: number;
@@ -46,6 +54,9 @@ export class Guard {
   private lexiconCache: Lexicon | null = null;
   private readonly unkId: number;
 
+  /** The bundle's signature matched a trusted key (false: loaded with allowUnsigned; why: manifest.unverified). */
+  readonly bundleVerified: boolean;
+
   private constructor(readonly manifest: Manifest, private readonly runner: Runner, readonly encoder: TextEncoder,
     defenses: DefenseSettings, opts: GuardOptions) {
     this.maxChars = opts.maxChars ?? DEFAULT_MAX_CHARS;
@@ -55,12 +66,16 @@ export class Guard {
     check(this.minCoverage >= 0 && this.minCoverage <= 1, `minCoverage must be a number in [0, 1], not ${this.minCoverage}`);
     check((POLICIES as readonly string[]).includes(this.onUnchecked), `onUnchecked must be one of ${POLICIES.join(', ')}, not ${this.onUnchecked}`);
     this.defenses = defenses;
+    this.bundleVerified = Boolean(manifest.signedBy);
     this.unkId = encoder.tokenizer.tokenToId('[UNK]') ?? -1;
   }
 
   /** Verify the bundle read through `source` and open its model with `ort` (onnxruntime-node, -web or -react-native). */
   static async load(source: BundleSource, ort: OrtLike, opts: GuardOptions = {}): Promise<Guard> {
-    const { manifest, model, tokenizer } = await loadBundle(source, { trustedKeys: opts.trustedKeys ?? [] });
+    const { manifest, model, tokenizer } = await loadBundle(source, {
+      trustedKeys: opts.trustedKeys ?? [publicKeyFromPem(PROJECT_KEY_PEM, 'project key')],
+      allowUnsigned: opts.allowUnsigned ?? false, bundled: opts.bundled ?? false,
+    });
     let settings: DefenseSettings;
     try {
       settings = defensesFrom(manifest.defenses);
@@ -148,7 +163,8 @@ export class Guard {
     return {
       flagged, score, threshold: t, categories, category_scores: categoryScores, role, truncated: d.truncated,
       chunks: d.chunks, model: this.modelId, latency_ms: d.latencyMs, view: d.view, segment: d.segment,
-      window: d.window, coverage: d.coverage, unchecked, views: d.views, segments: d.segments ?? 0, stopped: d.stopped ?? false,
+      window: d.window, coverage: d.coverage, unchecked, bundle_verified: this.bundleVerified, views: d.views,
+      segments: d.segments ?? 0, stopped: d.stopped ?? false,
     };
   }
 }
@@ -160,6 +176,6 @@ export function toDict(v: Verdict): Record<string, unknown> {
     flagged: rest.flagged, score: rest.score, threshold: rest.threshold, categories: rest.categories,
     category_scores: rest.category_scores, role: rest.role, truncated: rest.truncated, chunks: rest.chunks,
     model: rest.model, latency_ms: rest.latency_ms, view: rest.view, segment: rest.segment, window: rest.window,
-    coverage: rest.coverage, unchecked: rest.unchecked,
+    coverage: rest.coverage, unchecked: rest.unchecked, bundle_verified: rest.bundle_verified,
   };
 }

@@ -1,7 +1,8 @@
 /** Node and Electron (main process): bundles from a folder, scored with onnxruntime-node. */
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { BundleError, publicKeyFromPem, type BundleSource, type PublicKey } from './bundle.js';
 import { Guard, type GuardOptions } from './guard.js';
@@ -49,13 +50,34 @@ export async function trustedKeys(sources: string[]): Promise<PublicKey[]> {
   }));
 }
 
-/** Guard.load for Node: a bundle folder, verified (hashes; the signature when trustedKeys are given). */
+/** Where Python installs its shipped bundles, in a checkout: ../../runtime/models from dist/. */
+const MODELS = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'runtime', 'models');
+
+/** A bundle shipped with tinyguard (a folder of runtime/models/): trusted only when signed by the project key. */
+export function isBundled(dir: string): boolean {
+  return dirname(resolve(dir)) === MODELS;
+}
+
+/** The paths in TINYGUARD_TRUSTED_KEYS (separated like PATH), the user's trusted keys. */
+export function userKeys(): string[] {
+  return (process.env.TINYGUARD_TRUSTED_KEYS ?? '').split(delimiter).filter((p) => p.trim());
+}
+
+/**
+ * Guard.load for Node: a bundle folder, its hashes and its signature verified. The signature must be by
+ * a trusted key: `trusted` (PEM paths, or 'project') or `trustedKeys` when given; else the project key
+ * for a bundle shipped with tinyguard, and the project key plus TINYGUARD_TRUSTED_KEYS for any other
+ * (Python's runtime/trust.py; its config file's [trust] keys are not read here). `allowUnsigned` loads a
+ * bundle that fails the check, and every verdict then says bundle_verified: false.
+ */
 export async function loadGuard(dir: string, opts: GuardOptions & { trusted?: string[] } = {}): Promise<Guard> {
-  const keys = opts.trustedKeys ?? (opts.trusted ? await trustedKeys(opts.trusted) : []);
   try {
     if (!(await stat(dir)).isDirectory()) throw new Error();
   } catch {
     throw new BundleError(`bundle folder not found: ${dir}`);
   }
-  return Guard.load(folderSource(dir), ort as unknown as OrtLike, { ...opts, trustedKeys: keys });
+  const bundled = isBundled(dir);
+  const explicit = opts.trustedKeys ?? (opts.trusted?.length ? await trustedKeys(opts.trusted) : undefined);
+  const keys = explicit ?? await trustedKeys(bundled ? ['project'] : ['project', ...userKeys()]);
+  return Guard.load(folderSource(dir), ort as unknown as OrtLike, { ...opts, trustedKeys: keys, bundled: bundled && !explicit });
 }

@@ -28,6 +28,8 @@ export interface Verdict {
   window: number;
   coverage: number;
   unchecked: string[];
+  /** The guard's bundle signature was checked against a trusted key (false: loaded with allowUnsigned). */
+  bundle_verified: boolean;
   /** Python-only details in to_dict(), kept here for conformance. */
   views?: number;
   segments?: number;

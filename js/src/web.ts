@@ -24,8 +24,9 @@ export function urlSource(base: string): BundleSource {
 
 /**
  * Guard.load in a browser. `wasmPaths`: where onnxruntime-web's .wasm/.mjs files are served
- * (the page's own files; nothing is fetched from a CDN). Signature checked with the project key
- * unless trustedKeys says otherwise.
+ * (the page's own files; nothing is fetched from a CDN). The signature must match the project key,
+ * or `trustedKeys` when given (publicKeyFromPem); `allowUnsigned` loads a bundle that fails the check,
+ * and every verdict then says bundle_verified: false.
  */
 export async function loadGuard(base: string, opts: GuardOptions & { wasmPaths: string }): Promise<Guard> {
   ort.env.wasm.wasmPaths = opts.wasmPaths;
