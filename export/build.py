@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tinyguard import conformance
+from tinyguard import conformance, steps
 from tinyguard.atomic import atomic_write_text
 from tinyguard.bundle import write_bundle
 from tinyguard.guard import Guard
@@ -58,10 +58,11 @@ def validation_metrics(records: list[Record], scores: np.ndarray, threshold: flo
 
 def base_manifest(cfg: ExportConfig, encoding: dict, model_file: str, threshold: float, **optional: Any) -> Manifest:
     """The export's manifest (files left for write_bundle): one threshold for every category,
-    presets around ``threshold``; ``optional``: metrics, training, data, ... (checked)."""
+    presets around ``threshold``, the steps its verdicts need (every defense on; a runtime that
+    lacks one refuses the bundle or reports it); ``optional``: metrics, training, data, ... (checked)."""
     return new_manifest(name=cfg.name, version=cfg.version, model_file=model_file, encoding=encoding,
                         threshold=threshold, category_threshold=cfg.category_threshold,
-                        presets=presets_around(threshold), **optional)
+                        presets=presets_around(threshold), steps=steps.implied(None, encoding), **optional)
 
 
 def presets_around(threshold: float) -> dict[str, float]:

@@ -116,6 +116,7 @@ def test_every_exported_bundle_carries_its_golden_vectors_pinned(tmp_path: Path,
     from fixtures_bundle import build_model, build_tokenizer, fixture_manifest
 
     from tinyguard import conformance as conf
+    from tinyguard import steps
     from tinyguard.bundle import load_bundle
     from tinyguard.encoding import EncodingConfig
     from tinyguard.export.build import finish_bundle, score_bundle
@@ -140,6 +141,7 @@ def test_every_exported_bundle_carries_its_golden_vectors_pinned(tmp_path: Path,
                   conformance_seeds=seeds, conformance_plain=5, echo=lambda _: None)
     m = load_bundle(out)  # every pinned hash checked, the vectors' included
     assert conf.FILE_NAME in m.files
+    assert m.raw["steps"] == steps.implied(None, m.encoding)  # what its verdicts need (spec section 5)
     header, cases = conf.read(out / conf.FILE_NAME)
     assert header["model"] == "tinyguard-fixture@0.0.2" and header["cases"] == len(cases) > 100
     assert header["files"] == {n: m.files[n] for n in ("model.int8.onnx", "tokenizer.json")}

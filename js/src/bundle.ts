@@ -11,6 +11,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { CATEGORIES } from './verdict.js';
 import { SETTINGS as NORMALIZATION } from './normalize.js';
+import { missingSteps } from './steps.js';
 
 ed.hashes.sha512 = sha512;
 
@@ -64,6 +65,8 @@ export interface Manifest {
   signer: string;
   /** Why the bundle is not verified ('' when it is). */
   unverified: string;
+  /** Steps the manifest lists that this runtime does not implement (spec section 5). */
+  missingSteps: string[];
 }
 
 export function hex(bytes: Uint8Array): string {
@@ -150,11 +153,17 @@ export function parseManifest(bytes: Uint8Array, where: string): Manifest {
   if (JSON.stringify(Object.entries(norm ?? {}).sort()) !== JSON.stringify(Object.entries(NORMALIZATION).sort())) {
     throw bad(`normalization ${JSON.stringify(norm)} differs from this runtime's ${JSON.stringify(NORMALIZATION)}`);
   }
+  let lacking: string[];
+  try {
+    lacking = missingSteps(raw.steps, raw.defenses, enc.emoji_names ?? false);
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
   return {
     raw, name: raw.name, version: raw.version, modelId: `${raw.name}@${raw.version}`, modelFile: raw.model_file,
     tokenizerFile: raw.tokenizer_file, threshold, categoryThresholds, presets,
     encoding: { max_length: enc.max_length, context_tokens: enc.context_tokens, stride: enc.stride, max_chunks: enc.max_chunks, emoji_names: enc.emoji_names ?? false },
-    defenses: raw.defenses, files: { ...files }, signedBy: '', signer: '', unverified: '',
+    defenses: raw.defenses, files: { ...files }, signedBy: '', signer: '', unverified: '', missingSteps: lacking,
   };
 }
 

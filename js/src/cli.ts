@@ -10,7 +10,8 @@ import { loadGuard, toDict, type Guard, type Verdict } from './node.js';
 
 const USAGE = `usage: tinyguard check [TEXT | - | --input FILE] [--bundle DIR] [--role prompt|response] [--context TEXT]
                        [--threshold F] [--no-defenses] [--trusted-key PEM|project]... [--allow-unsigned] [--max-chars N]
-                       [--min-coverage F] [--on-unchecked flag|report|pass] [--skip-errors] [--format json|text]`;
+                       [--min-coverage F] [--on-unchecked flag|report|pass] [--on-missing-step refuse|unchecked]
+                       [--skip-errors] [--format json|text]`;
 const GROUP = 512;
 
 function fail(msg: string): never {
@@ -153,7 +154,8 @@ async function main(): Promise<void> {
   let guard: Guard;
   try {
     guard = await loadGuard((opts['--bundle'] as string) ?? defaultBundle(), {
-      trusted: opts.trusted as string[], allowUnsigned: Boolean(opts['--allow-unsigned']), defenses: !opts['--no-defenses'], onUnchecked: policy,
+      trusted: opts.trusted as string[], allowUnsigned: Boolean(opts['--allow-unsigned']),
+      onMissingStep: (opts['--on-missing-step'] as 'refuse' | 'unchecked' | undefined), defenses: !opts['--no-defenses'], onUnchecked: policy,
       maxChars: opts['--max-chars'] === undefined ? undefined : Number(opts['--max-chars']),
       minCoverage: opts['--min-coverage'] === undefined ? undefined : Number(opts['--min-coverage']),
       sessionOptions: { intraOpNumThreads: 1 },

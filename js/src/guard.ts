@@ -7,6 +7,7 @@ import { TextEncoder } from './encoding.js';
 import { bounded, planText, type Plan } from './pieces.js';
 import { pyStrip, wellFormed } from './pyclass.js';
 import { Runner, type OrtLike, type Scores } from './runner.js';
+import { MISSING_STEP_POLICIES, type MissingStepPolicy } from './steps.js';
 import { StreamChecker } from './stream.js';
 import { WordPieceTokenizer } from './tokenizer.js';
 import { CATEGORIES, POLICIES, ROLES, uncheckedReasons, type Policy, type Role, type Verdict } from './verdict.js';
@@ -22,6 +23,12 @@ export interface GuardOptions {
   trustedKeys?: PublicKey[];
   /** Load a bundle whose signature is missing, foreign or broken: every verdict then says bundle_verified: false. */
   allowUnsigned?: boolean;
+  /**
+   * A step the manifest lists that this runtime does not implement (spec section 5): 'refuse' (default)
+   * refuses the bundle; 'unchecked' loads it and every verdict lists `step:NAME` in `unchecked`
+   * (so onUnchecked decides: flag, report or pass). Never skipped in silence.
+   */
+  onMissingStep?: MissingStepPolicy;
   /** @internal A bundle shipped with tinyguard (checked against the project key only). */
   bundled?: boolean;
   /** false scores the normalized text only (no views, no segments). */
@@ -76,9 +83,18 @@ export class Guard {
       trustedKeys: opts.trustedKeys ?? [publicKeyFromPem(PROJECT_KEY_PEM, 'project key')],
       allowUnsigned: opts.allowUnsigned ?? false, bundled: opts.bundled ?? false,
     });
+    const missing = manifest.missingSteps;
+    const onMissing = opts.onMissingStep ?? 'refuse';
+    check((MISSING_STEP_POLICIES as readonly string[]).includes(onMissing), `onMissingStep must be one of ${MISSING_STEP_POLICIES.join(', ')}, not ${onMissing}`);
+    if (missing.length && onMissing === 'refuse') {
+      throw new BundleError(`bundle ${source.where}: its verdicts need steps this runtime does not implement: ${JSON.stringify(missing)} ` +
+        "(docs/bundle-spec.md section 5); update tinyguard, or load it with onMissingStep: 'unchecked' (--on-missing-step unchecked) " +
+        'to have every verdict report them');
+    }
     let settings: DefenseSettings;
-    try {
-      settings = defensesFrom(manifest.defenses);
+    try {  // a missing step's switch in 'defenses' is reported with the step, not refused as an unknown defense
+      const d = manifest.defenses as Record<string, unknown> | undefined;
+      settings = defensesFrom(d && typeof d === 'object' ? Object.fromEntries(Object.entries(d).filter(([k]) => !missing.includes(k))) : d);
     } catch (e) {
       throw new BundleError(`bundle ${source.where}: ${(e as Error).message}`);
     }
@@ -152,7 +168,7 @@ export class Guard {
     view: string; window: number; segment: number | null; segments?: number; coverage: number; policy?: Policy; stopped?: boolean }): Verdict {
     const score = scores[0];
     const byScore = score >= t;
-    const unchecked = uncheckedReasons(d.truncated, d.coverage, this.minCoverage);
+    const unchecked = [...uncheckedReasons(d.truncated, d.coverage, this.minCoverage), ...this.manifest.missingSteps.map((s) => `step:${s}`)];
     const flagged = byScore || (unchecked.length > 0 && (d.policy ?? this.onUnchecked) === 'flag');
     const categories: Record<string, boolean> = {};
     const categoryScores: Record<string, number> = {};

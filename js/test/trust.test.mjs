@@ -4,48 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isBundled, loadGuard, publicKeyFromPem, SignatureError, toDict } from '../dist/node.js';
+import { bundle, editJson, editManifest, sha, signWithNewKey, withCopy } from './bundle-copy.mjs';
 
-const bundle = new URL('../../runtime/models/default', import.meta.url).pathname;
 const cli = new URL('../dist/cli.js', import.meta.url).pathname;
-const DOMAIN = 'tinyguard bundle manifest signature v1\n';
-const sha = (b) => createHash('sha256').update(b).digest('hex');
-
-/** A private copy of the default bundle in a tmp folder, removed after `fn`. */
-async function withCopy(fn) {
-  const dir = mkdtempSync(join(tmpdir(), 'tg-trust-'));
-  try {
-    const copy = join(dir, 'b');
-    cpSync(bundle, copy, { recursive: true });
-    return await fn(copy, dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const editManifest = (copy, edit) => {
-  const m = join(copy, 'manifest.json');
-  writeFileSync(m, edit(readFileSync(m, 'utf8')));
-};
 /** The manifest's top-level threshold set to `t` (the edit an attacker who wants fewer flags makes). */
-const setThreshold = (t) => (text) => JSON.stringify({ ...JSON.parse(text), threshold: t }, null, 2);
-
-/** Sign the copy's manifest with a new key, in the tinyguard-signature/1 format; returns its public PEM path. */
-function signWithNewKey(copy, dir) {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const manifest = readFileSync(join(copy, 'manifest.json'));
-  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(12);
-  const record = { format: 'tinyguard-signature/1', algorithm: 'ed25519', key_id: sha(raw).slice(0, 16),
-    manifest_sha256: sha(manifest), signature: sign(null, Buffer.concat([Buffer.from(DOMAIN), manifest]), privateKey).toString('base64') };
-  writeFileSync(join(copy, 'manifest.sig'), JSON.stringify(record));
-  const pem = join(dir, 'other.pub');
-  writeFileSync(pem, publicKey.export({ format: 'pem', type: 'spki' }));
-  return { pem, keyId: record.key_id };
-}
+const setThreshold = (t) => editJson((m) => ({ ...m, threshold: t }));
 
 async function refused(copy, opts, kind, message) {
   await assert.rejects(loadGuard(copy, opts), (e) => {
