@@ -185,6 +185,7 @@ def _guard_for(guard: Guard, options: dict[str, Any]) -> Guard:
 def _verdict(v: Any) -> dict[str, Any]:
     d = v.to_dict()
     d.pop("latency_ms")
+    d.pop("bundle_verified", None)  # how the guard was loaded, not what the text gives (verified-by-default design)
     d.update(views=v.views, segments=v.segments, stopped=v.stopped)
     return d
 
