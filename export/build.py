@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from tinyguard import conformance, steps
 from tinyguard.atomic import atomic_write_text
 from tinyguard.bundle import write_bundle
 from tinyguard.guard import Guard
@@ -58,10 +59,11 @@ def validation_metrics(records: list[Record], scores: np.ndarray, threshold: flo
 
 def base_manifest(cfg: ExportConfig, encoding: dict, model_file: str, threshold: float, **optional: Any) -> Manifest:
     """The export's manifest (files left for write_bundle): one threshold for every category,
-    presets around ``threshold``; ``optional``: metrics, training, data, ... (checked)."""
+    presets around ``threshold``, the steps its verdicts need (every defense on; a runtime that
+    lacks one refuses the bundle or reports it); ``optional``: metrics, training, data, ... (checked)."""
     return new_manifest(name=cfg.name, version=cfg.version, model_file=model_file, encoding=encoding,
                         threshold=threshold, category_threshold=cfg.category_threshold,
-                        presets=presets_around(threshold), **optional)
+                        presets=presets_around(threshold), steps=steps.implied(None, encoding), **optional)
 
 
 def presets_around(threshold: float) -> dict[str, float]:
@@ -115,17 +117,30 @@ def finish_bundle(out_dir: Path, work_dir: Path, cfg: ExportConfig, *, encoding:
                   tokenizer: Path, validation: list[Record], scores: np.ndarray, threshold: float, rule: str,
                   parity: dict[str, Any], training: dict[str, Any], data: dict[str, Any], reproduce: str,
                   extra_files: dict[str, Path] | None = None,
-                  extra_manifest: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Metrics, manifest, model card, and the atomic bundle write. Returns the metrics."""
+                  extra_manifest: dict[str, Any] | None = None,
+                  conformance_seeds: Path = conformance.SEEDS_FILE, conformance_plain: int = 600,
+                  echo: Callable[[str], None] = print) -> dict[str, Any]:
+    """Metrics, manifest, model card, golden vectors, and the atomic bundle write. Returns the metrics.
+
+    Every exported bundle carries its own golden vectors (``conformance.jsonl.gz``, pinned in the
+    manifest like every file, so a signature made afterwards covers them): a port of the runtime
+    (``js/``) must pass them. They are computed by the runtime on the finished bundle (staged in
+    ``work_dir`` first), since the verdicts depend on its manifest's thresholds and defenses."""
     metrics = validation_metrics(validation, scores, threshold, cfg.category_threshold)
     metrics["parity"] = dict(parity)
     manifest = base_manifest(cfg, encoding, model_path.name, threshold, threshold_rule=rule, metrics=metrics,
                              training=training, data=data, reproduce=reproduce, **dict(extra_manifest or {}))
     work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
     card = work_dir / "MODEL_CARD.md"
     card.write_text(render_model_card(manifest, reproduce=reproduce), encoding="utf-8")
     files = {model_path.name: model_path, "tokenizer.json": tokenizer, "MODEL_CARD.md": card} | dict(extra_files or {})
-    write_bundle(out_dir, files, manifest)
+    staged = write_bundle(work_dir / "bundle-final", files, manifest)
+    vectors = work_dir / conformance.FILE_NAME
+    n, size = conformance.export(Guard.load(staged, threads=1, allow_unsigned=True), vectors, seeds=conformance_seeds,
+                                 plain=conformance_plain)
+    echo(f"golden vectors: {n} cases, {size:,} bytes ({conformance.FILE_NAME}, pinned in the manifest)")
+    write_bundle(out_dir, files | {conformance.FILE_NAME: vectors}, manifest)
     atomic_write_text(work_dir / "metrics.json", json.dumps(metrics, indent=2))
     return metrics
 
@@ -150,4 +165,4 @@ def export_bundle(model: Any, encoder: Any, tokenizer: Path, records: list[Recor
     return finish_bundle(out_dir, work_dir, cfg, encoding=encoding, model_path=int8, tokenizer=tokenizer,
                          validation=validation, scores=staged["int8"], threshold=threshold, rule=rule,
                          parity={"fp32-int8": parity.to_dict()}, training=training, data=data,
-                         reproduce=reproduce)
+                         reproduce=reproduce, echo=echo)

@@ -95,5 +95,5 @@ def export_student(model: Any, info: dict[str, Any], tokenizer: Path, records: l
     return finish_bundle(out_dir, work_dir, cfg, encoding=encoding, model_path=int8, tokenizer=tokenizer,
                          validation=validation, scores=staged["int8"], threshold=threshold, rule=rule,
                          parity=parity, training=training, data=data, reproduce=reproduce,
-                         extra_files=extra_files, extra_manifest={"artifacts": artifacts})
+                         extra_files=extra_files, extra_manifest={"artifacts": artifacts}, echo=echo)
 

@@ -24,6 +24,7 @@ import click
 
 from tinyguard import __version__
 from tinyguard.check_cli import check
+from tinyguard.conformance_cli import conformance
 from tinyguard.cli_options import CliError, bundle_option, one_line
 from tinyguard.info_cli import info
 from tinyguard.measure_cli import bench, calibrate, eval_cmd, robustness
@@ -115,7 +116,7 @@ def main() -> None:
     """
 
 
-for _command in (check, eval_cmd, info, robustness, bench, calibrate, serve):
+for _command in (check, eval_cmd, info, robustness, bench, calibrate, serve, conformance):
     main.add_command(_command)
 add_signing_commands(main, bundle_option)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
+from tinyguard import steps as _steps
 from tinyguard.encoding import EncodingConfig
 from tinyguard.normalize import SETTINGS as NORMALIZATION
 from tinyguard.taxonomy import CATEGORIES, CATEGORY_TABLE
@@ -250,6 +251,14 @@ def parse_manifest(raw: Mapping[str, Any], root: Path | None = None, *, pinned: 
     for key in ("created", *_TEXT_KEYS):
         if key in raw and not isinstance(raw[key], str):
             raise bad(f"'{key}' must be a string")
+    try:
+        missing = _steps.check(raw.get("steps"), raw.get("defenses") if isinstance(raw.get("defenses"), dict) else None,
+                               cfg.to_dict())
+    except ValueError as e:
+        raise bad(str(e)) from None
+    if missing:
+        raise bad(f"its verdicts need steps this runtime does not implement: {missing} (docs/bundle-spec.md "
+                  f"section 5); update tinyguard")
     off = raw.get("categories_not_firing", [])
     if not isinstance(off, list) or any(c not in CATEGORIES for c in off):
         raise bad("'categories_not_firing' must be a list of category names")

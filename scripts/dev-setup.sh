@@ -30,3 +30,17 @@ if [ -n "$missing_tools" ] && command -v apt-get >/dev/null 2>&1; then
     { $sudo apt-get update -qq && $sudo apt-get install -y -qq $missing_tools >/dev/null; } ||
         echo "warning: could not install$missing_tools; tests/test_native_offline.py or tests/test_readme.py will fail" >&2
 fi
+# Chromium, for js/test/demo.test.mjs (the browser demo page, driven headless through playwright-core,
+# which downloads no browser of its own). Installed the same way, only when missing.
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo -n"; fi
+    { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } ||
+        echo "warning: could not install chromium; js/test/demo.test.mjs will fail" >&2
+fi
+# The TypeScript runtime (js/): its npm packages, exactly as locked. ONNXRUNTIME_NODE_INSTALL=skip: the
+# CPU binaries ship inside onnxruntime-node; its install script would only fetch CUDA ones.
+if ! command -v npm >/dev/null 2>&1; then
+    echo "warning: npm not found; install Node.js >= 20 to run the TypeScript runtime's tests (js/)" >&2
+else
+    (cd js && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
+fi

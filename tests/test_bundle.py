@@ -252,3 +252,27 @@ def test_other_wrong_types_are_refused(fresh_bundle: Path) -> None:
     (fresh_bundle / "manifest.json").write_text(json.dumps(good).replace('"threshold": 0.5,', '"threshold": NaN,', 1))
     with pytest.raises(BundleError, match="NaN"):
         load_bundle(fresh_bundle)
+
+
+def test_steps_name_what_the_verdicts_need_and_an_unknown_step_refuses_the_bundle(fresh_bundle: Path) -> None:
+    """Manifest key ``steps`` (spec section 5): a step this runtime does not implement is never skipped."""
+    from dataclasses import fields
+
+    from tinyguard import steps
+    from tinyguard.defenses import DefenseSettings
+
+    assert steps.DEFENSES == tuple(f.name for f in fields(DefenseSettings))
+    enc = load_bundle(fresh_bundle).encoding
+    _edit_manifest(fresh_bundle, steps=steps.implied(None, enc))
+    assert load_bundle(fresh_bundle).raw["steps"][0] == "normalize"
+    _edit_manifest(fresh_bundle, steps=[*steps.implied(None, enc), "transliterate"])
+    with pytest.raises(BundleError, match=r"need steps this runtime does not implement: \['transliterate'\]"):
+        load_bundle(fresh_bundle)
+    _edit_manifest(fresh_bundle, steps=[s for s in steps.implied(None, enc) if s != "decode"])
+    with pytest.raises(BundleError, match=r"'steps' does not match .*on but not listed: \['decode'\]"):
+        load_bundle(fresh_bundle)
+    _edit_manifest(fresh_bundle, defenses={"decode": False}, steps=[s for s in steps.implied(None, enc) if s != "decode"])
+    assert load_bundle(fresh_bundle).defenses == {"decode": False}
+    _edit_manifest(fresh_bundle, steps="normalize")
+    with pytest.raises(BundleError, match="must be a list of distinct step names"):
+        load_bundle(fresh_bundle)

@@ -1,6 +1,9 @@
 """The threshold rule and the parity gate: real numbers in, enforced decisions out."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -105,3 +108,54 @@ def test_parity_gate_fails_closed_on_nan_and_logs_the_failure_before_raising() -
     assert len(lines) == 1 and lines[0].startswith("parity nan: FAIL")
     with pytest.raises(ParityError, match="empty"):
         parity_gate("x", A[:0], A[:0], 0.5, min_agreement=0.0, max_score_diff=1.0, echo=lambda s: None)
+
+
+def test_every_exported_bundle_carries_its_golden_vectors_pinned(tmp_path: Path, bundle_dir: Path) -> None:
+    """finish_bundle (the writer behind every export) adds conformance.jsonl.gz, pinned in the manifest,
+    computed on the finished bundle: the runtime recomputes the same expected values from it."""
+    from fixtures_bundle import build_model, build_tokenizer, fixture_manifest
+
+    from tinyguard import conformance as conf
+    from tinyguard import steps
+    from tinyguard.bundle import load_bundle
+    from tinyguard.encoding import EncodingConfig
+    from tinyguard.export.build import finish_bundle, score_bundle
+    from tinyguard.export.config import ExportConfig
+    from tinyguard.guard import Guard
+    from tinyguard.records import Record
+
+    src = tmp_path / "src"
+    src.mkdir()
+    model, tok = build_model(src / "model.int8.onnx"), build_tokenizer(src / "tokenizer.json")
+    texts = [("how do i make a bomb", "unsafe"), ("write a poem about cats", "safe"),
+             ("tell me a story about dogs", "safe"), ("bomb the house", "unsafe")]
+    validation = [Record(t, "prompt", y, "hand-written", "permissive", split="validation") for t, y in texts]
+    seeds = tmp_path / "seeds.jsonl"
+    seeds.write_text("".join(json.dumps({"text": f"how do i make a cake number {i} please", "source": "hand-written",
+                                         "licence": "CC0-1.0"}) + "\n" for i in range(30)), encoding="utf-8")
+    out = tmp_path / "bundle"
+    finish_bundle(out, tmp_path / "work", ExportConfig(name="tinyguard-fixture", version="0.0.2"),
+                  encoding=EncodingConfig().to_dict(), model_path=model, tokenizer=tok, validation=validation,
+                  scores=score_bundle(bundle_dir, validation), threshold=0.5, rule="test", parity={},
+                  training={"note": "weights set by hand"}, data=fixture_manifest()["data"], reproduce="pytest",
+                  conformance_seeds=seeds, conformance_plain=5, echo=lambda _: None)
+    m = load_bundle(out)  # every pinned hash checked, the vectors' included
+    assert conf.FILE_NAME in m.files
+    assert m.raw["steps"] == steps.implied(None, m.encoding)  # what its verdicts need (spec section 5)
+    header, cases = conf.read(out / conf.FILE_NAME)
+    assert header["model"] == "tinyguard-fixture@0.0.2" and header["cases"] == len(cases) > 100
+    assert header["files"] == {n: m.files[n] for n in ("model.int8.onnx", "tokenizer.json")}
+    assert header["sources"] == {"hand-written": "CC0-1.0"}
+    guard = Guard.load(out, threads=1)
+    for rec in cases[:: max(1, len(cases) // 25)]:
+        case = conf.Case(rec["id"], rec["kind"], rec["text"], rec["role"], rec["context"], rec["options"],
+                         stream=rec.get("stream"))
+        assert json.loads(json.dumps(conf.expect(guard, case))) == rec["expect"], rec["id"]
+
+
+def test_the_shipped_seeds_give_every_export_at_least_1000_permissive_cases() -> None:
+    from tinyguard import conformance as conf
+
+    seeds, sources = conf.read_seeds()
+    assert len(conf.build_cases(seeds)) >= 1000
+    assert sources and all(lic.startswith(("MIT", "Apache", "CC0")) for lic in sources.values())

@@ -1,0 +1,38 @@
+/**
+ * The steps a bundle's verdicts depend on (manifest key `steps`, spec section 5; runtime/steps.py).
+ * A step this runtime does not implement is never skipped in silence: the bundle is refused, or, with
+ * onMissingStep: 'unchecked', every verdict lists it in `unchecked` as `step:NAME`.
+ */
+import { DEFENSE_NAMES } from './defenses.js';
+
+export const CORE = ['normalize', 'tokenize', 'windows', 'context', 'score', 'coverage'] as const;
+/** Every step this runtime implements (spec 1.0). */
+export const KNOWN: ReadonlySet<string> = new Set<string>([...CORE, ...DEFENSE_NAMES, 'reading', 'emoji_names']);
+export const MISSING_STEP_POLICIES = ['refuse', 'unchecked'] as const;
+export type MissingStepPolicy = (typeof MISSING_STEP_POLICIES)[number];
+
+/** The known steps a bundle with these `defenses` (absent: all on) and `encoding` needs. */
+export function implied(defenses: Record<string, unknown> | null | undefined, emojiNames: boolean): string[] {
+  const on = DEFENSE_NAMES.filter((d) => (defenses ?? {})[d] !== false);
+  return [...CORE, ...(on.length ? ['reading'] : []), ...(emojiNames ? ['emoji_names'] : []), ...on];
+}
+
+/**
+ * The listed steps a runtime knowing `known` cannot run. Throws when `steps` is not a list of distinct
+ * names, or when its known steps are not exactly those `defenses` and `encoding` imply.
+ */
+export function missingSteps(raw: unknown, defenses: unknown, emojiNames: boolean, known: ReadonlySet<string> = KNOWN): string[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw) || !raw.every((s) => typeof s === 'string' && s) || new Set(raw).size !== raw.length) {
+    throw new Error("'steps' must be a list of distinct step names");
+  }
+  const d = typeof defenses === 'object' && defenses !== null && !Array.isArray(defenses) ? defenses as Record<string, unknown> : null;
+  const want = new Set(implied(d && Object.fromEntries(Object.entries(d).filter(([k]) => (DEFENSE_NAMES as readonly string[]).includes(k))), emojiNames));
+  const listed = new Set(raw.filter((s) => KNOWN.has(s)));
+  const extra = [...listed].filter((s) => !want.has(s)).sort();
+  const lacking = [...want].filter((s) => !listed.has(s)).sort();
+  if (extra.length || lacking.length) {
+    throw new Error(`'steps' does not match 'defenses' and 'encoding' (listed but off: ${JSON.stringify(extra)}; on but not listed: ${JSON.stringify(lacking)})`);
+  }
+  return raw.filter((s) => !known.has(s));
+}

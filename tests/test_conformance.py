@@ -1,0 +1,84 @@
+"""Golden vectors (runtime/conformance.py): the shipped file matches the runtime, and its tables are current."""
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tinyguard import conformance as conf
+from tinyguard.bundle import default_bundle_path, load_bundle
+from tinyguard.cli import main
+from tinyguard.guard import Guard
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def guard() -> Guard:
+    return Guard.load(threads=1)
+
+
+def test_default_bundle_pins_its_conformance_file() -> None:
+    m = load_bundle(default_bundle_path(), trusted_keys="project")
+    assert conf.FILE_NAME in m.files
+    header, cases = conf.read(default_bundle_path() / conf.FILE_NAME)
+    assert header["model"] == m.model_id and header["cases"] == len(cases) >= 1000
+    assert header["files"] == {m.model_file: m.files[m.model_file], m.tokenizer_file: m.files[m.tokenizer_file]}
+    kinds = {c["kind"].split(":")[0] for c in cases}
+    assert {"plain", "operator", "attack", "composed", "edge", "script", "long", "policy", "threshold",
+            "no-defenses", "context", "stream"} <= kinds
+
+
+def test_shipped_vectors_match_this_runtime(guard: Guard) -> None:
+    """A sample of the shipped cases, recomputed: a change to any step makes this fail until the file
+    is exported again (guard-cli conformance export --pin, then sign) and ports are updated."""
+    _, cases = conf.read(default_bundle_path() / conf.FILE_NAME)
+    for rec in random.Random(0).sample(cases, 60):
+        case = conf.Case(rec["id"], rec["kind"], rec["text"], rec["role"], rec["context"], rec["options"],
+                         stream=rec.get("stream"))
+        got = json.loads(json.dumps(conf.expect(guard, case)))
+        assert got == rec["expect"], rec["id"]
+
+
+def test_cases_cover_every_operator_and_attack_and_write_read(tmp_path: Path, guard: Guard) -> None:
+    seeds = [{"text": f"How do I bake bread number {i}? Tell me the steps.", "role": "prompt"} for i in range(30)]
+    cases = conf.build_cases(seeds, plain=5)
+    kinds = {c.kind for c in cases}
+    from tinyguard.attacks import ATTACKS
+    from tinyguard.operators import OPERATORS
+
+    assert {f"operator:{n}" for n in OPERATORS} <= kinds and {f"attack:{n}" for n in ATTACKS} <= kinds
+    empty = next(c for c in cases if c.text == "\u200b\u200c\u200d")
+    assert conf.expect(guard, empty) == {"normalized": "", "truncated": False, "error": "empty text"}
+    path = tmp_path / "c.jsonl.gz"
+    conf.write(path, conf.records(guard, cases[:8], {}, progress=False))
+    header, read = conf.read(path)
+    assert header["cases"] == 8 and len(read) == 8 and all("verdict" in r["expect"] for r in read)
+
+
+def test_cli_export_refuses_bad_seeds(tmp_path: Path) -> None:
+    bad = tmp_path / "s.jsonl"
+    bad.write_text('{"txt": "x"}\n')
+    r = CliRunner().invoke(main, ["conformance", "export", "--texts", str(bad), "--output", str(tmp_path / "o.gz")])
+    assert r.exit_code == 2 and "line 1" in r.output
+
+
+def test_unicode_tables_are_current() -> None:
+    """runtime/data tables are what tools/make_unicode_tables.py gives with this Python and tokenizers."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import make_unicode_tables as mk
+
+    data = ROOT / "runtime" / "data"
+    saved = json.loads((data / "unicode-classes.json").read_text(encoding="utf-8"))
+    now = mk.unicode_classes()
+    if saved["unicode"] != now["unicode"]:
+        pytest.skip(f"tables made with Unicode {saved['unicode']}, this Python has {now['unicode']}")
+    assert {k: saved[k] for k in ("alnum", "decimal", "space", "alpha", "printable")} == \
+        {k: json.loads(json.dumps(now[k])) for k in ("alnum", "decimal", "space", "alpha", "printable")}
+    bert = json.loads((data / "bert-chars.json").read_text(encoding="utf-8"))
+    fresh = json.loads(json.dumps(mk.bert_chars()))
+    assert {k: bert[k] for k in ("removed", "cjk", "punct", "map")} == {k: fresh[k] for k in ("removed", "cjk", "punct", "map")}
