@@ -9,7 +9,7 @@ Importing this package loads no model, imports no torch and opens no socket.
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # the package; pyproject.toml reads it from here (the model has its own)
 
 __all__ = ["Guard", "Verdict", "BundleError", "__version__"]
 

@@ -85,13 +85,30 @@ class _Group(click.Group):
 _NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``guard-cli --version``: the package, then the default model (name, version, folder)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from tinyguard.bundle import BundleError, default_bundle_path, load_bundle  # numpy: only when asked
+
+    click.echo(f"guard-cli (tinyguard) {__version__}")
+    path = default_bundle_path()
+    try:
+        m = load_bundle(path, verify=False)
+        click.echo(f"default model: {m.name} {m.version} ({path})")
+    except (OSError, ValueError, BundleError) as e:
+        click.echo(f"default model: none usable at {path} ({one_line(e)})")
+    ctx.exit(0)
+
+
 def _fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(2)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="guard-cli", message="%(prog)s %(version)s")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version of tinyguard and of its default model, and exit.")
 def main() -> None:
     """tinyguard: an offline safety guard for LLM prompts and responses.
 

@@ -65,6 +65,11 @@ backend_option = click.option(
 threshold_option = click.option(
     "--threshold", type=click.FloatRange(0.0, 1.0), default=None, metavar="F",
     help="Flag when score >= F (default: the bundle's threshold; see `guard-cli info` for presets).")
+PRESETS = ("strict", "balanced", "permissive")
+preset_option = click.option(
+    "--preset", type=click.Choice(PRESETS), default=None,
+    help="Flag at one of the bundle's named thresholds (`guard-cli info` lists them): strict flags "
+         "more, permissive less. Not with --threshold.")
 no_defenses_option = click.option(
     "--no-defenses", is_flag=True,
     help="Score the normalized text only, without the de-obfuscation views (for measurement).")
@@ -126,6 +131,20 @@ def load_guard(bundle: str | None, defenses: bool = True, threads: int | None = 
                           trusted_keys=trusted(trusted_keys), **policy)
     except ImportError as e:  # backend gguf without llama-cpp-python: the message has the install line
         raise CliError(one_line(e)) from None
+
+
+def preset_threshold(guard: "Guard", preset: str | None, threshold: float | None) -> float | None:
+    """The threshold a command scores with: ``--threshold``, else the bundle's ``--preset``, else
+    None (the bundle's own threshold). Both given, or a preset the bundle lacks: an error."""
+    if preset is None:
+        return threshold
+    if threshold is not None:
+        raise click.UsageError("give --threshold or --preset, not both")
+    presets = guard.manifest.presets
+    if preset not in presets:
+        have = ", ".join(sorted(presets)) or "none"
+        raise CliError(f"bundle {guard.model_id} has no preset {preset!r} (its presets: {have})")
+    return presets[preset]
 
 
 def command_line() -> str:

@@ -188,18 +188,15 @@ class Guard:
         ``role`` is one role for all texts or one per text. ``num_threads`` sets the scoring
         threads for this call (onnxruntime intra-op or llama.cpp threads; a session per thread
         count is opened once and cached; default: the Guard's ``threads``). ``on_unchecked``
-        overrides the Guard's policy for this call. Each verdict's ``latency_ms`` is the whole
-        call's time divided by the number of texts.
+        overrides the Guard's policy for this call. Each verdict's ``latency_ms`` is its own
+        text's time: normalizing, planning, its windows' model runs (a run of several windows
+        shared among them) and reading the scores.
         """
-        start = time.perf_counter()
         t = self.threshold if threshold is None else _check_threshold(threshold)
         policy = self.on_unchecked if on_unchecked is None else check_policy(on_unchecked)
         scored = self.score(texts, role, contexts=contexts, batch_size=batch_size, num_threads=num_threads)
-        if not scored:
-            return []
-        elapsed_ms = (time.perf_counter() - start) * 1000.0 / len(scored)
         return [self._verdict(s.defended, t, s.role, truncated=s.truncated, chunks=s.chunks, views=s.views,
-                              latency_ms=elapsed_ms, view=s.fired_view, window=s.fired_window,
+                              latency_ms=s.seconds * 1000.0, view=s.fired_view, window=s.fired_window,
                               segment=s.fired_segment, segments=s.segments, coverage=s.coverage,
                               policy=policy) for s in scored]
 
@@ -221,8 +218,9 @@ class Guard:
         if not texts:
             return []
 
-        plans = []
+        plans, plan_seconds = [], []
         for i, (text, r, ctx) in enumerate(zip(texts, roles, contexts)):
+            start = time.perf_counter()
             raw, norm, cut = bounded(text, self.max_chars)
             if not norm.strip() and not cut:  # (a cut text may hold nothing visible before the cut)
                 raise ValueError("empty text" if len(texts) == 1 else f"empty text at index {i}")
@@ -230,9 +228,10 @@ class Guard:
                              lexicon=lambda: self.lexicon, unk_id=self._unk_id)
             plan.truncated = cut
             plans.append(plan)
+            plan_seconds.append(time.perf_counter() - start)
         results = run_plans(session, self._feeds, self._encoder.pad_id, plans, batch_size)
-        return [to_scores(plan, r, rows, plain, self.min_coverage)
-                for plan, r, (rows, plain) in zip(plans, roles, results)]
+        return [to_scores(plan, r, rows, plain, self.min_coverage, seconds=planned + ran)
+                for plan, r, planned, (rows, plain, ran) in zip(plans, roles, plan_seconds, results)]
 
     def stream(self, role: str = "response", *, context: str = "", threshold: float | None = None,
                every_tokens: int = 32) -> "StreamChecker":

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from tinyguard import __version__
+from tinyguard.bundle import default_bundle_path
 from tinyguard.cli import main
 from tinyguard.taxonomy import CATEGORIES
 
@@ -218,7 +219,9 @@ def test_old_flag_spellings_still_work(bundle_dir: Path, tmp_path: Path) -> None
 
 def test_version_and_help() -> None:
     r = run("--version")
-    assert r.exit_code == 0 and __version__ in r.stdout
+    default = json.loads((default_bundle_path() / "manifest.json").read_text(encoding="utf-8"))
+    assert r.exit_code == 0 and r.stdout.splitlines()[0] == f"guard-cli (tinyguard) {__version__}"
+    assert r.stdout.splitlines()[1].startswith(f"default model: {default['name']} {default['version']} (")
     r = run("check", "--help")
     assert r.exit_code == 0 and "Examples" in r.stdout and "--input" in r.stdout
 
@@ -241,3 +244,27 @@ def test_installed_executable(bundle_dir: Path, tmp_path: Path) -> None:
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and p.stdout == ""
     assert p.stderr.count("\n") == 1 and p.stderr.startswith("error: ") and "Traceback" not in p.stderr
+
+
+def test_input_latency_is_each_texts_own(bundle_dir: Path, tmp_path: Path) -> None:
+    """latency_ms of an --input line is that text's time, not the batch's time shared out evenly."""
+    path = tmp_path / "mixed.txt"
+    long = " ".join(["write a poem about cats and dogs today."] * 400)  # many windows and segments
+    path.write_text("hi\n" + long + "\nhello\n", encoding="utf-8")
+    r = run("check", "--input", str(path), "--bundle", str(bundle_dir))
+    short, big, hello = (line["latency_ms"] for line in _jsonl(r.stdout))
+    assert big > 5 * max(short, hello), (short, big, hello)
+
+
+def test_preset_scores_at_the_bundles_named_threshold(bundle_dir: Path, fresh_bundle: Path) -> None:
+    for preset, t in (("strict", 0.3), ("balanced", 0.5), ("permissive", 0.8)):  # fixture_manifest's presets
+        r = run("check", "--bundle", str(bundle_dir), "--preset", preset, "hello")
+        assert r.exit_code == 0 and _jsonl(r.stdout)[0]["threshold"] == t, (preset, r.output)
+    _one_error_line(run("check", "--bundle", str(bundle_dir), "--preset", "strict", "--threshold", "0.2", "x"),
+                    "--threshold or --preset")
+    _one_error_line(run("check", "--bundle", str(bundle_dir), "--preset", "lax", "x"), "--preset")
+    manifest = json.loads((fresh_bundle / "manifest.json").read_text())
+    manifest["presets"] = {"balanced": 0.5}
+    (fresh_bundle / "manifest.json").write_text(json.dumps(manifest))
+    _one_error_line(run("check", "--bundle", str(fresh_bundle), "--preset", "strict", "x"),
+                    "has no preset 'strict'", "balanced")
