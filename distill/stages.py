@@ -27,7 +27,7 @@ from ..train import require_train_extra
 from tinyguard.atomic import atomic_open
 from tinyguard.bundle import BundleError, load_bundle
 from tinyguard.records import read_jsonl
-from ..train.stage import Stage, hash_files, write_json_atomic
+from ..train.stage import Stage, hash_files, recorded, write_json_atomic
 from .config import DistillConfig, StudentConfig
 
 
@@ -153,6 +153,8 @@ def distill_student(run_dir: Path, cfg: DistillConfig, name: str, *, config_ref:
         if not need.is_file():
             raise FileNotFoundError(f"{need} is missing: run `guard-cli pipeline --run-dir {run_dir}` first")
     base = run_dir / "students" / name
+    export_cfg = _export_config(run_dir, cfg, student)  # the run's stages are read before minutes of training
+    licence_classes = _licence_classes(run_dir)
 
     echo(f"[1/2] student {name} ({student.kind}) → {base / 'student'}")
     s_inputs = {"teacher": hash_files([teacher_dir / "model.safetensors"]), "records": hash_files([records_path])}
@@ -164,7 +166,6 @@ def distill_student(run_dir: Path, cfg: DistillConfig, name: str, *, config_ref:
     echo(f"[2/2] export → {base / 'bundle'}")
     e_inputs = {"student": hash_files([base / "student" / "model.safetensors", base / "student" / "tokenizer.json"]),
                 "records": s_inputs["records"]}
-    export_cfg = _export_config(run_dir, cfg, student)
     e_stage = Stage("export", base / "export", e_inputs, {"export": asdict(export_cfg), "gates": asdict(cfg.gates)},
                     outputs=("metrics.json", "../bundle/manifest.json"))
 
@@ -179,7 +180,7 @@ def distill_student(run_dir: Path, cfg: DistillConfig, name: str, *, config_ref:
                              "category_weight": student.train.category_weight},
         }
         reproduce = f"guard-cli distill --run-dir {run_dir} --student {name} --config {config_ref}"
-        data = data_summary(records, Counter(s_counts["sources"]), _licence_classes(run_dir))
+        data = data_summary(records, Counter(s_counts["sources"]), licence_classes)
         metrics = export_trained_student(base / "student", records, base / "bundle", base / "export", export_cfg,
                                          cfg.gates, training=training, data=data, reproduce=reproduce, echo=echo)
         return {"validation": metrics["validation"]["n"]}
@@ -208,23 +209,19 @@ def _teacher_id(run_dir: Path) -> str:
 
 
 def _licence_classes(run_dir: Path) -> list[str]:
-    try:
-        m = json.loads((run_dir / "data" / "manifest.json").read_text(encoding="utf-8"))
-        return list(m["config"]["data"]["licence_classes"])
-    except (OSError, ValueError, KeyError):
-        return ["permissive"]
+    """The licence classes the run's data stage was built with (the card states them)."""
+    return list(recorded(run_dir / "data", "config", "data", "licence_classes"))
 
 
 def _export_config(run_dir: Path, cfg: DistillConfig, student: StudentConfig):
     """The teacher's export settings (threshold rule, category threshold) with the student's name and gates."""
     from ..export.config import ExportConfig
 
-    base = ExportConfig()
+    raw = recorded(run_dir / "export", "config", "export")
     try:
-        raw = json.loads((run_dir / "export" / "manifest.json").read_text(encoding="utf-8"))["config"]["export"]
         base = ExportConfig(**raw)
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+    except TypeError as e:  # a run exported by another version of tinyguard
+        raise ValueError(f"{run_dir / 'export'}: its export config does not fit this tinyguard: {e}") from None
     return replace(base, name=f"tinyguard-{student.name}", version=cfg.version,
                    parity_min_agreement=cfg.gates.fp32_int8_min_agreement,
                    parity_max_score_diff=cfg.gates.fp32_int8_max_score_diff,

@@ -14,6 +14,7 @@ from typing import Any
 
 from tinyguard.atomic import atomic_open, atomic_write_text
 
+from ..stage import MANIFEST, recorded
 from .config import GOALS, AdversarialConfig
 
 ATTACK_KEYS = [(a, g, w) for a in ("policy", "bandit") for g in GOALS for w in ("previous", "current")]
@@ -89,8 +90,8 @@ def write_report(run_dir: Path, cfg: AdversarialConfig, *, command: str) -> dict
     run_dir = Path(run_dir)
     metrics = load_rounds(run_dir, cfg.rounds)
     plot(metrics, run_dir / "curves.png")
-    first = run_dir / "round1" / "attacker" / "manifest.json"
-    model = json.loads(first.read_text(encoding="utf-8"))["counts"].get("policy_model") if first.is_file() else None
+    first = run_dir / "round1" / "attacker"
+    model = recorded(first, "counts").get("policy_model") if (first / MANIFEST).is_file() else None
     model = model or cfg.attacker.model or "SmolLM2-135M-Instruct"
     lines = [f"# Adversarial rounds: {cfg.name}", "", f"Command: `{command}`", "",
              f"{cfg.rounds} rounds. Attackers: "
@@ -185,11 +186,11 @@ def _rounds_detail(run_dir: Path, cfg: AdversarialConfig) -> list[str]:
     lines = ["## What each round did", ""]
     for r in range(1, cfg.rounds + 1):
         rdir = run_dir / f"round{r}"
-        if not (rdir / "harvest" / "manifest.json").is_file():
+        if not (rdir / "harvest" / MANIFEST).is_file():  # the round has not got this far: nothing to say
             continue
-        h = json.loads((rdir / "harvest" / "manifest.json").read_text(encoding="utf-8"))["counts"]
+        h = recorded(rdir / "harvest", "counts")
         log = _rows(rdir / "attacker" / "train_log.jsonl")
-        a = json.loads((rdir / "attacker" / "manifest.json").read_text(encoding="utf-8"))["counts"]
+        a = recorded(rdir / "attacker", "counts")
         curated = len(_rows(rdir / "curate" / "curated.jsonl"))
         lines.append(f"**Round {r}.** ")
         if log:
