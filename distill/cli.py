@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from tinyguard.train.command import USER_ERRORS, fail
+from tinyguard.cli_options import USER_ERRORS, fail, output_option
 from tinyguard.train.offline import offline
 
 
@@ -92,8 +92,8 @@ def install(run_dir: Path, student: str, with_artifacts: bool) -> None:
 @distill.command("report")
 @click.option("--run-dir", type=click.Path(path_type=Path), default=Path("runs/default"), show_default=True,
               help="A run folder with bundle/ and students/*/bundle.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("distill/reports"), show_default=True,
-              help="Where pareto.md, pareto.json and pareto.png go.")
+@output_option("Where pareto.md, pareto.json and pareto.png go.", name="out", metavar="DIR", old=("--out",),
+               type=click.Path(path_type=Path), default=Path("distill/reports"), show_default=True)
 @click.option("--repeats", type=click.IntRange(10, 100000), default=200, show_default=True,
               help="Timed Guard.check calls per text length.")
 def report(run_dir: Path, out: Path, repeats: int) -> None:
@@ -103,7 +103,7 @@ def report(run_dir: Path, out: Path, repeats: int) -> None:
 
     \b
     Example:
-      guard-cli distill report --run-dir runs/default --out distill/reports
+      guard-cli distill report --run-dir runs/default --output distill/reports
     """
     try:
         from tinyguard.train import require_train_extra

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..train.command import USER_ERRORS, fail
+from tinyguard.cli_options import USER_ERRORS, fail, output_option
 from ..train.offline import offline
 
 
@@ -23,9 +23,9 @@ from ..train.offline import offline
               help="Rewrite report.md and curves.png from the finished rounds (with the run's own config).")
 @click.option("--freeze", "freeze_bundle", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Freeze the finished run's curated adversarial records that this bundle gets right into a "
-                   "regression suite (--out); trains nothing.")
-@click.option("--out", "freeze_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="With --freeze: the suite to write (default: RUN/regression-<model>.jsonl).")
+                   "regression suite (--output); trains nothing.")
+@output_option("With --freeze: the suite to write (default: RUN/regression-<model>.jsonl).", name="freeze_out",
+               old=("--out",), type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--name-rounds", "card_bundle", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Name the run's rounds 1..R (R: --rounds, default the run's last) and their data in this "
                    "bundle's manifest and model card, e.g. a student distilled from RUN/roundR; trains nothing.")
@@ -56,7 +56,7 @@ def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_
       guard-cli adversarial --config cpu --run-dir runs/adv-cpu --rounds 4   # one more round
       guard-cli adversarial --config cpu --run-dir runs/adv-cpu --report-only
       guard-cli adversarial --run-dir runs/adv-cpu --freeze runtime/models/default \\
-          --out train/adversarial/regression.jsonl      # the suite the tests hold the default to
+          --output train/adversarial/regression.jsonl      # the suite the tests hold the default to
       guard-cli distill --run-dir runs/adv-cpu/round2 --student micro1 --config balanced
       guard-cli adversarial --run-dir runs/adv-cpu --rounds 2 \\
           --name-rounds runs/adv-cpu/round2/students/micro1/bundle   # its card names the rounds
@@ -75,7 +75,7 @@ def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_
             cfg = replace(cfg, rounds=rounds)
         run_dir = run_dir or Path("runs") / cfg.name
         if freeze_out is not None and freeze_bundle is None:
-            raise ValueError("--out names the suite --freeze writes: give --freeze BUNDLE too")
+            raise ValueError("--output names the suite --freeze writes: give --freeze BUNDLE too")
         if sum(x is not None and x is not False for x in (freeze_bundle, card_bundle, report_only or None)) > 1:
             raise ValueError("give one of --freeze, --name-rounds and --report-only")
         if card_bundle is not None:

@@ -11,6 +11,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from tinyguard.errors import one_line
+
 
 def load_toml(path: str | os.PathLike[str], what: str = "config") -> dict[str, Any]:
     """The TOML file at ``path`` as a dict; FileNotFoundError or ValueError with one line."""
@@ -27,7 +29,7 @@ def load_toml(path: str | os.PathLike[str], what: str = "config") -> dict[str, A
     try:
         return tomllib.loads(p.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise ValueError(f"{what} {path} is not valid TOML: {' '.join(str(e).split())}") from None
+        raise ValueError(f"{what} {path} is not valid TOML: {one_line(e)}") from None
 
 
 def refuse_unknown(raw: dict[str, Any], known: set[str] | frozenset[str], where: str) -> None:

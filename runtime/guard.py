@@ -32,6 +32,7 @@ from tinyguard.bundle import BundleError, Manifest, load_bundle
 from tinyguard.defenses import DefenseSettings
 from tinyguard.despace import Lexicon
 from tinyguard.encoding import TextEncoder
+from tinyguard.errors import one_line as _one_line
 from tinyguard.normalize import SETTINGS as NORMALIZATION
 from tinyguard.pieces import bounded, plan_text
 from tinyguard.runner import Scores, run_plans, to_scores
@@ -334,7 +335,3 @@ def _valid_unicode(text: str) -> str:
     if _SURROGATE.search(text) is None:
         return text
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-
-
-def _one_line(e: BaseException) -> str:
-    return " ".join(str(e).split())

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tinyguard.atomic import atomic_open, atomic_write_text
+from tinyguard.errors import one_line
 
 from ..stage import MANIFEST, recorded
 from .config import GOALS, AdversarialConfig
@@ -31,9 +32,9 @@ def _f(x: Any, digits: int = 3) -> str:
     return "–" if x is None else f"{x:.{digits}f}" if isinstance(x, float) else str(x)
 
 
-def _one_line(text: str, limit: int = 220) -> str:
-    s = " ".join(str(text).split()).replace("|", "\\|")
-    return s if len(s) <= limit else s[: limit - 1] + "…"
+def _cell(text: str, limit: int = 220) -> str:
+    """``text`` as a markdown table cell: one line, pipes escaped, at most ``limit`` characters."""
+    return one_line(str(text).replace("|", "\\|"), limit)
 
 
 def load_rounds(run_dir: Path, rounds: int) -> list[dict[str, Any]]:
@@ -221,7 +222,7 @@ def _examples(run_dir: Path, cfg: AdversarialConfig) -> list[str]:
                       "|---|---|---|---|---|---|---|---|"]
             for x in sample:
                 who = x["attacker"] + (f" `{x['arm']}`" if x["arm"] else "")
-                lines.append(f"| {who} | {_one_line(x['seed'], 120)} | {_one_line(x['text'])} | {x['reward']:.3f} | "
+                lines.append(f"| {who} | {_cell(x['seed'], 120)} | {_cell(x['text'])} | {x['reward']:.3f} | "
                              f"{x['guard_score']:.3f} | {_f(x['similarity'], 2)} | {_f(x['verifier'], 2)} | "
                              f"{x['judge'] or '–'} |")
             lines.append("")
