@@ -14,7 +14,10 @@ from pathlib import Path
 import click
 
 from tinyguard.cli_options import USER_ERRORS, fail, output_option
+from tinyguard.train import require_train_extra
 from tinyguard.train.offline import offline
+
+from .config import load_distill_config
 
 
 @click.group("distill", invoke_without_command=True)
@@ -45,10 +48,7 @@ def distill(ctx: click.Context, run_dir: Path, students: tuple[str, ...], config
     if not students:
         raise click.UsageError("give --student NAME (repeatable) or --student all")
     try:
-        from tinyguard.train import require_train_extra
-
         require_train_extra("torch", "transformers", "safetensors", "onnx")
-        from .config import load_distill_config
         from .stages import distill_student
 
         cfg = load_distill_config(config_ref)
@@ -106,8 +106,6 @@ def report(run_dir: Path, out: Path, repeats: int) -> None:
       guard-cli distill report --run-dir runs/default --output distill/reports
     """
     try:
-        from tinyguard.train import require_train_extra
-
         require_train_extra("onnx", "matplotlib")
         from .report import build_report
 

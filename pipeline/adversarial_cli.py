@@ -2,12 +2,20 @@
 adversarial rounds of train/ and, for a student guard, the students of distill/); torch loads inside."""
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from tinyguard.cli_options import USER_ERRORS, fail, output_option
+from ..distill.config import load_distill_config
+from ..train import require_train_extra
+from ..train.adversarial.config import config_from_dict, load_adversarial_config
+from ..train.adversarial.report import write_report
+from ..train.config import load_config
 from ..train.offline import offline
+from ..train.registry import default_data_dir
 
 
 @click.command("adversarial")
@@ -61,12 +69,6 @@ def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_
       guard-cli adversarial --run-dir runs/adv-cpu --rounds 2 \\
           --name-rounds runs/adv-cpu/round2/students/micro1/bundle   # its card names the rounds
     """
-    from dataclasses import replace
-
-    from ..train import require_train_extra
-    from ..train.adversarial.config import load_adversarial_config
-    from ..train.config import load_config
-    from ..train.registry import default_data_dir
 
     try:
         require_train_extra("torch", "transformers", "peft", "safetensors", "datasketch", "sklearn", "matplotlib")
@@ -85,10 +87,6 @@ def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_
             _freeze(run_dir, freeze_bundle, freeze_out)
             return
         if report_only:
-            import json
-
-            from ..train.adversarial.config import config_from_dict
-            from ..train.adversarial.report import write_report
             from ..train.adversarial.rounds import CONFIG_FILE
 
             saved = run_dir / CONFIG_FILE
@@ -130,8 +128,6 @@ def _freeze(run_dir: Path, bundle: Path, out: Path | None) -> None:
 
 def _name_rounds(run_dir: Path, bundle: Path, rounds: int | None) -> None:
     """``--name-rounds``: copy what round R's guard says about rounds 1..R into another bundle."""
-    import json
-
     from ..train.adversarial.rounds import CONFIG_FILE, name_adversarial_rounds
 
     saved = run_dir / CONFIG_FILE
@@ -154,7 +150,6 @@ def _name_rounds(run_dir: Path, bundle: Path, rounds: int | None) -> None:
 def _student_step(name: str, distill_config: str, force: bool):
     """Each round's student: ``guard-cli distill`` on the round folder (which is laid out as a
     pipeline run)."""
-    from ..distill.config import load_distill_config
     from ..distill.stages import distill_student
 
     cfg = load_distill_config(distill_config)

@@ -14,6 +14,7 @@ signature is checked.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -78,9 +79,7 @@ def load_bundle(path: str | os.PathLike[str] | None = None, *, verify: bool = Tr
 
 
 def _with_signer(manifest: Manifest, key_id: str) -> Manifest:
-    from dataclasses import replace
-
-    return replace(manifest, signed_by=key_id)
+    return dataclasses.replace(manifest, signed_by=key_id)
 
 
 def read_manifest_bytes(root: Path) -> bytes:

@@ -9,14 +9,21 @@ Hugging Face hub offline and telemetry off (train/offline.py).
 """
 from __future__ import annotations
 
+import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from tinyguard.cli_options import USER_ERRORS, config_option, data_dir_option, fail, output_option, run_dir_option
+from tinyguard.records import read_jsonl
+from . import require_train_extra
+from .config import load_config
 from .offline import offline
 from .ood_cli import ood
+from .registry import default_data_dir
+from .stage import hash_files
 
 
 @click.group()
@@ -44,14 +51,8 @@ def data_build(data_dir: Path | None, out: Path, config_ref: str, licence_classe
       guard-cli data build --output runs/data
       guard-cli data build --licence-class permissive --licence-class share-alike
     """
-    from dataclasses import replace
-
-    from .config import load_config
-    from .registry import default_data_dir
 
     try:
-        from . import require_train_extra
-
         require_train_extra("datasketch", "tqdm")
         cfg = load_config(config_ref).data
         if licence_classes:
@@ -66,13 +67,7 @@ def data_build(data_dir: Path | None, out: Path, config_ref: str, licence_classe
 
 def _prepare(config_ref: str, run_dir: Path | None, data_dir: Path | None):
     """The config, run folder, seed records and their hash (the data stage, reused when current)."""
-    from tinyguard.records import read_jsonl
-
-    from . import require_train_extra
-    from .config import load_config
     from .dataset import build
-    from .registry import default_data_dir
-    from .stage import hash_files
 
     require_train_extra("datasketch", "tqdm")
     cfg = load_config(config_ref)
@@ -194,8 +189,6 @@ def ablation(bundles: tuple[str, ...], validation: Path, robustness_path: Path, 
             fail(ValueError(f"--bundle takes NAME=PATH, not {b!r}"))
         named[name] = Path(path)
     try:
-        import json
-
         previous_path = out.with_suffix(".json")
         previous = json.loads(previous_path.read_text(encoding="utf-8")) if previous_path.is_file() else None
         result = run_ablation(named, validation, robustness_path, previous=previous, echo=click.echo)
@@ -238,10 +231,6 @@ def generate(prompts: tuple[str, ...], backend: str | None, model: str | None, b
       guard-cli generate --backend openai --base-url http://127.0.0.1:8000/v1 --model Qwen/Qwen2.5-7B-Instruct "Say hi."
       cat prompts.txt | guard-cli generate --jsonl -
     """
-    import json
-    from dataclasses import replace
-
-    from .config import load_config
 
     try:
         cfg = load_config(config_ref).augment.generator
