@@ -17,8 +17,6 @@ from tinyguard.cli_options import USER_ERRORS, fail, output_option
 from tinyguard.train import require_train_extra
 from tinyguard.train.offline import offline
 
-from .config import load_distill_config
-
 
 @click.group("distill", invoke_without_command=True)
 @click.option("--run-dir", type=click.Path(path_type=Path), default=Path("runs/default"), show_default=True,
@@ -49,6 +47,7 @@ def distill(ctx: click.Context, run_dir: Path, students: tuple[str, ...], config
         raise click.UsageError("give --student NAME (repeatable) or --student all")
     try:
         require_train_extra("torch", "transformers", "safetensors", "onnx")
+        from .config import load_distill_config
         from .stages import distill_student
 
         cfg = load_distill_config(config_ref)

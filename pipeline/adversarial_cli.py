@@ -9,11 +9,7 @@ from pathlib import Path
 import click
 
 from tinyguard.cli_options import USER_ERRORS, fail, output_option
-from ..distill.config import load_distill_config
 from ..train import require_train_extra
-from ..train.adversarial.config import config_from_dict, load_adversarial_config
-from ..train.adversarial.report import write_report
-from ..train.config import load_config
 from ..train.offline import offline
 from ..train.registry import default_data_dir
 
@@ -69,6 +65,8 @@ def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_
       guard-cli adversarial --run-dir runs/adv-cpu --rounds 2 \\
           --name-rounds runs/adv-cpu/round2/students/micro1/bundle   # its card names the rounds
     """
+    from ..train.adversarial.config import load_adversarial_config
+    from ..train.config import load_config
 
     try:
         require_train_extra("torch", "transformers", "peft", "safetensors", "datasketch", "sklearn", "matplotlib")
@@ -87,6 +85,8 @@ def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_
             _freeze(run_dir, freeze_bundle, freeze_out)
             return
         if report_only:
+            from ..train.adversarial.config import config_from_dict
+            from ..train.adversarial.report import write_report
             from ..train.adversarial.rounds import CONFIG_FILE
 
             saved = run_dir / CONFIG_FILE
@@ -150,6 +150,7 @@ def _name_rounds(run_dir: Path, bundle: Path, rounds: int | None) -> None:
 def _student_step(name: str, distill_config: str, force: bool):
     """Each round's student: ``guard-cli distill`` on the round folder (which is laid out as a
     pipeline run)."""
+    from ..distill.config import load_distill_config
     from ..distill.stages import distill_student
 
     cfg = load_distill_config(distill_config)

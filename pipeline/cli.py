@@ -10,7 +10,6 @@ from pathlib import Path
 import click
 
 from tinyguard.cli_options import USER_ERRORS, config_option, data_dir_option, fail, run_dir_option
-from ..train.config import load_config
 from ..train.offline import offline
 from ..train.registry import default_data_dir
 from .adversarial_cli import adversarial
@@ -36,6 +35,8 @@ def pipeline(config_ref: str, run_dir: Path | None, data_dir: Path | None, insta
       guard-cli pipeline --config tiny                 # CI-sized, a few minutes
       guard-cli pipeline --config default --install-default
     """
+    from ..train.config import load_config
+
     try:
         cfg = load_config(config_ref)
         from .run import run_pipeline

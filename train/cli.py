@@ -19,11 +19,9 @@ import click
 from tinyguard.cli_options import USER_ERRORS, config_option, data_dir_option, fail, output_option, run_dir_option
 from tinyguard.records import read_jsonl
 from . import require_train_extra
-from .config import load_config
 from .offline import offline
 from .ood_cli import ood
 from .registry import default_data_dir
-from .stage import hash_files
 
 
 @click.group()
@@ -51,6 +49,7 @@ def data_build(data_dir: Path | None, out: Path, config_ref: str, licence_classe
       guard-cli data build --output runs/data
       guard-cli data build --licence-class permissive --licence-class share-alike
     """
+    from .config import load_config
 
     try:
         require_train_extra("datasketch", "tqdm")
@@ -67,7 +66,9 @@ def data_build(data_dir: Path | None, out: Path, config_ref: str, licence_classe
 
 def _prepare(config_ref: str, run_dir: Path | None, data_dir: Path | None):
     """The config, run folder, seed records and their hash (the data stage, reused when current)."""
+    from .config import load_config
     from .dataset import build
+    from .stage import hash_files
 
     require_train_extra("datasketch", "tqdm")
     cfg = load_config(config_ref)
@@ -231,6 +232,7 @@ def generate(prompts: tuple[str, ...], backend: str | None, model: str | None, b
       guard-cli generate --backend openai --base-url http://127.0.0.1:8000/v1 --model Qwen/Qwen2.5-7B-Instruct "Say hi."
       cat prompts.txt | guard-cli generate --jsonl -
     """
+    from .config import load_config
 
     try:
         cfg = load_config(config_ref).augment.generator
