@@ -20,19 +20,21 @@ LAYERS = {
 
 def imported_names(path: Path, package: str) -> list[tuple[int, str]]:
     """(line, absolute module name) of every import in ``path``, relative ones resolved."""
-    parts = package.split(".") + list(path.relative_to(ROOT / path.relative_to(ROOT).parts[0]).parent.parts)
     out = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             out += [(node.lineno, a.name) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = parts[: len(parts) - node.level + 1]
-                name = ".".join(base + ([node.module] if node.module else []))
-            else:
-                name = node.module or ""
-            out.append((node.lineno, name))
+            out.append((node.lineno, resolve_from(node, path, package)))
     return out
+
+
+def resolve_from(node: ast.ImportFrom, path: Path, package: str) -> str:
+    """The absolute module a ``from`` import of ``path`` (in ``package``'s folder) names."""
+    if not node.level:
+        return node.module or ""
+    parts = package.split(".") + list(path.relative_to(ROOT / path.relative_to(ROOT).parts[0]).parent.parts)
+    return ".".join(parts[: len(parts) - node.level + 1] + ([node.module] if node.module else []))
 
 
 def upward_imports() -> list[str]:
@@ -70,3 +72,86 @@ def test_every_package_folder_is_a_layer():
 
     dirs = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-dir"]
     assert {d.split("/")[0] for d in dirs.values()} == set(LAYERS)
+
+
+# ---------------------------------------------------------------- no circles between modules
+
+#: Circles the room move (issue 22) removes; listed so that no new one can join them unseen.
+KNOWN_CIRCLES: list[list[str]] = [["tinyguard.bundle", "tinyguard.signing"], ["tinyguard.guard", "tinyguard.stream"]]
+
+
+def module_graph() -> dict[str, set[str]]:
+    """Every project module -> the project modules it imports (anywhere in it, inside functions too)."""
+    modules: dict[str, Path] = {}
+    for folder, (package, _) in LAYERS.items():
+        for path in (ROOT / folder).rglob("*.py"):
+            parts = list(path.relative_to(ROOT / folder).with_suffix("").parts)
+            modules[".".join([package, *(parts[:-1] if parts[-1] == "__init__" else parts)])] = path
+
+    def owner(name: str) -> str | None:  # the module that ``name`` (a module, or a name in one) lives in
+        while name not in modules and "." in name:
+            name = name.rsplit(".", 1)[0]
+        return name if name in modules else None
+
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = LAYERS[path.relative_to(ROOT).parts[0]][0]
+        targets = set()
+        for imported in imported_modules(path, package):
+            target = owner(imported)
+            if target and target != name and not name.startswith(target + "."):  # a package's own face: not a circle
+                targets.add(target)
+        graph[name] = targets
+    return graph
+
+
+def imported_modules(path: Path, package: str) -> set[str]:
+    """:func:`imported_names`, plus ``module.name`` for each name of a ``from`` import
+    (``from tinyguard import operators`` imports the module ``tinyguard.operators``)."""
+    found = {name for _, name in imported_names(path, package)}
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            found |= {f"{resolve_from(node, path, package)}.{a.name}" for a in node.names}
+    return found
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                out.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(out)
+
+
+def test_no_module_circles_beyond_the_known_ones():
+    assert circles(module_graph()) == sorted(KNOWN_CIRCLES)
+
+
+def test_the_circle_check_sees_an_import_inside_a_function():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert circles(graph) == [["a", "b", "c"]]
+    assert circles({"a": {"b"}, "b": set()}) == []
