@@ -106,12 +106,21 @@ def module_graph() -> dict[str, set[str]]:
 
 
 def imported_modules(path: Path, package: str) -> set[str]:
-    """:func:`imported_names`, plus ``module.name`` for each name of a ``from`` import
+    """Every module ``path`` imports when it runs (inside functions too; not the ``TYPE_CHECKING``
+    ones, which only type checkers read), with ``module.name`` for each name of a ``from`` import
     (``from tinyguard import operators`` imports the module ``tinyguard.operators``)."""
-    found = {name for _, name in imported_names(path, package)}
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom):
-            found |= {f"{resolve_from(node, path, package)}.{a.name}" for a in node.names}
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = {id(x) for node in tree.body if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+                   for x in ast.walk(node)}
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            module = resolve_from(node, path, package)
+            found |= {module} | {f"{module}.{a.name}" for a in node.names}
     return found
 
 
