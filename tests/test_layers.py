@@ -226,12 +226,12 @@ def heavy_at_top() -> set[str]:
 
 def reason(module: str, target: str, heavy_modules: set[str]) -> str | None:
     """Why an import sits inside a function (ARCHITECTURE.md, "Imports inside functions"), or None."""
+    if sorted([module, target]) in KNOWN_CIRCLES:
+        return "known circle"
     if target.split(".")[0] in HEAVY or target in heavy_modules:
         return "optional or heavy package"
     if "cli" in module.split(".") or module.endswith("_cli"):
         return "guard-cli start"  # a command module (cli.py, *_cli.py, runtime/cli/): loaded by `guard-cli --help`
-    if sorted([module, target]) in KNOWN_CIRCLES:
-        return "known circle"
     return None
 
 
