@@ -9,7 +9,8 @@ How: before any test module is imported, ``HOME`` (and the XDG folders, which wo
 name the real ones) points to an empty temporary folder. After every test that folder must still
 be empty; anything in it fails that test by name, and is removed so that the next test starts
 clean. matplotlib's own folder (its font cache, which the training reports' first plot writes:
-train/offline.py) goes to a second temporary folder (``MPLCONFIGDIR``). pip keeps reading the
+train/offline.py) goes to a second temporary folder (``MPLCONFIGDIR``); rustup's and cargo's
+installations (``RUSTUP_HOME``, ``CARGO_HOME``: a build may probe ``rustc``) stay where they are. pip keeps reading the
 user's own settings (``PIP_CONFIG_FILE``: the package index), read only. A process that found the
 real home some other way than ``HOME`` is not seen; onnxruntime, Hugging Face, matplotlib and pip
 all go through ``HOME`` or ``XDG_CACHE_HOME``.
@@ -25,7 +26,10 @@ from pathlib import Path
 import pytest
 
 _ENV = ("HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "PIP_CONFIG_FILE",
-        "MPLCONFIGDIR")
+        "MPLCONFIGDIR", "RUSTUP_HOME", "CARGO_HOME")
+#: tool installations found through the home (rustup's proxies on PATH look there for their
+#: toolchains, and write a settings file where they find none): kept where they are.
+_TOOL_HOMES = {"RUSTUP_HOME": ".rustup", "CARGO_HOME": ".cargo"}
 _saved: dict[str, str | None] = {}
 _root: Path | None = None
 
@@ -51,6 +55,7 @@ def enter() -> None:
     global _root
     _saved.update({k: os.environ.get(k) for k in _ENV})
     pip_config = os.environ.get("PIP_CONFIG_FILE") or _user_pip_config()
+    tools = {k: os.environ.get(k) or str(Path.home() / sub) for k, sub in _TOOL_HOMES.items()}
     _root = Path(tempfile.mkdtemp(prefix="tinyguard-tests-"))
     home = _root / "home"
     home.mkdir()
@@ -61,6 +66,9 @@ def enter() -> None:
     os.environ["MPLCONFIGDIR"] = str(_root / "matplotlib")
     if pip_config:
         os.environ["PIP_CONFIG_FILE"] = str(pip_config)
+    for name, path in tools.items():
+        if Path(path).is_dir():
+            os.environ[name] = path
 
 
 def leave() -> None:
