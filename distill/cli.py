@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from tinyguard.train.command import USER_ERRORS, fail
+from tinyguard.cli_options import USER_ERRORS, fail, output_option
+from tinyguard.train import require_train_extra
 from tinyguard.train.offline import offline
 
 
@@ -45,8 +46,6 @@ def distill(ctx: click.Context, run_dir: Path, students: tuple[str, ...], config
     if not students:
         raise click.UsageError("give --student NAME (repeatable) or --student all")
     try:
-        from tinyguard.train import require_train_extra
-
         require_train_extra("torch", "transformers", "safetensors", "onnx")
         from .config import load_distill_config
         from .stages import distill_student
@@ -93,8 +92,8 @@ def install(run_dir: Path, student: str, with_artifacts: bool) -> None:
 @distill.command("report")
 @click.option("--run-dir", type=click.Path(path_type=Path), default=Path("runs/default"), show_default=True,
               help="A run folder with bundle/ and students/*/bundle.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("distill/reports"), show_default=True,
-              help="Where pareto.md, pareto.json and pareto.png go.")
+@output_option("Where pareto.md, pareto.json and pareto.png go.", name="out", metavar="DIR", old=("--out",),
+               type=click.Path(path_type=Path), default=Path("distill/reports"), show_default=True)
 @click.option("--repeats", type=click.IntRange(10, 100000), default=200, show_default=True,
               help="Timed Guard.check calls per text length.")
 def report(run_dir: Path, out: Path, repeats: int) -> None:
@@ -104,11 +103,9 @@ def report(run_dir: Path, out: Path, repeats: int) -> None:
 
     \b
     Example:
-      guard-cli distill report --run-dir runs/default --out distill/reports
+      guard-cli distill report --run-dir runs/default --output distill/reports
     """
     try:
-        from tinyguard.train import require_train_extra
-
         require_train_extra("onnx", "matplotlib")
         from .report import build_report
 

@@ -17,6 +17,8 @@ Writes ``pareto.md``, ``pareto.json`` and ``pareto.png`` (matplotlib, Agg backen
 """
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import itertools
 import json
 import os
@@ -162,8 +164,6 @@ def _bundles(run_dir: Path) -> list[tuple[str, str, Path]]:
 def build_report(run_dir: Path, out_dir: Path, *, repeats: int = 200, batch_texts: int = 512,
                  echo: Callable[[str], None] = print) -> dict[str, Any]:
     """Measure every bundle of ``run_dir`` and write pareto.{md,json,png} into ``out_dir``."""
-    import importlib.util
-
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     bundles = _bundles(run_dir)
     if not bundles:
@@ -247,8 +247,6 @@ def replot(json_path: Path) -> Path:
 
 
 def _version(dist: str) -> str:
-    import importlib.metadata
-
     try:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:

@@ -9,7 +9,8 @@ writes, per student NAME::
     RUN/students/NAME/bundle/       the bundle (runtime Guard loads it like the teacher's)
 
 Each stage is a :class:`~tinyguard.train.stage.Stage`: skipped when its inputs' hashes and
-config are unchanged, like the pipeline's.
+config are unchanged, like the pipeline's. torch is imported at the top: the commands import
+this module only after checking the training extra (``require_train_extra``).
 """
 from __future__ import annotations
 
@@ -22,20 +23,29 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import torch
 
-from ..train import require_train_extra
 from tinyguard.atomic import atomic_open
 from tinyguard.bundle import BundleError, read_bundle
+from tinyguard.emoji import name_emoji
+from tinyguard.encoding import EncodingConfig, TextEncoder
+from tinyguard.normalize import normalize
 from tinyguard.records import read_jsonl
-from ..train.stage import Stage, hash_files, write_json_atomic
+from ..export.config import ExportConfig
+from ..export.student import export_student
+from ..train import require_train_extra
+from ..train.registry import data_summary
+from ..train.stage import Stage, hash_files, recorded, write_json_atomic
+from ..train.teacher import load_teacher
 from .config import DistillConfig, StudentConfig
+from .students import build_micro, build_nano, count_params, load_student, save_student
+from .train import agreement, counts, encode, predict_logits, predict_logits_onnx, select_data, train_student
+from .vocab import prune_vocab
 
 
 def _teacher_scores(run_dir: Path, teacher, t_encoder, records: list, key: dict, threads: int,
                     echo: Callable[[str], None], what: str = "teacher scores") -> np.ndarray:
     """Teacher logits [N, 16] on ``records``, cached in RUN/students/.teacher-scores by ``key``."""
-    from .train import encode
-
     key = dict(key, encoding=t_encoder.config.to_dict())
     cache = run_dir / "students" / ".teacher-scores"
     name = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
@@ -57,8 +67,6 @@ def _teacher_scores(run_dir: Path, teacher, t_encoder, records: list, key: dict,
 
 def _predict_teacher(run_dir: Path, teacher, enc, pad_id: int, threads: int) -> np.ndarray:
     """Teacher logits: the run's fp32 ONNX export when present (faster), else torch."""
-    from .train import predict_logits, predict_logits_onnx
-
     for name in ("model.opt.onnx", "model.fp32.onnx"):
         path = run_dir / "export" / name
         if path.is_file() and path.stat().st_mtime >= (run_dir / "teacher" / "model.safetensors").stat().st_mtime:
@@ -68,16 +76,7 @@ def _predict_teacher(run_dir: Path, teacher, enc, pad_id: int, threads: int) -> 
 
 def train_one(run_dir: Path, student: StudentConfig, *, progress: bool, echo: Callable[[str], None]) -> dict:
     """Build and distill one student into ``RUN/students/NAME/student``; returns its counts."""
-    import torch
 
-    from tinyguard.emoji import name_emoji
-    from tinyguard.encoding import EncodingConfig, TextEncoder
-    from tinyguard.normalize import normalize
-
-    from ..train.teacher import load_teacher
-    from .students import build_micro, build_nano, count_params, save_student
-    from .train import agreement, counts, encode, predict_logits, select_data, train_student
-    from .vocab import prune_vocab
 
     cfg = student.train
     teacher_dir = run_dir / "teacher"
@@ -153,6 +152,8 @@ def distill_student(run_dir: Path, cfg: DistillConfig, name: str, *, config_ref:
         if not need.is_file():
             raise FileNotFoundError(f"{need} is missing: run `guard-cli pipeline --run-dir {run_dir}` first")
     base = run_dir / "students" / name
+    export_cfg = _export_config(run_dir, cfg, student)  # the run's stages are read before minutes of training
+    licence_classes = _licence_classes(run_dir)
 
     echo(f"[1/2] student {name} ({student.kind}) → {base / 'student'}")
     s_inputs = {"teacher": hash_files([teacher_dir / "model.safetensors"]), "records": hash_files([records_path])}
@@ -164,13 +165,10 @@ def distill_student(run_dir: Path, cfg: DistillConfig, name: str, *, config_ref:
     echo(f"[2/2] export → {base / 'bundle'}")
     e_inputs = {"student": hash_files([base / "student" / "model.safetensors", base / "student" / "tokenizer.json"]),
                 "records": s_inputs["records"]}
-    export_cfg = _export_config(run_dir, cfg, student)
     e_stage = Stage("export", base / "export", e_inputs, {"export": asdict(export_cfg), "gates": asdict(cfg.gates)},
                     outputs=("metrics.json", "../bundle/manifest.json"))
 
     def export() -> dict:
-        from ..train.registry import data_summary
-
         records = list(read_jsonl(records_path))
         training = {k: v for k, v in s_counts.items() if k != "sources"} | {
             "student": student.kind, "config": cfg.name, "seed": student.train.seed,
@@ -179,7 +177,7 @@ def distill_student(run_dir: Path, cfg: DistillConfig, name: str, *, config_ref:
                              "category_weight": student.train.category_weight},
         }
         reproduce = f"guard-cli distill --run-dir {run_dir} --student {name} --config {config_ref}"
-        data = data_summary(records, Counter(s_counts["sources"]), _licence_classes(run_dir))
+        data = data_summary(records, Counter(s_counts["sources"]), licence_classes)
         metrics = export_trained_student(base / "student", records, base / "bundle", base / "export", export_cfg,
                                          cfg.gates, training=training, data=data, reproduce=reproduce, echo=echo)
         return {"validation": metrics["validation"]["n"]}
@@ -208,23 +206,17 @@ def _teacher_id(run_dir: Path) -> str:
 
 
 def _licence_classes(run_dir: Path) -> list[str]:
-    try:
-        m = json.loads((run_dir / "data" / "manifest.json").read_text(encoding="utf-8"))
-        return list(m["config"]["data"]["licence_classes"])
-    except (OSError, ValueError, KeyError):
-        return ["permissive"]
+    """The licence classes the run's data stage was built with (the card states them)."""
+    return list(recorded(run_dir / "data", "config", "data", "licence_classes"))
 
 
 def _export_config(run_dir: Path, cfg: DistillConfig, student: StudentConfig):
     """The teacher's export settings (threshold rule, category threshold) with the student's name and gates."""
-    from ..export.config import ExportConfig
-
-    base = ExportConfig()
+    raw = recorded(run_dir / "export", "config", "export")
     try:
-        raw = json.loads((run_dir / "export" / "manifest.json").read_text(encoding="utf-8"))["config"]["export"]
         base = ExportConfig(**raw)
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+    except TypeError as e:  # a run exported by another version of tinyguard
+        raise ValueError(f"{run_dir / 'export'}: its export config does not fit this tinyguard: {e}") from None
     return replace(base, name=f"tinyguard-{student.name}", version=cfg.version,
                    parity_min_agreement=cfg.gates.fp32_int8_min_agreement,
                    parity_max_score_diff=cfg.gates.fp32_int8_max_score_diff,
@@ -235,9 +227,6 @@ def export_trained_student(student_dir: Path, records: list, out_dir: Path, work
                            **kwargs) -> dict:
     """Load a trained student from its folder and hand it to the export layer (which never
     imports distill); keyword arguments go to :func:`tinyguard.export.student.export_student`."""
-    from ..export.student import export_student
-    from .students import load_student
-
     model, info = load_student(student_dir)
     return export_student(model, info, Path(student_dir) / "tokenizer.json", records, out_dir, work_dir,
                           export_cfg, gates, **kwargs)

@@ -26,6 +26,7 @@ from tinyguard.encoding import TextEncoder
 from tinyguard.ortenv import import_onnxruntime
 from tinyguard.records import Record
 from ..train.config import TeacherConfig
+from ..train.loop import train_steps
 from ..train.teacher import Encoded, LengthGroupedBatches, encode_records, guard_loss, select_training
 from .config import TrainConfig
 
@@ -115,7 +116,6 @@ def distill_loss(s: torch.Tensor, t: torch.Tensor, y: torch.Tensor, mask: torch.
 def train_student(model: nn.Module, data: Encoded, teacher_logits: np.ndarray, labelled: np.ndarray,
                   cfg: TrainConfig, pad_id: int, *, progress: bool = True) -> dict:
     """Fit ``model`` to the teacher's logits (and hard labels where ``labelled``); in place."""
-    from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
 
     torch.manual_seed(cfg.seed)
@@ -140,27 +140,13 @@ def train_student(model: nn.Module, data: Encoded, teacher_logits: np.ndarray, l
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = get_linear_schedule_with_warmup(opt, int(steps * cfg.warmup_fraction), steps)
 
-    model.train()
-    step, losses = 0, []
-    bar = tqdm(total=steps, desc="student", unit="step", disable=not progress)
-    while step < steps:
-        for idx in batches:
-            ids, att, tt = _pad(data.input_ids, data.token_type_ids, idx, pad_id)
-            s = model(ids, att, tt)  # [B, 16]
-            it = torch.tensor(idx)
-            loss = distill_loss(s, t_all[it], y_all[it], m_all[it], w_all[it], l_all[it], cfg, pos_weight)
-            loss.backward()
-            nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-            losses.append(float(loss.detach()))
-            step += 1
-            bar.update(1)
-            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
-            if step >= steps:
-                break
-    bar.close()
+    def loss_of(idx: np.ndarray) -> torch.Tensor:
+        s = model(*_pad(data.input_ids, data.token_type_ids, idx, pad_id))  # [B, 16]
+        it = torch.tensor(idx)
+        return distill_loss(s, t_all[it], y_all[it], m_all[it], w_all[it], l_all[it], cfg, pos_weight)
+
+    losses = train_steps(model, batches, loss_of, opt, sched, steps, desc="student", progress=progress)
+    step = len(losses)
     model.eval()
     return {"steps": step, "pos_weight": round(pos_weight, 4),
             "first_loss": round(float(np.mean(losses[:20])), 5) if losses else None,

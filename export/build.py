@@ -21,12 +21,12 @@ from tinyguard.manifest import Manifest, new_manifest
 from tinyguard.metrics import guard_metrics, labels_of
 from tinyguard.records import Record
 from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
+from tinyguard.thresholds import choose_threshold
 
 from .config import ExportConfig
 from .model_card import render_model_card
 from .onnx_export import export_fp32, optimize_graph, quantize_int8
 from .parity import parity_gate
-from .thresholds import choose_threshold
 
 
 def score_bundle(bundle: Path, records: list[Record], threads: int = 2) -> np.ndarray:
@@ -105,7 +105,7 @@ def score_staged(work_dir: Path, models: dict[str, Path], tokenizer: Path, cfg: 
 
 def tune_threshold(validation: list[Record], scores: np.ndarray, cfg: ExportConfig,
                    echo: Callable[[str], None] = print) -> tuple[float, str]:
-    """The documented threshold rule (export/thresholds.py) on the shipped model's scores."""
+    """The documented threshold rule (tinyguard.thresholds.choose_threshold) on the shipped model's scores."""
     y = np.array([r.label == "unsafe" for r in validation])
     hn = np.array([r.hard_negative for r in validation])
     threshold, rule = choose_threshold(y, scores[:, 0], hn, cfg.hard_negative_fpr_max)

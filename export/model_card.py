@@ -2,6 +2,7 @@
 command that reproduces every figure in it."""
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -238,8 +239,6 @@ def refresh_model_card(bundle_dir: str | Path, metrics_updates: dict[str, Any]) 
 def rewrite_with_card(bundle_dir: str | Path, **changes: Any) -> Path:
     """Replace top-level manifest keys of a bundle and re-render its MODEL_CARD.md to match,
     atomically (``write_bundle`` re-pins every hash; a signature no longer matches and is dropped)."""
-    import tempfile
-
     root = Path(bundle_dir)
     manifest = read_bundle(root)  # rewritten below, so unsigned after it either way
     new = manifest.updated(**changes)

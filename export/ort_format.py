@@ -7,6 +7,8 @@ needs. "Fixed" optimization style bakes the graph optimizations in at conversion
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import shutil
 import tempfile
@@ -17,9 +19,6 @@ from tinyguard.ortenv import import_onnxruntime
 
 def convert_to_ort(src: Path, dst: Path) -> Path:
     """Write ``dst`` (``*.ort``) from the ONNX model ``src``; the operator config lands beside it."""
-    import contextlib
-    import io
-
     import_onnxruntime()  # telemetry off before onnxruntime loads
     from onnxruntime.tools.convert_onnx_models_to_ort import OptimizationStyle, convert_onnx_models_to_ort
 

@@ -2,12 +2,16 @@
 adversarial rounds of train/ and, for a student guard, the students of distill/); torch loads inside."""
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from ..train.command import USER_ERRORS, fail
+from tinyguard.cli_options import USER_ERRORS, fail, output_option
+from ..train import require_train_extra
 from ..train.offline import offline
+from ..train.registry import default_data_dir
 
 
 @click.command("adversarial")
@@ -23,9 +27,9 @@ from ..train.offline import offline
               help="Rewrite report.md and curves.png from the finished rounds (with the run's own config).")
 @click.option("--freeze", "freeze_bundle", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Freeze the finished run's curated adversarial records that this bundle gets right into a "
-                   "regression suite (--out); trains nothing.")
-@click.option("--out", "freeze_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="With --freeze: the suite to write (default: RUN/regression-<model>.jsonl).")
+                   "regression suite (--output); trains nothing.")
+@output_option("With --freeze: the suite to write (default: RUN/regression-<model>.jsonl).", name="freeze_out",
+               old=("--out",), type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--name-rounds", "card_bundle", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Name the run's rounds 1..R (R: --rounds, default the run's last) and their data in this "
                    "bundle's manifest and model card, e.g. a student distilled from RUN/roundR; trains nothing.")
@@ -56,17 +60,13 @@ def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_
       guard-cli adversarial --config cpu --run-dir runs/adv-cpu --rounds 4   # one more round
       guard-cli adversarial --config cpu --run-dir runs/adv-cpu --report-only
       guard-cli adversarial --run-dir runs/adv-cpu --freeze runtime/models/default \\
-          --out train/adversarial/regression.jsonl      # the suite the tests hold the default to
+          --output train/adversarial/regression.jsonl      # the suite the tests hold the default to
       guard-cli distill --run-dir runs/adv-cpu/round2 --student micro1 --config balanced
       guard-cli adversarial --run-dir runs/adv-cpu --rounds 2 \\
           --name-rounds runs/adv-cpu/round2/students/micro1/bundle   # its card names the rounds
     """
-    from dataclasses import replace
-
-    from ..train import require_train_extra
     from ..train.adversarial.config import load_adversarial_config
     from ..train.config import load_config
-    from ..train.registry import default_data_dir
 
     try:
         require_train_extra("torch", "transformers", "peft", "safetensors", "datasketch", "sklearn", "matplotlib")
@@ -75,7 +75,7 @@ def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_
             cfg = replace(cfg, rounds=rounds)
         run_dir = run_dir or Path("runs") / cfg.name
         if freeze_out is not None and freeze_bundle is None:
-            raise ValueError("--out names the suite --freeze writes: give --freeze BUNDLE too")
+            raise ValueError("--output names the suite --freeze writes: give --freeze BUNDLE too")
         if sum(x is not None and x is not False for x in (freeze_bundle, card_bundle, report_only or None)) > 1:
             raise ValueError("give one of --freeze, --name-rounds and --report-only")
         if card_bundle is not None:
@@ -85,8 +85,6 @@ def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_
             _freeze(run_dir, freeze_bundle, freeze_out)
             return
         if report_only:
-            import json
-
             from ..train.adversarial.config import config_from_dict
             from ..train.adversarial.report import write_report
             from ..train.adversarial.rounds import CONFIG_FILE
@@ -130,8 +128,6 @@ def _freeze(run_dir: Path, bundle: Path, out: Path | None) -> None:
 
 def _name_rounds(run_dir: Path, bundle: Path, rounds: int | None) -> None:
     """``--name-rounds``: copy what round R's guard says about rounds 1..R into another bundle."""
-    import json
-
     from ..train.adversarial.rounds import CONFIG_FILE, name_adversarial_rounds
 
     saved = run_dir / CONFIG_FILE

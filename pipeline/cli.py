@@ -9,8 +9,9 @@ from pathlib import Path
 
 import click
 
-from ..train.command import USER_ERRORS, config_option, data_dir_option, fail, run_dir_option
+from tinyguard.cli_options import USER_ERRORS, config_option, data_dir_option, fail, run_dir_option
 from ..train.offline import offline
+from ..train.registry import default_data_dir
 from .adversarial_cli import adversarial
 
 
@@ -35,7 +36,6 @@ def pipeline(config_ref: str, run_dir: Path | None, data_dir: Path | None, insta
       guard-cli pipeline --config default --install-default
     """
     from ..train.config import load_config
-    from ..train.registry import default_data_dir
 
     try:
         cfg = load_config(config_ref)

@@ -25,6 +25,7 @@ from ..export.install import install_bundle
 from ..train import require_train_extra
 from ..train.config import PipelineConfig
 from ..train.dataset import build
+from ..train.registry import data_summary
 from ..train.stage import Stage, hash_files, write_json_atomic
 from ..train.synthetic import augment_stage, curate_stage
 
@@ -95,7 +96,6 @@ def run_pipeline(cfg: PipelineConfig, run_dir: Path, data_dir: Path, *, config_r
 
     def export() -> dict:
         from ..export.build import export_bundle
-        from ..train.registry import data_summary
         from ..train.teacher import load_teacher, select_training
 
         used = Counter(r.source.split("/")[0] for r in select_training(records, cfg.teacher))

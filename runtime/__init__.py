@@ -9,7 +9,9 @@ Importing this package loads no model, imports no torch and opens no socket.
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
+
+__version__ = "0.2.0"  # the package; pyproject.toml reads it from here (the model has its own)
 
 __all__ = ["Guard", "Verdict", "BundleError", "__version__"]
 
@@ -22,8 +24,6 @@ def __getattr__(name: str):  # noqa: ANN202 - module-level lazy attribute hook
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'tinyguard' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

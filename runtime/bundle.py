@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from tinyguard.atomic import atomic_write_text, fsync_dir, fsync_file, temp_path
+from tinyguard.errors import one_line as _one_line
 from tinyguard.manifest import (  # noqa: F401 - the manifest schema, re-exported where it always was
     ENCODING_BOUNDS, MANIFEST, REQUIRED_KEYS, SCHEMA_VERSION, SIGNATURE_FILE, BundleError, Manifest,
     as_manifest, check_file_name, manifest_json, parse_manifest, parse_manifest_bytes,
@@ -215,7 +216,3 @@ def _swap_in(tmp: Path, out: Path) -> None:
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
     atomic_write_text(path, manifest_json(data))
-
-
-def _one_line(e: BaseException) -> str:
-    return " ".join(str(e).split())

@@ -1,9 +1,8 @@
 """``guard-cli calibrate``: refit the binary threshold on a user's labelled data.
 
-Rule: the lowest threshold whose false-positive rate on the file's safe lines is at most the
-target (so recall is as high as that FPR allows). Candidates are the midpoints between
-neighbouring distinct scores (as in ``tinyguard.export.thresholds``): any threshold in such a
-gap makes the same decisions, and the midpoint leaves the most room for score drift.
+Rule (:func:`tinyguard.thresholds.lowest_threshold`, beside every other threshold rule): the
+lowest threshold whose false-positive rate on the file's safe lines is at most the target (so
+recall is as high as that FPR allows), among the midpoints between neighbouring scores.
 The new bundle is written atomically with the real bundle writer, so its hashes verify.
 
 Guard-rails, because a threshold is the one number that decides every verdict: too few lines
@@ -25,6 +24,7 @@ import numpy as np
 
 from tinyguard.bundle import Manifest, default_bundle_path, read_bundle, rewrite_manifest, write_bundle
 from tinyguard.metrics import binary_metrics
+from tinyguard.thresholds import lowest_threshold
 
 if TYPE_CHECKING:
     from tinyguard.guard import Guard
@@ -43,24 +43,6 @@ class Rails:
             raise ValueError(f"min_per_label must be a positive int, not {self.min_per_label!r}")
         if not 0.0 <= self.max_recall_loss <= 1.0:
             raise ValueError(f"max_recall_loss must be in [0, 1], not {self.max_recall_loss}")
-
-
-def lowest_threshold(y: np.ndarray, scores: np.ndarray, target_fpr: float) -> float:
-    """The lowest candidate threshold with FPR (safe scores >= t) <= ``target_fpr``."""
-    y = np.asarray(y, dtype=bool)
-    scores = np.asarray(scores, dtype=np.float64)
-    safe = np.sort(scores[~y])
-    if safe.size == 0:
-        raise ValueError("calibration needs safe lines (label safe/0) to measure the FPR")
-    u = np.unique(scores)
-    candidates = np.concatenate([[u[0] / 2], (u[:-1] + u[1:]) / 2, [(u[-1] + 1) / 2]])
-    # FPR(t) = #(safe >= t) / n_safe is non-increasing in t: search the sorted candidates.
-    n_at_or_above = safe.size - np.searchsorted(safe, candidates, side="left")
-    ok = np.flatnonzero(n_at_or_above <= target_fpr * safe.size + 1e-9)
-    if ok.size == 0:  # the top candidate is above every score unless scores reach 1.0 exactly
-        raise ValueError(f"no threshold in [0, 1] keeps the FPR at or below {target_fpr:g}: "
-                         f"{int(np.sum(safe >= 1.0))} safe line(s) score 1.0")
-    return float(candidates[ok[0]])
 
 
 def calibration(guard: "Guard", y: Sequence[int], lines: Sequence[int], scores: Sequence[float],

@@ -14,7 +14,8 @@ import click
 
 from tinyguard.cli_inputs import file_entries, is_blank, read_stdin, scored
 from tinyguard.cli_options import (CliError, backend_option, bundle_option, check_output, load_guard,
-                                   no_defenses_option, skip_errors_option, threshold_option, warn)
+                                   no_defenses_option, preset_option, preset_threshold, skip_errors_option,
+                                   threshold_option, warn)
 from tinyguard.cli_output import output_stream, verdict_line
 from tinyguard.inputs import EXIT_UNCHECKED, Entry, Item, Skipped, surrogate_note
 from tinyguard.policy_cli import policy_options
@@ -34,6 +35,7 @@ from tinyguard.taxonomy import ROLES
 @click.option("--context", default="", metavar="TEXT",
               help="For a response: the prompt it answers (judged together).")
 @threshold_option
+@preset_option
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True,
               help="json: one JSON object per text (JSON Lines); text: one short line per text.")
 @click.option("--output", "output", metavar="FILE",
@@ -44,7 +46,7 @@ from tinyguard.taxonomy import ROLES
 @trusted_key_option
 @policy_options
 def check(text: str | None, input_file: str | None, bundle: str | None, backend: str, role: str, context: str,
-          threshold: float | None, fmt: str, output: str | None, skip_errors: bool, no_defenses: bool,
+          threshold: float | None, preset: str | None, fmt: str, output: str | None, skip_errors: bool, no_defenses: bool,
           trusted_keys: tuple[str, ...], allow_unsigned: bool, max_chars: int, min_coverage: float, on_unchecked: str) -> None:
     """Check TEXT (or `-` for all of stdin as one text, or --input FILE).
 
@@ -55,6 +57,7 @@ def check(text: str | None, input_file: str | None, bundle: str | None, backend:
       cat reply.txt | guard-cli check --role response --context "user question" -
       guard-cli check --input prompts.txt                # one JSON line per input line
       guard-cli check --input chats.jsonl --threshold 0.3 --output verdicts.jsonl
+      guard-cli check --preset strict "text"             # the bundle's strict threshold
       guard-cli check --input messy.jsonl --skip-errors  # bad lines: error records, exit 3
       guard-cli check --bundle STUDENT_BUNDLE --backend gguf "text"   # llama.cpp scores the GGUF
       guard-cli check --trusted-key project "text"       # refuse a bundle not signed by the project
@@ -77,6 +80,8 @@ def check(text: str | None, input_file: str | None, bundle: str | None, backend:
     if text is not None and input_file is not None:
         raise click.UsageError("give TEXT or --input FILE, not both")
     check_output(output, input_file)
+    if preset is not None and threshold is not None:
+        raise click.UsageError("give --threshold or --preset, not both")
     if input_file is not None:
         entries: Iterator[Entry] = file_entries(input_file, role, context)
         next_entry = next(entries, None)  # reads the head now: a missing or binary file fails before the model loads
@@ -94,7 +99,8 @@ def check(text: str | None, input_file: str | None, bundle: str | None, backend:
 
     guard = load_guard(bundle, defenses=not no_defenses, backend=backend, trusted_keys=trusted_keys,
                        allow_unsigned=allow_unsigned,
-                        max_chars=max_chars, min_coverage=min_coverage, on_unchecked=on_unchecked)
+                       max_chars=max_chars, min_coverage=min_coverage, on_unchecked=on_unchecked)
+    threshold = preset_threshold(guard, preset, threshold)
     numbered = input_file is not None
     flagged = unchecked = n_scored = partial = 0
     with output_stream(output) as out:

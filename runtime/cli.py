@@ -25,7 +25,8 @@ import click
 from tinyguard import __version__
 from tinyguard.check_cli import check
 from tinyguard.conformance_cli import conformance
-from tinyguard.cli_options import CliError, bundle_option, one_line
+from tinyguard.cli_options import CliError, bundle_option, fail
+from tinyguard.errors import one_line
 from tinyguard.info_cli import info
 from tinyguard.measure_cli import bench, calibrate, eval_cmd, robustness
 from tinyguard.serve.command import serve
@@ -70,30 +71,42 @@ class _Group(click.Group):
             msg = one_line(e.format_message())
             if isinstance(e, click.UsageError) and e.ctx is not None:
                 msg += f" (see '{e.ctx.command_path} --help')"
-            _fail(msg)
+            fail(msg)
         except click.exceptions.Abort:
-            _fail("interrupted")
+            fail("interrupted")
         except BrokenPipeError:  # e.g. `guard-cli check --input big.txt | head`
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(1)
         except (ValueError, TypeError, OSError) as e:  # BundleError joins these below
-            _fail(one_line(e))
+            fail(one_line(e))
         except Exception as e:  # noqa: BLE001 - the contract is "no traceback, exit 2"
             bundle_error = any(c.__name__ == "BundleError" for c in type(e).__mro__)  # SignatureError too
-            _fail(one_line(e) if bundle_error else f"{type(e).__name__}: {one_line(e)}")
+            fail(one_line(e) if bundle_error else f"{type(e).__name__}: {one_line(e)}")
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
 _NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(2)
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``guard-cli --version``: the package, then the default model (name, version, folder)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from tinyguard.bundle import BundleError, default_bundle_path, load_bundle  # numpy: only when asked
+
+    click.echo(f"guard-cli (tinyguard) {__version__}")
+    path = default_bundle_path()
+    try:
+        m = load_bundle(path, verify=False)
+        click.echo(f"default model: {m.name} {m.version} ({path})")
+    except (OSError, ValueError, BundleError) as e:
+        click.echo(f"default model: none usable at {path} ({one_line(e)})")
+    ctx.exit(0)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="guard-cli", message="%(prog)s %(version)s")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version of tinyguard and of its default model, and exit.")
 def main() -> None:
     """tinyguard: an offline safety guard for LLM prompts and responses.
 

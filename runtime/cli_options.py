@@ -1,10 +1,14 @@
-"""What every ``guard-cli`` command shares: the one-line error, the common options, the report
-options (``--format``/``--output``, with the old spellings as hidden aliases) and loading the guard.
+"""What every ``guard-cli`` command shares, in every layer (the runtime's commands and those the
+training, distillation and pipeline layers attach): the one-line error and its exit code, the
+common options, the report options (``--format``/``--output``, with the old spellings as hidden
+aliases) and loading the guard.
 
 Why one place: a flag that means one thing should be spelled one way in every command. Reports
-are chosen with ``--format text|json`` and written with ``--output FILE``; a folder or bundle a
-command writes is named for what it is (``--out-dir``, ``--out-bundle``). The spellings of
-earlier releases (``--json``, ``--out``) still parse but are left out of ``--help``.
+are chosen with ``--format text|json``; what a command writes is named with ``--output`` (a
+file or a folder), except where a command writes two things and names the second for what it
+is (``bench --out-dir``, ``calibrate --out-bundle``). The spellings of earlier releases
+(``--json``, ``--out``) still parse but are left out of ``--help``. Runs above the runtime
+share ``--config``, ``--run-dir`` and ``--data-dir``.
 
 The guard (numpy, onnxruntime) is imported by :func:`load_guard` when a command runs, so
 ``import tinyguard.cli`` and ``--help`` stay free of them.
@@ -15,25 +19,33 @@ import functools
 import os
 import shlex
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
 import click
 
 from tinyguard.atomic import atomic_write_text
+from tinyguard.errors import one_line
 from tinyguard.signing_cli import trusted
 
 if TYPE_CHECKING:
     from tinyguard.guard import Guard
 
 
+#: the failures a command turns into one ``error:`` line (a failed parity gate is a RuntimeError)
+USER_ERRORS = (OSError, ValueError, KeyError, RuntimeError)
+
+
+def fail(e: BaseException | str) -> NoReturn:
+    """Print ``error: <one line>`` on stderr and exit 2: the end of every failed command."""
+    click.echo(f"error: {one_line(e)}", err=True)
+    sys.exit(2)
+
+
 class CliError(click.ClickException):
     """A user-facing error: printed as one ``error: ...`` line, exit code 2."""
 
     exit_code = 2
-
-
-def one_line(text: object) -> str:
-    return " ".join(str(text).split())
 
 
 def warn(message: str) -> None:
@@ -65,6 +77,11 @@ backend_option = click.option(
 threshold_option = click.option(
     "--threshold", type=click.FloatRange(0.0, 1.0), default=None, metavar="F",
     help="Flag when score >= F (default: the bundle's threshold; see `guard-cli info` for presets).")
+PRESETS = ("strict", "balanced", "permissive")
+preset_option = click.option(
+    "--preset", type=click.Choice(PRESETS), default=None,
+    help="Flag at one of the bundle's named thresholds (`guard-cli info` lists them): strict flags "
+         "more, permissive less. Not with --threshold.")
 no_defenses_option = click.option(
     "--no-defenses", is_flag=True,
     help="Score the normalized text only, without the de-obfuscation views (for measurement).")
@@ -74,8 +91,28 @@ skip_errors_option = click.option(
          "record for each (and exits 3), eval/calibrate/robustness leave them out; all warn on stderr.")
 
 
-def output_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    return click.option("--output", "output", metavar="FILE", default=None, help=help)
+def output_option(help: str, *, name: str = "output", metavar: str = "FILE", old: Sequence[str] = (),
+                  **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--output``, where a command writes (passed as ``name``); the spellings ``old`` of
+    earlier releases still parse, hidden from ``--help``. ``kwargs`` go to :func:`click.option`."""
+    kwargs.setdefault("default", None)
+    return click.option("--output", *old, name, cls=RenamedOption, old=old, metavar=metavar, help=help, **kwargs)
+
+
+def config_option(default: str, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--config NAME|TOML`` (passed as ``config_ref``)."""
+    return click.option("--config", "config_ref", default=default, show_default=True, help=help)
+
+
+def run_dir_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--run-dir PATH``, default None (the command derives runs/<config name>)."""
+    return click.option("--run-dir", type=click.Path(path_type=Path), default=None, help=help)
+
+
+def data_dir_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--data-dir PATH``: the seed data (None: the training layer's default place)."""
+    return click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+                        help="Seed data folder (default: $TINYGUARD_DATA or ../shared/data).")(f)
 
 
 def report_options(text: str = "a table") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -134,6 +171,20 @@ def load_guard(bundle: str | None, defenses: bool = True, threads: int | None = 
                           trusted_keys=trusted(trusted_keys), allow_unsigned=allow_unsigned, **policy)
     except ImportError as e:  # backend gguf without llama-cpp-python: the message has the install line
         raise CliError(one_line(e)) from None
+
+
+def preset_threshold(guard: "Guard", preset: str | None, threshold: float | None) -> float | None:
+    """The threshold a command scores with: ``--threshold``, else the bundle's ``--preset``, else
+    None (the bundle's own threshold). Both given, or a preset the bundle lacks: an error."""
+    if preset is None:
+        return threshold
+    if threshold is not None:
+        raise click.UsageError("give --threshold or --preset, not both")
+    presets = guard.manifest.presets
+    if preset not in presets:
+        have = ", ".join(sorted(presets)) or "none"
+        raise CliError(f"bundle {guard.model_id} has no preset {preset!r} (its presets: {have})")
+    return presets[preset]
 
 
 def command_line() -> str:

@@ -11,23 +11,28 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from tinyguard.errors import one_line
+
+try:
+    import tomllib  # Python 3.11+
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    try:
+        import tomli as tomllib  # type: ignore[no-redef]
+    except ModuleNotFoundError:
+        tomllib = None  # type: ignore[assignment]
+
 
 def load_toml(path: str | os.PathLike[str], what: str = "config") -> dict[str, Any]:
     """The TOML file at ``path`` as a dict; FileNotFoundError or ValueError with one line."""
-    try:
-        import tomllib  # Python 3.11+
-    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-        try:
-            import tomli as tomllib  # type: ignore[no-redef]
-        except ModuleNotFoundError:
-            raise ValueError(f"reading a {what} needs Python 3.11+ or: pip install tomli") from None
+    if tomllib is None:  # pragma: no cover - Python 3.10 without tomli
+        raise ValueError(f"reading a {what} needs Python 3.11+ or: pip install tomli")
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"{what} not found: {path}")
     try:
         return tomllib.loads(p.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise ValueError(f"{what} {path} is not valid TOML: {' '.join(str(e).split())}") from None
+        raise ValueError(f"{what} {path} is not valid TOML: {one_line(e)}") from None
 
 
 def refuse_unknown(raw: dict[str, Any], known: set[str] | frozenset[str], where: str) -> None:

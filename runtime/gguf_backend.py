@@ -27,6 +27,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from tinyguard import gguf_keys as keys
+from tinyguard.errors import one_line
 from tinyguard.taxonomy import N_OUTPUTS, OUTPUT_NAMES
 
 INSTALL_HINT = "pip install 'tinyguard[gguf]'  (compiles llama.cpp; from a checkout: pip install -e '.[gguf]')"
@@ -122,7 +123,7 @@ def import_llama_cpp() -> Any:
         raise ImportError(f"scoring a GGUF model needs llama-cpp-python: {INSTALL_HINT}") from None
     except (OSError, RuntimeError) as e:  # installed, but libllama cannot be loaded
         raise ImportError(f"llama-cpp-python is installed but cannot load llama.cpp "
-                          f"({' '.join(str(e).split())}); reinstall it: {INSTALL_HINT}") from None
+                          f"({one_line(e)}); reinstall it: {INSTALL_HINT}") from None
     return llama_cpp
 
 

@@ -33,6 +33,7 @@ from tinyguard.decoders import has_text
 from tinyguard.defenses import DefenseSettings
 from tinyguard.despace import Lexicon
 from tinyguard.encoding import TextEncoder
+from tinyguard.errors import one_line as _one_line
 from tinyguard.normalize import SETTINGS as NORMALIZATION
 from tinyguard.pieces import bounded, plan_text
 from tinyguard.runner import Scores, run_plans, to_scores
@@ -196,18 +197,15 @@ class Guard:
         ``role`` is one role for all texts or one per text. ``num_threads`` sets the scoring
         threads for this call (onnxruntime intra-op or llama.cpp threads; a session per thread
         count is opened once and cached; default: the Guard's ``threads``). ``on_unchecked``
-        overrides the Guard's policy for this call. Each verdict's ``latency_ms`` is the whole
-        call's time divided by the number of texts.
+        overrides the Guard's policy for this call. Each verdict's ``latency_ms`` is its own
+        text's time: normalizing, planning, its windows' model runs (a run of several windows
+        shared among them) and reading the scores.
         """
-        start = time.perf_counter()
         t = self.threshold if threshold is None else _check_threshold(threshold)
         policy = self.on_unchecked if on_unchecked is None else check_policy(on_unchecked)
         scored = self.score(texts, role, contexts=contexts, batch_size=batch_size, num_threads=num_threads)
-        if not scored:
-            return []
-        elapsed_ms = (time.perf_counter() - start) * 1000.0 / len(scored)
         return [self._verdict(s.defended, t, s.role, truncated=s.truncated, chunks=s.chunks, views=s.views,
-                              latency_ms=elapsed_ms, view=s.fired_view, window=s.fired_window,
+                              latency_ms=s.seconds * 1000.0, view=s.fired_view, window=s.fired_window,
                               segment=s.fired_segment, segments=s.segments, coverage=s.coverage,
                               policy=policy) for s in scored]
 
@@ -229,8 +227,9 @@ class Guard:
         if not texts:
             return []
 
-        plans = []
+        plans, plan_seconds = [], []
         for i, (text, r, ctx) in enumerate(zip(texts, roles, contexts)):
+            start = time.perf_counter()
             raw, norm, cut = bounded(text, self.max_chars)
             if not norm.strip() and not cut and not has_text(raw):  # (a cut text may hold nothing visible
                 # before the cut; a text made only of tag characters is read through its "revealed" view)
@@ -239,9 +238,10 @@ class Guard:
                              lexicon=lambda: self.lexicon, unk_id=self._unk_id)
             plan.truncated = cut
             plans.append(plan)
+            plan_seconds.append(time.perf_counter() - start)
         results = run_plans(session, self._feeds, self._encoder.pad_id, plans, batch_size)
-        return [to_scores(plan, r, rows, plain, self.min_coverage)
-                for plan, r, (rows, plain) in zip(plans, roles, results)]
+        return [to_scores(plan, r, rows, plain, self.min_coverage, seconds=planned + ran)
+                for plan, r, planned, (rows, plain, ran) in zip(plans, roles, plan_seconds, results)]
 
     def stream(self, role: str = "response", *, context: str = "", threshold: float | None = None,
                every_tokens: int = 32) -> "StreamChecker":
@@ -345,7 +345,3 @@ def _valid_unicode(text: str) -> str:
     if _SURROGATE.search(text) is None:
         return text
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-
-
-def _one_line(e: BaseException) -> str:
-    return " ".join(str(e).split())

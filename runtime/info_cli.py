@@ -9,8 +9,9 @@ from typing import Any
 
 import click
 
-from tinyguard.cli_options import bundle_option, emit, one_line, report_options
+from tinyguard.cli_options import bundle_option, emit, report_options
 from tinyguard.cli_output import info_summary
+from tinyguard.errors import one_line
 from tinyguard.signing_cli import trusted, trusted_key_option
 from tinyguard.taxonomy import CATEGORIES
 

@@ -22,6 +22,7 @@ from typing import Any, Mapping
 
 from tinyguard import steps as _steps
 from tinyguard.encoding import EncodingConfig
+from tinyguard.errors import one_line
 from tinyguard.normalize import SETTINGS as NORMALIZATION
 from tinyguard.taxonomy import CATEGORIES, CATEGORY_TABLE
 
@@ -159,9 +160,9 @@ def parse_manifest_bytes(data: bytes, root: Path) -> dict[str, Any]:
     try:
         raw = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BundleError(f"bundle {root}: {MANIFEST} is not valid JSON: {_one_line(e)}") from None
+        raise BundleError(f"bundle {root}: {MANIFEST} is not valid JSON: {one_line(e)}") from None
     except ValueError as e:  # a duplicate key or NaN/Infinity
-        raise BundleError(f"bundle {root}: {MANIFEST}: {_one_line(e)}") from None
+        raise BundleError(f"bundle {root}: {MANIFEST}: {one_line(e)}") from None
     if not isinstance(raw, dict):
         raise BundleError(f"bundle {root}: {MANIFEST} must hold a JSON object")
     return raw
@@ -308,7 +309,7 @@ def _encoding(encoding: Any, bad: Any) -> EncodingConfig:
     try:
         return EncodingConfig.from_dict(encoding)
     except (TypeError, ValueError) as e:
-        raise bad(f"'encoding' is invalid: {_one_line(e)}") from None
+        raise bad(f"'encoding' is invalid: {one_line(e)}") from None
 
 
 def _unit_float(value: Any, key: str, bad: Any) -> float:
@@ -324,7 +325,3 @@ def check_file_name(name: Any, where: str = "bundle") -> str:
         raise BundleError(f"{where}: unsafe file name {name!r} (must be a plain file name inside "
                           f"the bundle, not {MANIFEST} or {SIGNATURE_FILE})")
     return name
-
-
-def _one_line(e: BaseException) -> str:
-    return " ".join(str(e).split())

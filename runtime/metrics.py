@@ -86,17 +86,32 @@ def label_balanced_weights(y_true: Any) -> np.ndarray:
     return np.where(y, 0.5 / max(pos, 1), 0.5 / max(neg, 1))
 
 
-def binary_metrics(y_true: Any, scores: Any, threshold: float) -> dict[str, Any]:
-    """Confusion counts and rates for ``scores >= threshold``; ``None`` where undefined."""
+def confusion_at(y_true: Any, scores: Any, thresholds: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(tp, fp, fn, tn) of ``scores >= t`` for every ``t`` of ``thresholds``, as int arrays: one
+    sort, not one pass over the data per threshold (threshold rules try hundreds)."""
     y = _as_labels(y_true).ravel()
     s = _as_scores(scores).ravel()
     if y.shape != s.shape:
         raise ValueError(f"y_true has {y.size} items but scores has {s.size}")
-    pred = s >= threshold
-    tp = int(np.sum(pred & y))
-    fp = int(np.sum(pred & ~y))
-    fn = int(np.sum(~pred & y))
-    tn = int(np.sum(~pred & ~y))
+    t = np.asarray(thresholds, dtype=np.float64)
+    pos, neg = np.sort(s[y]), np.sort(s[~y])
+    tp = pos.size - np.searchsorted(pos, t, side="left")
+    fp = neg.size - np.searchsorted(neg, t, side="left")
+    return tp, fp, pos.size - tp, neg.size - fp
+
+
+def f1_at(y_true: Any, scores: Any, thresholds: Any) -> np.ndarray:
+    """F1 of ``scores >= t`` for every ``t``; 0.0 where undefined (no positive and nothing
+    flagged), because a threshold rule compares numbers (:func:`binary_metrics` says ``None``)."""
+    tp, fp, fn, _ = confusion_at(y_true, scores, thresholds)
+    return 2 * tp / np.maximum(2 * tp + fp + fn, 1)
+
+
+def binary_metrics(y_true: Any, scores: Any, threshold: float) -> dict[str, Any]:
+    """Confusion counts and rates for ``scores >= threshold``; ``None`` where undefined."""
+    y = _as_labels(y_true).ravel()
+    s = _as_scores(scores).ravel()
+    tp, fp, fn, tn = (int(c) for c in confusion_at(y, s, float(threshold)))
     return {
         "n": int(y.size), "positives": tp + fn, "threshold": float(threshold),
         "tp": tp, "fp": fp, "tn": tn, "fn": fn,
@@ -129,6 +144,21 @@ def category_metrics(y_true_matrix: Any, score_matrix: Any,
             raise ValueError(f"got {len(ts)} thresholds for {len(names)} categories")
     return {name: binary_metrics(y[:, j], s[:, j], ts[j])
             for j, name in enumerate(names) if y[:, j].any()}
+
+
+def slice_metrics(records: Sequence["Record"], scores: Any, threshold: float) -> dict[str, Any]:
+    """One slice of labelled records at ``threshold``: :func:`binary_metrics` plus the label
+    counts ``unsafe`` and ``safe``. F1, precision and AUPRC are ``None`` unless the slice holds
+    both labels: on an all-unsafe slice precision is 1 by construction, on an all-safe one F1 is
+    0 whatever the model does. ``scores``: the unsafe score per record ([N], or [N, K] whose
+    column 0 it is)."""
+    s = _as_scores(scores)
+    y = np.array([r.label == "unsafe" for r in records], dtype=bool)
+    m = binary_metrics(y, s[:, 0] if s.ndim == 2 else s, threshold)
+    if not (y.any() and (~y).any()):
+        m["auprc"] = m["f1"] = m["precision"] = None
+    m["unsafe"], m["safe"] = int(y.sum()), int((~y).sum())
+    return m
 
 
 class Labels(NamedTuple):

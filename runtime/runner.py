@@ -11,6 +11,7 @@ per run); a text's own segment windows run :data:`SEGMENT_BATCH` at a time, only
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -44,6 +45,7 @@ class Scores:
     segments: int = 0  # segments scored alone
     coverage: float = 1.0  # share of the text's letters the model can read
     unchecked: tuple[str, ...] = ()  # "truncated", "unsupported" (for the Guard's min_coverage)
+    seconds: float = 0.0  # this text's own scoring time: its plan, its windows' runs, this summary
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -52,13 +54,16 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def run_windows(session: Any, feeds: Sequence[str], pad_id: int, windows: list[Windows],
-                batch_size: int) -> np.ndarray:
-    """Run all windows, shortest first so each batch pads little; logits in input order [rows, N_OUTPUTS]."""
+                batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Run all windows, shortest first so each batch pads little; logits in input order
+    [rows, N_OUTPUTS], and each row's seconds (a model run's wall time shared by its rows)."""
     rows = [(w, i) for w in windows for i in range(w.count)]
     lengths = np.array([int(w.attention_mask[i].sum()) for w, i in rows])
     order = np.argsort(lengths, kind="stable")
     out = np.empty((len(rows), N_OUTPUTS), dtype=np.float32)
+    seconds = np.zeros(len(rows))
     for b in range(0, len(rows), batch_size):
+        start = time.perf_counter()
         idx = order[b: b + batch_size]
         width = int(lengths[idx].max())
         arrays = {name: np.zeros((len(idx), width), dtype=np.int64) for name in INPUTS}  # [batch, width]
@@ -72,23 +77,26 @@ def run_windows(session: Any, feeds: Sequence[str], pad_id: int, windows: list[W
         if logits.ndim != 2 or logits.shape[1] != N_OUTPUTS:
             raise BundleError(f"model returned logits of shape {logits.shape}; expected [batch, {N_OUTPUTS}]")
         out[idx] = logits
-    return out
+        seconds[idx] = (time.perf_counter() - start) / len(idx)
+    return out, seconds
 
 
 def run_plans(session: Any, feeds: Sequence[str], pad_id: int, plans: list[Plan],
-              batch_size: int) -> list[tuple[np.ndarray, np.ndarray | None]]:
-    """Per plan: logits of all its windows in plan order [windows, N_OUTPUTS], and of its
-    ``plain`` windows (or None)."""
+              batch_size: int) -> list[tuple[np.ndarray, np.ndarray | None, float]]:
+    """Per plan: logits of all its windows in plan order [windows, N_OUTPUTS], of its
+    ``plain`` windows (or None), and the seconds its windows took to run."""
     full: list[Windows] = []
     for plan in plans:
         full += [w for w, (_, seg) in zip(plan.windows, plan.entries) if seg is None]
         full += [plan.plain] if plan.plain is not None else []
-    full_logits = run_windows(session, feeds, pad_id, full, batch_size)
+    full_logits, full_seconds = run_windows(session, feeds, pad_id, full, batch_size)
     offset = 0
     out = []
     for plan in plans:
+        start = offset
         segments = [w for w, (_, seg) in zip(plan.windows, plan.entries) if seg is not None]
-        seg_logits = run_windows(session, feeds, pad_id, segments, SEGMENT_BATCH) if segments else None
+        seg_logits, seg_seconds = (run_windows(session, feeds, pad_id, segments, SEGMENT_BATCH) if segments
+                                   else (None, np.zeros(0)))
         parts: list[np.ndarray] = []
         seg_offset = 0
         for w, (_, seg) in zip(plan.windows, plan.entries):
@@ -103,13 +111,15 @@ def run_plans(session: Any, feeds: Sequence[str], pad_id: int, plans: list[Plan]
         if plan.plain is not None:
             plain = full_logits[offset: offset + plan.plain.count]
             offset += plan.plain.count
-        out.append((np.concatenate(parts), plain))
+        out.append((np.concatenate(parts), plain, float(full_seconds[start:offset].sum() + seg_seconds.sum())))
     return out
 
 
 def to_scores(plan: Plan, role: str, rows: np.ndarray, plain_rows: np.ndarray | None,
-              min_coverage: float) -> Scores:
-    """One text's :class:`Scores` from its plan and the logits of its windows."""
+              min_coverage: float, seconds: float = 0.0) -> Scores:
+    """One text's :class:`Scores` from its plan and the logits of its windows; ``seconds``: its
+    time so far (plan and model runs), to which this summary's own time is added."""
+    start = time.perf_counter()
     counts = [w.count for w in plan.windows]
     plain = (rows[: counts[0]] if plain_rows is None else plain_rows).max(axis=0)
     top = int(np.argmax(rows[:, 0]))  # the window with the highest unsafe logit
@@ -121,4 +131,5 @@ def to_scores(plan: Plan, role: str, rows: np.ndarray, plain_rows: np.ndarray | 
                   windows=int(ends[-1]), views=plan.views, truncated=plan.truncated, fired_view=view,
                   fired_window=int(top - (ends[entry] - counts[entry])), fired_segment=segment,
                   segments=plan.segments, coverage=coverage,
-                  unchecked=unchecked_reasons(plan.truncated, coverage, min_coverage))
+                  unchecked=unchecked_reasons(plan.truncated, coverage, min_coverage),
+                  seconds=seconds + time.perf_counter() - start)

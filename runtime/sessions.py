@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tinyguard.bundle import BundleError, Manifest
+from tinyguard.errors import one_line
 from tinyguard.gguf_backend import GgufBackend
 from tinyguard.ortenv import import_onnxruntime
 from tinyguard.runner import INPUTS
@@ -33,7 +34,7 @@ def open_session(model_path: Path, threads: int) -> Any:
     try:
         session = ort.InferenceSession(str(model_path), sess_options=opts, providers=["CPUExecutionProvider"])
     except Exception as e:
-        raise BundleError(f"cannot load model {model_path}: {_one_line(e)}") from None
+        raise BundleError(f"cannot load model {model_path}: {one_line(e)}") from None
     names = [i.name for i in session.get_inputs()]
     unknown = [n for n in names if n not in INPUTS]
     if unknown or "input_ids" not in names:
@@ -55,7 +56,7 @@ def open_gguf(model_path: Path, threads: int) -> Any:
     except ImportError as e:  # its message carries the install line
         raise ImportError(f"backend 'gguf' ({model_path.name}): {e}") from None
     except (ValueError, OSError, RuntimeError) as e:  # not a tinyguard GGUF, or llama.cpp refused it
-        raise BundleError(f"cannot load GGUF model {model_path}: {_one_line(e)}") from None
+        raise BundleError(f"cannot load GGUF model {model_path}: {one_line(e)}") from None
 
 
 OPENERS = {"onnx": open_session, "gguf": open_gguf}  # backend -> (model path, threads) -> session
@@ -131,7 +132,3 @@ def select_model(manifest: Manifest, backend: str = "auto") -> tuple[str, str]:
         if qtype in gguf:
             return "gguf", gguf[qtype]
     return "gguf", gguf[sorted(gguf)[0]]
-
-
-def _one_line(e: BaseException) -> str:
-    return " ".join(str(e).split())

@@ -1,17 +1,61 @@
 """Shared fixtures: one real bundle built per session with the real write_bundle, signed with a
-test key made in a tmp folder and trusted explicitly (every load checks a signature)."""
+test key made in a tmp folder and trusted explicitly (every load checks a signature); the
+``runtime`` marker (``python -m pytest -m runtime`` runs the tests that need only ``.[dev]``;
+which they are is read from their imports: ``runtime_tests.py``), and a private home for the
+session that every test must leave empty (``private_home.py``)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 import fixtures_bundle
+import private_home
 from fixtures_bundle import build_bundle
 # The `requires` marker: an optional package missing skips locally and fails under CI=true.
-from optional_deps import pytest_configure, pytest_runtest_setup, require  # noqa: F401 (hooks)
+from optional_deps import pytest_configure as _optional_deps_configure
+from optional_deps import pytest_runtest_setup, require  # noqa: F401 (hook)
+from private_home import home_stays_empty  # noqa: F401 (autouse fixture)
+from runtime_tests import is_runtime_module, needs_more
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    private_home.enter()
+    _optional_deps_configure(config)
+    config.addinivalue_line("markers", "runtime: needs only the runtime and the dev extra (set from the "
+                                       "test's imports, tests/runtime_tests.py); `pytest -m runtime`")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    private_home.leave()
+
+
+def _runtime_selected(config: pytest.Config) -> bool:
+    """Whether ``-m`` asks for runtime tests (``runtime``, ``runtime and not slow``, ...)."""
+    expr = config.getoption("markexpr") or ""
+    return bool(re.search(r"(?<!not )\bruntime\b", expr))
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under ``-m runtime``, other test modules are not even imported: their imports (sklearn,
+    torch, ...) are not installed where the runtime path runs."""
+    if collection_path.suffix == ".py" and collection_path.name.startswith("test_") and _runtime_selected(config):
+        return True if not is_runtime_module(collection_path.stem) else None
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests of runtime modules ``runtime``, unless a ``requires`` marker names more."""
+    for item in items:
+        path = Path(str(item.fspath))
+        if not is_runtime_module(path.stem):
+            continue
+        if any(needs_more(list(m.args)) for m in item.iter_markers("requires")):
+            continue
+        item.add_marker(pytest.mark.runtime)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 from tinyguard.distill.config import GateConfig
@@ -54,6 +55,7 @@ def make_run(root: Path) -> Path:
     from safetensors.torch import save_file
     from transformers import BertConfig, BertModel
 
+    from tinyguard.export.config import ExportConfig
     from tinyguard.taxonomy import CATEGORIES
     from tinyguard.train.stage import Stage
     from tinyguard.train.teacher import GuardModel, encoder_dir
@@ -74,6 +76,9 @@ def make_run(root: Path) -> Path:
     Stage("teacher", teacher, inputs={}, config={}).finish(counts={})
     write_jsonl(records(), root / "data" / "records.jsonl")
     write_jsonl([r for r in records() if r.split == "validation"], root / "data" / "validation.jsonl")
+    # The stages a student reads back, as the pipeline records them (train/dataset.py, pipeline/run.py).
+    Stage("data", root / "data", inputs={}, config={"data": {"licence_classes": ["permissive"]}}).finish(counts={})
+    Stage("export", root / "export", inputs={}, config={"export": asdict(ExportConfig())}).finish(counts={})
     return root
 
 

@@ -9,6 +9,9 @@ Only two words carry signal, on purpose, so tests know the right answer:
   process" stays unflagged while its violent_crimes *score* is high (tests category gating).
 
 Every other text scores sigmoid(-4) ~= 0.018 in every column.
+
+The model is written by :mod:`onnx_proto` (protobuf by hand), so the runtime's tests need no
+``onnx`` package; ``test_fixture_model_is_valid_onnx`` checks it with ``onnx`` where that is installed.
 """
 from __future__ import annotations
 
@@ -16,8 +19,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
+import onnx_proto
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
 from tinyguard.bundle import write_bundle
@@ -48,9 +50,10 @@ def build_tokenizer(path: Path) -> Path:
     return path
 
 
-def build_model(path: Path, signal: float = SIGNAL) -> Path:
+def build_model(path: Path, signal: float = SIGNAL, unsafe_bias: float = BIAS) -> Path:
     """Write the hand-weighted ONNX classifier described in the module docstring. A smaller
-    ``signal`` makes "bomb" diluted by the other tokens of its window (padding tests)."""
+    ``signal`` makes "bomb" diluted by the other tokens of its window (padding tests); a lower
+    ``unsafe_bias`` is a swapped model that lets everything through (signature tests)."""
     dim = 2
     emb = np.zeros((len(VOCAB), dim), dtype=np.float32)
     emb[VOCAB.index("bomb"), 0] = signal
@@ -60,35 +63,29 @@ def build_model(path: Path, signal: float = SIGNAL) -> Path:
     weight[0, 1 + CATEGORIES.index("indiscriminate_weapons")] = 1.0
     weight[1, 1 + CATEGORIES.index("violent_crimes")] = 1.0  # kill -> violent_crimes only
     bias = np.full((N_OUTPUTS,), BIAS, dtype=np.float32)
+    bias[0] = unsafe_bias
     type_emb = np.zeros((2, dim), dtype=np.float32)  # uses token_type_ids, contributes nothing
 
     nodes = [
-        helper.make_node("Gather", ["emb", "input_ids"], ["tok"]),  # [B, S, D]
-        helper.make_node("Gather", ["type_emb", "token_type_ids"], ["typ"]),  # [B, S, D]
-        helper.make_node("Add", ["tok", "typ"], ["h"]),
-        helper.make_node("Cast", ["attention_mask"], ["m"], to=TensorProto.FLOAT),  # [B, S]
-        helper.make_node("Unsqueeze", ["m", "axis2"], ["m3"]),  # [B, S, 1]
-        helper.make_node("Mul", ["h", "m3"], ["hm"]),
-        helper.make_node("ReduceSum", ["hm", "axis1"], ["summed"], keepdims=0),  # [B, D]
-        helper.make_node("ReduceSum", ["m", "axis1"], ["count"], keepdims=1),  # [B, 1]
-        helper.make_node("Div", ["summed", "count"], ["pooled"]),
-        helper.make_node("MatMul", ["pooled", "weight"], ["proj"]),  # [B, 16]
-        helper.make_node("Add", ["proj", "bias"], ["logits"]),
+        onnx_proto.node("Gather", ["emb", "input_ids"], ["tok"]),  # [B, S, D]
+        onnx_proto.node("Gather", ["type_emb", "token_type_ids"], ["typ"]),  # [B, S, D]
+        onnx_proto.node("Add", ["tok", "typ"], ["h"]),
+        onnx_proto.node("Cast", ["attention_mask"], ["m"], to=onnx_proto.FLOAT),  # [B, S]
+        onnx_proto.node("Unsqueeze", ["m", "axis2"], ["m3"]),  # [B, S, 1]
+        onnx_proto.node("Mul", ["h", "m3"], ["hm"]),
+        onnx_proto.node("ReduceSum", ["hm", "axis1"], ["summed"], keepdims=0),  # [B, D]
+        onnx_proto.node("ReduceSum", ["m", "axis1"], ["count"], keepdims=1),  # [B, 1]
+        onnx_proto.node("Div", ["summed", "count"], ["pooled"]),
+        onnx_proto.node("MatMul", ["pooled", "weight"], ["proj"]),  # [B, 16]
+        onnx_proto.node("Add", ["proj", "bias"], ["logits"]),
     ]
-    inits = [
-        numpy_helper.from_array(emb, "emb"), numpy_helper.from_array(type_emb, "type_emb"),
-        numpy_helper.from_array(weight, "weight"), numpy_helper.from_array(bias, "bias"),
-        numpy_helper.from_array(np.array([2], dtype=np.int64), "axis2"),
-        numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
-    ]
-    inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "seq"]) for n in
+    inits = {"emb": emb, "type_emb": type_emb, "weight": weight, "bias": bias,
+             "axis2": np.array([2], dtype=np.int64), "axis1": np.array([1], dtype=np.int64)}
+    inputs = [onnx_proto.value_info(n, onnx_proto.INT64, ["batch", "seq"]) for n in
               ("input_ids", "attention_mask", "token_type_ids")]
-    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", N_OUTPUTS])]
-    graph = helper.make_graph(nodes, "tinyguard_fixture", inputs, outputs, inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="tinyguard-tests")
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
+    outputs = [onnx_proto.value_info("logits", onnx_proto.FLOAT, ["batch", N_OUTPUTS])]
+    path.write_bytes(onnx_proto.model(nodes, inits, inputs, outputs, name="tinyguard_fixture", opset=13,
+                                      ir_version=8, producer="tinyguard-tests"))
     return path
 
 

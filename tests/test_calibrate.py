@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fixtures_bundle import build_model
 from test_cli import run
 
 from fixtures_bundle import sign_for_tests
@@ -46,19 +47,10 @@ def test_one_line_is_refused_unless_forced(bundle_dir: Path, tmp_path: Path) -> 
 def soft_bundle(bundle_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture model with "bomb" weighing 30 instead of 1000: however a text is cut into
     windows or segments, its logit stays below 30, far from float64's sigmoid(x) == 1.0."""
-    import onnx
-    from onnx import numpy_helper
-
     from tinyguard.bundle import write_bundle
 
     work = tmp_path_factory.mktemp("soft")
-    model = onnx.load(str(bundle_dir / "model.int8.onnx"))
-    for init in model.graph.initializer:
-        if init.name == "emb":
-            emb = numpy_helper.to_array(init).copy()
-            emb[:, 0] = np.minimum(emb[:, 0], 30.0)
-            init.CopyFrom(numpy_helper.from_array(emb, "emb"))
-    onnx.save(model, str(work / "model.int8.onnx"))
+    build_model(work / "model.int8.onnx", signal=30.0)
     m = load_bundle(bundle_dir)
     files = {name: bundle_dir / name for name in m.files} | {"model.int8.onnx": work / "model.int8.onnx"}
     return sign_for_tests(write_bundle(work / "bundle", files, {k: v for k, v in m.raw.items() if k != "files"}))

@@ -6,12 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-import pytest
 from click.testing import CliRunner
-from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score
 
-from tinyguard import Guard, __version__
+from tinyguard import __version__
+from tinyguard.bundle import default_bundle_path
 from tinyguard.cli import main
 from tinyguard.taxonomy import CATEGORIES
 
@@ -159,47 +157,6 @@ def _eval_rows() -> list[dict]:
     return rows
 
 
-def test_eval_json_matches_independent_metrics(bundle_dir: Path, tmp_path: Path, guard: Guard) -> None:
-    rows = _eval_rows()
-    path = tmp_path / "eval.jsonl"
-    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
-    r = run("eval", str(path), "--bundle", str(bundle_dir), "--json")
-    assert r.exit_code == 0, r.stderr
-    got = json.loads(r.stdout)
-
-    verdicts = [guard.check(x["text"], x.get("role", "prompt"), context=x.get("context", "")) for x in rows]
-    y = np.array([x["label"] in ("unsafe", 1, True) for x in rows], dtype=int)
-    s = np.array([v.score for v in verdicts])
-    pred = s >= 0.5
-    assert got["n"] == len(rows) and got["positives"] == int(y.sum()) and got["threshold"] == 0.5
-    assert got["precision"] == pytest.approx(precision_score(y, pred))
-    assert got["recall"] == pytest.approx(recall_score(y, pred))
-    assert got["f1"] == pytest.approx(f1_score(y, pred))
-    assert got["auprc"] == pytest.approx(average_precision_score(y, s))
-    assert got["fpr"] == pytest.approx(np.sum(pred & (y == 0)) / np.sum(y == 0))
-    assert got["hard_negative_count"] == 3 and got["hard_negative_fpr"] == pytest.approx(1 / 3)
-
-    # Category rows use safe rows plus unsafe rows that name categories.
-    known = [i for i, x in enumerate(rows) if y[i] == 0 or x.get("categories")]
-    weap_y = np.array([rows[i].get("categories", []) in (["indiscriminate_weapons"], ["S9"]) for i in known])
-    weap_s = np.array([verdicts[i].category_scores["indiscriminate_weapons"] for i in known])
-    cat = got["categories"]
-    assert set(cat) == {"indiscriminate_weapons", "violent_crimes"}
-    assert cat["indiscriminate_weapons"]["n"] == len(known) == 21
-    assert cat["indiscriminate_weapons"]["positives"] == 7
-    assert cat["indiscriminate_weapons"]["auprc"] == pytest.approx(average_precision_score(weap_y, weap_s))
-    assert cat["indiscriminate_weapons"]["recall"] == pytest.approx(recall_score(weap_y, weap_s >= 0.5))
-
-    table = run("eval", str(path), "--bundle", str(bundle_dir))
-    assert table.exit_code == 0
-    for fragment in ("precision", "AUPRC", "FPR", f"{got['f1']:.3f}", f"{got['auprc']:.3f}",
-                     "hard-negative FPR 0.333", "indiscriminate_weapons", "violent_crimes"):
-        assert fragment in table.stdout, fragment
-
-    strict = json.loads(run("eval", str(path), "--bundle", str(bundle_dir), "--json", "--threshold", "0.01").stdout)
-    assert strict["threshold"] == 0.01 and strict["fpr"] == 1.0
-
-
 def test_eval_rejects_bad_labels(bundle_dir: Path, tmp_path: Path) -> None:
     path = tmp_path / "eval.jsonl"
     path.write_text('{"text": "a", "label": "safe"}\n{"text": "b", "label": "maybe"}\n', encoding="utf-8")
@@ -261,7 +218,9 @@ def test_old_flag_spellings_still_work(bundle_dir: Path, tmp_path: Path) -> None
 
 def test_version_and_help() -> None:
     r = run("--version")
-    assert r.exit_code == 0 and __version__ in r.stdout
+    default = json.loads((default_bundle_path() / "manifest.json").read_text(encoding="utf-8"))
+    assert r.exit_code == 0 and r.stdout.splitlines()[0] == f"guard-cli (tinyguard) {__version__}"
+    assert r.stdout.splitlines()[1].startswith(f"default model: {default['name']} {default['version']} (")
     r = run("check", "--help")
     assert r.exit_code == 0 and "Examples" in r.stdout and "--input" in r.stdout
 
@@ -284,3 +243,27 @@ def test_installed_executable(bundle_dir: Path, tmp_path: Path) -> None:
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and p.stdout == ""
     assert p.stderr.count("\n") == 1 and p.stderr.startswith("error: ") and "Traceback" not in p.stderr
+
+
+def test_input_latency_is_each_texts_own(bundle_dir: Path, tmp_path: Path) -> None:
+    """latency_ms of an --input line is that text's time, not the batch's time shared out evenly."""
+    path = tmp_path / "mixed.txt"
+    long = " ".join(["write a poem about cats and dogs today."] * 400)  # many windows and segments
+    path.write_text("hi\n" + long + "\nhello\n", encoding="utf-8")
+    r = run("check", "--input", str(path), "--bundle", str(bundle_dir))
+    short, big, hello = (line["latency_ms"] for line in _jsonl(r.stdout))
+    assert big > 5 * max(short, hello), (short, big, hello)
+
+
+def test_preset_scores_at_the_bundles_named_threshold(bundle_dir: Path, fresh_bundle: Path) -> None:
+    for preset, t in (("strict", 0.3), ("balanced", 0.5), ("permissive", 0.8)):  # fixture_manifest's presets
+        r = run("check", "--bundle", str(bundle_dir), "--preset", preset, "hello")
+        assert r.exit_code == 0 and _jsonl(r.stdout)[0]["threshold"] == t, (preset, r.output)
+    _one_error_line(run("check", "--bundle", str(bundle_dir), "--preset", "strict", "--threshold", "0.2", "x"),
+                    "--threshold or --preset")
+    _one_error_line(run("check", "--bundle", str(bundle_dir), "--preset", "lax", "x"), "--preset")
+    manifest = json.loads((fresh_bundle / "manifest.json").read_text())
+    manifest["presets"] = {"balanced": 0.5}
+    (fresh_bundle / "manifest.json").write_text(json.dumps(manifest))
+    _one_error_line(run("check", "--bundle", str(fresh_bundle), "--preset", "strict", "x"),
+                    "has no preset 'strict'", "balanced")

@@ -22,7 +22,7 @@ def runtime_venv(tmp_path_factory) -> Path:
     venv.EnvBuilder(with_pip=True).create(env_dir)
     py = env_dir / "bin" / "python"
     build = tmp_path_factory.mktemp("build")
-    proc = subprocess.run([str(py), "-m", "pip", "install", "--quiet", str(ROOT)],
+    proc = subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--no-cache-dir", str(ROOT)],
                           capture_output=True, text=True, timeout=900, cwd=build)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return env_dir

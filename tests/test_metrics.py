@@ -1,12 +1,17 @@
 """tinyguard.metrics agrees with sklearn and stays defined on edge cases."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.metrics import (average_precision_score, confusion_matrix, f1_score, precision_score,
                              recall_score)
+from test_cli import _eval_rows, run
 
 from fixtures_bundle import sign_for_tests
+from tinyguard import Guard
 from tinyguard.metrics import average_precision, binary_metrics, category_metrics, label_balanced_weights
 
 
@@ -210,3 +215,45 @@ def test_eval_and_the_export_compute_the_same_figures(fresh_bundle, tmp_path) ->
     assert cli["categories"] == card["categories"]
     assert cli["categories"]["indiscriminate_weapons"]["threshold"] == 0.9
     assert cli["categories"]["violent_crimes"]["threshold"] == 0.05
+
+
+# guard-cli eval end to end (here, beside the other sklearn cross-checks, so test_cli needs no sklearn)
+def test_eval_json_matches_independent_metrics(bundle_dir: Path, tmp_path: Path, guard: Guard) -> None:
+    rows = _eval_rows()
+    path = tmp_path / "eval.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    r = run("eval", str(path), "--bundle", str(bundle_dir), "--json")
+    assert r.exit_code == 0, r.stderr
+    got = json.loads(r.stdout)
+
+    verdicts = [guard.check(x["text"], x.get("role", "prompt"), context=x.get("context", "")) for x in rows]
+    y = np.array([x["label"] in ("unsafe", 1, True) for x in rows], dtype=int)
+    s = np.array([v.score for v in verdicts])
+    pred = s >= 0.5
+    assert got["n"] == len(rows) and got["positives"] == int(y.sum()) and got["threshold"] == 0.5
+    assert got["precision"] == pytest.approx(precision_score(y, pred))
+    assert got["recall"] == pytest.approx(recall_score(y, pred))
+    assert got["f1"] == pytest.approx(f1_score(y, pred))
+    assert got["auprc"] == pytest.approx(average_precision_score(y, s))
+    assert got["fpr"] == pytest.approx(np.sum(pred & (y == 0)) / np.sum(y == 0))
+    assert got["hard_negative_count"] == 3 and got["hard_negative_fpr"] == pytest.approx(1 / 3)
+
+    # Category rows use safe rows plus unsafe rows that name categories.
+    known = [i for i, x in enumerate(rows) if y[i] == 0 or x.get("categories")]
+    weap_y = np.array([rows[i].get("categories", []) in (["indiscriminate_weapons"], ["S9"]) for i in known])
+    weap_s = np.array([verdicts[i].category_scores["indiscriminate_weapons"] for i in known])
+    cat = got["categories"]
+    assert set(cat) == {"indiscriminate_weapons", "violent_crimes"}
+    assert cat["indiscriminate_weapons"]["n"] == len(known) == 21
+    assert cat["indiscriminate_weapons"]["positives"] == 7
+    assert cat["indiscriminate_weapons"]["auprc"] == pytest.approx(average_precision_score(weap_y, weap_s))
+    assert cat["indiscriminate_weapons"]["recall"] == pytest.approx(recall_score(weap_y, weap_s >= 0.5))
+
+    table = run("eval", str(path), "--bundle", str(bundle_dir))
+    assert table.exit_code == 0
+    for fragment in ("precision", "AUPRC", "FPR", f"{got['f1']:.3f}", f"{got['auprc']:.3f}",
+                     "hard-negative FPR 0.333", "indiscriminate_weapons", "violent_crimes"):
+        assert fragment in table.stdout, fragment
+
+    strict = json.loads(run("eval", str(path), "--bundle", str(bundle_dir), "--json", "--threshold", "0.01").stdout)
+    assert strict["threshold"] == 0.01 and strict["fpr"] == 1.0

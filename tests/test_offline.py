@@ -109,34 +109,39 @@ def test_no_socket_is_even_created_in_a_fresh_process(bundle_dir: Path) -> None:
 # ---------------------------------------------------------------- onnxruntime's telemetry opt-out
 # The system-call proof is tests/test_native_offline.py; these pin the rules of tinyguard.ortenv.
 
-def _python_env(code: str, **env: str) -> subprocess.CompletedProcess:
+def _python_env(code: str, home: Path, **env: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh Python with its own HOME, caches and TMPDIR under ``home``: some of
+    these runs turn onnxruntime's telemetry on, and its files must land in a temporary folder."""
+    private = {"HOME": home / "home", "XDG_CACHE_HOME": home / "cache", "TMPDIR": home / "tmp"}
+    for folder in private.values():
+        folder.mkdir(parents=True, exist_ok=True)
     base = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=120, env={**base, **env})
+                          timeout=120, env={**base, **{k: str(v) for k, v in private.items()}, **env})
 
 
-def test_telemetry_opt_out_is_set_at_the_first_onnxruntime_import_not_before(bundle_dir: Path) -> None:
+def test_telemetry_opt_out_is_set_at_the_first_onnxruntime_import_not_before(bundle_dir: Path, tmp_path: Path) -> None:
     p = _python_env(f"""
         import os
         import tinyguard, tinyguard.cli, tinyguard.guard
         assert "ORT_DISABLE_TELEMETRY" not in os.environ, "set at import tinyguard"
         g = tinyguard.Guard.load({str(bundle_dir)!r}, threads=1)
         print(os.environ["ORT_DISABLE_TELEMETRY"])
-    """)
+    """, tmp_path)
     assert p.returncode == 0 and p.stdout.strip() == "1", p.stderr
 
 
 @pytest.mark.parametrize("value", ["0", "1", "true"])
-def test_a_users_own_telemetry_setting_is_kept(bundle_dir: Path, value: str) -> None:
+def test_a_users_own_telemetry_setting_is_kept(bundle_dir: Path, value: str, tmp_path: Path) -> None:
     p = _python_env(f"""
         import os, tinyguard
         tinyguard.Guard.load({str(bundle_dir)!r}, threads=1)
         print(os.environ["ORT_DISABLE_TELEMETRY"])
-    """, ORT_DISABLE_TELEMETRY=value)
+    """, tmp_path, ORT_DISABLE_TELEMETRY=value)
     assert p.returncode == 0 and p.stdout.strip() == value, p.stderr
 
 
-def test_onnxruntime_imported_earlier_without_the_opt_out_is_not_silent(bundle_dir: Path) -> None:
+def test_onnxruntime_imported_earlier_without_the_opt_out_is_not_silent(bundle_dir: Path, tmp_path: Path) -> None:
     p = _python_env(f"""
         import warnings
         import onnxruntime
@@ -145,7 +150,7 @@ def test_onnxruntime_imported_earlier_without_the_opt_out_is_not_silent(bundle_d
             warnings.simplefilter("always")
             tinyguard.Guard.load({str(bundle_dir)!r}, threads=1)
         print([str(w.message) for w in seen if w.category is RuntimeWarning])
-    """)
+    """, tmp_path)
     assert p.returncode == 0 and "ORT_DISABLE_TELEMETRY=1 before importing onnxruntime" in p.stdout, p.stderr
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 import pytest
-from optional_deps import missing, present
+from optional_deps import missing, present, requires
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("readme_examples", ROOT / "scripts" / "readme_examples.py")
@@ -193,6 +193,10 @@ def test_the_option_check_catches_a_renamed_option_or_command() -> None:
     assert command_problem(["eval", "f.jsonl", "--jsonn"]) is not None
     assert command_problem(["check", "--rolle", "response", "x"]) is not None
     assert command_problem(["check", "one", "two"]) is not None
+
+
+@requires("torch")  # an unknown command may be a training one: only the training extra can tell
+def test_the_option_check_catches_a_misspelt_command() -> None:
     assert command_problem(["chekc", "x"]) is not None
 
 

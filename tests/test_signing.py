@@ -14,9 +14,8 @@ import shutil
 import sys
 from pathlib import Path
 
-import onnx
 import pytest
-from onnx import numpy_helper
+from fixtures_bundle import BIAS, build_model
 from test_cli import _jsonl, _one_error_line, run
 
 import tinyguard.trust as trust
@@ -38,14 +37,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def _swap_model(bundle: Path) -> None:
     """The issue's attack: lower the unsafe bias and re-pin the model's hash in the manifest."""
-    path = bundle / "model.int8.onnx"
-    model = onnx.load(str(path))
-    for init in model.graph.initializer:
-        if init.name == "bias":
-            bias = numpy_helper.to_array(init).copy()
-            bias[0] -= 5000.0  # the fixture's "bomb" logit is ~+125
-            init.CopyFrom(numpy_helper.from_array(bias, "bias"))
-    onnx.save(model, str(path))
+    path = build_model(bundle / "model.int8.onnx", unsafe_bias=BIAS - 5000.0)  # "bomb" logit is ~+125
     _edit_manifest(bundle, lambda m: m["files"].__setitem__("model.int8.onnx",
                                                              hashlib.sha256(path.read_bytes()).hexdigest()))
 

@@ -16,11 +16,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from tinyguard.metrics import binary_metrics
-
 from tinyguard import operators
 from tinyguard.atomic import atomic_write_text
 from tinyguard.bundle import read_bundle
+from tinyguard.metrics import slice_metrics
 from tinyguard.records import Record, read_jsonl, write_jsonl
 from ..export.build import score_bundle
 from .stage import hash_files
@@ -44,12 +43,6 @@ def build_robustness_set(validation: Sequence[Record], per_label: int, seed: int
                 out.append(Record(**{**asdict(r), "text": text, "source": f"robustness/{name}",
                                      "split": "validation"}))
     return out
-
-
-def slice_metrics(records: Sequence[Record], scores: np.ndarray, threshold: float) -> dict:
-    y = np.array([r.label == "unsafe" for r in records])
-    m = binary_metrics(y, scores, threshold)
-    return {k: m.get(k) for k in ("n", "precision", "recall", "f1", "auprc", "fpr", "tp", "fp", "tn", "fn")}
 
 
 def per_operator(records: Sequence[Record], scores: np.ndarray, threshold: float) -> dict[str, dict]:

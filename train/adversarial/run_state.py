@@ -13,11 +13,10 @@ from typing import Any, Callable, Sequence
 
 from tinyguard.records import Record, read_jsonl
 from ..config import PipelineConfig
-from ..stage import Stage, hash_files
+from ..stage import MANIFEST, Stage, hash_files
 from .config import AdversarialConfig
 from .rewards import Embed, LabelChecks, Scorer
 
-MANIFEST = "manifest.json"
 
 
 @dataclass

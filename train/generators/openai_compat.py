@@ -18,7 +18,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any
 
 from ..config import GeneratorConfig
-from .base import GeneratorError, Progress, check_prompts, one_line
+from .base import GeneratorError, Progress, check_prompts, message
 
 
 class _Retryable(Exception):
@@ -76,14 +76,14 @@ class OpenAIGenerator:
                 raise _Retryable(f"HTTP {e.code}: {msg}", _retry_after(e)) from e
             raise GeneratorError(f"{url}: HTTP {e.code}: {msg}") from e
         except urllib.error.URLError as e:  # refused, DNS, or a timeout while connecting
-            raise _Retryable(f"cannot reach the server: {one_line(e.reason)}") from e
+            raise _Retryable(f"cannot reach the server: {message(e.reason)}") from e
         except (TimeoutError, OSError, http.client.HTTPException) as e:  # read timeout, reset, bad status
-            what = f"no reply within {self.cfg.timeout_s:g} s" if isinstance(e, TimeoutError) else one_line(e) or type(e).__name__
+            what = f"no reply within {self.cfg.timeout_s:g} s" if isinstance(e, TimeoutError) else message(e) or type(e).__name__
             raise _Retryable(what) from e
         try:
             return json.loads(body)
         except ValueError as e:
-            raise GeneratorError(f"{url}: the reply is not JSON: {one_line(body[:200])}") from e
+            raise GeneratorError(f"{url}: the reply is not JSON: {message(body[:200])}") from e
 
     def _request(self, url: str, payload: dict[str, Any] | None) -> dict[str, Any]:
         tries = max(0, self.cfg.retries) + 1
@@ -117,7 +117,7 @@ class OpenAIGenerator:
         try:
             content = reply["choices"][0]["message"]["content"]
         except (KeyError, IndexError, TypeError) as e:
-            raise GeneratorError(f"{url}: unexpected reply shape: {one_line(json.dumps(reply)[:200])}") from e
+            raise GeneratorError(f"{url}: unexpected reply shape: {message(json.dumps(reply)[:200])}") from e
         return (content or "").strip()
 
     # ------------------------------------------------------------------ the interface
@@ -165,7 +165,7 @@ def _server_message(e: urllib.error.HTTPError) -> str:
         msg = err.get("message") or err.get("detail") or raw if isinstance(err, dict) else err
     except ValueError:
         msg = raw
-    return one_line(msg or e.reason or "")
+    return message(msg or e.reason or "")
 
 
 def _retry_after(e: urllib.error.HTTPError) -> float | None:

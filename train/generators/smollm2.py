@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..config import GeneratorConfig
-from .base import SMOLLM2_INSTALL, GeneratorError, Progress, check_prompts, one_line, smollm2_gguf_path
+from .base import SMOLLM2_INSTALL, GeneratorError, Progress, check_prompts, message, smollm2_gguf_path
 
 
 class SmolLM2Generator:
@@ -33,7 +33,7 @@ class SmolLM2Generator:
             self._llm: Llama | None = Llama(model_path=str(path), n_ctx=cfg.n_ctx, n_threads=cfg.threads,
                                             seed=cfg.seed, verbose=False)
         except (ValueError, RuntimeError, OSError) as e:
-            raise GeneratorError(f"llama.cpp could not load {path}: {one_line(e)}") from e
+            raise GeneratorError(f"llama.cpp could not load {path}: {message(e)}") from e
 
     def generate(self, prompts: Sequence[str], *, max_tokens: int | None = None,
                  temperature: float | None = None, seed: int | None = None) -> list[str]:
@@ -51,7 +51,7 @@ class SmolLM2Generator:
                         temperature=self.cfg.temperature if temperature is None else temperature,
                         top_p=self.cfg.top_p, seed=base + i)
                 except ValueError as e:  # e.g. "Requested tokens (...) exceed context window"
-                    raise GeneratorError(f"prompt {i}: {one_line(e)} (n_ctx={self.cfg.n_ctx})") from e
+                    raise GeneratorError(f"prompt {i}: {message(e)} (n_ctx={self.cfg.n_ctx})") from e
                 out.append((r["choices"][0]["message"]["content"] or "").strip())
                 bar.update()
         return out

@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import INSTALL_HINT
 from ..config import GeneratorConfig
-from .base import GeneratorError, Progress, check_prompts, one_line, smollm2_gguf_path
+from .base import GeneratorError, Progress, check_prompts, message, smollm2_gguf_path
 
 
 class TransformersGenerator:
@@ -94,5 +94,5 @@ def load_causal_lm(model: str, threads: int) -> tuple[Any, Any, str]:
         tok = AutoTokenizer.from_pretrained(path, local_files_only=True, **kw)
         lm = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=torch.float32, **kw)
     except (OSError, ValueError, KeyError) as e:
-        raise GeneratorError(f"transformers could not load {path / (gguf_file or '')}: {one_line(e)}") from e
+        raise GeneratorError(f"transformers could not load {path / (gguf_file or '')}: {message(e)}") from e
     return tok, lm, f"transformers:{gguf_file or path.name}"
