@@ -31,7 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
+from tinyguard import __version__
+from tinyguard.atomic import atomic_write_bytes
 from tinyguard.attacks import ATTACKS
+from tinyguard.ortenv import import_onnxruntime
 from tinyguard.defenses import DefenseSettings, build_named_views
 from tinyguard.guard import Guard, _valid_unicode
 from tinyguard.operators import OPERATORS, UNSAFE_ONLY
@@ -217,7 +220,7 @@ def expect(guard: Guard, case: Case) -> dict[str, Any]:
                      lexicon=lambda: g.lexicon, unk_id=g._unk_id)
     plan.truncated = cut
     session = g._session_for(g.threads)
-    ((rows, plain),) = run_plans(session, g._feeds, enc.pad_id, [plan], 1)
+    ((rows, plain, _seconds),) = run_plans(session, g._feeds, enc.pad_id, [plan], 1)
     entries, offset = [], 0
     for w, (view, seg) in zip(plan.windows, plan.entries):
         block = rows[offset: offset + w.count]
@@ -236,10 +239,9 @@ def expect(guard: Guard, case: Case) -> dict[str, Any]:
 
 
 def header(guard: Guard, cases: Sequence[Case], sources: dict[str, str]) -> dict[str, Any]:
-    import onnxruntime
     import tokenizers
 
-    from tinyguard import __version__
+    onnxruntime = import_onnxruntime()
     return {"format": FORMAT, "spec_version": SPEC_VERSION, "schema_version": guard.manifest.schema_version,
             "model": guard.model_id,
             # the files the cases depend on (not the manifest: pinning this file into it changes it)
@@ -276,8 +278,6 @@ def records(guard: Guard, cases: Sequence[Case], sources: dict[str, str], progre
 
 def write(path: str | Path, recs: Iterable[dict]) -> int:
     """Write records as gzip JSON Lines (mtime 0: the same cases give the same bytes); returns bytes."""
-    from tinyguard.atomic import atomic_write_bytes
-
     buf = io.BytesIO()
     with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, compresslevel=9) as gz:
         for rec in recs:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from tinyguard.bundle import BundleError, models_path
+from tinyguard.configfile import load_toml, refuse_unknown
 from tinyguard.signing import (
     PROJECT, KeySource, PublicKey, SignatureError, check_signature, load_public_key, load_trusted_keys,
     read_signature,
@@ -82,8 +83,6 @@ def user_keys() -> list[str]:
         if explicit:
             raise BundleError(f"config file not found: {path} (from {ENV_CONFIG})")
         return keys
-    from tinyguard.configfile import load_toml, refuse_unknown
-
     try:
         raw = load_toml(path, "tinyguard config")
         refuse_unknown(raw, {"trust"}, f"config file {path}")

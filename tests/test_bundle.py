@@ -262,17 +262,17 @@ def test_steps_name_what_the_verdicts_need_and_an_unknown_step_refuses_the_bundl
     from tinyguard.defenses import DefenseSettings
 
     assert steps.DEFENSES == tuple(f.name for f in fields(DefenseSettings))
-    enc = load_bundle(fresh_bundle).encoding
+    enc = load_bundle(fresh_bundle, allow_unsigned=True).encoding
     _edit_manifest(fresh_bundle, steps=steps.implied(None, enc))
-    assert load_bundle(fresh_bundle).raw["steps"][0] == "normalize"
+    assert load_bundle(fresh_bundle, allow_unsigned=True).raw["steps"][0] == "normalize"
     _edit_manifest(fresh_bundle, steps=[*steps.implied(None, enc), "transliterate"])
     with pytest.raises(BundleError, match=r"need steps this runtime does not implement: \['transliterate'\]"):
-        load_bundle(fresh_bundle)
+        load_bundle(fresh_bundle, allow_unsigned=True)
     _edit_manifest(fresh_bundle, steps=[s for s in steps.implied(None, enc) if s != "decode"])
     with pytest.raises(BundleError, match=r"'steps' does not match .*on but not listed: \['decode'\]"):
-        load_bundle(fresh_bundle)
+        load_bundle(fresh_bundle, allow_unsigned=True)
     _edit_manifest(fresh_bundle, defenses={"decode": False}, steps=[s for s in steps.implied(None, enc) if s != "decode"])
-    assert load_bundle(fresh_bundle).defenses == {"decode": False}
+    assert load_bundle(fresh_bundle, allow_unsigned=True).defenses == {"decode": False}
     _edit_manifest(fresh_bundle, steps="normalize")
     with pytest.raises(BundleError, match="must be a list of distinct step names"):
-        load_bundle(fresh_bundle)
+        load_bundle(fresh_bundle, allow_unsigned=True)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
+from fixtures_bundle import sign_for_tests
 
 from tinyguard import __version__
 from tinyguard.bundle import default_bundle_path
@@ -265,5 +266,6 @@ def test_preset_scores_at_the_bundles_named_threshold(bundle_dir: Path, fresh_bu
     manifest = json.loads((fresh_bundle / "manifest.json").read_text())
     manifest["presets"] = {"balanced": 0.5}
     (fresh_bundle / "manifest.json").write_text(json.dumps(manifest))
+    sign_for_tests(fresh_bundle)
     _one_error_line(run("check", "--bundle", str(fresh_bundle), "--preset", "strict", "x"),
                     "has no preset 'strict'", "balanced")

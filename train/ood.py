@@ -15,6 +15,7 @@ below, labelled as such: they are not evidence of generalization.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -25,7 +26,13 @@ from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
 
 from tinyguard.atomic import atomic_open
 from tinyguard.records import Record
-from .ood_suite import SUITE
+from .ood_restyle import PARSE_RULES, PHRASING_NAMES, coverage, restyle
+# The yardstick's parts, also named here so that `guard-cli ood` (loaded at every start) imports
+# one module when a command runs: .ood is the yardstick's front door.
+from .ood_leaks import refuse_evaluation_only_leaks, training_records  # noqa: F401
+from .ood_scores import ScoreCache, bundle_key, score_both  # noqa: F401
+from .ood_suite import FAMILIES, FAMILY_NAMES, RESPONSE_FAMILIES, SUITE, family, load_families, pooled  # noqa: F401
+from .ood_threshold import choose_split_thresholds, family_rule  # noqa: F401
 
 HEADLINE = ("mean_auprc", "mean_f1", "benign_fpr", "unsafe_recall")
 
@@ -241,10 +248,6 @@ def _metrics(records: Sequence[Record], scores: np.ndarray, t: float,
 def restyled_requests(records: Sequence[Record], seed: int
                       ) -> tuple[list[int], dict[str, list[Record]]]:
     """(indices of the requests the restyler parsed, phrasing -> their restatements as records)."""
-    from dataclasses import replace
-
-    from .ood_restyle import PHRASING_NAMES, restyle
-
     kept: list[int] = []
     out: dict[str, list[Record]] = {p: [] for p in PHRASING_NAMES}
     for i, r in enumerate(records):
@@ -280,10 +283,6 @@ def evaluate_families(guard: Any, families: dict[str, dict[str, list[Record]]], 
     """Every family scored by one guard: defenses on and off per family and slice (benign flags
     split by score / not fully checked), the restated requests of the restyled families per
     phrasing (defenses on, as shipped), per-category precision."""
-    from .ood_restyle import coverage
-    from .ood_scores import score_both
-    from .ood_suite import family, pooled
-
     t = guard.threshold
     out: dict[str, Any] = {"model": guard.model_id, "threshold": t, "families": {}, "phrasings": {}}
     all_records: list[Record] = []
@@ -407,9 +406,6 @@ def headline_v2(result: dict[str, Any]) -> dict[str, Any]:
 def report_markdown_v2(results: dict[str, dict[str, Any]], *, command: str, leaks: dict[str, dict[str, int]],
                        unchecked: list[str], cap: int, half: str, seconds: dict[str, float]) -> str:
     """Bundles side by side on yardstick v2: headline, families on/off, slices, phrasings, coverage."""
-    from .ood_restyle import PARSE_RULES, PHRASING_NAMES
-    from .ood_suite import FAMILIES
-
     names = list(results)
     first = results[names[0]]
     fam_names = [f.name for f in FAMILIES if f.name in first["families"]]

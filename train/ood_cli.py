@@ -2,21 +2,25 @@
 
 Flat click commands (testable alone). This module is loaded whenever ``guard-cli`` starts (the
 train layer's entry point), so what the commands need (the guard and scoring modules: numpy; the
-suite, records and config readers: ~0.1 s more at every start, measured; the teacher: torch) is
+suite and config readers: ~0.1 s more at every start, measured; the teacher: torch) is
 imported inside the commands that use it.
 """
 from __future__ import annotations
 
+import json
 import shlex
 import sys
+import time
 from pathlib import Path
 
 import click
 
+from tinyguard.records import read_jsonl
 from tinyguard.taxonomy import CATEGORIES
 from . import require_train_extra
 from .command import USER_ERRORS, fail
 from .offline import offline
+from .registry import default_data_dir
 
 
 def _named(value: str) -> tuple[str, str | None]:
@@ -93,13 +97,8 @@ def report(bundles: tuple[str, ...], records: Path | None, cap: int, only: tuple
       guard-cli ood report --bundle 0.1.0=runs/micro1-0.1.0 --bundle 0.2.0=default \\
           --bundle teacher=runs/balanced/bundle --out train/reports/ood-v2.md
     """
-    import time
-
-    from .ood import report_markdown_v2, evaluate_families, write_report
-    from .ood_leaks import refuse_evaluation_only_leaks, training_records
-    from .ood_scores import ScoreCache, bundle_key
-    from .ood_suite import FAMILY_NAMES, load_families
-    from .registry import default_data_dir
+    from .ood import (FAMILY_NAMES, ScoreCache, bundle_key, evaluate_families, load_families,
+                      refuse_evaluation_only_leaks, report_markdown_v2, training_records, write_report)
 
     try:
         require_train_extra("tqdm")
@@ -176,13 +175,9 @@ def lofo(configs: tuple[str, ...], records: Path, train_size: int, eval_cap: int
     Examples:
       guard-cli ood lofo --config default-v1 --config default --config balanced
     """
-    import json
-
     from .config import load_config
     from .lofo import EmbeddingCache, lofo_markdown, lofo_recipe, minilm_embedder
     from .ood_suite import load_suite
-    from tinyguard.records import read_jsonl
-    from .registry import default_data_dir
     from .teacher import select_training
 
     try:
@@ -270,12 +265,8 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
 
     from tinyguard.bundle import rewrite_manifest
 
-    from .ood_leaks import refuse_evaluation_only_leaks, training_records
-    from .ood_scores import ScoreCache, bundle_key, score_both
-    from .ood_suite import RESPONSE_FAMILIES, load_families, pooled
-    from .ood_threshold import choose_split_thresholds, family_rule
-    from tinyguard.records import read_jsonl
-    from .registry import default_data_dir
+    from .ood import (RESPONSE_FAMILIES, ScoreCache, bundle_key, choose_split_thresholds, family_rule,
+                      load_families, pooled, refuse_evaluation_only_leaks, score_both, training_records)
 
     try:
         require_train_extra("tqdm")

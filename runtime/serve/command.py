@@ -7,6 +7,8 @@ import click
 from tinyguard.cli_options import CliError, backend_option, bundle_option, no_defenses_option, one_line
 from tinyguard.policy_cli import policy_options
 from tinyguard.serve import settings as defaults
+from tinyguard.serve.deps import require
+from tinyguard.serve.settings import ServeSettings
 from tinyguard.signing_cli import trusted_key_option
 
 
@@ -78,8 +80,6 @@ def serve(host: str, port: int, bundle: str | None, model_specs: tuple[str, ...]
     text is logged unless --log-text. SIGTERM stops taking requests, lets those in flight
     finish, and exits 0.
     """
-    from tinyguard.serve.deps import require
-    from tinyguard.serve.settings import ServeSettings
     from tinyguard.serve.tiers import parse_model_spec
 
     try:

@@ -8,6 +8,7 @@ processes sharing one socket, and a graceful shutdown that lets in-flight reques
 """
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 
 INSTALL_HINT = "pip install 'tinyguard[serve]' (from a checkout: pip install -e '.[serve]')"
@@ -16,8 +17,6 @@ MODULES = ("starlette", "uvicorn", "prometheus_client")
 
 def require() -> dict[str, ModuleType]:
     """The extra's modules by name; ImportError naming the install line when one is missing."""
-    import importlib
-
     out = {}
     for name in MODULES:
         try:

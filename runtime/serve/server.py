@@ -23,9 +23,11 @@ from typing import Any, Iterator
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
+from tinyguard.bundle import load_bundle
 from tinyguard.serve.app import build_app
 from tinyguard.serve.settings import ENV, ServeSettings
 from tinyguard.serve.tiers import load_tiers
+from tinyguard.signing_cli import trusted
 
 log = logging.getLogger("tinyguard.serve")
 FACTORY = "tinyguard.serve.server:app_from_environment"
@@ -97,9 +99,6 @@ def run(settings: ServeSettings) -> None:
         tiers = load_tiers(settings)
         config = uvicorn.Config(build_app(tiers, settings, key), **common)
     else:
-        from tinyguard.bundle import load_bundle
-        from tinyguard.signing_cli import trusted
-
         for _, path in settings.models:  # fail here, once, rather than in every worker
             load_bundle(path, trusted_keys=trusted(settings.trusted_keys), allow_unsigned=settings.allow_unsigned)
         os.environ[ENV] = settings.to_json()  # the workers are spawned: they read their settings here

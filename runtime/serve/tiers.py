@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from tinyguard.signing_cli import trusted
+
 if TYPE_CHECKING:
     from tinyguard.guard import Guard
     from tinyguard.serve.settings import ServeSettings
@@ -88,7 +90,6 @@ class Tiers:
 def load_tiers(settings: "ServeSettings") -> Tiers:
     """Load and verify every bundle the settings name (hashes and signature, unless --allow-unsigned)."""
     from tinyguard.guard import Guard
-    from tinyguard.signing_cli import trusted
 
     keys = trusted(settings.trusted_keys)
     return Tiers([Tier(name, Guard.load(path, threads=settings.threads, defenses=settings.defenses,
