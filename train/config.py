@@ -56,13 +56,19 @@ class TeacherConfig:
     # Tokenize emoji as their names (tinyguard.emoji) instead of [UNK]; recorded in the bundle's
     # encoding, so the runtime reads texts the same way. Off keeps the 0.2.0 models' encoding.
     emoji_names: bool = False
+    # Keep MiniLM's knowledge (issue 20): freeze the embeddings and the lowest N encoder layers
+    # (0 = fine-tune all). A logistic head on frozen MiniLM features scores formal and casual
+    # phrasings of one request alike; full fine-tuning learns the sources' register.
+    freeze_layers: int = 0
 
     def stage_key(self) -> dict[str, Any]:
-        """The fields a teacher stage is keyed on (``emoji_names`` only when on, so runs trained
-        before it existed are still reused)."""
+        """The fields a teacher stage is keyed on (``emoji_names`` and ``freeze_layers`` only when
+        set, so runs trained before they existed are still reused)."""
         key = asdict(self)
         if not self.emoji_names:
             del key["emoji_names"]
+        if not self.freeze_layers:
+            del key["freeze_layers"]
         return key
 
 
