@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from tinyguard.atomic import atomic_write_text, fsync_dir, fsync_file
+from tinyguard.tiers import DEFAULT_TIER, resolve_model, tier_path
 from tinyguard.manifest import (  # noqa: F401 - the manifest schema, re-exported where it always was
     ENCODING_BOUNDS, MANIFEST, REQUIRED_KEYS, SCHEMA_VERSION, SIGNATURE_FILE, BundleError, Manifest,
     as_manifest, check_file_name, manifest_json, parse_manifest, parse_manifest_bytes,
@@ -41,22 +42,22 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 
 
 def default_bundle_path() -> Path:
-    """The bundled default model, shipped as package data in ``tinyguard/models/default``."""
-    return Path(__file__).resolve().parent / "models" / "default"
+    """The bundled default model: the default tier's folder, package data under ``tinyguard/models``."""
+    return tier_path(DEFAULT_TIER)
 
 
 # ---------------------------------------------------------------- loading
 
 def load_bundle(path: str | os.PathLike[str] | None = None, *, verify: bool = True,
                 trusted_keys: "KeySource | Iterable[KeySource] | None" = None) -> Manifest:
-    """Read and validate a bundle folder; with ``verify`` (default) check every file's sha256.
+    """Read and validate a bundle folder (or a tier name: :mod:`tinyguard.tiers`); with ``verify`` (default) check every file's sha256.
 
     ``trusted_keys`` (paths to Ed25519 PEM public keys, or ``"project"`` for the key shipped
     with tinyguard): the manifest must carry a valid signature by one of them, else
     :class:`tinyguard.signing.SignatureError`. The signature is checked on the very bytes that
     are then parsed. None (default) checks no signature.
     """
-    root = Path(path) if path is not None else default_bundle_path()
+    root = resolve_model(path)
     if not root.is_dir():
         hint = " (the default model is not installed; pass a bundle folder)" if path is None else ""
         raise BundleError(f"bundle folder not found: {root}{hint}")
