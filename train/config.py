@@ -105,6 +105,10 @@ class AugmentConfig:
     thin_category_share: float = 0.03  # "thin": under this share of the unsafe train records
     operator_seeds_per_label: int = 600  # seed records per label given one rule operator each
     operators: tuple[str, ...] = ()  # empty = every operator in runtime/operators.py
+    # The training restyler (train/register_swap.py): unsafe seed prompts in casual phrasings and
+    # safe ones in formal imperatives (seeds per label; 0 = off), and the defensive-security set.
+    restyle_seeds_per_label: int = 0
+    restyle_security: bool = False
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     seed: int = 13
 

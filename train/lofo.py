@@ -116,10 +116,11 @@ class EmbeddingCache:
             np.savez(f, keys=keys, vectors=np.stack(list(self.vectors.values())).astype(np.float32))
 
 
-def minilm_embedder(threads: int = 2, batch_size: int = 64, progress: bool = True, emoji_names: bool = False
-                    ) -> Callable[[Sequence[Record]], np.ndarray]:
+def minilm_embedder(threads: int = 2, batch_size: int = 64, progress: bool = True, emoji_names: bool = False,
+                    normalized: bool = True) -> Callable[[Sequence[Record]], np.ndarray]:
     """Embed records with the frozen encoder: the runtime's first window, mean pooling, L2-normed
-    (``emoji_names``: pictographs read as names, as a teacher with that setting reads them)."""
+    (``emoji_names``: pictographs read as names, as a teacher with that setting reads them;
+    ``normalized=False``: the pooled vector as the teacher's head reads it, for a head that ships)."""
     import torch
     from tqdm.auto import tqdm
     from transformers import AutoModel
@@ -152,7 +153,8 @@ def minilm_embedder(threads: int = 2, batch_size: int = 64, progress: bool = Tru
                 h = model(input_ids=ids, attention_mask=att, token_type_ids=tt).last_hidden_state  # [B, T, H]
                 m = att.unsqueeze(-1).float()
                 pooled = (h * m).sum(1) / m.sum(1).clamp(min=1.0)  # [B, H]
-                pooled = torch.nn.functional.normalize(pooled, dim=1)
+                if normalized:
+                    pooled = torch.nn.functional.normalize(pooled, dim=1)
                 out[idx] = pooled.numpy()
                 bar.update(len(idx))
         return out
