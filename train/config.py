@@ -123,7 +123,7 @@ class CurateConfig:
     languages: tuple[str, ...] = ("en",)
     near_dup_threshold: float = 0.8  # MinHash Jaccard, against itself and the seed data
     num_perm: int = 64
-    teacher_bundle: str = ""  # label verification; empty = the installed default bundle
+    teacher_bundle: str = ""  # label verification: a bundle folder or a tier name; empty = the default tier
     teacher_safe_below: float = 0.2  # the teacher votes safe under this score, unsafe above the next
     teacher_unsafe_above: float = 0.8
     judge: bool = True  # also ask the generator (judge prompt) for a label

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from tinyguard.bundle import BundleError, default_bundle_path
+from tinyguard.bundle import BundleError
+from tinyguard.tiers import resolve_model
 from tinyguard.records import read_jsonl
 
 from .config import PipelineConfig
@@ -34,7 +35,7 @@ def curate_stage(cfg: PipelineConfig, run_dir: Path, records: list, *, progress:
     from .embeddings import sentence_embedder
     from .generators import LazyGenerator
 
-    bundle = Path(cfg.curate.teacher_bundle) if cfg.curate.teacher_bundle else default_bundle_path()
+    bundle = resolve_model(cfg.curate.teacher_bundle or None)  # a folder, a tier name, or the default tier
     if not (bundle / "manifest.json").is_file():
         raise FileNotFoundError(f"[curate] teacher_bundle {bundle} is not a bundle; build it first "
                                 "(guard-cli pipeline --config default --run-dir runs/default) or point it elsewhere")
