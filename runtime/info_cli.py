@@ -45,7 +45,7 @@ def info(bundle: str | None, fmt: str, output: str | None, trusted_keys: tuple[s
     backends = {b: select_model(m, b)[1] for b in ("onnx", "gguf") if b in models}
     auto = "onnx" if "onnx" in backends else "gguf"
     data = {"path": str(m.path), "model": m.model_id, "sizes": sizes, "models": models,
-            "backends": backends, "default_backend": auto, "manifest": m.to_dict()}
+            "backends": backends, "default_backend": auto, "manifest": m.to_dict(), "tiers": tier_table()}
     if fmt == "json":
         emit(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True), output)
         return
@@ -79,3 +79,26 @@ def _defenses_line(value: Any) -> str:
     if value is None:
         return "all on (the manifest sets none: the default)"
     return "all on" if not off else f"on: {', '.join(on) or 'none'}; off: {', '.join(off)}"
+
+
+def tier_table() -> list[dict[str, Any]]:
+    """Each tier shipped in this install: its model, size and the figures its manifest records."""
+    from tinyguard.bundle import BundleError, load_bundle
+    from tinyguard.tiers import DEFAULT_TIER, TIERS, tier_path
+
+    rows = []
+    for name, tier in TIERS.items():
+        row: dict[str, Any] = {"tier": name, "default": name == DEFAULT_TIER, "summary": tier.summary,
+                               "device_profile": tier.device_profile, "path": str(tier_path(name))}
+        try:
+            m = load_bundle(name, verify=False)  # the bundle in use is verified above; this is a listing
+        except BundleError as e:
+            row["error"] = one_line(e)
+        else:
+            assert m.path is not None
+            row["model"] = m.model_id
+            row["size_mb"] = round(sum((m.path / f).stat().st_size for f in m.files) / 1e6, 2)
+            row["ood"] = (m.metrics.get("ood") or {}).get("headline")
+            row["figures"] = m.metrics.get("tier")
+        rows.append(row)
+    return rows
