@@ -59,6 +59,26 @@ def _ood_lines(ood: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _ood_v2_lines(ood: dict[str, Any]) -> list[str]:
+    """Yardstick v2 (``guard-cli ood report --card``): six families weighted equally, phrasings."""
+    h = ood.get("headline", {})
+    fpr = h.get("benign_fpr", {})
+    lines = ["## Out-of-distribution yardstick v2 (families this model never trained on)", "",
+             "Six families, each weighted equally, scored by the runtime (defenses on) at the bundle's threshold "
+             "on the report half (`train/ood_suite.py`, `FAMILIES`); style gap: mean |score difference| between "
+             "a request's formal phrasing and its casual, polite and role-framed restatements "
+             "(`train/ood_restyle.py`).", "",
+             "| mean family AUPRC | worst family AUPRC | style gap | casual / formal recall |", "|---|---|---|---|",
+             f"| {_fmt(h.get('mean_family_auprc'))} | {_fmt(h.get('worst_family_auprc'))} ({h.get('worst_family')}) | "
+             f"{_fmt(h.get('style_gap'))} | {_fmt(h.get('casual_over_formal_recall'))} |", "",
+             "| family | AUPRC (defenses on / off) | benign FPR (on / off) |", "|---|---|---|"]
+    for name, f in ood.get("families", {}).items():
+        lines.append(f"| {name} | {_fmt(f.get('auprc'))} / {_fmt(f.get('auprc_off'))} | "
+                     f"{_fmt(fpr.get(name))} / {_fmt(h.get('benign_fpr_off', {}).get(name))} |")
+    lines += ["", f"Command: `{ood.get('command', 'n/a')}`", ""]
+    return lines
+
+
 def _adversarial_lines(adv: dict[str, Any] | None) -> list[str]:
     """The adversarial rounds behind the bundle (``guard-cli adversarial``) and the data they added."""
     if not adv:
@@ -128,6 +148,7 @@ def render_model_card(manifest: Manifest | Mapping[str, Any], *, reproduce: str)
         f"schema {manifest.schema_version}). It outputs `flagged`, an unsafe `score` and "
         "per-category scores for the MLCommons hazard taxonomy (S1-S14) plus `jailbreak`.",
         "",
+        *(_ood_v2_lines(m["ood_v2"]) if m.get("ood_v2") else []),
         *(_ood_lines(m["ood"]) if m.get("ood") else []),
         *(_tier_lines(m["tier"]) if isinstance(m.get("tier"), dict) else []),
         "## Model",

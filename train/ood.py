@@ -201,3 +201,217 @@ def write_report(out: Path, results: dict[str, dict[str, Any]], markdown: str) -
         f.write(markdown)
     with atomic_open(out.with_suffix(".json")) as f:
         f.write(json.dumps(results, indent=2, sort_keys=True) + "\n")
+
+
+# ---------------------------------------------------------------- yardstick v2: families and phrasings
+# (The slice functions above stay for the adversarial rounds' measure and `ood lofo`'s suite.)
+
+V2_HEADLINE = ("mean_family_auprc", "worst_family_auprc", "style_gap", "casual_over_formal_recall")
+
+
+def _metrics(records: Sequence[Record], scores: np.ndarray, t: float) -> dict[str, Any]:
+    """:func:`slice_metrics` on the unsafe column of ``scores`` ([n] or [n, k])."""
+    col = scores if scores.ndim == 1 else scores[:, 0]
+    return slice_metrics(records, col[:, None], t)
+
+
+def restyled_requests(records: Sequence[Record], seed: int
+                      ) -> tuple[list[int], dict[str, list[Record]]]:
+    """(indices of the requests the restyler parsed, phrasing -> their restatements as records)."""
+    from dataclasses import replace
+
+    from .ood_restyle import PHRASING_NAMES, restyle
+
+    kept: list[int] = []
+    out: dict[str, list[Record]] = {p: [] for p in PHRASING_NAMES}
+    for i, r in enumerate(records):
+        if r.role != "prompt":
+            continue
+        phrasings = restyle(r.text, seed)
+        if phrasings is None:
+            continue
+        kept.append(i)
+        for p, text in phrasings.items():
+            out[p].append(replace(r, text=text))
+    return kept, out
+
+
+def style_figures(requests: Sequence[Record], by_phrasing: dict[str, np.ndarray], t: float) -> dict[str, Any]:
+    """Recall, FPR and AUPRC per phrasing at ``t``, and the style gap: the mean over requests and
+    over the non-formal phrasings of |score(phrasing) - score(formal)|."""
+    formal = by_phrasing["formal"]
+    others = [p for p in by_phrasing if p != "formal"]
+    gaps = {p: float(np.mean(np.abs(by_phrasing[p] - formal))) if len(formal) else None for p in others}
+    per = {p: _metrics(requests, s, t) for p, s in by_phrasing.items()}
+    rf, rc = per["formal"]["recall"], per.get("casual", {}).get("recall")
+    return {"requests": len(requests), "by_phrasing": {p: {k: m[k] for k in ("recall", "fpr", "auprc", "unsafe", "safe")}
+                                                       for p, m in per.items()},
+            "gap_by_phrasing": gaps,
+            "style_gap": float(np.mean(np.abs(np.stack([by_phrasing[p] for p in others]) - formal)))
+            if len(formal) else None,
+            "casual_over_formal_recall": (rc / rf) if rc is not None and rf else None}
+
+
+def evaluate_families(guard: Any, families: dict[str, dict[str, list[Record]]], cache: Any, *,
+                      seed: int = 13, progress: bool = True) -> dict[str, Any]:
+    """Every family scored by one guard: defenses on and off per family and slice, the restated
+    requests of the restyled families per phrasing (defenses on, as shipped), categories."""
+    from .ood_restyle import coverage
+    from .ood_scores import score_both
+    from .ood_suite import family, pooled
+
+    t = guard.threshold
+    out: dict[str, Any] = {"model": guard.model_id, "threshold": t, "families": {}, "phrasings": {}}
+    all_records: list[Record] = []
+    all_on: list[np.ndarray] = []
+    style_records: list[Record] = []
+    style_scores: dict[str, list[np.ndarray]] = {}
+    texts_for_coverage: list[str] = []
+    for name, slices in families.items():
+        records = pooled(slices)
+        if not records:
+            continue
+        on, off = score_both(guard, records, cache, progress=progress, desc=name)
+        fam: dict[str, Any] = {"on": _metrics(records, on, t), "off": _metrics(records, off, t), "slices": {}}
+        start = 0
+        for s_name, s_records in slices.items():
+            end = start + len(s_records)
+            if s_records:
+                fam["slices"][s_name] = {"on": _metrics(s_records, on[start:end], t),
+                                         "off": _metrics(s_records, off[start:end], t)}
+            start = end
+        out["families"][name] = fam
+        all_records.extend(records)
+        all_on.append(on)
+        if family(name).restyle:
+            prompts = [r for r in records if r.role == "prompt"]
+            texts_for_coverage.extend(r.text for r in prompts)
+            kept, phrased = restyled_requests(prompts, seed)
+            requests = [prompts[i] for i in kept]
+            scores = {p: score_both(guard, recs, cache, progress=progress, desc=f"{name}/{p}")[0][:, 0]
+                      for p, recs in phrased.items()}
+            original = score_both(guard, requests, cache, progress=False)[0][:, 0]
+            out["phrasings"][name] = style_figures(requests, scores, t) | {
+                "original": {k: _metrics(requests, original, t)[k] for k in ("recall", "fpr", "auprc")}}
+            style_records.extend(requests)
+            for p, s in scores.items():
+                style_scores.setdefault(p, []).append(s)
+    if style_records:
+        out["phrasings"]["all"] = style_figures(style_records, {p: np.concatenate(v) for p, v in style_scores.items()}, t)
+        out["coverage"] = coverage(texts_for_coverage)
+    thresholds = {c: guard.manifest.category_threshold(c) for c in CATEGORIES} | {"__binary__": t}
+    if all_records:
+        out["categories_ood"] = category_table(all_records, np.vstack(all_on), thresholds)
+    out["headline"] = headline_v2(out)
+    return out
+
+
+def headline_v2(result: dict[str, Any]) -> dict[str, Any]:
+    """Mean and worst family AUPRC (defenses on; off beside them), each family's benign FPR at the
+    bundle's threshold, the style gap and casual-over-formal recall over every restyled request.
+    Families weigh the same: plain means over families."""
+    fams = result["families"]
+    auprc = {n: f["on"]["auprc"] for n, f in fams.items() if f["on"]["auprc"] is not None}
+    auprc_off = {n: f["off"]["auprc"] for n, f in fams.items() if f["off"]["auprc"] is not None}
+    worst = min(auprc, key=auprc.get) if auprc else None
+    style = result.get("phrasings", {}).get("all", {})
+    return {"mean_family_auprc": float(np.mean(list(auprc.values()))) if auprc else None,
+            "mean_family_auprc_off": float(np.mean(list(auprc_off.values()))) if auprc_off else None,
+            "worst_family": worst, "worst_family_auprc": auprc.get(worst) if worst else None,
+            "mean_family_f1": float(np.mean([f["on"]["f1"] for f in fams.values() if f["on"]["f1"] is not None])),
+            "benign_fpr": {n: f["on"]["fpr"] for n, f in fams.items()},
+            "benign_fpr_off": {n: f["off"]["fpr"] for n, f in fams.items()},
+            "max_family_fpr": max((f["on"]["fpr"] for f in fams.values() if f["on"]["fpr"] is not None), default=None),
+            "style_gap": style.get("style_gap"), "casual_over_formal_recall": style.get("casual_over_formal_recall")}
+
+
+def report_markdown_v2(results: dict[str, dict[str, Any]], *, command: str, leaks: dict[str, dict[str, int]],
+                       unchecked: list[str], cap: int, half: str, seconds: dict[str, float]) -> str:
+    """Bundles side by side on yardstick v2: headline, families on/off, slices, phrasings, coverage."""
+    from .ood_restyle import PARSE_RULES, PHRASING_NAMES
+    from .ood_suite import FAMILIES
+
+    names = list(results)
+    first = results[names[0]]
+    fam_names = [f.name for f in FAMILIES if f.name in first["families"]]
+    n_leaks = sum(sum(v.values()) for v in leaks.values())
+    lines = ["# Out-of-distribution yardstick v2", "", f"Command: `{command}`", "",
+             f"Six families, **each weighted equally** (headline figures are plain means over families); inside a "
+             f"family its slices are **pooled** (each slice first capped at {cap} texts per label, seeded). "
+             + ("Every figure is read on the *report* half (`guard-cli ood threshold` tunes on the other); "
+                "evaluation-only sets are read whole, the frozen danger twins on their own report half. "
+                if half == "report" else "Every text (both halves). ")
+             + f"Scored by the runtime as shipped (defenses on, each bundle's own threshold) unless a column says "
+               f"'off'. Leak guard: {n_leaks} texts that any bundle trained on were removed (per slice below)"
+             + (f"; not checked (no records given): {', '.join(unchecked)}" if unchecked else "") + ".",
+             "", "Wall time per bundle (seconds, scoring and metrics, 2 threads): "
+             + ", ".join(f"{n} {s:.0f}" for n, s in seconds.items()), "",
+             "## Headline", "", "| figure | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    rows = [("mean family AUPRC", lambda h: _f(h["mean_family_auprc"])),
+            ("worst family AUPRC", lambda h: f"{_f(h['worst_family_auprc'])} ({h['worst_family']})"),
+            ("style gap", lambda h: _f(h["style_gap"])),
+            ("casual / formal recall", lambda h: _f(h["casual_over_formal_recall"])),
+            ("mean family F1", lambda h: _f(h["mean_family_f1"])),
+            ("mean family AUPRC, defenses off", lambda h: _f(h["mean_family_auprc_off"]))]
+    for label, get in rows:
+        lines.append(f"| {label} | " + " | ".join(get(results[n]["headline"]) for n in names) + " |")
+    for fam in fam_names:
+        lines.append(f"| benign FPR: {fam} | " + " | ".join(_f(results[n]["headline"]["benign_fpr"][fam]) for n in names) + " |")
+    lines.append("| threshold | " + " | ".join(_f(results[n]["threshold"]) for n in names) + " |")
+    lines += ["", "## Families, defenses on / off", "",
+              "| family | unsafe / safe | " + " | ".join(f"{n} AUPRC on / off | {n} recall on / off | {n} FPR on / off"
+                                                        for n in names) + " |",
+              "|---|---|" + "---|---|---|" * len(names)]
+    for fam in fam_names:
+        m0 = first["families"][fam]["on"]
+        cells = []
+        for n in names:
+            f = results[n]["families"][fam]
+            cells += [f"{_f(f['on'][k])} / {_f(f['off'][k])}" for k in ("auprc", "recall", "fpr")]
+        lines.append(f"| {fam} | {m0['unsafe']} / {m0['safe']} | " + " | ".join(cells) + " |")
+    lines += ["", "## Slices (defenses on / off)", "",
+              "| family | slice | unsafe / safe | leaks removed | " + " | ".join(f"{n} AUPRC | {n} FPR" for n in names) + " |",
+              "|---|---|---|---|" + "---|---|" * len(names)]
+    for f in FAMILIES:
+        if f.name not in first["families"]:
+            continue
+        for s in f.slices:
+            if s.name not in first["families"][f.name]["slices"]:
+                continue
+            m0 = first["families"][f.name]["slices"][s.name]["on"]
+            cells = []
+            for n in names:
+                m = results[n]["families"][f.name]["slices"][s.name]
+                cells += [f"{_f(m['on']['auprc'])} / {_f(m['off']['auprc'])}", f"{_f(m['on']['fpr'])} / {_f(m['off']['fpr'])}"]
+            lines.append(f"| {f.name} | {s.name} | {m0['unsafe']} / {m0['safe']} | {leaks.get(f.name, {}).get(s.name, 0)} | "
+                         + " | ".join(cells) + " |")
+    lines += [""] + [f"- **{f.name}** ({f.title}): " + "; ".join(s.what for s in f.slices) + f". Held out: {f.held_out}."
+                     for f in FAMILIES if f.name in first["families"]]
+    style_fams = [k for k in first.get("phrasings", {}) if k != "all"]
+    if style_fams:
+        lines += ["", "## Phrasings (defenses on)", "",
+                  "Every request of the restyled families that a rule parses, restated by `train/ood_restyle.py` "
+                  "(the yardstick's restyler: training never imports it). Style gap: mean over requests and the "
+                  "non-formal phrasings of |score(phrasing) - score(formal)|.", "",
+                  "| scope | phrasing | " + " | ".join(f"{n} recall | {n} FPR | {n} AUPRC | {n} gap to formal" for n in names) + " |",
+                  "|---|---|" + "---|---|---|---|" * len(names)]
+        for scope in style_fams + ["all"]:
+            for p in ("original",) + PHRASING_NAMES:
+                cells = []
+                for n in names:
+                    ph = results[n]["phrasings"][scope]
+                    m = ph.get("original") if p == "original" else ph["by_phrasing"][p]
+                    if m is None:
+                        cells += ["–"] * 4
+                        continue
+                    gap = "–" if p in ("original", "formal") else _f(ph["gap_by_phrasing"][p])
+                    cells += [_f(m["recall"]), _f(m["fpr"]), _f(m["auprc"]), gap]
+                lines.append(f"| {scope} ({first['phrasings'][scope]['requests']} requests) | {p} | " + " | ".join(cells) + " |")
+            lines.append(f"| {scope} | **style gap** | " + " | ".join(
+                f"**{_f(results[n]['phrasings'][scope]['style_gap'])}** | | |" for n in names) + " |")
+        cov = first.get("coverage", {})
+        lines += ["", "### Restyler coverage (share of the restyled families' requests each rule rewrote)", "",
+                  "| rule | share |", "|---|---|"] + [f"| {r} | {_f(cov.get(r, 0.0))} |" for r, _, _ in PARSE_RULES] + [
+                  f"| uncovered | {_f(cov.get('uncovered', 0.0))} |", ""]
+    lines += _category_section(results, "categories_ood", "Per category (defenses on, all families pooled)")
+    return "\n".join(lines) + "\n"

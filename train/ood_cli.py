@@ -34,88 +34,110 @@ def ood() -> None:
     """Out-of-distribution yardstick: judge models on whole sources they never saw.
 
     \b
-    report  bundles side by side on the fixed suite (sources no default model trains on)
-    lofo    training recipes by leave-one-family-out with a cheap frozen-encoder proxy
+    report     bundles side by side on yardstick v2: six families, defenses on/off, four phrasings
+    threshold  a bundle's threshold by the family rule, on the tune half
+    lofo       training recipes by leave-one-family-out with a cheap frozen-encoder proxy
     """
+
+
+def _load_bundles(bundles: tuple[str, ...], threads: int) -> list[tuple[str, str | None, object]]:
+    """(name, path, loaded Guard) per ``--bundle``; names must differ."""
+    from tinyguard import Guard
+
+    named = [_named(b) for b in bundles]
+    if len({n for n, _ in named}) != len(named):
+        raise ValueError("two bundles share a name; use NAME=PATH")
+    return [(name, path, Guard.load(path, threads=threads)) for name, path in named]
 
 
 @ood.command("report")
 @click.option("--bundle", "bundles", multiple=True, default=("default",), show_default=True,
-              help="NAME=PATH of a bundle to score (repeat); 'default' is the bundled model.")
+              help="NAME=PATH of a bundle to score (repeat to compare); 'default' is the bundled model.")
 @click.option("--records", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="records.jsonl of the run(s) the bundles were trained on: suite texts found in its "
-                   "train split are removed (leak guard).")
-@click.option("--validation", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="A validation.jsonl for the in-distribution extras (responses, per category).")
-@click.option("--cap", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="Texts per label per slice (0: all), a seeded sample.")
-@click.option("--slice", "only", multiple=True, help="Only these slices (repeat); default: all.")
+              help="records.jsonl of the run(s) the bundles were trained on: its train split joins the leak guard "
+                   "(needed for curated synthetic records; the sources each manifest names are always checked).")
+@click.option("--cap", type=click.IntRange(min=0), default=300, show_default=True,
+              help="Texts per label per slice (0: all), a seeded sample; sizes the run (<= 15 min per bundle at 300).")
+@click.option("--family", "only", multiple=True, help="Only these families (repeat); default: all six.")
 @click.option("--half", type=click.Choice(["report", "all"]), default="report", show_default=True,
-              help="'report': the half of each slice that `ood threshold` never tunes on (evaluation-only "
-                   "slices whole); 'all': every text.")
+              help="'report': the half `ood threshold` never tunes on (evaluation-only sets whole); 'all': every text.")
+@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=Path("runs/ood-cache"),
+              show_default=True, help="Folder of cached scores per bundle (keyed by model, tokenizer, defenses).")
+@click.option("--no-cache", is_flag=True, help="Score everything again and write no cache.")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Seed data folder (default: $TINYGUARD_DATA or ../shared/data).")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("train/reports/ood.md"),
+@click.option("--seed", type=int, default=13, show_default=True, help="Caps and the restyler's role draw.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("train/reports/ood-v2.md"),
               show_default=True, help="Markdown report; a .json twin is written beside it.")
 @click.option("--card", "card_names", multiple=True,
               help="NAME of a --bundle (a folder, not 'default') whose manifest metrics and MODEL_CARD.md get "
                    "these figures (repeat). Re-pins hashes; sign the bundle again afterwards.")
-def report(bundles: tuple[str, ...], records: Path | None, validation: Path | None, cap: int,
-           only: tuple[str, ...], half: str, data_dir: Path | None, threads: int, out: Path,
+def report(bundles: tuple[str, ...], records: Path | None, cap: int, only: tuple[str, ...], half: str,
+           cache: Path, no_cache: bool, data_dir: Path | None, threads: int, seed: int, out: Path,
            card_names: tuple[str, ...]) -> None:
-    """Score bundles on the out-of-distribution suite and write them side by side.
+    """Score bundles on the out-of-distribution yardstick v2 and write them side by side.
 
-    Headline: mean AUPRC and F1 over slices with both labels, mean false-positive rate over
-    benign text, mean recall over unsafe text; then every slice and every category.
+    Six families, each weighted equally (harmful vs benign requests; benign requests that sound
+    dangerous vs harmful twins; jailbreaks and injections vs benign system prompts; real user
+    text; responses in context; hateful and abusive social text), defenses on and off, every
+    request of the request families restated in four phrasings. Headline: mean and worst family
+    AUPRC, benign FPR per family at each bundle's threshold, the style gap. A text any bundle
+    trained on is removed (leak guard); training on an evaluation-only set is refused.
+    (v1's slice report is retired: this command writes v2.)
 
     \b
     Examples:
       guard-cli ood report                                   # the bundled default model
-      guard-cli ood report --bundle old=default --bundle new=runs/balanced/bundle \\
-          --records runs/balanced/data/records.jsonl --validation runs/balanced/data/validation.jsonl
+      guard-cli ood report --bundle 0.1.0=runs/micro1-0.1.0 --bundle 0.2.0=default \\
+          --bundle teacher=runs/balanced/bundle --out train/reports/ood-v2.md
     """
-    from tinyguard import Guard
+    import time
 
-    from .ood import evaluate_bundle, report_markdown, write_report
-    from .ood_suite import SUITE, load_suite
-    from tinyguard.records import read_jsonl
+    from .ood import report_markdown_v2, evaluate_families, write_report
+    from .ood_leaks import refuse_evaluation_only_leaks, training_records
+    from .ood_scores import ScoreCache, bundle_key
+    from .ood_suite import FAMILY_NAMES, load_families
     from .registry import default_data_dir
 
     try:
         require_train_extra("tqdm")
-        unknown = sorted(set(only) - {s.name for s in SUITE})
+        unknown = sorted(set(only) - set(FAMILY_NAMES))
         if unknown:
-            raise ValueError(f"unknown slice(s) {unknown}; known: {', '.join(s.name for s in SUITE)}")
-        named = [_named(b) for b in bundles]
-        if len({n for n, _ in named}) != len(named):
-            raise ValueError("two bundles share a name; use NAME=PATH")
-        trained = [r for r in read_jsonl(records) if r.split == "train"] if records else []
-        suite, leaks = load_suite(data_dir or default_data_dir(), cap=cap, trained=trained, only=only,
-                                  half=half)
-        val = list(read_jsonl(validation)) if validation else []
-        results = {}
-        for name, path in named:
-            guard = Guard.load(path, threads=threads)
+            raise ValueError(f"unknown family(ies) {unknown}; known: {', '.join(FAMILY_NAMES)}")
+        data = data_dir or default_data_dir()
+        loaded = _load_bundles(bundles, threads)
+        trained, unchecked = training_records([g.manifest for _, _, g in loaded], data, records)
+        refuse_evaluation_only_leaks(trained, data)
+        families, leaks = load_families(data, cap=cap, seed=seed, trained=trained, only=only, half=half)
+        results, seconds = {}, {}
+        for name, _path, guard in loaded:
             click.echo(f"{name}: {guard.model_id}", err=True)
-            results[name] = evaluate_bundle(guard, suite, validation=val)
+            start = time.perf_counter()
+            store = ScoreCache(None if no_cache else cache, bundle_key(guard))
+            results[name] = evaluate_families(guard, families, store, seed=seed)
+            seconds[name] = time.perf_counter() - start
         command = "guard-cli ood report " + " ".join(shlex.quote(a) for a in sys.argv[3:])
-        markdown = report_markdown(results, command=command.strip(), leaks=leaks, cap=cap, half=half)
-        write_report(out, results, markdown)
-        paths = dict(named)
+        markdown = report_markdown_v2(results, command=command.strip(), leaks=leaks, unchecked=unchecked,
+                                      cap=cap, half=half, seconds=seconds)
+        write_report(out, results | {"_meta": {"leaks": leaks, "unchecked": unchecked, "cap": cap, "half": half,
+                                                "seconds": seconds, "command": command.strip()}}, markdown)
+        paths = {n: p for n, p, _ in loaded}
         for name in card_names:
             if paths.get(name) is None:
                 raise ValueError(f"--card {name}: name a --bundle given as NAME=FOLDER")
             from ..export.model_card import refresh_model_card
 
             r = results[name]
-            refresh_model_card(paths[name], {"ood": {
-                "headline": r["headline"], "slices": r["slices"], "threshold": r["threshold"],
-                "half": half, "cap": cap, "command": command.strip()}})
+            refresh_model_card(paths[name], {"ood_v2": {
+                "headline": r["headline"], "threshold": r["threshold"], "half": half, "cap": cap,
+                "families": {f: {"auprc": m["on"]["auprc"], "auprc_off": m["off"]["auprc"], "f1": m["on"]["f1"],
+                                 "recall": m["on"]["recall"]} for f, m in r["families"].items()},
+                "command": command.strip()}})
             click.echo(f"wrote the figures into {paths[name]}/manifest.json and MODEL_CARD.md", err=True)
     except USER_ERRORS as e:
         fail(e)
-    click.echo(markdown.split("## Per slice")[0].rstrip())
+    click.echo(markdown.split("## Slices")[0].rstrip())
     click.echo(f"\nwrote {out} and {out.with_suffix('.json')}")
 
 
@@ -204,26 +226,32 @@ def lofo(configs: tuple[str, ...], records: Path, train_size: int, eval_cap: int
 @ood.command("threshold")
 @click.option("--bundle", required=True, help="Bundle folder ('default': the bundled model, read only).")
 @click.option("--max-benign-fpr", type=click.FloatRange(0.0, 1.0), default=0.10, show_default=True,
-              help="Cap on the mean false-positive rate over the benign-holding slices.")
+              help="Cap on every family's benign false-positive rate.")
 @click.option("--records", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="records.jsonl the bundle was trained on (suite texts in its train split are removed).")
-@click.option("--cap", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="records.jsonl the bundle was trained on (its train split joins the leak guard).")
+@click.option("--cap", type=click.IntRange(min=0), default=300, show_default=True,
               help="Texts per label per slice (0: all).")
 @click.option("--categories-from", "validation", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="A held-out validation.jsonl: also fit per-category thresholds on it "
                                  "(categories that cannot be fitted reliably are shipped as never firing).")
 @click.option("--apply", is_flag=True,
               help="Write the thresholds, presets and rules into the bundle's manifest (unsigns it).")
+@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=Path("runs/ood-cache"),
+              show_default=True, help="Folder of cached scores (shared with `ood report`).")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Seed data folder (default: $TINYGUARD_DATA or ../shared/data).")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--seed", type=int, default=13, show_default=True)
 def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int, validation: Path | None,
-              apply: bool, data_dir: Path | None, threads: int) -> None:
-    """Choose a bundle's threshold on the tune half of the out-of-distribution suite.
+              apply: bool, cache: Path, data_dir: Path | None, threads: int, seed: int) -> None:
+    """Choose a bundle's threshold on the tune half of the yardstick v2 families.
 
-    Maximises the mean F1 over slices with both labels subject to the mean benign FPR cap
-    (train/ood_threshold.py). `ood report` reads the other half, so its figures are not the
-    ones the threshold was fitted on. Evaluation-only sets are never used here.
+    Maximises the mean F1 over families (each weighted equally) subject to every family's benign
+    FPR under the cap (train/ood_threshold.py, FAMILY_RULE); it also tries a threshold of their own
+    for the responses family and says whether that measures better (the runtime has one threshold
+    for both roles today, so --apply writes the single one and records the other). `ood report`
+    reads the other half. Evaluation-only sets are never read here, except the tune half of the
+    frozen danger twins.
 
     \b
     Examples:
@@ -232,12 +260,12 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
     """
     import numpy as np
 
-    from tinyguard import Guard
     from tinyguard.bundle import rewrite_manifest
 
-    from .ood import score_records
-    from .ood_suite import load_suite
-    from .ood_threshold import RULE, choose_ood_threshold
+    from .ood_leaks import refuse_evaluation_only_leaks, training_records
+    from .ood_scores import ScoreCache, bundle_key, score_both
+    from .ood_suite import RESPONSE_FAMILIES, load_families, pooled
+    from .ood_threshold import FAMILY_RULE, choose_split_thresholds
     from tinyguard.records import read_jsonl
     from .registry import default_data_dir
 
@@ -245,28 +273,48 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
         require_train_extra("tqdm")
         if apply and bundle == "default":
             raise ValueError("--apply rewrites a bundle; give a bundle folder, not the installed default")
-        trained = [r for r in read_jsonl(records) if r.split == "train"] if records else []
-        suite, _ = load_suite(data_dir or default_data_dir(), cap=cap, trained=trained, half="tune")
-        guard = Guard.load(None if bundle == "default" else bundle, threads=threads)
-        slices = []
-        for name, recs in suite.items():
-            scores = score_records(guard, recs, desc=name)[:, 0]
-            slices.append((np.array([r.label == "unsafe" for r in recs]), scores))
-        t, stats = choose_ood_threshold(slices, max_benign_fpr)
-        rule = RULE.format(fpr_max=max_benign_fpr)
-        click.echo(f"{guard.model_id}: threshold {t:.2f} (was {guard.threshold:.4f}); tune half: mean F1 "
-                   f"{stats['mean_f1']:.3f}, mean benign FPR {stats['mean_fpr']:.3f}"
-                   + ("" if stats["met_cap"] else " (no threshold meets the cap: lowest FPR taken)"))
+        data = data_dir or default_data_dir()
+        (_, _, guard), = _load_bundles((f"bundle={bundle}",), threads)
+        trained, _ = training_records([guard.manifest], data, records)
+        refuse_evaluation_only_leaks(trained, data)
+        families, _ = load_families(data, cap=cap, seed=seed, trained=trained, half="tune")
+        store = ScoreCache(cache, bundle_key(guard))
+        scored = {}
+        for name, slices in families.items():
+            recs = pooled(slices)
+            if recs:
+                scored[name] = (np.array([r.label == "unsafe" for r in recs]),
+                                score_both(guard, recs, store, desc=name)[0][:, 0])
+        choice = choose_split_thresholds(scored, max_benign_fpr, RESPONSE_FAMILIES)
+        t, stats = choice["threshold"], choice["stats"]
+        rule = FAMILY_RULE.format(fpr_max=max_benign_fpr)
+        click.echo(f"{guard.model_id}: threshold {t:.2f} (was {guard.threshold:.4f}); tune half: mean family F1 "
+                   f"{stats['mean_f1']:.3f}, worst family benign FPR {stats['worst_fpr']:.3f}"
+                   + ("" if stats["met_cap"] else " (no threshold meets the cap: lowest worst-family FPR taken)"))
+        for name, m in stats["per_family"].items():
+            f1 = "–" if m["f1"] is None else f"{m['f1']:.3f}"
+            fpr = "–" if m["fpr"] is None else f"{m['fpr']:.3f}"
+            click.echo(f"  {name:18s} F1 {f1}  benign FPR {fpr}")
+        if "split" in choice:
+            sp = choice["split"]
+            click.echo(f"responses alone: {sp['response_threshold']:.2f} with prompts at {sp['threshold']:.2f} "
+                       f"(mean family F1 {sp['mean_f1']:.3f}): "
+                       + ("measures better; the runtime has no per-role threshold yet, so it is recorded, not applied"
+                          if choice["own_response_threshold"] else "does not measure better"))
         click.echo(f"rule: {rule}")
-        updates: dict = {"threshold": t, "threshold_rule": rule}
+        updates: dict = {"threshold": float(choice["split"]["threshold"] if choice["own_response_threshold"] else t),
+                         "threshold_rule": rule}
         if validation:
-            updates |= _category_updates(guard, list(read_jsonl(validation)), t)
+            updates |= _category_updates(guard, list(read_jsonl(validation)), updates["threshold"])
+        if choice["own_response_threshold"]:
+            metrics = updates.get("metrics", dict(guard.manifest.metrics))
+            updates["metrics"] = metrics | {"response_threshold_measured": choice["response_threshold"]}
         if apply:
             from ..export.build import presets_around
 
             from ..export.model_card import refresh_model_card
 
-            rewrite_manifest(bundle, updates | {"presets": presets_around(t)})
+            rewrite_manifest(bundle, updates | {"presets": presets_around(updates["threshold"])})
             refresh_model_card(bundle, {})  # the card quotes the thresholds and metrics just written
             click.echo(f"wrote {Path(bundle) / 'manifest.json'} (sign it again: the signature was removed)")
     except USER_ERRORS as e:

@@ -14,6 +14,7 @@ judged at that operating point only (recall on unsafe, false-positive rate on be
 """
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,11 +107,24 @@ def evaluation_only(s: Slice) -> bool:
     return any(source_module(p.loader).LICENCE_CLASS == "evaluation-only" for p in s.parts)
 
 
+#: sources whose records carry their own tune/report half as split ``validation`` / ``test``
+#: (a frozen set whose pairs must be read on one side: see train/sources/danger_twins.py)
+HALVES_BY_SPLIT: frozenset[str] = frozenset({"danger_twins"})
+
+
 def in_half(r: Record, half: str) -> bool:
-    """A stable 50/50 split by text: ``tune`` (thresholds are chosen on it) vs ``report``."""
+    """A stable 50/50 split: ``tune`` (thresholds are chosen on it) vs ``report``. By text, except
+    that a response goes with its context (one conversation or scenario, one side) and a source
+    of :data:`HALVES_BY_SPLIT` keeps the half it was frozen with."""
     if half == "all":
         return True
-    odd = int(dedup_key(r)[-1], 16) % 2 == 1
+    if r.source.split("/")[0] in HALVES_BY_SPLIT:
+        return (r.split == "validation") == (half == "tune")
+    if r.role == "response" and r.context:
+        key = hashlib.sha1(" ".join(r.context.lower().split()).encode("utf-8")).hexdigest()
+    else:
+        key = dedup_key(r)
+    odd = int(key[-1], 16) % 2 == 1
     return odd if half == "tune" else not odd
 
 
@@ -136,3 +150,107 @@ def load_suite(data_dir: Path, *, cap: int = 1000, seed: int = 13, trained: Iter
             records = [r for r in records if in_half(r, half)]
         suite[s.name] = cap_per_label(records, cap, seed)
     return suite, leaks
+
+
+# ---------------------------------------------------------------- yardstick v2: families
+
+
+@dataclass(frozen=True)
+class Family:
+    """What a guard meets, judged as one: its slices are *pooled* (each capped per label first, so
+    no slice outweighs the others by size alone), and every family weighs the same in the headline."""
+
+    name: str
+    title: str
+    slices: tuple[Slice, ...]
+    restyle: bool  # its requests are restated in every phrasing (train/ood_restyle.py)
+    held_out: str  # why no default model trains on it (one line for the report)
+
+
+def _s(name: str, parts: tuple[Part, ...], what: str) -> Slice:
+    return Slice(name, "", parts, what)
+
+
+_V1 = {s.name: s for s in SUITE}
+
+#: The families of yardstick v2, in report order.
+FAMILIES: tuple[Family, ...] = (
+    Family("requests", "harmful vs benign requests", (
+        _V1["requests"], _V1["hate_instructions"],
+        _s("aart_test", (Part("aart", split="test"),),
+           "role-framed and document-framed harmful requests, 70 harm kinds (AART held-out topics)"),
+    ), True, "MaliciousInstruct (licence unknown), Safety-Tuned LLaMAs and Alpaca (non-commercial), NQ-Open "
+             "(share-alike); AART's held-out 30% of topics (split test, never trained)"),
+    Family("sounds_dangerous", "benign requests that sound dangerous vs their harmful twins", (
+        _V1["physical_safety"],
+        _s("danger_twins", (Part("danger_twins"),),
+           "security, medicine, homonyms, history, fiction, harm reduction, parenting: benign vs harmful twin "
+           "(frozen here, evaluation-only)"),
+    ), True, "Safety-Tuned LLaMAs (non-commercial); danger_twins is evaluation-only (refused by the data stage)"),
+    Family("jailbreaks", "jailbreaks and prompt injections vs benign system prompts", (
+        _s("tensor_trust", (Part("tensor_trust"),),
+           "prompt-injection attacks vs the defenders' system prompts they target (Tensor Trust)"),
+    ), False, "Tensor Trust (licence unknown). No unseen benign role-play/persona set exists here: role-framed "
+              "benign requests are measured by the restyler's 'role' phrasing instead"),
+    Family("real_user_text", "real user text: chatbot users and social posts", (
+        _V1["convabuse_test"],
+        _s("edos_test", (Part("edos", split="test"),), "Reddit/Gab posts on gender, sexist or not (published test split)"),
+        _s("toxic_spans_test", (Part("toxic_spans", split="test"),),
+           "news comments: near-miss benign vs identity attacks and threats (held-out 30%)"),
+    ), False, "published test splits of ConvAbuse and EDOS; Toxic Spans' held-out 30% (split test)"),
+    Family("responses", "responses judged in context", (
+        _s("diasafety_test", (Part("diasafety", split="test"),),
+           "chatbot replies unsafe in the context of the user's message (published test split)"),
+        _s("toxichat_reddit", (Part("toxichat_reddit"),), "chatbot replies to Reddit threads, offensive or not"),
+        _s("safetext_test", (Part("safetext", split="test"),),
+           "safe vs physically unsafe advice as replies to everyday scenarios (held-out 30% of scenarios)"),
+    ), False, "DiaSafety's published test split, ToxiChat (share-alike), SafeText's held-out scenarios"),
+    Family("hateful_social", "hateful and abusive social text", (
+        _V1["hatemoji_check"], _V1["hatemoji_build_test"], _V1["ethos"], _V1["olid"],
+    ), False, "HatemojiCheck (evaluation-only), HatemojiBuild's test split, ETHOS (copyleft), OLID (licence unknown)"),
+)
+FAMILY_NAMES: tuple[str, ...] = tuple(f.name for f in FAMILIES)
+#: the families whose benign side may get a threshold of its own (they are judged as responses)
+RESPONSE_FAMILIES: tuple[str, ...] = ("responses",)
+
+
+def family(name: str) -> Family:
+    for f in FAMILIES:
+        if f.name == name:
+            return f
+    raise ValueError(f"unknown family {name!r}; known: {', '.join(FAMILY_NAMES)}")
+
+
+def load_families(data_dir: Path, *, cap: int = 300, seed: int = 13, trained: Iterable[Record] = (),
+                  only: tuple[str, ...] = (), half: str = "report"
+                  ) -> tuple[dict[str, dict[str, list[Record]]], dict[str, dict[str, int]]]:
+    """Family -> slice -> records (one half, capped per label, leaks removed), and the leaks removed.
+
+    ``half``: "tune" (evaluation-only slices left out, except the tune half of a set frozen with
+    its own halves), "report" (evaluation-only slices whole) or "all". Capping happens after the half is taken, so tune and report never share a text.
+    """
+    if half not in HALVES:
+        raise ValueError(f"half must be one of {HALVES}, not {half!r}")
+    seen = {dedup_key(r) for r in trained}
+    out: dict[str, dict[str, list[Record]]] = {}
+    leaks: dict[str, dict[str, int]] = {}
+    for f in FAMILIES:
+        if only and f.name not in only:
+            continue
+        out[f.name], leaks[f.name] = {}, {}
+        for s in f.slices:
+            own_halves = s.parts[0].loader in HALVES_BY_SPLIT  # frozen with its halves: its tune half is tunable
+            if half == "tune" and evaluation_only(s) and not own_halves:
+                continue
+            records = slice_records(s, data_dir)
+            kept = [r for r in records if dedup_key(r) not in seen]
+            leaks[f.name][s.name] = len(records) - len(kept)
+            if not evaluation_only(s) or own_halves:
+                kept = [r for r in kept if in_half(r, half)]
+            out[f.name][s.name] = cap_per_label(kept, cap, seed)
+    return out, leaks
+
+
+def pooled(slices: dict[str, list[Record]]) -> list[Record]:
+    """A family's records: its slices pooled, in slice order."""
+    return [r for records in slices.values() for r in records]

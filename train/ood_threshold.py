@@ -11,9 +11,11 @@ the threshold was chosen on.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
+
+from tinyguard.metrics import binary_metrics
 
 RULE = ("max mean OOD F1 (both-label slices, tune half of the suite) subject to mean benign-slice "
         "FPR <= {fpr_max:.2f}")
@@ -46,3 +48,69 @@ def choose_ood_threshold(slices: Sequence[tuple[np.ndarray, np.ndarray]], fpr_ma
         t = -lowest[1]
         return t, {"mean_f1": float("nan"), "mean_fpr": lowest[0], "met_cap": 0.0}
     return best[1], {"mean_f1": best[0], "mean_fpr": best[2], "met_cap": 1.0}
+
+
+# ---------------------------------------------------------------- yardstick v2: families
+
+FAMILY_RULE = ("max mean F1 over the yardstick's families (tune half, defenses on, each family's slices pooled) "
+               "subject to every family's benign FPR <= {fpr_max:.2f}; ties to the higher threshold; if none "
+               "qualifies, the lowest worst-family FPR")
+
+
+def _f1_fpr(y: np.ndarray, s: np.ndarray, t: float) -> tuple[float | None, float | None]:
+    m = binary_metrics(y, s, t)
+    both = bool(y.any() and (~y).any())
+    return (m["f1"] if both else None), m["fpr"]
+
+
+def choose_family_threshold(families: dict[str, tuple[np.ndarray, np.ndarray]], fpr_max: float,
+                            grid: np.ndarray = GRID) -> tuple[float, dict[str, Any]]:
+    """(threshold, stats) by :data:`FAMILY_RULE` for families given as (y bool [n], unsafe scores [n]).
+
+    Each family weighs the same: the mean is over families, never over texts. ``stats`` holds the
+    mean F1, the worst family FPR, each family's FPR and F1 at the threshold, and ``met_cap``."""
+    if not any(y.any() and (~y).any() for y, _ in families.values()):
+        raise ValueError("no family holds both labels")
+    best: tuple[float, float] | None = None  # (mean f1, t)
+    lowest: tuple[float, float] | None = None  # (worst fpr, -t)
+    for t in grid:
+        per = {name: _f1_fpr(y, s, float(t)) for name, (y, s) in families.items()}
+        f1s = [f1 for f1, _ in per.values() if f1 is not None]
+        fprs = [fpr for _, fpr in per.values() if fpr is not None]
+        worst = max(fprs) if fprs else 0.0
+        mean_f1 = float(np.mean(f1s))
+        if worst <= fpr_max and (best is None or mean_f1 >= best[0]):
+            best = (mean_f1, float(t))
+        if lowest is None or (worst, -t) < lowest:
+            lowest = (worst, -float(t))
+    assert lowest is not None
+    t = best[1] if best is not None else -lowest[1]
+    per = {name: _f1_fpr(y, s, t) for name, (y, s) in families.items()}
+    fprs = [fpr for _, fpr in per.values() if fpr is not None]
+    return t, {"mean_f1": float(np.mean([f1 for f1, _ in per.values() if f1 is not None])),
+               "worst_fpr": max(fprs) if fprs else 0.0, "met_cap": best is not None,
+               "per_family": {n: {"f1": f1, "fpr": fpr} for n, (f1, fpr) in per.items()}}
+
+
+def choose_split_thresholds(families: dict[str, tuple[np.ndarray, np.ndarray]], fpr_max: float,
+                            responses: tuple[str, ...], grid: np.ndarray = GRID) -> dict[str, Any]:
+    """The rule once over all families, and once with the ``responses`` families given a threshold
+    of their own (each part by the same rule); ``own_response_threshold`` says whether the second
+    measures better (higher mean F1 over all families, every family's FPR still under the cap)."""
+    t, stats = choose_family_threshold(families, fpr_max, grid)
+    out: dict[str, Any] = {"threshold": t, "stats": stats, "response_threshold": None,
+                           "own_response_threshold": False}
+    prompts = {n: v for n, v in families.items() if n not in responses}
+    resp = {n: v for n, v in families.items() if n in responses}
+    if not prompts or not resp or not any(y.any() and (~y).any() for y, _ in resp.values()):
+        return out
+    tp, sp = choose_family_threshold(prompts, fpr_max, grid)
+    tr, sr = choose_family_threshold(resp, fpr_max, grid)
+    per = sp["per_family"] | sr["per_family"]
+    f1s = [m["f1"] for m in per.values() if m["f1"] is not None]
+    mean_f1 = float(np.mean(f1s))
+    better = sp["met_cap"] and sr["met_cap"] and (mean_f1 > stats["mean_f1"] or not stats["met_cap"])
+    out["split"] = {"threshold": tp, "response_threshold": tr, "mean_f1": mean_f1, "per_family": per}
+    if better:
+        out.update(threshold=tp, response_threshold=tr, own_response_threshold=True)
+    return out
