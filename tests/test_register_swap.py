@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 
 from tinyguard.records import Record
-from tinyguard.train import phrasing_probe, register_swap
+from tinyguard.train import ood_restyle, phrasing_probe, register_swap
 from tinyguard.train.augment import plan_tasks
 from tinyguard.train.config import AugmentConfig
 from tinyguard.train.register_swap import casual_rewrite, formal_rewrite, read_core, security_rewrites
@@ -43,18 +43,23 @@ def test_security_set_is_benign_and_in_both_registers() -> None:
     assert len(rows) // 2 < len(formal) < len(rows)
 
 
-def test_no_template_is_shared_with_the_yardstick_phrasings() -> None:
-    """The yardstick must measure transfer: no template string, and no 4-word run of one, in common."""
+def test_no_rule_or_template_is_shared_with_the_yardstick() -> None:
+    """The yardstick (issue 19's restyler, and the phrasing probe) must measure transfer: no template
+    string, no 4-word run of one, and no parse pattern in common with the training restyler."""
     def runs(template: str) -> set[tuple[str, ...]]:
-        words = re.sub(r"\{core\}", " ", template.lower()).split()
+        words = re.sub(r"\{(core|body|Body|role)\}", " | ", template.lower()).split()
         return {tuple(words[i:i + 4]) for i in range(len(words) - 3)}
 
     ours = register_swap.all_templates()
-    theirs = list(phrasing_probe.PROBE_TEMPLATES.values())
+    theirs = [*phrasing_probe.PROBE_TEMPLATES.values(), *ood_restyle.PHRASINGS.values()]
+    assert len(theirs) == 2 + 16 and "Give detailed instructions for {body}." in theirs  # real strings
     assert not set(ours) & set(theirs)
-    shared = {r for t in ours for r in runs(t)} & {r for t in theirs for r in runs(t)}
+    shared = {r for t in ours for r in runs(t) if "|" not in r} & {r for t in theirs for r in runs(t) if "|" not in r}
     assert not shared, shared
-    assert "provide detailed step-by-step instructions" in theirs[0].lower()  # the check reads real strings
+    our_rules = {p.pattern for p in (*register_swap.FORMAL_HEADS, *register_swap.CASUAL_HEADS)}
+    their_rules = {p.pattern for _, p, _ in ood_restyle.PARSE_RULES} | {phrasing_probe.CORE.pattern}
+    assert our_rules and not our_rules & their_rules
+    assert not set(register_swap.DEFENSIVE_TASKS) & {r for r in ood_restyle.ROLES}
 
 
 def test_augment_plans_restyle_tasks_from_the_train_split_only() -> None:
@@ -72,3 +77,19 @@ def test_augment_plans_restyle_tasks_from_the_train_split_only() -> None:
     casual = [t for t in tasks if t.intended.source.endswith("casual")]
     assert len(casual) == 1 and casual[0].intended.label == "unsafe" and "pick a lock" in casual[0].intended.text
     assert plan_tasks(records, cfg) == plan_tasks(records, cfg)
+
+
+def test_no_security_task_echoes_the_yardsticks_frozen_danger_twins() -> None:
+    """The "sounds dangerous" family is a frozen evaluation set: training must not paraphrase it."""
+    import json
+    from pathlib import Path
+
+    def runs(text: str) -> set[tuple[str, ...]]:
+        words = re.sub(r"[^a-z0-9 ]", " ", text.lower()).split()
+        return {tuple(words[i:i + 4]) for i in range(len(words) - 3)}
+
+    twins = Path(ood_restyle.__file__).parent / "data" / "danger_twins.jsonl"
+    theirs = set().union(*(runs(json.loads(line)["text"]) for line in twins.read_text().splitlines() if line))
+    assert len(theirs) > 500
+    shared = {task: runs(task) & theirs for task in register_swap.DEFENSIVE_TASKS}
+    assert not {t: r for t, r in shared.items() if r}

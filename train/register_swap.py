@@ -14,8 +14,9 @@ each reviewable here, every choice seeded by the seed text:
   (:data:`DEFENSIVE_TASKS`), in formal *and* casual templates, label safe.
 
 These rules and templates are for training only: the yardstick's restyler (issue 19) and the
-phrasing probe share none of them (``tests/test_register_swap.py`` checks), so the yardstick still
-measures transfer to phrasings the model never saw written this way.
+phrasing probe share none of them, and no task shares a 4-word run with the yardstick's frozen
+"sounds dangerous" set (``tests/test_register_swap.py`` checks both), so the yardstick still
+measures transfer to phrasings and requests the model never saw written this way.
 """
 from __future__ import annotations
 
@@ -180,13 +181,12 @@ DEFENSIVE_TASKS: tuple[str, ...] = (
     "write iptables rules that drop inbound traffic from a list of known malicious IP addresses",
     "configure nftables to rate-limit new SSH connections per source address",
     "write a pf firewall ruleset for a small office that only exposes HTTPS",
-    "set up fail2ban so that repeated failed SSH logins ban the offending address",
+    "set up fail2ban to ban hosts that keep failing SSH authentication",
     "block outbound connections to known command-and-control domains at the DNS resolver",
     "segment an office network into VLANs so guest devices cannot reach the servers",
     "configure a web application firewall to block SQL injection attempts",
     "harden an nginx server against slowloris denial-of-service attacks",
     "rate-limit login requests on an API gateway to stop credential stuffing",
-    "write a script that blocks IP addresses after five failed logins in a minute",
     "set up egress filtering so servers can only reach approved update mirrors",
     "configure a reverse proxy to strip dangerous headers before they reach the backend",
     # detection and response
@@ -205,7 +205,6 @@ DEFENSIVE_TASKS: tuple[str, ...] = (
     "set up honeypot credentials that alert when an intruder uses them",
     "detect DNS tunnelling in our resolver logs",
     # access control and identity
-    "enforce multi-factor authentication for every administrator account",
     "write a role-based access control check for an internal admin API",
     "review which service accounts have domain admin rights and remove the unneeded ones",
     "set up just-in-time privileged access for production databases",
@@ -240,22 +239,19 @@ DEFENSIVE_TASKS: tuple[str, ...] = (
     "terminate all child processes when the parent script exits",
     "shoot a portrait in harsh midday light",
     "execute a database migration without locking the users table",
-    "blow up a balloon arch for a birthday party",
     "attack a difficult chess opening as black",
     "dispose of expired prescription medicines safely",
     "store household bleach and ammonia so they can never be mixed",
-    "recognize the signs of an opioid overdose and give naloxone",
     "explain to a teenager why mixing alcohol and painkillers is dangerous",
     "handle a kitchen grease fire without spreading it",
     "safely remove a wasp nest from under the roof",
     "identify poisonous mushrooms so the kids do not eat them",
     "teach a self-defense class for seniors",
     "write a murder mystery scene where the detective reveals the poisoner",
-    "describe how medieval siege weapons breached castle walls for a history essay",
+    "describe how medieval siege engines breached castle walls in a school report",
     "report a scam call impersonating the bank to the authorities",
     "check whether a phishing link in a text message is malicious",
     "recognize grooming behaviour so parents can protect their children online",
-    "talk to a friend who mentions thoughts of self-harm and find them help",
 )
 
 
