@@ -2,6 +2,6 @@
   "algorithm": "ed25519",
   "format": "tinyguard-signature/1",
   "key_id": "0423f16c2c1d7864",
-  "manifest_sha256": "19ac3e7dd1d6b173b65f3b24834dc42f57663ac50149f0f1d06a4d24efb0627e",
-  "signature": "xNAYau29SrN89OGhoRh13ssyTr5wLrUQZK9thHu1FVaP6xluJeRqjixhf1uamD8HDBlXhP9na4VaSWLncSCTBA=="
+  "manifest_sha256": "3166e18549a0eb1c93b4ef43e6099ff13ac1282bc6a83969fbcf915f62dba19e",
+  "signature": "Zsxkz09TZ6pwPZfDjwW5eOKI90QC9rwhHvBFCGsqVPvFzy1OVmZJY/xhE+tzBWDYJatsk1OJV5L6SH82bTcCCQ=="
 }
