@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from tinyguard.atomic import atomic_write_text, fsync_dir, fsync_file
-from tinyguard.tiers import DEFAULT_TIER, resolve_model, tier_path
+from tinyguard.tiers import DEFAULT_TIER, TIERS, installed_tiers, resolve_model, tier_path
 from tinyguard.manifest import (  # noqa: F401 - the manifest schema, re-exported where it always was
     ENCODING_BOUNDS, MANIFEST, REQUIRED_KEYS, SCHEMA_VERSION, SIGNATURE_FILE, BundleError, Manifest,
     as_manifest, check_file_name, manifest_json, parse_manifest, parse_manifest_bytes,
@@ -60,6 +60,8 @@ def load_bundle(path: str | os.PathLike[str] | None = None, *, verify: bool = Tr
     root = resolve_model(path)
     if not root.is_dir():
         hint = " (the default model is not installed; pass a bundle folder)" if path is None else ""
+        if isinstance(path, str) and path in TIERS:
+            hint = f" (the {path} tier is not installed in this build; installed: {', '.join(installed_tiers()) or 'none'})"
         raise BundleError(f"bundle folder not found: {root}{hint}")
     signed_by = ""
     if trusted_keys is not None:

@@ -40,6 +40,11 @@ def tier_path(name: str) -> Path:
     return MODELS_DIR / name
 
 
+def installed_tiers() -> list[str]:
+    """The tiers whose bundle folder this install has (a build may ship fewer than :data:`TIERS`)."""
+    return [name for name in TIERS if (MODELS_DIR / name / "manifest.json").is_file()]
+
+
 def resolve_model(path: str | os.PathLike[str] | None) -> Path:
     """A bundle folder from what a user passed: None = the default tier, a tier name = that tier,
     anything else = a folder path as given."""
