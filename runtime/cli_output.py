@@ -103,7 +103,7 @@ def tier_lines(tiers: list[dict[str, Any]]) -> list[str]:
     for i, t in enumerate(tiers):
         head = "tiers       " if i == 0 else "            "
         if "error" in t:
-            out.append(f"{head}{t['tier']}: not installed ({t['error']})")
+            out.append(f"{head}{t['tier']}: {t['error']}")
             continue
         parts = [f"{t['tier']}{' (default)' if t['default'] else ''}: {t['model']}, {t['size_mb']:.1f} MB"]
         b = ((t.get("figures") or {}).get("bench")) or {}

@@ -90,6 +90,9 @@ def tier_table() -> list[dict[str, Any]]:
     for name, tier in TIERS.items():
         row: dict[str, Any] = {"tier": name, "default": name == DEFAULT_TIER, "summary": tier.summary,
                                "device_profile": tier.device_profile, "path": str(tier_path(name))}
+        if not (tier_path(name) / "manifest.json").is_file():
+            rows.append({**row, "error": "not installed in this build"})
+            continue
         try:
             m = load_bundle(name, verify=False)  # the bundle in use is verified above; this is a listing
         except BundleError as e:
