@@ -62,17 +62,20 @@ def distill(ctx: click.Context, run_dir: Path, students: tuple[str, ...], config
 
 @distill.command("install")
 @click.option("--run-dir", type=click.Path(path_type=Path), default=Path("runs/default"), show_default=True)
-@click.option("--student", required=True, help="Student whose bundle becomes the bundled default model.")
+@click.option("--student", required=True, help="Student whose bundle becomes a shipped tier's model.")
+@click.option("--tier", type=click.Choice(["micro", "standard"]), default="micro", show_default=True,
+              help="The tier it replaces (runtime/models/<tier>; see tinyguard.tiers).")
 @click.option("--with-artifacts", is_flag=True,
               help="Also ship the .ort and GGUF files (3x the size); by default only the int8 ONNX.")
-def install(run_dir: Path, student: str, with_artifacts: bool) -> None:
-    """Install a distilled student as the bundled default model (runtime/models/default).
+def install(run_dir: Path, student: str, tier: str, with_artifacts: bool) -> None:
+    """Install a distilled student as a shipped tier's model (default: runtime/models/micro).
 
     \b
     Example:
       guard-cli distill install --run-dir runs/default --student micro1
     """
-    from tinyguard.bundle import default_bundle_path, read_bundle
+    from tinyguard.bundle import read_bundle
+    from tinyguard.tiers import tier_path
 
     from ..export.install import install_bundle
 
@@ -81,12 +84,11 @@ def install(run_dir: Path, student: str, with_artifacts: bool) -> None:
         if not src.is_dir():
             raise FileNotFoundError(f"no student bundle {src}: run guard-cli distill --student {student} first")
         made = read_bundle(src).reproduce or f"guard-cli distill --run-dir {run_dir} --student {student}"
-        reproduce = f"{made}\nguard-cli distill install --run-dir {run_dir} --student {student}"
-        dst = install_bundle(src, default_bundle_path(), artifacts=with_artifacts, reproduce=reproduce)
+        reproduce = f"{made}\nguard-cli distill install --run-dir {run_dir} --student {student} --tier {tier}"
+        dst = install_bundle(src, tier_path(tier), artifacts=with_artifacts, reproduce=reproduce)
     except USER_ERRORS as e:
         fail(e)
-    click.echo(f"installed {src} as the default bundle: {dst} (unsigned: every load refuses it until "
-               f"guard-cli sign --key PROJECT_PRIVATE_KEY signs it)")
+    click.echo(f"installed {src} as the {tier} tier: {dst} (unsigned: every load refuses it until guard-cli sign --bundle {dst} --key PROJECT_PRIVATE_KEY signs it)")
 
 
 @distill.command("report")

@@ -123,6 +123,24 @@ def _category_line(manifest: Manifest) -> str:
     return line
 
 
+def _tier_lines(t: dict[str, Any]) -> list[str]:
+    """The tier section (``scripts/tier_figures.py``): what the tier costs and how it reads phrasing."""
+    lines = [f"## Tier: {t.get('tier', 'n/a')}", ""]
+    b = t.get("bench") or {}
+    if b:
+        lines.append(f"- Size {b.get('bundle_mb', 0):.1f} MB; p50 at 32 tokens, 1 thread, defenses on: "
+                     f"{b.get('p50_ms_32', 0):.2f} ms" + (f" ({b['ratio']:.2f}x the {b['reference_model']} "
+                                                          f"measured in the same run)" if b.get("ratio") else "")
+                     + f" on {b.get('cpu', 'n/a')}. Command: `{b.get('command', 'n/a')}`")
+    p = t.get("phrasing") or {}
+    if p:
+        lines.append(f"- Phrasing probe ({p.get('unsafe', 0)} harmful, {p.get('safe', 0)} benign requests, each formal "
+                     f"and casual): recall formal {p['recall_formal']:.3f} / casual {p['recall_casual']:.3f}, benign "
+                     f"FPR formal {p['fpr_formal']:.3f} / casual {p['fpr_casual']:.3f}, style gap "
+                     f"{p['style_gap']:.3f}. Command: `{p.get('command', 'n/a')}`")
+    return lines + [""]
+
+
 def render_model_card(manifest: Manifest | Mapping[str, Any], *, reproduce: str) -> str:
     """MODEL_CARD.md of a bundle with this manifest (a Manifest, or a manifest dict: checked)."""
     manifest = as_manifest(manifest)
@@ -140,6 +158,7 @@ def render_model_card(manifest: Manifest | Mapping[str, Any], *, reproduce: str)
         "",
         *(_ood_v2_lines(m["ood_v2"]) if m.get("ood_v2") else []),
         *(_ood_lines(m["ood"]) if m.get("ood") else []),
+        *(_tier_lines(m["tier"]) if isinstance(m.get("tier"), dict) else []),
         "## Model",
         "",
         f"- Base: {training.get('base_model', 'n/a')}, fine-tuned with a binary unsafe head and a "

@@ -59,7 +59,7 @@ def adversarial(config_ref: str, run_dir: Path | None, rounds: int | None, data_
       guard-cli adversarial --config cpu --run-dir runs/adv-cpu          # ~1 hour on 2 cores
       guard-cli adversarial --config cpu --run-dir runs/adv-cpu --rounds 4   # one more round
       guard-cli adversarial --config cpu --run-dir runs/adv-cpu --report-only
-      guard-cli adversarial --run-dir runs/adv-cpu --freeze runtime/models/default \\
+      guard-cli adversarial --run-dir runs/adv-cpu --freeze runtime/models/micro \\
           --output train/adversarial/regression.jsonl      # the suite the tests hold the default to
       guard-cli distill --run-dir runs/adv-cpu/round2 --student micro1 --config balanced
       guard-cli adversarial --run-dir runs/adv-cpu --rounds 2 \\

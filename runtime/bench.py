@@ -49,6 +49,8 @@ BUDGETS: dict[str, tuple[str, str]] = {
     "cold_start_s": ("cold_start_s", "<="),
     "peak_rss_mb": ("peak_rss_mb", "<="),
     "min_throughput": ("throughput", ">="),
+    # p50 at 32 tokens over the profile's ``reference`` bundle's, both measured in this run
+    "max_p50_ratio_32": ("p50_ratio_32", "<="),
 }
 _FILLER = ("please write a short friendly note about the weather today and the plans we made for "
            "the weekend with family and friends in the park near the river").split()
@@ -64,7 +66,9 @@ DEFENSE_SAMPLES = (
 )
 
 
-PROFILE_KEYS = frozenset({"name", "description", "threads", "budgets"})
+# ``tier``: the bundle benchmarked when no --model is given; ``reference``: the bundle (a tier
+# name or folder) that ``max_p50_ratio_32`` compares against
+PROFILE_KEYS = frozenset({"name", "description", "threads", "budgets", "tier", "reference"})
 
 
 class BenchError(ValueError):
@@ -94,8 +98,14 @@ def load_profile(path: str | os.PathLike[str]) -> dict[str, Any]:
     threads = data.get("threads")
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise BenchError(f"device profile {path}: threads must be a positive integer")
+    for key in ("tier", "reference"):
+        if key in data and (not isinstance(data[key], str) or not data[key]):
+            raise BenchError(f"device profile {path}: {key} must be a tier name or a bundle folder")
+    if "max_p50_ratio_32" in budgets and "reference" not in data:
+        raise BenchError(f"device profile {path}: budget max_p50_ratio_32 needs a reference bundle (reference = ...)")
     return {"name": str(data.get("name") or p.stem), "description": str(data.get("description", "")),
-            "threads": threads, "budgets": dict(budgets), "path": str(path)}
+            "threads": threads, "budgets": dict(budgets), "path": str(path),
+            "tier": data.get("tier"), "reference": data.get("reference")}
 
 
 def check_budgets(summary: dict[str, float], budgets: dict[str, float]) -> dict[str, dict[str, Any]]:
@@ -347,6 +357,15 @@ def run_bench(bundle: str | None, *, quick: bool = False, threads: int | None = 
     summary = {"bundle_mb": size, "p50_ms_32": latency["32"]["p50_ms"], "p95_ms_32": latency["32"]["p95_ms"],
                "cold_start_s": cold["median_s"], "peak_rss_mb": cold["peak_rss_mb"],
                "throughput": throughput["texts_per_s"]}
+    reference = None
+    if profile is not None and profile.get("reference"):
+        ref = Guard.load(profile["reference"], threads=1)
+        ref_latency = measure_latency(ref, 32, iters[32])
+        again = measure_latency(guard, 32, iters[32])  # right after, so a busy machine slows both alike
+        summary["p50_ratio_32"] = round(again["p50_ms"] / ref_latency["p50_ms"], 3)
+        reference = {"bundle": profile["reference"], "model": ref.model_id, "p50_ms_32": ref_latency["p50_ms"],
+                     "p50_ms_32_this_bundle": again["p50_ms"], "ratio": summary["p50_ratio_32"],
+                     "note": "both at 1 thread with defenses on, measured one after the other in this run"}
     onnxruntime = import_onnxruntime()
 
     result: dict[str, Any] = {
@@ -360,6 +379,7 @@ def run_bench(bundle: str | None, *, quick: bool = False, threads: int | None = 
         "backend": guard.backend, "model_file": guard.model_file,
         "encoding": guard.manifest.encoding, "summary": summary, "latency": latency,
         "throughput": throughput, "cold_start": cold, "bundle_size_mb": size, "defenses": defenses,
+        "reference": reference,
     }
     if profile is not None:
         checks = check_budgets(summary, profile["budgets"])
@@ -411,6 +431,11 @@ def bench_markdown(r: dict[str, Any]) -> str:
             f"- p50 at 32 tokens: {r['latency']['32']['p50_ms']:.2f} ms with defenses, "
             f"{d['p50_ms_32_defenses_off']:.2f} ms without",
             "- each view a text needs costs one more model pass (at most 3)"]
+    ref = r.get("reference")
+    if ref:
+        out += ["", "## Against the reference", "",
+                f"- p50 at 32 tokens, defenses on, 1 thread, one after the other: {ref['p50_ms_32_this_bundle']:.2f} ms "
+                f"here vs {ref['p50_ms_32']:.2f} ms for {ref['model']} (`{ref['bundle']}`): {ref['ratio']:.2f}x"]
     dev = r.get("device")
     if dev:
         out += ["", f"## Budgets: {dev['name']} (`{dev['profile']}`)", "",

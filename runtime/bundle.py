@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from tinyguard.atomic import atomic_write_text, fsync_dir, fsync_file, temp_path
 from tinyguard.errors import one_line as _one_line
+from tinyguard.tiers import DEFAULT_TIER, TIERS, installed_tiers, resolve_model, tier_path
 from tinyguard.manifest import (  # noqa: F401 - the manifest schema, re-exported where it always was
     ENCODING_BOUNDS, MANIFEST, REQUIRED_KEYS, SCHEMA_VERSION, SIGNATURE_FILE, BundleError, Manifest,
     as_manifest, check_file_name, manifest_json, parse_manifest, parse_manifest_bytes,
@@ -49,8 +50,8 @@ def models_path() -> Path:
 
 
 def default_bundle_path() -> Path:
-    """The bundled default model, shipped as package data in ``tinyguard/models/default``."""
-    return models_path() / "default"
+    """The bundled default model: the default tier's folder, package data under ``tinyguard/models``."""
+    return tier_path(DEFAULT_TIER)
 
 
 # ---------------------------------------------------------------- loading
@@ -68,9 +69,11 @@ def load_bundle(path: str | os.PathLike[str] | None = None, *, verify: bool = Tr
     loads it anyway and records why in ``Manifest.unverified``. The signature is checked on the
     very bytes that are parsed. ``manifest.json`` or a listed file that is a symbolic link is refused.
     """
-    root = Path(path) if path is not None else default_bundle_path()
+    root = resolve_model(path)
     if not root.is_dir():
         hint = " (the default model is not installed; pass a bundle folder)" if path is None else ""
+        if isinstance(path, str) and path in TIERS:
+            hint = f" (the {path} tier is not installed in this build; installed: {', '.join(installed_tiers()) or 'none'})"
         raise BundleError(f"bundle folder not found: {root}{hint}")
     data = read_manifest_bytes(root)
     manifest = parse_manifest(parse_manifest_bytes(data, root), root)

@@ -68,8 +68,9 @@ class RenamedOption(click.Option):
 
 
 bundle_option = click.option(
-    "--bundle", metavar="DIR", default=None,
-    help="Model bundle folder (default: the model installed with tinyguard).")
+    "--model", "--bundle", "bundle", metavar="TIER|DIR", default=None,
+    help="A model tier shipped with tinyguard (micro, standard; `guard-cli info` lists them) or a "
+         "bundle folder (default: the default tier). --bundle and --model are the same option.")
 backend_option = click.option(
     "--backend", type=click.Choice(["auto", "onnx", "gguf"]), default="auto", show_default=True,
     help="Score with onnxruntime (the bundle's ONNX model) or llama.cpp (its GGUF model; needs "

@@ -99,6 +99,28 @@ _HEADLINE = {"mean_auprc": "mean AUPRC", "mean_f1": "mean F1", "unsafe_recall": 
              "benign_fpr": "benign FPR"}
 
 
+def tier_lines(tiers: list[dict[str, Any]]) -> list[str]:
+    """One line per shipped tier: model, size, p50, phrasing gap, OOD AUPRC (what it records)."""
+    out = []
+    for i, t in enumerate(tiers):
+        head = "tiers       " if i == 0 else "            "
+        if "error" in t:
+            out.append(f"{head}{t['tier']}: {t['error']}")
+            continue
+        parts = [f"{t['tier']}{' (default)' if t['default'] else ''}: {t['model']}, {t['size_mb']:.1f} MB"]
+        b = ((t.get("figures") or {}).get("bench")) or {}
+        if b.get("p50_ms_32") is not None:
+            parts.append(f"p50 {b['p50_ms_32']:.2f} ms at 32 tokens")
+        p = ((t.get("figures") or {}).get("phrasing")) or {}
+        if p:
+            parts.append(f"recall formal/casual {p['recall_formal']:.2f}/{p['recall_casual']:.2f}, "
+                         f"style gap {p['style_gap']:.2f}")
+        if isinstance(t.get("ood"), dict) and t["ood"].get("mean_auprc") is not None:
+            parts.append(f"OOD mean AUPRC {fmt(t['ood']['mean_auprc'])}")
+        out.append(head + "; ".join(parts) + f"  (--model {t['tier']})")
+    return out
+
+
 def info_summary(s: dict[str, Any]) -> str:
     """The bundle in a dozen lines (``s``: the ``info --format json`` object)."""
     m = s["manifest"]
@@ -145,5 +167,6 @@ def info_summary(s: dict[str, Any]) -> str:
         licences = sorted({str(x.get("licence", "?")) for x in sources if isinstance(x, dict)})
         out.append(f"data        {len(sources)} source{'s' if len(sources) > 1 else ''}; "
                    f"licences: {', '.join(licences)}")
+    out += tier_lines(s.get("tiers") or [])
     out.append("more        guard-cli info --format json (files, encoding, taxonomy, sources, every metric)")
     return "\n".join(out)

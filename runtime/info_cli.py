@@ -51,7 +51,8 @@ def info(bundle: str | None, fmt: str, output: str | None, trusted_keys: tuple[s
     data = {"path": str(m.path), "model": m.model_id, "sizes": sizes, "models": models,
             "backends": backends, "default_backend": auto, "manifest": m.to_dict(),
             "signature": {"verified": not m.unverified, "key_id": m.signed_by, "key": m.signer,
-                          "problem": m.unverified}}
+                          "problem": m.unverified},
+            "tiers": tier_table()}
     if fmt == "json":
         emit(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True), output)
         return
@@ -85,3 +86,29 @@ def _defenses_line(value: Any) -> str:
     if value is None:
         return "all on (the manifest sets none: the default)"
     return "all on" if not off else f"on: {', '.join(on) or 'none'}; off: {', '.join(off)}"
+
+
+def tier_table() -> list[dict[str, Any]]:
+    """Each tier shipped in this install: its model, size and the figures its manifest records."""
+    from tinyguard.bundle import BundleError, load_bundle
+    from tinyguard.tiers import DEFAULT_TIER, TIERS, tier_path
+
+    rows = []
+    for name, tier in TIERS.items():
+        row: dict[str, Any] = {"tier": name, "default": name == DEFAULT_TIER, "summary": tier.summary,
+                               "device_profile": tier.device_profile, "path": str(tier_path(name))}
+        if not (tier_path(name) / "manifest.json").is_file():
+            rows.append({**row, "error": "not installed in this build"})
+            continue
+        try:
+            m = load_bundle(name, verify=False)  # the bundle in use is verified above; this is a listing
+        except BundleError as e:
+            row["error"] = one_line(e)
+        else:
+            assert m.path is not None
+            row["model"] = m.model_id
+            row["size_mb"] = round(sum((m.path / f).stat().st_size for f in m.files) / 1e6, 2)
+            row["ood"] = (m.metrics.get("ood") or {}).get("headline")
+            row["figures"] = m.metrics.get("tier")
+        rows.append(row)
+    return rows

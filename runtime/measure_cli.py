@@ -182,6 +182,7 @@ def bench(bundle: str | None, backend: str, device: str | None, threads: int | N
     \b
     Examples:
       guard-cli bench --device devices/laptop-x86.toml --out-dir devices/results
+      guard-cli bench --device devices/tier-standard.toml   # the standard tier against its budgets
       guard-cli bench --quick --format json
       guard-cli bench --bundle STUDENT_BUNDLE --backend gguf --quick
       guard-cli bench --serve --clients 32 --requests 10000 --threads 1
@@ -200,6 +201,8 @@ def bench(bundle: str | None, backend: str, device: str | None, threads: int | N
                      fmt, output, note)
         return
     profile = load_profile(device) if device else None
+    if bundle is None and profile is not None and profile.get("tier"):
+        bundle = profile["tier"]  # a tier's profile benchmarks that tier unless --model says otherwise
     try:
         result = run_bench(bundle, quick=quick, threads=threads, profile=profile, command=command_line(),
                            machine=machine, note=note, backend=backend, trusted_keys=trusted_keys,

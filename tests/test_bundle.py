@@ -190,8 +190,9 @@ def test_rewrite_manifest_refuses_bad_updates_and_leaves_manifest(fresh_bundle: 
 
 def test_default_bundle_path_is_package_data() -> None:
     import tinyguard
+    from tinyguard.tiers import DEFAULT_TIER
 
-    assert default_bundle_path() == Path(tinyguard.__file__).resolve().parent / "models" / "default"
+    assert default_bundle_path() == Path(tinyguard.__file__).resolve().parent / "models" / DEFAULT_TIER
 
 
 # ---------------------------------------------------------------- the typed manifest schema

@@ -18,7 +18,7 @@ def test_unknown_keys_and_names_are_refused(tmp_path):
     bad.write_text("[teacher]\nlearning_rate = 1\n")
     with pytest.raises(ValueError, match="unknown keys in \\[teacher\\]: learning_rate"):
         load_config(str(bad))
-    with pytest.raises(FileNotFoundError, match="built-in configs: balanced, balanced-contrast, balanced-contrast-emoji, balanced-synthetic, default, default-v1, synthetic, synthetic-noenc, tiny, tiny-synthetic"):
+    with pytest.raises(FileNotFoundError, match="built-in configs: balanced, balanced-contrast, balanced-contrast-emoji, balanced-synthetic, default, default-v1, standard-frozen, standard-restyle, synthetic, synthetic-noenc, tiny, tiny-synthetic"):
         load_config("nope")
 
 
@@ -54,3 +54,10 @@ def test_every_config_goes_through_one_reader(loader, tmp_path):
     typo.write_text('nmae = "x"\n[budgets]\ncold_start_s = 1\n', encoding="utf-8")
     with pytest.raises((ValueError, BenchError), match="nmae"):
         load(str(typo))
+
+
+def test_standard_frozen_is_the_emoji_recipe_with_lower_layers_frozen():
+    emoji, frozen = load_config("balanced-contrast-emoji"), load_config("standard-frozen")
+    assert frozen.data == emoji.data and frozen.teacher == replace(emoji.teacher, freeze_layers=3)
+    assert "freeze_layers" not in emoji.teacher.stage_key()  # runs trained before it existed are reused
+    assert frozen.teacher.stage_key()["freeze_layers"] == 3

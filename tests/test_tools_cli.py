@@ -84,9 +84,9 @@ def test_robustness_needs_no_torch(bundle_dir: Path, labelled: Path) -> None:
 
 def test_bench_quick_schema_and_budgets(bundle_dir: Path, tmp_path: Path) -> None:
     profile = tmp_path / "tiny.toml"
-    profile.write_text('name = "tiny"\nthreads = 1\n[budgets]\nmax_bundle_mb = 0.000001\np50_ms_32 = 100000\n'
-                       'cold_start_s = 1000\npeak_rss_mb = 100000\nmin_throughput = 0.001\np95_ms_32 = 100000\n',
-                       encoding="utf-8")
+    profile.write_text(f'name = "tiny"\nthreads = 1\nreference = "{bundle_dir}"\n[budgets]\nmax_bundle_mb = 0.000001\n'
+                       'p50_ms_32 = 100000\ncold_start_s = 1000\npeak_rss_mb = 100000\nmin_throughput = 0.001\n'
+                       'p95_ms_32 = 100000\nmax_p50_ratio_32 = 1000\n', encoding="utf-8")
     out = tmp_path / "results"
     r = run("bench", "--bundle", str(bundle_dir), "--quick", "--format", "json", "--device", str(profile),
             "--out-dir", str(out), "--machine", "ci-box")
@@ -105,6 +105,7 @@ def test_bench_quick_schema_and_budgets(bundle_dir: Path, tmp_path: Path) -> Non
     assert {"build_us_per_text", "with_views", "p50_ms_32_defenses_off"} <= set(res["defenses"])
     checks = res["device"]["checks"]
     assert set(checks) == set(BUDGETS)
+    assert res["reference"]["ratio"] == res["summary"]["p50_ratio_32"] > 0 and checks["max_p50_ratio_32"]["met"]
     assert checks["max_bundle_mb"]["met"] is False and checks["min_throughput"]["met"] is True
     assert res["device"]["all_met"] is False
     stem = f"ci-box-{res['date'][:10]}"
@@ -121,7 +122,14 @@ def test_device_profiles_in_repo_parse() -> None:
     assert {"laptop-x86", "arm-phone"} <= names
     for p in (ROOT / "devices").glob("*.toml"):
         prof = load_profile(p)
-        assert set(prof["budgets"]) == set(BUDGETS), p
+        if not p.stem.startswith("tier-"):  # device classes set every absolute budget
+            assert set(prof["budgets"]) == set(BUDGETS) - {"max_p50_ratio_32"}, p
+    from tinyguard.tiers import TIERS
+
+    tiers = {name: load_profile(ROOT / t.device_profile) for name, t in TIERS.items()}
+    assert tiers["micro"]["budgets"]["max_bundle_mb"] == 8 and tiers["micro"]["tier"] == "micro"
+    assert tiers["standard"]["budgets"]["max_bundle_mb"] == 25 and tiers["standard"]["reference"] == "micro"
+    assert tiers["standard"]["budgets"]["max_p50_ratio_32"] == 5
     assert (ROOT / "devices" / "README.md").is_file()
     summary = {"bundle_mb": 10, "p50_ms_32": 5, "p95_ms_32": 9, "cold_start_s": 1, "peak_rss_mb": 100,
                "throughput": 50}
@@ -132,7 +140,8 @@ def test_device_profiles_in_repo_parse() -> None:
 def test_bad_device_profiles(bundle_dir: Path, tmp_path: Path) -> None:
     p = tmp_path / "bad.toml"
     for text, what in (("name = ", "not valid TOML"), ('name = "x"\n', "no [budgets]"),
-                       ('[budgets]\nspeed = 3\n', "unknown budgets"), ('[budgets]\np50_ms_32 = "fast"\n', "positive")):
+                       ('[budgets]\nspeed = 3\n', "unknown budgets"), ('[budgets]\np50_ms_32 = "fast"\n', "positive"),
+                       ('[budgets]\nmax_p50_ratio_32 = 5\n', "needs a reference")):
         p.write_text(text, encoding="utf-8")
         _one_error_line(run("bench", "--bundle", str(bundle_dir), "--quick", "--device", str(p)), what)
     _one_error_line(run("bench", "--bundle", str(bundle_dir), "--device", str(tmp_path / "none.toml")), "not found")

@@ -280,3 +280,36 @@ def test_student_training_follows_the_teacher_on_held_out_texts() -> None:
     assert before["label_agreement@0.5"] <= 0.75 and after["label_agreement@0.5"] >= 0.95, (before, after)
     assert after["mean_abs_score_diff"] < 0.5 * before["mean_abs_score_diff"], (before, after)
     assert _held_out_metrics(after_logits, held)["auprc"] >= 0.95
+
+
+def test_frozen_lower_layers_keep_their_weights_and_the_rest_still_learns(tiny_encoder: Path, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from safetensors.torch import load_file
+
+    monkeypatch.setenv("TINYGUARD_ENCODER_DIR", str(tiny_encoder))
+    cfg = TeacherConfig(max_length=32, batch_size=8, epochs=100, warmup_fraction=0.0, dropout=0.0, seed=3,
+                        threads=1, max_steps=10, lr=3e-3, head_lr=3e-2, freeze_layers=1)
+    train_teacher(TRAIN, tmp_path / "t", cfg, progress=False)
+    before = load_file(str(tiny_encoder / "model.safetensors"))
+    after = {k.removeprefix("encoder."): v for k, v in load_file(str(tmp_path / "t" / "model.safetensors")).items()}
+    frozen = [k for k in before if k.startswith(("embeddings.", "encoder.layer.0."))]
+    tuned = [k for k in before if k.startswith("encoder.layer.1.")]
+    assert frozen and tuned
+    assert all(torch.equal(before[k], after[k]) for k in frozen)
+    assert any(not torch.equal(before[k], after[k]) for k in tuned)
+    with pytest.raises(ValueError, match="freeze_layers=3, but the encoder has 2 layers"):
+        train_teacher(TRAIN, tmp_path / "bad", replace(cfg, freeze_layers=3), progress=False)
+
+
+def test_frozen_head_teacher_separates_held_out_texts(tiny_encoder: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from tinyguard.train.frozen_head import build_frozen_teacher
+
+    monkeypatch.setenv("TINYGUARD_ENCODER_DIR", str(tiny_encoder))
+    cfg = TeacherConfig(max_length=32, seed=3, threads=1)
+    info = build_frozen_teacher(TRAIN, cfg, tmp_path / "frozen", sample=0, threads=1)
+    assert info["train_records"] == len(TRAIN) and info["category_positives"]["indiscriminate_weapons"] == 8
+    model, encoder = load_teacher(tmp_path / "frozen")  # the teacher folder format: export and distill read it
+    data = encode_records(HELD_OUT, encoder, 1.0)
+    m = _held_out_metrics(predict_logits(model, data, encoder.pad_id), data)
+    assert m["auprc"] >= 0.9, m  # random frozen features, linear head: the keywords still separate

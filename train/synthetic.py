@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from tinyguard.bundle import BundleError, default_bundle_path
+from tinyguard.bundle import BundleError
 from tinyguard.guard import Guard
+from tinyguard.tiers import resolve_model
 from tinyguard.records import read_jsonl
 from ..export.build import score_guard
 from .augment import run_augment
@@ -30,7 +31,7 @@ def curate_stage(cfg: PipelineConfig, run_dir: Path, records: list, *, progress:
                  echo: Callable[[str], None] = print) -> tuple[list, dict]:
     """Candidates → curated synthetic records (six rounds, train/curation/), and a summary for the model card."""
 
-    bundle = Path(cfg.curate.teacher_bundle) if cfg.curate.teacher_bundle else default_bundle_path()
+    bundle = resolve_model(cfg.curate.teacher_bundle or None)  # a folder, a tier name, or the default tier
     if not (bundle / "manifest.json").is_file():
         raise FileNotFoundError(f"[curate] teacher_bundle {bundle} is not a bundle; build it first "
                                 "(guard-cli pipeline --config default --run-dir runs/default) or point it elsewhere")

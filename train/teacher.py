@@ -203,6 +203,19 @@ def guard_loss(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, weight
     return ((binary + category_weight * cats) * weight).sum() / weight.sum()
 
 
+def freeze_lower_layers(model: GuardModel, n: int) -> None:
+    """Freeze the embeddings and encoder layers ``0 .. n-1`` (n = 0: nothing), so fine-tuning
+    keeps the pretrained lower layers; fails on more layers than the encoder has."""
+    if n <= 0:
+        return
+    layers = model.encoder.encoder.layer
+    if n > len(layers):
+        raise ValueError(f"freeze_layers={n}, but the encoder has {len(layers)} layers")
+    for module in [model.encoder.embeddings, *layers[:n]]:
+        for p in module.parameters():
+            p.requires_grad_(False)
+
+
 def train_teacher(records: list[Record], out_dir: Path, cfg: TeacherConfig, *,
                   progress: bool = True) -> dict:
     """Fine-tune the teacher on the train split; write safetensors + config into ``out_dir``."""
@@ -233,8 +246,9 @@ def train_teacher(records: list[Record], out_dir: Path, cfg: TeacherConfig, *,
     loader = DataLoader(items, batch_sampler=batches, collate_fn=lambda b: collate(b, text_encoder.pad_id))
 
     model = GuardModel.from_encoder(src, cfg.dropout)
+    freeze_lower_layers(model, cfg.freeze_layers)
     head_params = list(model.head.parameters())
-    enc_params = [p for n, p in model.named_parameters() if not n.startswith("head.")]
+    enc_params = [p for n, p in model.named_parameters() if not n.startswith("head.") and p.requires_grad]
     opt = torch.optim.AdamW([{"params": enc_params, "lr": cfg.lr},
                              {"params": head_params, "lr": cfg.head_lr}], weight_decay=cfg.weight_decay)
     steps = math.ceil(len(loader) * cfg.epochs)

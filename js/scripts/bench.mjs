@@ -6,7 +6,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadGuard } from '../dist/node.js';
 
-const bundle = new URL('../../runtime/models/default', import.meta.url).pathname;
+const bundle = new URL('../../runtime/models/micro', import.meta.url).pathname;
 const python = process.argv[2] ?? new URL('../../.venv/bin/python', import.meta.url).pathname;
 const TEXT = 'Could you explain how the water cycle works, and why clouds form over the ocean before it rains on the coast in the summer months, please?';
 const N = 200;

@@ -3,7 +3,7 @@
 //   ort/ort-wasm-simd-threaded.{mjs,wasm} (onnxruntime-web's glue and kernels, fetched by it from here:
 //   wasmPaths points here; built with its 'onnxruntime-web-use-extern-wasm' condition so the glue is not twice),
 //   bundle/ (manifest.json, manifest.sig and every file the manifest pins, copied from --bundle DIR).
-// Usage: node scripts/build-demo.mjs [--bundle DIR] [--out DIR]   (defaults: runtime/models/default, demo/build)
+// Usage: node scripts/build-demo.mjs [--bundle DIR] [--out DIR]   (defaults: runtime/models/micro, demo/build)
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -198,7 +198,7 @@ async function main(): Promise<void> {
   process.exitCode = unchecked || partial ? 3 : flagged ? 1 : 0;
 }
 
-/** The default bundle: TINYGUARD_BUNDLE, else the repository's runtime/models/default beside js/. */
+/** The default bundle: TINYGUARD_BUNDLE, else the repository's runtime/models/micro beside js/. */
 function defaultBundle(): string {
   if (process.env.TINYGUARD_BUNDLE) return process.env.TINYGUARD_BUNDLE;
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'runtime', 'models', 'default');

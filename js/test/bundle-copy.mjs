@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const bundle = new URL('../../runtime/models/default', import.meta.url).pathname;
+export const bundle = new URL('../../runtime/models/micro', import.meta.url).pathname;
 const DOMAIN = 'tinyguard bundle manifest signature v1\n';
 export const sha = (b) => createHash('sha256').update(b).digest('hex');
 

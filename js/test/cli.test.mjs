@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const cli = new URL('../dist/cli.js', import.meta.url).pathname;
-const bundle = new URL('../../runtime/models/default', import.meta.url).pathname;
+const bundle = new URL('../../runtime/models/micro', import.meta.url).pathname;
 const run = (args, input) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', input });
 
 test('one JSON line per input line, in order; exit 1 when something is flagged', () => {

@@ -17,7 +17,7 @@ import { readVectors, TOLERANCE, WASM_TOLERANCE } from './conformance-lib.mjs';
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync'];
-const bundle = new URL('../../runtime/models/default', import.meta.url).pathname;
+const bundle = new URL('../../runtime/models/micro', import.meta.url).pathname;
 const buildScript = new URL('../scripts/build-demo.mjs', import.meta.url).pathname;
 /** Golden vectors run in the browser: all of them (about a minute); BROWSER_CASES=N runs N spread over all kinds. */
 const SAMPLE = Number(process.env.BROWSER_CASES ?? Infinity);

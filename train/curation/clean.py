@@ -20,7 +20,7 @@ from collections import defaultdict
 
 from tinyguard.normalize import normalize
 
-from ..candidates import Candidate
+from ..candidates import RULE_METHODS, Candidate
 from ..dataset import dedup_key
 from tinyguard.records import Record
 from .common import Decision, RoundContext, RoundOutput, exact_key, is_llm, with_text
@@ -72,7 +72,7 @@ def _lang_ok(c: Candidate, languages: tuple[str, ...]) -> bool:
         return True
     if c.record.lang not in languages:
         return False
-    if c.method == "operator" or set(languages) != {"en"}:
+    if c.method in RULE_METHODS or set(languages) != {"en"}:
         # only English is recognisable without a language-id dependency; with other
         # languages allowed the record's own ``lang`` tag is all we check
         return True

@@ -45,7 +45,7 @@ REASONS: dict[str, str] = {
     "judge_rejected": "look-alike with a split vote: the judge votes for the other label",
     "single_vote_disagrees": "the only voter that voted is for the other label",
     "no_votes": "no voter gave a vote (teacher unsure, judge absent or unparseable)",
-    "label_by_construction": "operator candidate: a rule obfuscation keeps its seed's label",
+    "label_by_construction": "rule candidate (operator, restyle): a rule rewrite keeps its seed's label",
     # round 5: label noise
     "label_issue": "cleanlab flags the intended label as likely wrong",
     # round 6: diversity

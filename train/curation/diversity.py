@@ -28,7 +28,7 @@ from .common import Decision, RoundContext, RoundOutput, category_keys, is_llm
 NAME = "diversity"
 VERSION = 1
 CONFIG_KEYS = ("clusters", "max_per_cluster", "max_per_category", "seed")
-METHOD_ORDER = {"lookalike": 0, "expansion": 0, "paraphrase": 1, "rewrite": 1, "operator": 2}
+METHOD_ORDER = {"lookalike": 0, "expansion": 0, "paraphrase": 1, "rewrite": 1, "restyle": 1, "operator": 2}
 EMBED_BATCH = 256
 MINIBATCH_ABOVE = 20_000
 

@@ -11,7 +11,7 @@ Policy, with L the intended label and ¬L the other one:
 ===========================================  ==========  =============================
 votes (teacher, judge; ∅ = abstain/absent)   action      reason
 ===========================================  ==========  =============================
-method "operator" (not asked at all)         keep        ``label_by_construction``
+method "operator"/"restyle" (not asked)      keep        ``label_by_construction``
 every vote cast is L (one or two)            keep        ``verified``
 ¬L and ¬L                                    relabel     ``relabelled_both_disagree``
 ¬L and ∅, or ∅ and ¬L                        drop        ``single_vote_disagrees``
@@ -34,7 +34,7 @@ import re
 
 import numpy as np
 
-from ..candidates import Candidate
+from ..candidates import RULE_METHODS, Candidate
 from ..templates import render, template_fields
 from .common import Decision, RoundContext, RoundOutput, with_label
 
@@ -64,7 +64,7 @@ def teacher_vote(p: float, safe_below: float, unsafe_above: float) -> str | None
 
 def decide(intended: str, teacher: str | None, judge: str | None, method: str) -> tuple[str, str]:
     """(action, reason) for one candidate under the policy table above."""
-    if method == "operator":
+    if method in RULE_METHODS:
         return "keep", "label_by_construction"
     votes = [v for v in (teacher, judge) if v is not None]
     if not votes:
@@ -124,7 +124,7 @@ def run(cands: list[Candidate], ctx: RoundContext) -> RoundOutput:
     if not 0 <= cfg.teacher_safe_below <= cfg.teacher_unsafe_above <= 1:
         raise ValueError("need 0 <= teacher_safe_below <= teacher_unsafe_above <= 1")
     out = RoundOutput(kept=[])
-    asked = [c for c in cands if c.method != "operator"]
+    asked = [c for c in cands if c.method not in RULE_METHODS]
     probs = teacher_probs(ctx, [c.record for c in asked])
     jv = judge_votes(ctx, asked)
     votes = {id(c): (float(p), j) for c, p, j in zip(asked, probs, jv)}
@@ -132,9 +132,9 @@ def run(cands: list[Candidate], ctx: RoundContext) -> RoundOutput:
     kept_by = out.counts.setdefault("kept_by_reason", {})
     for c in cands:
         p, j = votes.get(id(c), (float("nan"), None))
-        t = teacher_vote(p, cfg.teacher_safe_below, cfg.teacher_unsafe_above) if c.method != "operator" else None
+        t = teacher_vote(p, cfg.teacher_safe_below, cfg.teacher_unsafe_above) if c.method not in RULE_METHODS else None
         action, reason = decide(c.record.label, t, j, c.method)
-        detail = "" if c.method == "operator" else f"teacher={p:.3f} ({t or 'abstain'}) judge={j or 'abstain'}"
+        detail = "" if c.method in RULE_METHODS else f"teacher={p:.3f} ({t or 'abstain'}) judge={j or 'abstain'}"
         if action == "keep":
             kept_by[reason] = kept_by.get(reason, 0) + 1
             if reason == "kept_judge_over_teacher":  # the one keep worth auditing
