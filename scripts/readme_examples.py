@@ -1,6 +1,7 @@
-"""README's ``console`` examples, run against the bundled default model, so they cannot drift.
+"""The ``console`` examples of README.md and every docs/*.md page, run against the bundled default
+model, so they cannot drift.
 
-Every fenced block tagged ``console`` in README.md is a set of examples: a line ``$ guard-cli ...``
+Every fenced block tagged ``console`` in those pages is a set of examples: a line ``$ guard-cli ...``
 followed by the output it prints (stdout and stderr, as a terminal shows them). Examples against a
 running server -- ``$ curl ... localhost:8000/...`` lines in ``console`` blocks, and ``pycon`` blocks
 (``>>> `` statements, each followed by what it prints, run in order in one namespace, as the
@@ -20,7 +21,7 @@ anything; a run of spaces matches any run (column widths follow the numbers). Th
 prints as ``.../tinyguard``. A JSON object is shown indented, floats rounded to 4 decimals.
 
     python scripts/readme_examples.py            # exit 1 and a diff when an example is stale
-    python scripts/readme_examples.py --update   # rewrite README's outputs from the current default
+    python scripts/readme_examples.py --update   # rewrite every page's outputs from the current default
 """
 from __future__ import annotations
 
@@ -64,6 +65,12 @@ class Example:
     end: int              # index one past the last output line
     readme_line: int      # 1-based line of the "$ " line, for messages
     kind: str = "shell"   # "shell" (a $ line) or "python" (a >>> statement of a pycon block)
+    page: str = "README.md"  # the page it is on (README.md or docs/NAME.md), for messages
+
+    @property
+    def where(self) -> str:
+        """``page line N``: where a reader finds the example."""
+        return f"{self.page} line {self.readme_line}"
 
     @property
     def server(self) -> bool:
@@ -78,12 +85,12 @@ class Example:
         words = shlex.split(EXIT_SUFFIX.sub("", self.command))
         if words[:1] == ["curl"]:
             if SERVER_ADDRESS not in self.command:
-                raise ValueError(f"README.md line {self.readme_line}: a curl example calls {SERVER_ADDRESS}: {self.command}")
+                raise ValueError(f"{self.where}: a curl example calls {SERVER_ADDRESS}: {self.command}")
             return words
         if not words or words[0] != "guard-cli":
-            raise ValueError(f"README.md line {self.readme_line}: a console example must run guard-cli: {self.command}")
+            raise ValueError(f"{self.where}: a console example must run guard-cli: {self.command}")
         if len(words) < 2 or words[1] not in RUNTIME_COMMANDS:
-            raise ValueError(f"README.md line {self.readme_line}: console examples run the runtime's commands "
+            raise ValueError(f"{self.where}: console examples run the runtime's commands "
                              f"({', '.join(RUNTIME_COMMANDS)}); put others in a bash block: {self.command}")
         return words[1:]
 
@@ -96,47 +103,47 @@ class Example:
         return self.args[0]
 
 
-def parse(text: str) -> list[Example]:
-    """Every example of every ``console`` and ``pycon`` block of ``text``, in order."""
+def parse(text: str, page: str = "README.md") -> list[Example]:
+    """Every example of every ``console`` and ``pycon`` block of ``text`` (the page ``page``), in order."""
     lines = text.split("\n")
     out: list[Example] = []
     i = 0
     while i < len(lines):
         if lines[i].strip() == "```pycon":
-            i = _parse_pycon(lines, i, out)
+            i = _parse_pycon(lines, i, out, page)
             continue
         if lines[i].strip() != "```console":
             i += 1
             continue
         close = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "```"), None)
         if close is None:
-            raise ValueError(f"README.md line {i + 1}: a console block is never closed")
+            raise ValueError(f"{page} line {i + 1}: a console block is never closed")
         starts = [j for j in range(i + 1, close) if lines[j].startswith("$ ")]
         if not starts or starts[0] != i + 1:
-            raise ValueError(f"README.md line {i + 2}: a console block starts with a '$ ' command line")
+            raise ValueError(f"{page} line {i + 2}: a console block starts with a '$ ' command line")
         for k, j in enumerate(starts):
             stop = starts[k + 1] if k + 1 < len(starts) else close
-            out.append(Example(lines[j][2:], lines[j + 1:stop], j + 1, stop, j + 1))
+            out.append(Example(lines[j][2:], lines[j + 1:stop], j + 1, stop, j + 1, page=page))
         i = close + 1
     return out
 
 
-def _parse_pycon(lines: list[str], i: int, out: list[Example]) -> int:
+def _parse_pycon(lines: list[str], i: int, out: list[Example], page: str = "README.md") -> int:
     """The statements of the pycon block opening at ``i`` (each ``>>> `` line with its ``... ``
     lines, then its output lines) appended to ``out``; the index after the block."""
     close = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "```"), None)
     if close is None:
-        raise ValueError(f"README.md line {i + 1}: a pycon block is never closed")
+        raise ValueError(f"{page} line {i + 1}: a pycon block is never closed")
     starts = [j for j in range(i + 1, close) if lines[j].startswith(">>> ")]
     if not starts or starts[0] != i + 1:
-        raise ValueError(f"README.md line {i + 2}: a pycon block starts with a '>>> ' line")
+        raise ValueError(f"{page} line {i + 2}: a pycon block starts with a '>>> ' line")
     for k, j in enumerate(starts):
         stop = starts[k + 1] if k + 1 < len(starts) else close
         end = j + 1
         while end < stop and lines[end].startswith("... "):
             end += 1
         source = "\n".join([lines[j][4:]] + [ln[4:] for ln in lines[j + 1:end]])
-        out.append(Example(source, lines[end:stop], end, stop, j + 1, kind="python"))
+        out.append(Example(source, lines[end:stop], end, stop, j + 1, kind="python", page=page))
     return close + 1
 
 
@@ -222,7 +229,7 @@ def run(example: Example) -> tuple[str, int]:
 
     result = CliRunner().invoke(main, example.args, prog_name="guard-cli")
     if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise RuntimeError(f"README.md line {example.readme_line}: {example.command} raised "
+        raise RuntimeError(f"{example.where}: {example.command} raised "
                            f"{type(result.exception).__name__}: {result.exception}") from result.exception
     output = result.output.replace(str(Path(tinyguard.__file__).resolve().parent), ".../tinyguard")
     output = output.replace(str(Path.cwd().resolve()) + os.sep, "")
@@ -238,18 +245,18 @@ def _run_against_server(example: Example) -> tuple[str, int]:
     address = _server_address()
     if example.kind == "shell":
         if shutil.which("curl") is None:
-            raise RuntimeError(f"README.md line {example.readme_line}: curl is not installed (apt-get install curl)")
+            raise RuntimeError(f"{example.where}: curl is not installed (apt-get install curl)")
         args = [a.replace(SERVER_ADDRESS, address) for a in example.args]
         proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
         return proc.stdout + proc.stderr, proc.returncode
     out = io.StringIO()
-    code = compile(example.command.replace(SERVER_ADDRESS, address), f"<README.md line {example.readme_line}>",
+    code = compile(example.command.replace(SERVER_ADDRESS, address), f"<{example.where}>",
                    "single")
     try:
         with contextlib.redirect_stdout(out):
             exec(code, _namespace)  # noqa: S102 - README's own example, run as a reader would
     except Exception as e:
-        raise RuntimeError(f"README.md line {example.readme_line}: >>> {example.command} raised "
+        raise RuntimeError(f"{example.where}: >>> {example.command} raised "
                            f"{type(e).__name__}: {e}") from e
     return out.getvalue(), 0
 
@@ -262,7 +269,7 @@ def render(example: Example, output: str, exit_code: int) -> list[str]:
     an error must not slip into README as an example's output (an unsigned bundle under
     ``verify``, a file that moved)."""
     if exit_code == 2 and not example.shows_exit:
-        raise ValueError(f"README.md line {example.readme_line}: $ {example.command} failed (exit 2): "
+        raise ValueError(f"{example.where}: $ {example.command} failed (exit 2): "
                          f"{output.strip()[-300:]}")
     body = output.rstrip("\n").split("\n") if output.strip() else []
     if len(body) == 1 and body[0].startswith("{"):
@@ -374,37 +381,64 @@ def _json_differences(shown: Any, got: Any, path: tuple[str, ...]) -> list[str]:
     return [] if ok else [f"{where}: README {shown!r}, got {got!r}"]
 
 
-def check_all(readme: Path = README) -> tuple[list[Example], list[str]]:
-    """Run every example; (the examples, one message per stale one, with its diff)."""
-    examples = parse(readme.read_text(encoding="utf-8"))
+def pages() -> list[Path]:
+    """Every page whose examples are checked: README.md, then each docs/*.md by name."""
+    return [README, *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def page_name(path: Path) -> str:
+    """``path`` as messages name it: relative to the repository when inside it."""
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def parse_page(path: Path) -> list[Example]:
+    """The examples of the page at ``path``."""
+    return parse(path.read_text(encoding="utf-8"), page_name(path))
+
+
+def _as_list(readme: Path | list[Path] | None) -> list[Path]:
+    return pages() if readme is None else [readme] if isinstance(readme, Path) else list(readme)
+
+
+def check_all(readme: Path | list[Path] | None = None) -> tuple[list[Example], list[str]]:
+    """Run every example of ``readme`` (a page, pages, or by default README.md and every docs/*.md
+    page, in that order, against one server and one Python namespace); (the examples, one message
+    per stale one, with its diff)."""
+    examples = [ex for path in _as_list(readme) for ex in parse_page(path)]
     failures = []
     with scratch_dir():
         for ex in examples:
             actual = render(ex, *run(ex))
             problems = differences(ex, actual)
             if problems:
-                diff = "\n".join(difflib.unified_diff(ex.expected, actual, "README", "actual", lineterm="", n=1))
-                failures.append(f"README.md line {ex.readme_line}: $ {ex.command}\n  " + "\n  ".join(problems)
+                diff = "\n".join(difflib.unified_diff(ex.expected, actual, ex.page, "actual", lineterm="", n=1))
+                failures.append(f"{ex.where}: $ {ex.command}\n  " + "\n  ".join(problems)
                                 + f"\n{diff}")
     return examples, failures
 
 
-def update(readme: Path = README) -> int:
-    """Rewrite every example's output in ``readme`` from the current default; the number rewritten."""
+def update(readme: Path | list[Path] | None = None) -> int:
+    """Rewrite every example's output in ``readme`` (a page, pages, or by default README.md and
+    every docs/*.md page) from the current default; the number rewritten."""
     from tinyguard.atomic import atomic_write_text
 
-    text = readme.read_text(encoding="utf-8")
-    lines = text.split("\n")
-    examples = parse(text)
-    changed = 0
+    paths = _as_list(readme)
+    texts = {path: path.read_text(encoding="utf-8") for path in paths}
+    examples = {path: parse(texts[path], page_name(path)) for path in paths}  # every page parsed before any runs
     with scratch_dir():
-        rendered = [render(ex, *run(ex)) for ex in examples]
-    for ex, new in reversed(list(zip(examples, rendered))):
-        if new != ex.expected:
-            lines[ex.first:ex.end] = new
-            changed += 1
-    if changed:
-        atomic_write_text(readme, "\n".join(lines))
+        rendered = {path: [render(ex, *run(ex)) for ex in examples[path]] for path in paths}
+    changed = 0
+    for path in paths:
+        lines = texts[path].split("\n")
+        n = 0
+        for ex, new in reversed(list(zip(examples[path], rendered[path]))):
+            if new != ex.expected:
+                lines[ex.first:ex.end] = new
+                n += 1
+        if n:
+            atomic_write_text(path, "\n".join(lines))
+        changed += n
     return changed
 
 
@@ -413,13 +447,16 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="examples:\n  python scripts/readme_examples.py\n"
                                         "  python scripts/readme_examples.py --update")
-    ap.add_argument("--update", action="store_true", help="rewrite README's example outputs from the current default model")
-    ap.add_argument("--readme", type=Path, default=README, help="the README to read (default: the repository's)")
+    ap.add_argument("--update", action="store_true",
+                    help="rewrite the example outputs of README.md and docs/*.md from the current default model")
+    ap.add_argument("--readme", type=Path, action="append",
+                    help="a page to read instead (repeatable; default: README.md and every docs/*.md page)")
     args = ap.parse_args(argv)
     try:
         if args.update:
             n = update(args.readme)
-            print(f"{n} example output(s) rewritten in {args.readme}" if n else f"{args.readme}: every example is current")
+            where = ", ".join(page_name(p) for p in _as_list(args.readme))
+            print(f"{n} example output(s) rewritten in {where}" if n else f"{where}: every example is current")
             return 0
         examples, failures = check_all(args.readme)
     except (OSError, ValueError, RuntimeError) as e:
@@ -427,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for f in failures:
         print(f, end="\n\n")
-    print(f"{len(examples) - len(failures)} of {len(examples)} README examples match"
+    print(f"{len(examples) - len(failures)} of {len(examples)} examples (README.md, docs/*.md) match"
           + ("; rerun with --update after changing the default model" if failures else ""))
     return 1 if failures else 0
 
