@@ -1,10 +1,12 @@
-"""README's examples cannot drift: every ``console`` example runs against the bundled default
-model and must print what README shows (scripts/readme_examples.py: the runner, the comparison
-and ``--update``, which rewrites the outputs after the default model changes); and every
-``guard-cli`` line of README's ``bash`` blocks names a command and options that exist."""
+"""The examples of README.md and every docs/*.md page cannot drift: every ``console`` example runs
+against the bundled default model and must print what its page shows (scripts/readme_examples.py:
+the runner, the comparison and ``--update``, which rewrites the outputs after the default model
+changes); every ``guard-cli`` line of their ``bash`` blocks names a command and options that
+exist; and their relative links lead to a file (and heading) that exists."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -23,19 +25,31 @@ _spec.loader.exec_module(rx)
 UPDATE = "python scripts/readme_examples.py --update"
 
 
+def all_examples() -> list["rx.Example"]:
+    return [ex for page in rx.pages() for ex in rx.parse_page(page)]
+
+
+def test_the_checked_pages_are_readme_and_every_docs_page() -> None:
+    names = [rx.page_name(p) for p in rx.pages()]
+    assert names[0] == "README.md" and {"docs/cli.md", "docs/server.md", "docs/model.md"} <= set(names), names
+    assert {ex.page for ex in all_examples()} >= {"README.md", "docs/cli.md", "docs/server.md"}
+
+
 def test_readme_console_examples_print_what_readme_shows() -> None:
-    examples = rx.parse(rx.README.read_text(encoding="utf-8"))
+    examples = all_examples()
     if any(ex.subcommand == "verify" for ex in examples) and not present("cryptography"):
         missing("cryptography", "README runs guard-cli verify")
     _, failures = rx.check_all()
-    assert not failures, (f"{len(failures)} README example(s) are stale; after changing the default model run "
+    assert not failures, (f"{len(failures)} README/docs example(s) are stale; after changing the default model run "
                           f"{UPDATE} and read the diff:\n\n" + "\n\n".join(failures))
 
 
 def test_readme_examples_cover_what_a_user_meets_first() -> None:
     """The examples a new user copies are among the checked ones: check (JSON and text), info, eval
-    on the shipped file, and every exit code of the policy (0 ok, 1 flagged, 2 error, 3 unchecked)."""
-    examples = rx.parse(rx.README.read_text(encoding="utf-8"))
+    on the shipped file, and every exit code of the policy (0 ok, 1 flagged, 2 error, 3 unchecked);
+    README itself shows a checked ``check`` example with its exit code."""
+    examples = all_examples()
+    assert any(ex.page == "README.md" and ex.subcommand == "check" and ex.shows_exit for ex in examples)
     kinds = {ex.subcommand for ex in examples}
     assert {"check", "info", "eval", "verify"} <= kinds, kinds
     assert any(ex.subcommand == "check" and ex.expected[:1] == ["{"] for ex in examples), "no JSON check example"
@@ -201,11 +215,68 @@ def test_the_option_check_catches_a_misspelt_command() -> None:
 
 
 def test_every_guard_cli_line_in_readme_bash_blocks_names_real_commands_and_options() -> None:
-    lines = bash_command_lines(rx.README.read_text(encoding="utf-8"))
+    lines = [(rx.page_name(page), where, argv) for page in rx.pages()
+             for where, argv in bash_command_lines(page.read_text(encoding="utf-8"))]
     assert len(lines) > 20, lines
-    problems = [f"README line {where}: guard-cli {' '.join(argv)}: {why}"
-                for where, argv in lines if (why := command_problem(argv))]
+    problems = [f"{page} line {where}: guard-cli {' '.join(argv)}: {why}"
+                for page, where, argv in lines if (why := command_problem(argv))]
     assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------- links between the pages
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def heading_anchors(text: str) -> set[str]:
+    """GitHub's anchors for the headings of a Markdown text (outside code blocks)."""
+    anchors, in_code = set(), False
+    for line in text.split("\n"):
+        if line.strip().startswith("```"):
+            in_code = not in_code
+        elif not in_code and (m := re.match(r"#+ (.+)", line)):
+            anchors.add(re.sub(r"[^\w\- ]", "", m.group(1).strip().lower()).replace(" ", "-"))
+    return anchors
+
+
+def broken_links(page: Path) -> list[str]:
+    """Each relative link of ``page`` (outside code blocks) whose file or heading does not exist."""
+    text, out, in_code = page.read_text(encoding="utf-8"), [], False
+    for n, line in enumerate(text.split("\n"), 1):
+        if line.strip().startswith("```"):
+            in_code = not in_code
+        if in_code:
+            continue
+        for target in LINK.findall(line):
+            if re.match(r"[a-z]+:", target):
+                continue
+            file, _, anchor = target.partition("#")
+            dest = (page.parent / file).resolve() if file else page
+            if not dest.exists():
+                out.append(f"{page.name} line {n}: {target}: no such file")
+            elif anchor and dest.suffix == ".md" and anchor not in heading_anchors(dest.read_text(encoding="utf-8")):
+                out.append(f"{page.name} line {n}: {target}: no such heading")
+    return out
+
+
+def test_every_relative_link_of_readme_and_docs_leads_somewhere() -> None:
+    problems = [p for page in [*rx.pages(), ROOT / "ARCHITECTURE.md"] for p in broken_links(page)]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_link_check_catches_a_missing_file_or_heading(tmp_path: Path) -> None:
+    (tmp_path / "other.md").write_text("# A heading: `x`\n", encoding="utf-8")
+    page = tmp_path / "page.md"
+    page.write_text("[ok](other.md#a-heading-x) [self](#top)\n\n# Top\n\n```\n[code](nowhere.md)\n```\n"
+                    "[gone](nowhere.md) [bad](other.md#nope) [web](https://example.com/x)\n", encoding="utf-8")
+    assert broken_links(page) == ["page.md line 8: nowhere.md: no such file", "page.md line 8: other.md#nope: no such heading"]
+
+
+def test_readme_is_short_and_links_every_docs_page() -> None:
+    text = rx.README.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 250, "README.md stays <= 250 lines; move detail to a docs/ page"
+    unlinked = [p.name for p in sorted((ROOT / "docs").glob("*.md")) if f"](docs/{p.name})" not in text]
+    assert not unlinked, f"README links no docs page named {unlinked}"
 
 
 # ---------------------------------------------------------------- ARCHITECTURE.md names every module

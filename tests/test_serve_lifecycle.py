@@ -181,13 +181,13 @@ def test_tiers_answer_by_name_and_never_by_path() -> None:
 
 
 def test_readme_category_table_is_the_taxonomy_table() -> None:
-    """README's OpenAI category table says what tinyguard.taxonomy.OPENAI_CATEGORIES does."""
+    """docs/server.md's OpenAI category table says what tinyguard.taxonomy.OPENAI_CATEGORIES does."""
     import re
     from pathlib import Path
 
     from tinyguard.taxonomy import OPENAI_CATEGORIES, OPENAI_UNMAPPED
 
-    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parent.parent / "docs" / "server.md").read_text(encoding="utf-8")
     rows = dict(re.findall(r"^\| `([a-z/-]+)` \| (.+) \|$", text, re.M))
     for name, ours in OPENAI_CATEGORIES:
         assert rows[name] == (", ".join(f"`{c}`" for c in ours) if ours else "none: `false`, score 0.0"), name
