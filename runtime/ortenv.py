@@ -15,7 +15,7 @@ the variable already has a value — a user's own choice, ``0`` included, is kep
 It is set at the first onnxruntime import and not at ``import tinyguard``: importing the package
 edits no environment (a process that only reads the taxonomy is left alone), and the variable
 matters only up to the moment onnxruntime loads. It stays set afterwards (child processes
-inherit it), which is the one environment edit the runtime makes; README's privacy section says so.
+inherit it), which is the one environment edit the runtime makes; docs/privacy.md says so.
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def import_onnxruntime() -> ModuleType:
         disable_telemetry()
     elif not os.environ.get(TELEMETRY_ENV):
         warnings.warn("onnxruntime was imported before tinyguard could switch its telemetry off; set "
-                      f"{TELEMETRY_ENV}=1 before importing onnxruntime (see README, Privacy)",
+                      f"{TELEMETRY_ENV}=1 before importing onnxruntime (see docs/privacy.md)",
                       RuntimeWarning, stacklevel=2)
     import onnxruntime
 

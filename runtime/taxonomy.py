@@ -52,7 +52,7 @@ def check_categories(names: list[str] | tuple[str, ...]) -> list[str]:
 
 #: OpenAI's moderation categories (``omni-moderation``), in the order its Python SDK lists them, each
 #: with the categories of :data:`CATEGORIES` that answer for it. This is the one table between
-#: the two taxonomies (``guard-cli serve`` reports through it; README explains it).
+#: the two taxonomies (``guard-cli serve`` reports through it; docs/server.md explains it).
 #:
 #: An OpenAI category is flagged when one of its categories fired, and its score is their highest
 #: score. An empty tuple means the model has no counterpart: the category is reported ``false``

@@ -29,7 +29,7 @@ TIERS: dict[str, Tier] = {
                      "laptop tier: six-layer MiniLM teacher, int8, <= 25 MB, p50 <= 5x micro's"),
 }
 
-#: the tier ``Guard.load()`` opens without a path (see README: why this one)
+#: the tier ``Guard.load()`` opens without a path (see docs/model.md: why this one)
 DEFAULT_TIER = "micro"
 
 

