@@ -33,6 +33,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
+from tqdm import tqdm
+
 from tinyguard.taxonomy import CATEGORY_TABLE
 
 from tinyguard import operators
@@ -302,8 +304,6 @@ class _NoBar:
 def _progress(total: int, desc: str, enabled: bool):
     if not enabled:
         return _NoBar()
-    from tqdm import tqdm
-
     return tqdm(total=total, desc=desc, unit="text")
 
 

@@ -15,14 +15,20 @@ import json
 import random
 import shutil
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from tinyguard.records import Record
+from tinyguard.encoding import EncodingConfig
+from tinyguard.records import Record, read_jsonl
 from tinyguard.taxonomy import CATEGORIES
-from .config import TeacherConfig
+from .config import TeacherConfig, load_config
+from .registry import data_summary
+from .embeddings import minilm_embedder
+from .teacher import GuardModel, encoder_dir, load_teacher, select_training
+from ..export.build import export_bundle
 
 #: a category head needs this many positives in the sample, else it never fires (bias -10)
 MIN_CATEGORY_POSITIVES = 10
@@ -85,9 +91,6 @@ def build_frozen_teacher(records: Sequence[Record], cfg: TeacherConfig, out_dir:
     import torch
     from safetensors.torch import save_file
 
-    from tinyguard.encoding import EncodingConfig
-    from .embeddings import minilm_embedder
-    from .teacher import GuardModel, encoder_dir, select_training
 
     chosen = select_training(list(records), cfg)
     chosen = list({id(r): r for r in chosen}.values())  # the fit needs no repeats
@@ -119,11 +122,6 @@ def build_frozen_teacher(records: Sequence[Record], cfg: TeacherConfig, out_dir:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    from tinyguard.records import read_jsonl
-    from ..export.build import export_bundle
-    from .config import load_config
-    from .registry import data_summary
-    from .teacher import load_teacher
 
     ap = argparse.ArgumentParser(prog="python -m tinyguard.train.frozen_head", description=__doc__.split("\n")[0])
     ap.add_argument("--config", required=True, help="the recipe (its data and teacher selection)")
@@ -136,8 +134,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     records = list(read_jsonl(args.run_dir / "data" / "records.jsonl"))
     counts = build_frozen_teacher(records, cfg.teacher, args.out / "teacher", sample=args.sample)
     print(json.dumps({k: v for k, v in counts.items() if k != "category_positives"}))
-    from dataclasses import replace
-
     export_cfg = replace(cfg.export, name=args.name)
     model, encoder = load_teacher(args.out / "teacher")
     used = Counter(r.source.split("/")[0] for r in records if r.split == "train")

@@ -20,13 +20,17 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from tinyguard import Guard
 from tinyguard.atomic import atomic_write_text
 from tinyguard.records import Record
+from .ood_suite import load_suite
+from .registry import default_data_dir
 
 #: "<Verb> [up to four words] how to|steps to|ways to <core>[.?!]"
 CORE = re.compile(r"^(?:[A-Z][a-z]+)(?: [a-z-]+){0,4}? (?:how to|steps to|ways to) ([a-z][^.?!]*?)[.?!]?$")
@@ -101,11 +105,6 @@ def probe_markdown(results: dict[str, dict[str, Any]], command: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    from tinyguard import Guard
-
-    from .ood_suite import load_suite
-    from .registry import default_data_dir
-
     ap = argparse.ArgumentParser(prog="python -m tinyguard.train.phrasing_probe", description=__doc__.split("\n")[0])
     ap.add_argument("--bundle", action="append", required=True, help="NAME=DIR or a tier name (repeat)")
     ap.add_argument("--data-dir", type=Path, default=None)
@@ -118,8 +117,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     for value in args.bundle:
         name, path = value.split("=", 1) if "=" in value else (value, value)
         results[name] = probe_bundle(Guard.load(path, threads=args.threads), pairs)
-    import sys
-
     command = "python -m tinyguard.train.phrasing_probe " + " ".join(sys.argv[1:] if argv is None else argv)
     atomic_write_text(args.out, probe_markdown(results, command))
     atomic_write_text(args.out.with_suffix(".json"), json.dumps(results, indent=2))

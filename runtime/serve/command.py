@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tinyguard.cli_options import CliError, backend_option, bundle_option, no_defenses_option, one_line
+from tinyguard.cli_options import CliError, backend_option, no_defenses_option, one_line
 from tinyguard.policy_cli import policy_options
 from tinyguard.serve import settings as defaults
 from tinyguard.serve.deps import require
@@ -17,7 +17,9 @@ from tinyguard.signing_cli import trusted_key_option
               help="Address to listen on. Anything but a loopback address needs --api-key-env.")
 @click.option("--port", type=click.IntRange(0, 65535), default=defaults.DEFAULT_PORT, show_default=True,
               help="Port to listen on (0: any free port; the chosen one is printed).")
-@bundle_option
+@click.option("--bundle", "bundle", metavar="TIER|DIR", default=None,
+              help="What is served as 'default': a tier shipped with tinyguard or a bundle folder "
+                   "(default: the default tier). More names: --model.")
 @click.option("--model", "model_specs", multiple=True, metavar="NAME[=DIR]",
               help="Also serve a tier: NAME shipped with tinyguard, or the bundle folder DIR under NAME. "
                    "Repeatable. Requests pick one with \"model\"; other names get the default (--bundle).")

@@ -13,19 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from tinyguard.bundle import default_bundle_path
+from tinyguard.guard import Guard
+from tinyguard.signing import SignatureError, read_signature
 from tinyguard.signing_cli import trusted
 
 if TYPE_CHECKING:
-    from tinyguard.guard import Guard
     from tinyguard.serve.settings import ServeSettings
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def shipped_tiers() -> dict[str, Path]:
-    """The bundles installed with tinyguard, by folder name (``default``, and tiers beside it)."""
-    from tinyguard.bundle import default_bundle_path
-
+    """The bundles installed with tinyguard, by folder name (the tiers: ``micro``, ``standard``)."""
     root = default_bundle_path().parent
     return {p.name: p for p in sorted(root.iterdir()) if (p / "manifest.json").is_file()} if root.is_dir() else {}
 
@@ -40,6 +40,8 @@ def parse_model_spec(spec: str) -> tuple[str, str | None]:
         if not folder:
             raise ValueError(f"--model {spec!r}: give a bundle folder after '='")
         return name, folder
+    if name == "default":  # the default tier, whichever folder holds it
+        return name, None
     tiers = shipped_tiers()
     if name not in tiers:
         raise ValueError(f"--model {name}: no such tier shipped with tinyguard (shipped: "
@@ -89,8 +91,6 @@ class Tiers:
 
 def load_tiers(settings: "ServeSettings") -> Tiers:
     """Load and verify every bundle the settings name (hashes and signature, unless --allow-unsigned)."""
-    from tinyguard.guard import Guard
-
     keys = trusted(settings.trusted_keys)
     return Tiers([Tier(name, Guard.load(path, threads=settings.threads, defenses=settings.defenses,
                                         backend=settings.backend, trusted_keys=keys,
@@ -101,8 +101,6 @@ def load_tiers(settings: "ServeSettings") -> Tiers:
 
 def signature(guard: "Guard") -> dict[str, Any]:
     """Who signed the bundle, and whether that was checked against a trusted key at load."""
-    from tinyguard.signing import SignatureError, read_signature
-
     m = guard.manifest
     if m.signed_by:
         return {"key_id": m.signed_by, "verified": True}
