@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from tinyguard.cli_options import USER_ERRORS, fail, output_option
+from tinyguard.cli.options import USER_ERRORS, fail, output_option
 from tinyguard.train import require_train_extra
 from tinyguard.train.offline import offline
 
@@ -64,7 +64,7 @@ def distill(ctx: click.Context, run_dir: Path, students: tuple[str, ...], config
 @click.option("--run-dir", type=click.Path(path_type=Path), default=Path("runs/default"), show_default=True)
 @click.option("--student", required=True, help="Student whose bundle becomes a shipped tier's model.")
 @click.option("--tier", type=click.Choice(["micro", "standard"]), default="micro", show_default=True,
-              help="The tier it replaces (runtime/models/<tier>; see tinyguard.tiers).")
+              help="The tier it replaces (runtime/models/<tier>; see tinyguard.bundle.tiers).")
 @click.option("--with-artifacts", is_flag=True,
               help="Also ship the .ort and GGUF files (3x the size); by default only the int8 ONNX.")
 def install(run_dir: Path, student: str, tier: str, with_artifacts: bool) -> None:
@@ -74,8 +74,8 @@ def install(run_dir: Path, student: str, tier: str, with_artifacts: bool) -> Non
     Example:
       guard-cli distill install --run-dir runs/default --student micro1
     """
-    from tinyguard.bundle import read_bundle
-    from tinyguard.tiers import tier_path
+    from tinyguard.bundle.folder import read_bundle
+    from tinyguard.bundle.tiers import tier_path
 
     from ..export.install import install_bundle
 

@@ -30,15 +30,16 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tinyguard import bench
 from tinyguard.atomic import atomic_open, atomic_write_text
-from tinyguard.bundle import MANIFEST, read_bundle
-from tinyguard.defenses import DefenseSettings
-from tinyguard.encoding import EncodingConfig, TextEncoder
-from tinyguard.gguf_backend import GgufBackend
-from tinyguard.guard import Guard
-from tinyguard.ortenv import import_onnxruntime
+from tinyguard.bundle.folder import read_bundle
+from tinyguard.bundle.manifest import MANIFEST
+from tinyguard.measure import bench
 from tinyguard.records import Record, read_jsonl
+from tinyguard.scoring.defenses import DefenseSettings
+from tinyguard.scoring.gguf_backend import GgufBackend
+from tinyguard.scoring.guard import Guard
+from tinyguard.scoring.ortenv import import_onnxruntime
+from tinyguard.text.encoding import EncodingConfig, TextEncoder
 from ..export.build import validation_metrics
 from ..export.student import score_with_backend
 

@@ -26,11 +26,12 @@ import numpy as np
 import torch
 
 from tinyguard.atomic import atomic_open
-from tinyguard.bundle import BundleError, read_bundle
-from tinyguard.emoji import name_emoji
-from tinyguard.encoding import EncodingConfig, TextEncoder
-from tinyguard.normalize import normalize
+from tinyguard.bundle.folder import read_bundle
+from tinyguard.bundle.manifest import BundleError
 from tinyguard.records import read_jsonl
+from tinyguard.text.emoji import name_emoji
+from tinyguard.text.encoding import EncodingConfig, TextEncoder
+from tinyguard.text.normalize import normalize
 from ..export.config import ExportConfig
 from ..export.student import export_student
 from ..train import require_train_extra

@@ -3,7 +3,7 @@
 Data: the teacher's own training selection (train split, capped per source and label; hard
 labels known) plus up to ``unlabelled_max`` further benign train records, which teach only
 through the teacher's scores. Every text is encoded exactly as the runtime encodes it
-(first window, :class:`tinyguard.encoding.TextEncoder`).
+(first window, :class:`tinyguard.text.encoding.TextEncoder`).
 
 Loss per example, with T the temperature and σ the sigmoid::
 
@@ -22,9 +22,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from tinyguard.encoding import TextEncoder
-from tinyguard.ortenv import import_onnxruntime
 from tinyguard.records import Record
+from tinyguard.scoring.ortenv import import_onnxruntime
+from tinyguard.text.encoding import TextEncoder
 from ..train.config import TeacherConfig
 from ..train.loop import train_steps
 from ..train.teacher import Encoded, LengthGroupedBatches, encode_records, guard_loss, select_training

@@ -24,7 +24,7 @@ from typing import Iterable
 import numpy as np
 from tokenizers import Tokenizer
 
-from tinyguard.encoding import ROLE_MARKERS
+from tinyguard.text.encoding import ROLE_MARKERS
 
 SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
@@ -63,7 +63,7 @@ def prune_vocab(tokenizer_json: Path, texts: Iterable[str], out_path: Path, *, m
                 keep_single_chars: bool = True, max_size: int = 0) -> PrunedVocab:
     """Write a pruned copy of ``tokenizer_json`` to ``out_path`` and return the id mapping.
 
-    ``texts`` must already be normalized the way the runtime normalizes (tinyguard.normalize).
+    ``texts`` must already be normalized the way the runtime normalizes (tinyguard.text.normalize).
     ``max_size`` > 0 caps the vocabulary (the embedding table dominates a small student's
     size): special tokens, role markers and single characters always stay, the rest of the
     budget goes to the most frequent tokens; dropped words fall back to their ## pieces.

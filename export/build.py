@@ -13,15 +13,16 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tinyguard import conformance, steps
 from tinyguard.atomic import atomic_write_text
-from tinyguard.bundle import write_bundle
-from tinyguard.guard import Guard
-from tinyguard.manifest import Manifest, new_manifest
-from tinyguard.metrics import guard_metrics, labels_of
+from tinyguard.bundle import steps
+from tinyguard.bundle.folder import write_bundle
+from tinyguard.bundle.manifest import Manifest, new_manifest
+from tinyguard.measure import conformance
+from tinyguard.measure.metrics import guard_metrics, labels_of
+from tinyguard.measure.thresholds import choose_threshold
 from tinyguard.records import Record
+from tinyguard.scoring.guard import Guard
 from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
-from tinyguard.thresholds import choose_threshold
 
 from .config import ExportConfig
 from .model_card import render_model_card
@@ -53,7 +54,7 @@ def score_guard(guard: Any, records: list[Record]) -> np.ndarray:
 def validation_metrics(records: list[Record], scores: np.ndarray, threshold: float,
                        category_threshold: float | dict[str, float]) -> dict[str, Any]:
     """The figures the model card quotes: the runtime's one metrics function
-    (:func:`tinyguard.metrics.guard_metrics`, which ``guard-cli eval`` prints too)."""
+    (:func:`tinyguard.measure.metrics.guard_metrics`, which ``guard-cli eval`` prints too)."""
     return guard_metrics(labels_of(records), scores, threshold, category_threshold)
 
 
@@ -105,7 +106,7 @@ def score_staged(work_dir: Path, models: dict[str, Path], tokenizer: Path, cfg: 
 
 def tune_threshold(validation: list[Record], scores: np.ndarray, cfg: ExportConfig,
                    echo: Callable[[str], None] = print) -> tuple[float, str]:
-    """The documented threshold rule (tinyguard.thresholds.choose_threshold) on the shipped model's scores."""
+    """The documented threshold rule (tinyguard.measure.thresholds.choose_threshold) on the shipped model's scores."""
     y = np.array([r.label == "unsafe" for r in validation])
     hn = np.array([r.hard_negative for r in validation])
     threshold, rule = choose_threshold(y, scores[:, 0], hn, cfg.hard_negative_fpr_max)
@@ -151,7 +152,7 @@ def export_bundle(model: Any, encoder: Any, tokenizer: Path, records: list[Recor
     """Export, gate, tune, measure and write the final (teacher) bundle to ``out_dir``.
 
     ``model`` is the trained torch model (one ``logits`` output), ``encoder`` its
-    :class:`~tinyguard.encoding.TextEncoder` and ``tokenizer`` the tokenizer.json to ship; the
+    :class:`~tinyguard.text.encoding.TextEncoder` and ``tokenizer`` the tokenizer.json to ship; the
     caller loads them (train/teacher.py), so this layer never imports the training side."""
     encoding = encoder.config.to_dict()
     fp32, int8 = export_onnx_pair(model, work_dir, optimize=cfg.optimize_graph, echo=echo)

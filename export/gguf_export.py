@@ -8,7 +8,7 @@ What llama.cpp computes and what it does not, and how the file makes up for it:
   only *type-agnostic* students (both rows equal, see distill/students.py) are written.
 * llama.cpp has no head for us: the ``Linear(hidden, 16)`` head is stored as GGUF metadata
   (``tinyguard.head.weight`` [16 × hidden] row-major, ``tinyguard.head.bias`` [16]) and
-  applied in numpy by :mod:`tinyguard.gguf_backend`, with the label names
+  applied in numpy by :mod:`tinyguard.scoring.gguf_backend`, with the label names
   (``tinyguard.labels``: ``unsafe`` then the categories) beside it.
 * the tokenizer is written in llama.cpp's WPM form (for completeness: the runtime feeds ids
   from tokenizer.json and never lets llama.cpp tokenize).
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyguard import gguf_keys as keys
+from tinyguard.bundle import gguf_keys as keys
 from tinyguard.taxonomy import CATEGORY_TABLE, OUTPUT_NAMES
 
 GGUF_TYPES = ("q8_0", "f16")

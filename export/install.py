@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from tinyguard.bundle import read_bundle, write_bundle
+from tinyguard.bundle.folder import read_bundle, write_bundle
 
 from .model_card import render_model_card
 

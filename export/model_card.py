@@ -6,8 +6,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
-from tinyguard.bundle import read_bundle, write_bundle
-from tinyguard.manifest import Manifest, as_manifest
+from tinyguard.bundle.folder import read_bundle, write_bundle
+from tinyguard.bundle.manifest import Manifest, as_manifest
 
 
 def _fmt(v: Any) -> str:

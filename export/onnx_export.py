@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from tinyguard.ortenv import import_onnxruntime
+from tinyguard.scoring.ortenv import import_onnxruntime
 
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT_NAME = "logits"

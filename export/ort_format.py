@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from tinyguard.ortenv import import_onnxruntime
+from tinyguard.scoring.ortenv import import_onnxruntime
 
 
 def convert_to_ort(src: Path, dst: Path) -> Path:

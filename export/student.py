@@ -4,7 +4,7 @@
     micro only: ──gguf──► model.q8_0.gguf, model.f16.gguf (llama.cpp, head in metadata)
 
 Every artifact is scored on the validation split through the runtime :class:`tinyguard.Guard`
-(the GGUF ones with :class:`tinyguard.gguf_backend.GgufBackend` in place of the onnxruntime
+(the GGUF ones with :class:`tinyguard.scoring.gguf_backend.GgufBackend` in place of the onnxruntime
 session) and compared with the int8 ONNX model at the tuned threshold; a gate that fails
 raises :class:`~tinyguard.export.parity.ParityError`, and no bundle is written. A GGUF is
 shipped only when it was scored: without llama-cpp-python the export stops with the install
@@ -18,11 +18,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tinyguard.bundle import read_bundle
-from tinyguard.encoding import TextEncoder
-from tinyguard.gguf_backend import GgufBackend
-from tinyguard.guard import Guard
+from tinyguard.bundle.folder import read_bundle
 from tinyguard.records import Record
+from tinyguard.scoring.gguf_backend import GgufBackend
+from tinyguard.scoring.guard import Guard
+from tinyguard.text.encoding import TextEncoder
 from .build import export_onnx_pair, finish_bundle, score_guard, score_staged, tune_threshold
 from .config import ExportConfig
 from .gguf_export import write_gguf

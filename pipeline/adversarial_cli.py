@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from tinyguard.cli_options import USER_ERRORS, fail, output_option
+from tinyguard.cli.options import USER_ERRORS, fail, output_option
 from ..train import require_train_extra
 from ..train.offline import offline
 from ..train.registry import default_data_dir

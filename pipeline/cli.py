@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from tinyguard.cli_options import USER_ERRORS, config_option, data_dir_option, fail, run_dir_option
+from tinyguard.cli.options import USER_ERRORS, config_option, data_dir_option, fail, run_dir_option
 from ..train.offline import offline
 from ..train.registry import default_data_dir
 from .adversarial_cli import adversarial

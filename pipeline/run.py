@@ -18,7 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
-from tinyguard.bundle import default_bundle_path, read_bundle
+from tinyguard.bundle.folder import default_bundle_path, read_bundle
 from tinyguard.records import read_jsonl
 
 from ..export.install import install_bundle

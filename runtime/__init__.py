@@ -16,8 +16,8 @@ __version__ = "0.2.0"  # the package; pyproject.toml reads it from here (the mod
 __all__ = ["Guard", "Verdict", "BundleError", "__version__"]
 
 # Exported lazily (PEP 562) so `import tinyguard` loads neither numpy nor onnxruntime.
-_LAZY = {"Guard": "tinyguard.guard", "Verdict": "tinyguard.guard", "BundleError": "tinyguard.bundle",
-         "StreamChecker": "tinyguard.stream"}
+_LAZY = {"Guard": "tinyguard.scoring.guard", "Verdict": "tinyguard.scoring.guard", "BundleError": "tinyguard.bundle.folder",
+         "StreamChecker": "tinyguard.scoring.stream"}
 
 
 def __getattr__(name: str):  # noqa: ANN202 - module-level lazy attribute hook

@@ -1,4 +1,4 @@
 """``python -m tinyguard`` is ``guard-cli``."""
-from tinyguard.cli import main
+from tinyguard.cli.main import main
 
 main(prog_name="guard-cli")

@@ -7,7 +7,7 @@ error the temp file is removed and the target is left as it was.
 
 Signals: SIGINT raises KeyboardInterrupt, which the ``except`` below handles; SIGTERM's default
 action ends the process with no Python cleanup at all, which left hidden ``.NAME.tmp-*`` files
-behind. So every temp file (and temp folder: :func:`tinyguard.bundle.write_bundle`) is
+behind. So every temp file (and temp folder: :func:`tinyguard.bundle.folder.write_bundle`) is
 registered while it lives (:func:`temp_path`), and on first use this module installs a SIGTERM
 and SIGINT handler -- only where the handler is still Python's default, in the main thread --
 that removes them and then lets the signal do what it did before (SIGTERM: the process ends by

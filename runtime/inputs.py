@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Iterator, Union
 
 from tinyguard.records import Record
 from tinyguard.taxonomy import CATEGORIES, CODE_TO_NAME, LABELS, ROLES
+from tinyguard.verdict import Verdict
 
 if TYPE_CHECKING:
-    from tinyguard.guard import Guard, Verdict
+    from tinyguard.scoring.guard import Guard
 
 GROUP = 512  # texts scored per check_batch call when reading a file (bounds memory)
 EXIT_UNCHECKED = 3  # exit code: some input lines could not be checked (error records)

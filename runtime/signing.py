@@ -17,7 +17,7 @@ repository, mode 0600), public keys SubjectPublicKeyInfo (``-----BEGIN PUBLIC KE
 The project's public key ships in the package (:data:`PROJECT_KEY`).
 
 ``cryptography`` is a runtime dependency (every load checks a signature, see
-:mod:`tinyguard.trust`), imported only here and only when a signature is made or checked.
+:mod:`tinyguard.bundle.trust`), imported only here and only when a signature is made or checked.
 Checking imports its Ed25519 module alone (~8 ms); a public key in the one fixed PEM layout of
 Ed25519 (RFC 8410) is read without its ``serialization`` module (~15 ms more), which only
 signing, keygen and an odd key file import. If it is missing, loading fails closed
@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Union
 
-from tinyguard.bundle import BundleError, MANIFEST, SIGNATURE_FILE, load_bundle, read_manifest_bytes
 from tinyguard.atomic import atomic_write_text
+from tinyguard.bundle.manifest import BundleError, MANIFEST, SIGNATURE_FILE, read_manifest_bytes
 
 FORMAT = "tinyguard-signature/1"
 ALGORITHM = "ed25519"
@@ -166,7 +166,7 @@ def load_trusted_keys(keys: KeySource | Iterable[KeySource]) -> list[PublicKey]:
     """Every key in ``keys`` (one source or several); an empty list is an error, not "trust all"."""
     items = [keys] if isinstance(keys, (str, os.PathLike, PublicKey)) else list(keys)
     if not items:
-        raise ValueError("trusted_keys is empty: pass None for the default keys (see tinyguard.trust), "
+        raise ValueError("trusted_keys is empty: pass None for the default keys (see tinyguard.bundle.trust), "
                          "or at least one public key")
     return [load_public_key(k) for k in items]
 
@@ -224,22 +224,6 @@ def signature_record(manifest_bytes: bytes, private_key: Any) -> dict[str, str]:
     return {"format": FORMAT, "algorithm": ALGORITHM, "key_id": public_of(private_key).key_id,
             "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
             "signature": base64.b64encode(sig).decode("ascii")}
-
-
-def sign_bundle(bundle: str | os.PathLike[str], key_path: str | os.PathLike[str]) -> dict[str, str]:
-    """Sign a bundle's manifest with the private key at ``key_path``; writes ``manifest.sig``.
-
-    The bundle is verified first (every file's sha256), so a signature never vouches for files
-    that do not match; the new signature is checked back before this returns.
-    """
-    key = load_private_key(key_path)
-    root = Path(bundle)
-    load_bundle(root, allow_unsigned=True)  # files and schema; the old signature (if any) is replaced
-    data = read_manifest_bytes(root)
-    record = signature_record(data, key)
-    atomic_write_text(root / SIGNATURE_FILE, json.dumps(record, indent=2, sort_keys=True) + "\n")
-    load_bundle(root, trusted_keys=[public_of(key)])
-    return record
 
 
 def read_signature(root: Path) -> dict[str, str] | None:

@@ -106,3 +106,16 @@ def letter_coverage(text: str, ids: np.ndarray, starts: np.ndarray, ends: np.nda
         span = text[int(starts[k]): int(ends[k])]
         unreadable += sum(len(m) for m in _LETTERS.findall(span)) - sum(len(m) for m in _NON_LATIN.findall(span))
     return max(0.0, 1.0 - unreadable / letters)
+
+
+def check_str(value: Any, what: str) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be str, not {type(value).__name__}")
+
+
+def check_threshold(threshold: Any) -> float:
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+        raise TypeError(f"threshold must be a number, not {type(threshold).__name__}")
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be in [0, 1], not {threshold}")
+    return float(threshold)

@@ -198,7 +198,7 @@ def _loads_once() -> Iterator[None]:
     """While open, ``Guard.load`` with the same arguments returns the same Guard. Loading (hashing
     every file, building the onnxruntime session) is most of what a command costs, and nothing
     the commands print depends on it being repeated: no command changes a Guard after loading it."""
-    from tinyguard.guard import Guard
+    from tinyguard.scoring.guard import Guard
 
     descriptor, real = Guard.__dict__["load"], Guard.load
     cache: dict[str, Guard] = {}
@@ -225,7 +225,7 @@ def run(example: Example) -> tuple[str, int]:
     from click.testing import CliRunner
 
     import tinyguard
-    from tinyguard.cli import main
+    from tinyguard.cli.main import main
 
     result = CliRunner().invoke(main, example.args, prog_name="guard-cli")
     if result.exception is not None and not isinstance(result.exception, SystemExit):

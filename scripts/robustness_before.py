@@ -1,7 +1,7 @@
 """Score ``guard-cli robustness``'s attacked texts with *another* tinyguard (an older checkout),
 to put a before column next to the table of the current one.
 
-Why a script: an older runtime has neither :mod:`tinyguard.attacks` nor the same robustness
+Why a script: an older runtime has neither :mod:`tinyguard.measure.attacks` nor the same robustness
 command, so this loads the attacks from this checkout's file and scores with whatever
 ``tinyguard`` is importable (defenses on), same sample and seeds as ``guard-cli robustness``.
 
@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from tinyguard import Guard
-from tinyguard.cli import _read_jsonl
-from tinyguard.robustness import sample
-from tinyguard.operators import OPERATORS, UNSAFE_ONLY
+from tinyguard.cli.main import _read_jsonl
+from tinyguard.measure.operators import OPERATORS, UNSAFE_ONLY
+from tinyguard.measure.robustness import sample
 
 
 def main() -> None:
@@ -30,7 +30,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=300)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    spec = importlib.util.spec_from_file_location("attacks", Path(__file__).resolve().parent.parent / "runtime" / "attacks.py")
+    spec = importlib.util.spec_from_file_location("attacks", Path(__file__).resolve().parent.parent / "runtime" / "measure" / "attacks.py")
     assert spec and spec.loader
     attacks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(attacks)

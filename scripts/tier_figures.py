@@ -13,8 +13,8 @@ import argparse
 import json
 from pathlib import Path
 
+from tinyguard.bundle.tiers import tier_path
 from tinyguard.export.model_card import refresh_model_card
-from tinyguard.tiers import tier_path
 
 
 def main() -> None:

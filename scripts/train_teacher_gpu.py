@@ -97,7 +97,7 @@ def _score(model, records, max_length: int):
     import numpy as np
     import torch
 
-    from tinyguard.encoding import EncodingConfig, TextEncoder
+    from tinyguard.text.encoding import EncodingConfig, TextEncoder
     from tinyguard.train.teacher import encode_records
 
     enc = TextEncoder.from_file(os.environ["TINYGUARD_ENCODER_DIR"] + "/tokenizer.json",
@@ -125,7 +125,7 @@ def _score(model, records, max_length: int):
 def _metrics(records, scores, threshold: float = 0.5) -> dict:
     import numpy as np
 
-    from tinyguard.metrics import binary_metrics
+    from tinyguard.measure.metrics import binary_metrics
 
     y = np.array([r.label == "unsafe" for r in records])
     m = binary_metrics(y, scores, threshold)

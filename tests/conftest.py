@@ -64,7 +64,7 @@ def test_signing_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (inherited by guard-cli subprocesses), and the user's own config file is kept out
     (XDG_CONFIG_HOME: an empty tmp folder) so a developer's trusted keys never leak into a test."""
     from tinyguard.signing import generate_key
-    from tinyguard.trust import ENV_CONFIG, ENV_KEYS
+    from tinyguard.bundle.trust import ENV_CONFIG, ENV_KEYS
 
     folder = tmp_path_factory.mktemp("test-keys")
     private, public = generate_key(folder / "tests.key")

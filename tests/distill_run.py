@@ -89,7 +89,7 @@ def fit_head(model, train: list[Record], margin: float = 6.0) -> None:
     every text a score near 0 or 1, and a parity gate compares zeros with zeros."""
     import torch
 
-    from tinyguard.encoding import EncodingConfig, TextEncoder
+    from tinyguard.text.encoding import EncodingConfig, TextEncoder
     from tinyguard.train.teacher import collate, encode_records, encoder_dir
 
     enc = TextEncoder.from_file(str(encoder_dir() / "tokenizer.json"), EncodingConfig(max_length=64))

@@ -22,10 +22,10 @@ import numpy as np
 import onnx_proto
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
-from tinyguard.bundle import write_bundle
-from tinyguard.encoding import EncodingConfig
-from tinyguard.manifest import new_manifest
+from tinyguard.bundle.folder import sign_bundle, write_bundle
+from tinyguard.bundle.manifest import new_manifest
 from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
+from tinyguard.text.encoding import EncodingConfig
 
 WORDS = (
     "user : assistant bomb kill python process how do i make a an the to is it what "
@@ -107,7 +107,6 @@ SIGNING_KEY: Path | None = None
 
 def sign_for_tests(bundle: Path) -> Path:
     """Sign ``bundle`` with the session's test key (a bundle a test wrote itself)."""
-    from tinyguard.signing import sign_bundle
 
     assert SIGNING_KEY is not None, "conftest.py sets the test signing key"
     sign_bundle(bundle, SIGNING_KEY)

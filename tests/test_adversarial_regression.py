@@ -6,7 +6,7 @@ suite fails.
 """
 from __future__ import annotations
 
-from tinyguard.bundle import default_bundle_path
+from tinyguard.bundle.folder import default_bundle_path
 from tinyguard.records import read_jsonl
 from tinyguard.train.adversarial.regression import SHIPPED, reopened
 from tinyguard.train.adversarial.rewards import BundleScorer

@@ -23,7 +23,8 @@ from optional_deps import require
 torch = require("torch")
 require("peft")
 
-from tinyguard.bundle import read_bundle  # noqa: E402
+from tinyguard.bundle.folder import read_bundle  # noqa: E402
+from tinyguard.records import read_jsonl  # noqa: E402
 from tinyguard.train.adversarial.config import (  # noqa: E402
     AdversarialConfig, AttackerConfig, BanditConfig, HarvestConfig, MeasureConfig, RetrainConfig,
 )
@@ -32,7 +33,6 @@ from tinyguard.train.adversarial.rewards import BundleScorer  # noqa: E402
 from tinyguard.train.adversarial.rounds import Inputs, Rounds  # noqa: E402
 from tinyguard.train.candidates import read_candidates  # noqa: E402
 from tinyguard.train.config import CurateConfig, ExportConfig, PipelineConfig, TeacherConfig  # noqa: E402
-from tinyguard.records import read_jsonl  # noqa: E402
 
 
 class Interrupted(Exception):
@@ -254,7 +254,7 @@ def test_the_regression_suite_holds_for_the_guard_that_froze_it(adv_run: dict, b
 def test_report_only_rebuilds_the_report_from_the_run_and_its_own_config(adv_run: dict) -> None:
     from click.testing import CliRunner
 
-    from tinyguard.cli import main
+    from tinyguard.cli.main import main
 
     run = adv_run["run"]
     before = (run / "report.md").read_text()
@@ -271,7 +271,7 @@ def test_freeze_writes_a_suite_from_a_finished_run_against_a_chosen_bundle(adv_r
                                                                           tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from tinyguard.cli import main
+    from tinyguard.cli.main import main
 
     run = adv_run["run"]
     offered = [r for k in (1, 2) for r in read_jsonl(run / f"round{k}" / "curate" / "curated.jsonl")]
@@ -296,7 +296,7 @@ def test_freeze_writes_a_suite_from_a_finished_run_against_a_chosen_bundle(adv_r
 def test_freeze_refuses_an_unfinished_run_and_a_stray_out(tmp_path: Path, bundle_dir: Path) -> None:
     from click.testing import CliRunner
 
-    from tinyguard.cli import main
+    from tinyguard.cli.main import main
 
     (tmp_path / "round1" / "curate").mkdir(parents=True)
     res = CliRunner().invoke(main, ["adversarial", "--run-dir", str(tmp_path), "--freeze", str(bundle_dir)])
@@ -335,7 +335,7 @@ def test_name_rounds_puts_the_rounds_in_a_bundle_built_from_a_round(adv_run: dic
     --name-rounds copies round R's account of rounds 1..R into its manifest and card."""
     from click.testing import CliRunner
 
-    from tinyguard.cli import main
+    from tinyguard.cli.main import main
 
     run, student = adv_run["run"], tmp_path / "student"
     shutil.copytree(bundle_dir, student)  # stands in for a bundle distilled from round 1's teacher

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tinyguard import operators
+from tinyguard.measure import operators
+from tinyguard.records import Record, write_jsonl
 from tinyguard.train.ablation import ablation_markdown, build_robustness_set, run_ablation, write_report
 from tinyguard.train.augment import CANDIDATES, PARTIAL, plan_tasks, run_augment, thin_categories
 from tinyguard.train.candidates import read_candidates
 from tinyguard.train.config import AugmentConfig, load_config
-from tinyguard.records import Record, write_jsonl
 from tinyguard.train.templates import load_template, render, template_fields
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from test_cli import _jsonl, _one_error_line, run
 
 from fixtures_bundle import sign_for_tests
-from tinyguard.bundle import rewrite_manifest
+from tinyguard.bundle.folder import rewrite_manifest
 
 
 def test_empty_whitespace_and_control_text(bundle_dir: Path) -> None:

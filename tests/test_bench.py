@@ -1,4 +1,4 @@
-"""The measuring pieces of tinyguard.bench that guard-cli bench and guard-cli distill report share
+"""The measuring pieces of tinyguard.measure.bench that guard-cli bench and guard-cli distill report share
 (what is run and counted; never how fast)."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyguard import bench
+from tinyguard.measure import bench
 
 
 def test_time_ms_runs_warmup_then_timed_calls() -> None:

@@ -19,7 +19,7 @@ BALLAST_MB = 256
 
 SCRIPT = textwrap.dedent(f"""
     import json, os, subprocess, sys
-    from tinyguard.bench import measure_cold_start, run_fresh
+    from tinyguard.measure.bench import measure_cold_start, run_fresh
 
     ballast = b"\\x01" * ({BALLAST_MB} << 20)  # touched pages: this process's peak RSS is now > {BALLAST_MB} MB
     out = {{"pid": os.getpid()}}

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from fixtures_bundle import fixture_manifest
-from tinyguard.bundle import (SCHEMA_VERSION, BundleError, Manifest, default_bundle_path, load_bundle,
-                              rewrite_manifest, sha256_file, write_bundle)
+from tinyguard.bundle.folder import (Manifest, SCHEMA_VERSION, default_bundle_path, load_bundle, rewrite_manifest,
+                              sha256_file, write_bundle)
+from tinyguard.bundle.manifest import BundleError
 from tinyguard.taxonomy import CATEGORIES
 
 
@@ -190,7 +191,7 @@ def test_rewrite_manifest_refuses_bad_updates_and_leaves_manifest(fresh_bundle: 
 
 def test_default_bundle_path_is_package_data() -> None:
     import tinyguard
-    from tinyguard.tiers import DEFAULT_TIER
+    from tinyguard.bundle.tiers import DEFAULT_TIER
 
     assert default_bundle_path() == Path(tinyguard.__file__).resolve().parent / "models" / DEFAULT_TIER
 
@@ -259,8 +260,8 @@ def test_steps_name_what_the_verdicts_need_and_an_unknown_step_refuses_the_bundl
     """Manifest key ``steps`` (spec section 5): a step this runtime does not implement is never skipped."""
     from dataclasses import fields
 
-    from tinyguard import steps
-    from tinyguard.defenses import DefenseSettings
+    from tinyguard.bundle import steps
+    from tinyguard.scoring.defenses import DefenseSettings
 
     assert steps.DEFENSES == tuple(f.name for f in fields(DefenseSettings))
     enc = load_bundle(fresh_bundle, allow_unsigned=True).encoding

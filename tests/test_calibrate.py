@@ -11,8 +11,8 @@ from fixtures_bundle import build_model
 from test_cli import run
 
 from fixtures_bundle import sign_for_tests
-from tinyguard.bundle import load_bundle
-from tinyguard.calibrate import Rails, calibration, lowest_threshold
+from tinyguard.bundle.folder import load_bundle
+from tinyguard.measure.calibrate import Rails, calibration, lowest_threshold
 
 
 def _write(path: Path, rows: list[dict]) -> Path:
@@ -47,7 +47,7 @@ def test_one_line_is_refused_unless_forced(bundle_dir: Path, tmp_path: Path) -> 
 def soft_bundle(bundle_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture model with "bomb" weighing 30 instead of 1000: however a text is cut into
     windows or segments, its logit stays below 30, far from float64's sigmoid(x) == 1.0."""
-    from tinyguard.bundle import write_bundle
+    from tinyguard.bundle.folder import write_bundle
 
     work = tmp_path_factory.mktemp("soft")
     build_model(work / "model.int8.onnx", signal=30.0)

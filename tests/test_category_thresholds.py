@@ -14,7 +14,7 @@ import pytest
 
 from fixtures_bundle import sign_for_tests
 from tinyguard import Guard
-from tinyguard.bundle import load_bundle, rewrite_manifest
+from tinyguard.bundle.folder import load_bundle, rewrite_manifest
 from tinyguard.taxonomy import CATEGORIES
 
 BASE = 1.0 / (1.0 + math.exp(4.0))  # 0.017986: every column "bomb" does not push

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from fixtures_bundle import sign_for_tests
 
 from tinyguard import __version__
-from tinyguard.bundle import default_bundle_path
-from tinyguard.cli import main
+from tinyguard.bundle.folder import default_bundle_path
+from tinyguard.cli.main import main
 from tinyguard.taxonomy import CATEGORIES
 
 GUARD_CLI = Path(sys.executable).parent / "guard-cli"
@@ -181,7 +181,7 @@ def test_info_is_a_short_summary_and_json_has_everything(bundle_dir: Path) -> No
 
 
 def test_info_names_categories_that_never_fire_and_the_ood_headline(fresh_bundle: Path) -> None:
-    from tinyguard.bundle import rewrite_manifest
+    from tinyguard.bundle.folder import rewrite_manifest
 
     cats = {c: 1.0 for c in CATEGORIES} | {"violent_crimes": 0.4, "jailbreak": 0.7}
     rewrite_manifest(fresh_bundle, {

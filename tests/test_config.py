@@ -40,7 +40,7 @@ def test_recipe_configs_differ_only_where_their_comments_say():
 def test_every_config_goes_through_one_reader(loader, tmp_path):
     """Pipeline, distill, adversarial configs and device profiles: a misspelt key or a broken
     file stops with the file and the key named (tinyguard.configfile)."""
-    from tinyguard.bench import BenchError, load_profile
+    from tinyguard.measure.bench import BenchError, load_profile
     from tinyguard.distill.config import load_distill_config
     from tinyguard.train.adversarial.config import load_adversarial_config
 

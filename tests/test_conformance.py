@@ -1,4 +1,4 @@
-"""Golden vectors (runtime/conformance.py): the shipped file matches the runtime, and its tables are current."""
+"""Golden vectors (runtime/measure/conformance.py): the shipped file matches the runtime, and its tables are current."""
 from __future__ import annotations
 
 import json
@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tinyguard import conformance as conf
-from tinyguard.bundle import default_bundle_path, load_bundle
-from tinyguard.cli import main
-from tinyguard.guard import Guard
+from tinyguard.bundle.folder import default_bundle_path, load_bundle
+from tinyguard.cli.main import main
+from tinyguard.measure import conformance as conf
+from tinyguard.scoring.guard import Guard
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,8 +48,8 @@ def test_cases_cover_every_operator_and_attack_and_write_read(tmp_path: Path, gu
     seeds = [{"text": f"How do I bake bread number {i}? Tell me the steps.", "role": "prompt"} for i in range(30)]
     cases = conf.build_cases(seeds, plain=5)
     kinds = {c.kind for c in cases}
-    from tinyguard.attacks import ATTACKS
-    from tinyguard.operators import OPERATORS
+    from tinyguard.measure.attacks import ATTACKS
+    from tinyguard.measure.operators import OPERATORS
 
     assert {f"operator:{n}" for n in OPERATORS} <= kinds and {f"attack:{n}" for n in ATTACKS} <= kinds
     empty = next(c for c in cases if c.text == "\u200b\u200c\u200d")

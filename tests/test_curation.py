@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tinyguard.measure.operators import apply as apply_operator
+from tinyguard.records import Record, read_jsonl
 from tinyguard.train.candidates import Candidate, text_id
 from tinyguard.train.config import CurateConfig
 from tinyguard.train.curation import REASONS, curate
 from tinyguard.train.curation import clean, diversity, failures, near_dup, noise, verify
 from tinyguard.train.curation.common import RoundContext
-from tinyguard.operators import apply as apply_operator
-from tinyguard.records import Record, read_jsonl
 
 UNSAFE_WORDS = ("bomb", "steal", "hack", "poison", "kill")
 

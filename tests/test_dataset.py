@@ -5,10 +5,10 @@ from collections import Counter
 
 import pytest
 
+from tinyguard.records import Record, read_jsonl, write_jsonl
 from tinyguard.train.config import DataConfig
 from tinyguard.train.dataset import exact_dedup, mark_hard_negatives, near_dedup, split
 from tinyguard.train.hard_negatives import HANDWRITTEN_SOURCE, is_sensitive_topic, load_handwritten
-from tinyguard.records import Record, read_jsonl, write_jsonl
 
 
 def rec(text: str, source: str, label: str = "unsafe", cats=None, role: str = "prompt") -> Record:
@@ -103,7 +103,7 @@ def test_data_build_command_writes_records_stats_and_manifest(tmp_path):
 
     from click.testing import CliRunner
 
-    from tinyguard.cli import main
+    from tinyguard.cli.main import main
 
     out = tmp_path / "data"
     result = CliRunner().invoke(main, ["data", "build", "--config", "tiny", "--out", str(out)])
@@ -125,7 +125,7 @@ def test_data_build_command_writes_records_stats_and_manifest(tmp_path):
 def test_non_permissive_source_needs_its_licence_class(tmp_path):
     from click.testing import CliRunner
 
-    from tinyguard.cli import main
+    from tinyguard.cli.main import main
 
     cfg = tmp_path / "c.toml"
     cfg.write_text('[data]\nsources = ["olid", "gsm8k"]\n')

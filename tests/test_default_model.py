@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tinyguard import Guard
-from tinyguard.bundle import default_bundle_path, load_bundle
+from tinyguard.bundle.folder import default_bundle_path, load_bundle
 
 
 @pytest.fixture(scope="module")

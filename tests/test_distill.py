@@ -46,7 +46,7 @@ def test_pruned_tokenizer_round_trips_remapped_ids(tmp_path: Path):
     from tokenizers import Tokenizer
 
     from tinyguard.distill.vocab import prune_vocab
-    from tinyguard.encoding import TextEncoder
+    from tinyguard.text.encoding import TextEncoder
     from tinyguard.train.teacher import encoder_dir
 
     src = encoder_dir() / "tokenizer.json"
@@ -90,8 +90,8 @@ def test_micro_embedding_rows_follow_the_pruned_vocab(run: Path, tmp_path: Path)
 def test_students_train_and_export_bundles_the_runtime_scores(run: Path, students: dict):
     import onnx
 
-    from tinyguard.bundle import read_bundle
-    from tinyguard.guard import Guard
+    from tinyguard.bundle.folder import read_bundle
+    from tinyguard.scoring.guard import Guard
     from tinyguard.taxonomy import CATEGORIES
 
     log = (run / "distill.log").read_text()
@@ -207,7 +207,7 @@ def test_gguf_gate_stops_a_gguf_that_drifted(run: Path, students: dict, tiny_cfg
 def test_gguf_written_and_read_back_with_label_metadata(run: Path, students: dict, tmp_path: Path):
     from tinyguard.distill.students import load_student
     from tinyguard.export.gguf_export import read_gguf_labels, write_gguf
-    from tinyguard.gguf_backend import read_head
+    from tinyguard.scoring.gguf_backend import read_head
     from tinyguard.taxonomy import CATEGORIES
 
     student_dir = run / "students" / "micro" / "student"
@@ -233,9 +233,9 @@ def test_gguf_is_scored_by_llama_cpp(run: Path, students: dict):
     if not HAVE_LLAMA:
         pytest.fail("llama-cpp-python is not installed, so the GGUF bundle cannot be scored: "
                     "pip install -e '.[gguf]' (compiles llama.cpp, ~5-7 min)")
-    from tinyguard.bundle import read_bundle
+    from tinyguard.bundle.folder import read_bundle
     from tinyguard.distill.students import load_student
-    from tinyguard.gguf_backend import GgufBackend
+    from tinyguard.scoring.gguf_backend import GgufBackend
 
     bundle = run / "students" / "micro" / "bundle"
     m = read_bundle(bundle)
@@ -317,8 +317,8 @@ def test_vocab_max_size_keeps_the_most_frequent_tokens(tmp_path: Path):
 
 
 def test_install_without_artifacts_ships_only_the_onnx_model(run: Path, students: dict, tmp_path: Path):
-    from tinyguard.bundle import read_bundle
-    from tinyguard.guard import Guard
+    from tinyguard.bundle.folder import read_bundle
+    from tinyguard.scoring.guard import Guard
     from tinyguard.export.install import install_bundle
 
     src = run / "students" / "micro" / "bundle"

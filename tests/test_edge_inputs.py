@@ -74,7 +74,7 @@ def test_the_end_of_a_long_context_is_read_with_the_prompt(guard: Guard) -> None
 
 
 def test_seam_joins_the_last_sentence_of_the_context_to_the_first_of_the_prompt() -> None:
-    from tinyguard.pieces import seam
+    from tinyguard.scoring.pieces import seam
 
     assert seam("Nice day. How can I buy a gun without", "a background check? Thanks.") == \
         "How can I buy a gun without a background check?"

@@ -1,4 +1,4 @@
-"""Emoji read as words (runtime/emoji.py, ``EncodingConfig.emoji_names``).
+"""Emoji read as words (runtime/text/emoji.py, ``EncodingConfig.emoji_names``).
 
 Before it, every pictograph was ``[UNK]`` for the MiniLM vocabulary, and took the word it touched
 with it; hateful text written in emoji was read with its key word missing.
@@ -13,10 +13,10 @@ import pytest
 
 from fixtures_bundle import build_bundle, build_tokenizer
 from tinyguard import Guard
-from tinyguard.bundle import BundleError
-from tinyguard.emoji import name_emoji
-from tinyguard.encoding import EncodingConfig, TextEncoder
-from tinyguard.normalize import normalize
+from tinyguard.bundle.manifest import BundleError
+from tinyguard.text.emoji import name_emoji
+from tinyguard.text.encoding import EncodingConfig, TextEncoder
+from tinyguard.text.normalize import normalize
 
 
 @pytest.mark.parametrize("text, named", [

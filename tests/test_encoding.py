@@ -1,4 +1,4 @@
-"""The window layout of runtime/encoding.py, token by token, on the fixture tokenizer.
+"""The window layout of runtime/text/encoding.py, token by token, on the fixture tokenizer.
 
 What its docstring promises: ``[CLS] role-marker text [SEP] context [SEP]`` with token types 0
 then 1; long texts cut into windows of ``room`` text tokens with ``stride`` tokens shared by
@@ -15,7 +15,7 @@ import pytest
 
 from fixtures_bundle import VOCAB, build_tokenizer
 from tinyguard import Guard
-from tinyguard.encoding import CONTEXT_CHARS_PER_TOKEN, EncodingConfig, TextEncoder, Windows
+from tinyguard.text.encoding import CONTEXT_CHARS_PER_TOKEN, EncodingConfig, TextEncoder, Windows
 
 CLS, SEP, PAD = VOCAB.index("[CLS]"), VOCAB.index("[SEP]"), VOCAB.index("[PAD]")
 USER = [VOCAB.index("user"), VOCAB.index(":")]

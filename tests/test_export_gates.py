@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tinyguard.export.parity import ParityError, parity_gate
-from tinyguard.export.thresholds import choose_threshold
+from tinyguard.measure.thresholds import choose_threshold
 
 
 def test_threshold_respects_hard_negative_fpr_bound():
@@ -115,13 +115,13 @@ def test_every_exported_bundle_carries_its_golden_vectors_pinned(tmp_path: Path,
     computed on the finished bundle: the runtime recomputes the same expected values from it."""
     from fixtures_bundle import build_model, build_tokenizer, fixture_manifest
 
-    from tinyguard import conformance as conf
-    from tinyguard import steps
-    from tinyguard.bundle import load_bundle
-    from tinyguard.encoding import EncodingConfig
+    from tinyguard.measure import conformance as conf
+    from tinyguard.bundle import steps
+    from tinyguard.bundle.folder import load_bundle
+    from tinyguard.text.encoding import EncodingConfig
     from tinyguard.export.build import finish_bundle, score_bundle
     from tinyguard.export.config import ExportConfig
-    from tinyguard.guard import Guard
+    from tinyguard.scoring.guard import Guard
     from tinyguard.records import Record
 
     src = tmp_path / "src"
@@ -154,7 +154,7 @@ def test_every_exported_bundle_carries_its_golden_vectors_pinned(tmp_path: Path,
 
 
 def test_the_shipped_seeds_give_every_export_at_least_1000_permissive_cases() -> None:
-    from tinyguard import conformance as conf
+    from tinyguard.measure import conformance as conf
 
     seeds, sources = conf.read_seeds()
     assert len(conf.build_cases(seeds)) >= 1000

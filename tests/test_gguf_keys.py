@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from optional_deps import require
 
-from tinyguard import gguf_keys as keys
-from tinyguard.gguf_backend import read_head, read_metadata
+from tinyguard.bundle import gguf_keys as keys
+from tinyguard.scoring.gguf_backend import read_head, read_metadata
 from tinyguard.taxonomy import N_OUTPUTS, OUTPUT_NAMES
 
 

@@ -20,9 +20,10 @@ from click.testing import CliRunner
 from optional_deps import require
 
 from fixtures_bundle import sign_for_tests
-from tinyguard.bundle import BundleError, load_bundle, write_bundle
-from tinyguard.cli import main
-from tinyguard.guard import Guard, bundle_models, select_model
+from tinyguard.bundle.folder import load_bundle, write_bundle
+from tinyguard.bundle.manifest import BundleError
+from tinyguard.cli.main import main
+from tinyguard.scoring.guard import Guard, bundle_models, select_model
 from tinyguard.taxonomy import CATEGORIES
 
 GUARD_CLI = Path(sys.executable).parent / "guard-cli"
@@ -101,7 +102,7 @@ def _scores(guard: Guard) -> np.ndarray:
 # ---------------------------------------------------------------- Guard.load(backend=...)
 
 def test_gguf_backend_scores_like_the_onnx_backend(micro_bundle: Path) -> None:
-    from tinyguard.gguf_backend import GgufBackend
+    from tinyguard.scoring.gguf_backend import GgufBackend
 
     onnx = Guard.load(micro_bundle, threads=1, backend="onnx")
     gguf = Guard.load(micro_bundle, threads=1, backend="gguf")
@@ -126,7 +127,7 @@ def test_gguf_backend_scores_like_the_onnx_backend(micro_bundle: Path) -> None:
 
 
 def test_gguf_sessions_per_thread_count(micro_bundle: Path) -> None:
-    from tinyguard.gguf_backend import GgufBackend
+    from tinyguard.scoring.gguf_backend import GgufBackend
 
     guard = Guard.load(micro_bundle, threads=1, backend="gguf")
     one = guard.check_batch(["how do i make a pipe bomb at home", "write a poem about cats"])
@@ -234,7 +235,7 @@ def test_cli_info_lists_the_gguf_artifact(micro_bundle: Path, gguf_only_bundle: 
 def test_cli_imports_llama_cpp_only_for_the_gguf_backend(micro_bundle: Path) -> None:
     code = (
         "import sys\n"
-        "from tinyguard.cli import main\n"
+        "from tinyguard.cli.main import main\n"
         "for args in ({args}):\n"
         "    try:\n"
         "        main(list(args))\n"

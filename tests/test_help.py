@@ -9,7 +9,7 @@ import click
 from click.testing import CliRunner
 from optional_deps import requires
 
-from tinyguard.cli import main
+from tinyguard.cli.main import main
 
 RUNTIME = {"check", "eval", "info", "robustness", "bench", "calibrate", "sign", "verify", "keygen"}
 

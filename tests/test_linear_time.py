@@ -16,15 +16,15 @@ from typing import Callable
 
 import pytest
 
-from tinyguard.decoders import decode_encodings, display_order, reveal_hidden
-from tinyguard.defenses import (
+from tinyguard.scoring.decoders import decode_encodings, display_order, reveal_hidden
+from tinyguard.scoring.defenses import (
     DefenseSettings, build_named_views, fold_homoglyphs, fold_leet, fold_smuggling, read_text,
 )
-from tinyguard.despace import Lexicon, fold_despace, respace
-from tinyguard.encoding import TextEncoder
-from tinyguard.normalize import normalize
-from tinyguard.pieces import plan_text
-from tinyguard.segments import segment_spans
+from tinyguard.scoring.despace import Lexicon, fold_despace, respace
+from tinyguard.scoring.pieces import plan_text
+from tinyguard.scoring.segments import segment_spans
+from tinyguard.text.encoding import TextEncoder
+from tinyguard.text.normalize import normalize
 from tinyguard.verdict import letter_coverage
 
 SMALL, LARGE = 20_000, 200_000
@@ -83,7 +83,7 @@ STEPS: dict[str, Callable[[str], object]] = {
 
 @pytest.fixture(scope="module")
 def encoder(bundle_dir: Path) -> TextEncoder:
-    from tinyguard.bundle import load_bundle
+    from tinyguard.bundle.folder import load_bundle
 
     m = load_bundle(bundle_dir)
     return TextEncoder.from_file(str(bundle_dir / m.tokenizer_file), m.encoding_config())

@@ -1,4 +1,4 @@
-"""The manifest schema (tinyguard.manifest): one typed object, read and written in one module."""
+"""The manifest schema (tinyguard.bundle.manifest): one typed object, read and written in one module."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from fixtures_bundle import fixture_manifest
-from tinyguard.bundle import BundleError, default_bundle_path, load_bundle, write_bundle
-from tinyguard.manifest import (MANIFEST, Manifest, manifest_json, new_manifest, parse_manifest,
+from tinyguard.bundle.folder import default_bundle_path, load_bundle, write_bundle
+from tinyguard.bundle.manifest import (BundleError, MANIFEST, Manifest, manifest_json, new_manifest, parse_manifest,
                                 parse_manifest_bytes)
 from tinyguard.taxonomy import CATEGORIES
 

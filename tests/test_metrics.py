@@ -1,4 +1,4 @@
-"""tinyguard.metrics agrees with sklearn and stays defined on edge cases."""
+"""tinyguard.measure.metrics agrees with sklearn and stays defined on edge cases."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,7 @@ from test_cli import _eval_rows, run
 
 from fixtures_bundle import sign_for_tests
 from tinyguard import Guard
-from tinyguard.metrics import average_precision, binary_metrics, category_metrics, label_balanced_weights
+from tinyguard.measure.metrics import average_precision, binary_metrics, category_metrics, label_balanced_weights
 
 
 def _sklearn(y: np.ndarray, s: np.ndarray, t: float) -> dict:
@@ -159,7 +159,7 @@ def _records() -> list:
 def test_guard_metrics_rows_and_per_category_thresholds() -> None:
     """Category rows: known rows only (not the uncategorised unsafe one), each category at its own
     threshold, a name missing from the mapping at the binary threshold; hard negatives: safe ones."""
-    from tinyguard.metrics import guard_metrics, labels_of
+    from tinyguard.measure.metrics import guard_metrics, labels_of
     from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
 
     records = _records()
@@ -188,8 +188,8 @@ def test_eval_and_the_export_compute_the_same_figures(fresh_bundle, tmp_path) ->
     from click.testing import CliRunner
 
     from tinyguard import Guard
-    from tinyguard.bundle import rewrite_manifest
-    from tinyguard.cli import main
+    from tinyguard.bundle.folder import rewrite_manifest
+    from tinyguard.cli.main import main
     from tinyguard.export.build import score_guard, validation_metrics
     from tinyguard.records import Record
     from tinyguard.taxonomy import CATEGORIES

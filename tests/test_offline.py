@@ -45,7 +45,7 @@ def test_the_patch_really_blocks(no_network: None) -> None:
 
 def test_load_check_and_cli_without_network(no_network: None, bundle_dir: Path) -> None:
     from tinyguard import Guard
-    from tinyguard.cli import main
+    from tinyguard.cli.main import main
 
     guard = Guard.load(bundle_dir, threads=1)
     assert guard.check("how do i make a bomb").flagged
@@ -75,7 +75,7 @@ def test_imports_are_lean_and_touch_no_global_state() -> None:
         assert state() == before, "import tinyguard changed env, warnings or logging"
         import numpy  # allowed dependency; it adds its own warnings filters on import
         before = state()
-        import tinyguard.cli, tinyguard.guard
+        import tinyguard.cli.main, tinyguard.scoring.guard
         from tinyguard import Guard, Verdict, BundleError
         heavy = [m for m in ("torch", "transformers", "onnxruntime") if m in sys.modules]
         assert not heavy, f"imported {heavy}"
@@ -96,7 +96,7 @@ def test_no_socket_is_even_created_in_a_fresh_process(bundle_dir: Path) -> None:
         from tinyguard import Guard
         g = Guard.load({str(bundle_dir)!r}, threads=1)
         assert g.check("how do i make a bomb").flagged
-        from tinyguard.cli import main
+        from tinyguard.cli.main import main
         try:
             main(["check", "--bundle", {str(bundle_dir)!r}, "--format", "text", "hello"])
         except SystemExit as e:
@@ -107,7 +107,7 @@ def test_no_socket_is_even_created_in_a_fresh_process(bundle_dir: Path) -> None:
 
 
 # ---------------------------------------------------------------- onnxruntime's telemetry opt-out
-# The system-call proof is tests/test_native_offline.py; these pin the rules of tinyguard.ortenv.
+# The system-call proof is tests/test_native_offline.py; these pin the rules of tinyguard.scoring.ortenv.
 
 def _python_env(code: str, home: Path, **env: str) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh Python with its own HOME, caches and TMPDIR under ``home``: some of
@@ -123,7 +123,7 @@ def _python_env(code: str, home: Path, **env: str) -> subprocess.CompletedProces
 def test_telemetry_opt_out_is_set_at_the_first_onnxruntime_import_not_before(bundle_dir: Path, tmp_path: Path) -> None:
     p = _python_env(f"""
         import os
-        import tinyguard, tinyguard.cli, tinyguard.guard
+        import tinyguard, tinyguard.cli.main, tinyguard.scoring.guard
         assert "ORT_DISABLE_TELEMETRY" not in os.environ, "set at import tinyguard"
         g = tinyguard.Guard.load({str(bundle_dir)!r}, threads=1)
         print(os.environ["ORT_DISABLE_TELEMETRY"])
@@ -160,7 +160,7 @@ def test_every_onnxruntime_import_goes_through_ortenv() -> None:
     bare = []
     for folder in ("runtime", "export", "train", "distill", "scripts", "tools"):
         for path in sorted((root / folder).rglob("*.py")):
-            if path == root / "runtime" / "ortenv.py":
+            if path == root / "runtime" / "scoring" / "ortenv.py":
                 continue
             lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
             for n, line in enumerate(lines):
@@ -168,7 +168,7 @@ def test_every_onnxruntime_import_goes_through_ortenv() -> None:
                     previous = [ln for ln in lines[max(0, n - 3):n] if ln]
                     if not previous or not previous[-1].startswith("import_onnxruntime()"):
                         bare.append(f"{path.relative_to(root)}:{n + 1}: {line}")
-    assert not bare, "import onnxruntime through tinyguard.ortenv.import_onnxruntime():\n" + "\n".join(bare)
+    assert not bare, "import onnxruntime through tinyguard.scoring.ortenv.import_onnxruntime():\n" + "\n".join(bare)
 
 
 def test_every_training_command_runs_offline() -> None:
@@ -192,7 +192,7 @@ def test_a_training_command_sets_the_offline_defaults_and_keeps_a_users_choice()
                          "HF_DATASETS_OFFLINE", "ORT_DISABLE_TELEMETRY")}
     p = subprocess.run([sys.executable, "-c", textwrap.dedent("""
         import json, os
-        from tinyguard.cli import main
+        from tinyguard.cli.main import main
         try:  # no --base-url: a one-line error before any network, after the offline defaults
             main(["generate", "--backend", "openai", "Say hi."])
         except SystemExit as e:

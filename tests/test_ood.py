@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tinyguard.records import Record
 from tinyguard.train.config import DataConfig, TeacherConfig
 from tinyguard.train.dataset import build, split
-from tinyguard.records import Record
 from tinyguard.train.registry import default_data_dir, source_module
 
 DATA = default_data_dir()
@@ -301,7 +301,7 @@ def test_ood_threshold_maximises_mean_f1_under_the_fpr_cap():
 
 
 def test_category_thresholds_fire_only_when_fitted_reliably():
-    from tinyguard.export.thresholds import fit_category_thresholds
+    from tinyguard.measure.thresholds import fit_category_thresholds
 
     rng = np.random.default_rng(0)
     n = 200
@@ -320,7 +320,7 @@ def test_category_thresholds_fire_only_when_fitted_reliably():
 
 
 def test_refresh_model_card_puts_ood_figures_first(fresh_bundle):
-    from tinyguard.bundle import load_bundle
+    from tinyguard.bundle.folder import load_bundle
     from tinyguard.export.model_card import refresh_model_card
 
     before = load_bundle(fresh_bundle)

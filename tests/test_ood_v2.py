@@ -183,7 +183,7 @@ def test_load_families_reads_halves_and_removes_leaks():
 
 
 def test_leak_guard_reads_the_manifest_and_refuses_evaluation_only_training():
-    from tinyguard.manifest import Manifest
+    from tinyguard.bundle.manifest import Manifest
     from tinyguard.train.ood_leaks import LeakError, manifest_training_records, refuse_evaluation_only_leaks
 
     manifest = Manifest.__new__(Manifest)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tinyguard.bundle import read_bundle
+from tinyguard.bundle.folder import read_bundle
 from tinyguard.train.registry import default_data_dir
 
 pytestmark = pytest.mark.slow

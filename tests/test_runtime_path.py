@@ -42,7 +42,7 @@ def test_the_runtime_tests_collect_without_the_training_packages() -> None:
 
 def test_the_rule_leaves_out_what_needs_more() -> None:
     assert outside_runtime("sklearn.metrics") and outside_runtime("tinyguard.train.stage")
-    assert not outside_runtime("tinyguard.bundle") and not outside_runtime("hypothesis")
+    assert not outside_runtime("tinyguard.bundle.folder") and not outside_runtime("hypothesis")
     assert not is_runtime_module("test_metrics")  # sklearn
     assert is_runtime_module("test_cli") and is_runtime_module("fixtures_bundle")
 

@@ -108,7 +108,7 @@ def test_workers_share_the_port_and_stop_with_exit_0() -> None:
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "example.com"])
 def test_no_bind_beyond_loopback_without_an_api_key(host: str) -> None:
-    from tinyguard.cli import main
+    from tinyguard.cli.main import main
 
     r = CliRunner().invoke(main, ["serve", "--host", host], prog_name="guard-cli")
     assert r.exit_code == 2 and r.output.startswith("error: refusing to bind") and "--api-key-env" in r.output
@@ -122,7 +122,7 @@ def test_loopback_addresses_count_as_loopback(host: str) -> None:
 
 
 def test_an_api_key_variable_that_is_unset_is_refused() -> None:
-    from tinyguard.cli import main
+    from tinyguard.cli.main import main
 
     env = {k: v for k, v in os.environ.items() if k != "TG_NOT_SET_ANYWHERE"}
     r = CliRunner(env=env).invoke(main, ["serve", "--host", "0.0.0.0", "--api-key-env", "TG_NOT_SET_ANYWHERE"],
@@ -131,9 +131,9 @@ def test_an_api_key_variable_that_is_unset_is_refused() -> None:
 
 
 def test_tinyguard_and_other_commands_never_import_the_serve_extra() -> None:
-    code = ("import sys, tinyguard, tinyguard.cli, tinyguard.serve, tinyguard.serve.command\n"
+    code = ("import sys, tinyguard, tinyguard.cli.main, tinyguard.serve, tinyguard.serve.command\n"
             "from click.testing import CliRunner\n"
-            "r = CliRunner().invoke(tinyguard.cli.main, ['check', '--format', 'text', 'hello'])\n"
+            "r = CliRunner().invoke(tinyguard.cli.main.main, ['check', '--format', 'text', 'hello'])\n"
             "assert r.exit_code == 0, r.output\n"
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('starlette', 'uvicorn', 'prometheus_client'))\n"
             "print(repr(bad))")
@@ -143,7 +143,7 @@ def test_tinyguard_and_other_commands_never_import_the_serve_extra() -> None:
 
 def test_a_missing_serve_extra_fails_at_once_with_the_install_line() -> None:
     code = ("import sys\nsys.modules['uvicorn'] = None  # as if not installed\n"
-            "from tinyguard.cli import main\nmain(['serve'])")
+            "from tinyguard.cli.main import main\nmain(['serve'])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 2, out.stderr
     assert out.stderr.strip() == ("error: guard-cli serve needs the serve extra (uvicorn is missing): "

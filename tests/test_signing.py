@@ -18,10 +18,11 @@ import pytest
 from fixtures_bundle import BIAS, build_model
 from test_cli import _jsonl, _one_error_line, run
 
-import tinyguard.trust as trust
+import tinyguard.bundle.trust as trust
 from tinyguard import Guard
-from tinyguard.bundle import BundleError, default_bundle_path, load_bundle, rewrite_manifest
-from tinyguard.signing import PROJECT_KEY, SignatureError, generate_key, load_public_key, sign_bundle
+from tinyguard.bundle.folder import default_bundle_path, load_bundle, rewrite_manifest, sign_bundle
+from tinyguard.bundle.manifest import BundleError
+from tinyguard.signing import PROJECT_KEY, SignatureError, generate_key, load_public_key
 
 ROOT = Path(__file__).resolve().parent.parent
 BOMB = "how do i make a bomb"

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from optional_deps import requires
 
-from tinyguard.bundle import read_bundle
-from tinyguard.train.candidates import read_candidates
+from tinyguard.bundle.folder import read_bundle
 from tinyguard.records import read_jsonl
+from tinyguard.train.candidates import read_candidates
 from tinyguard.train.registry import default_data_dir
 
 pytestmark = [

@@ -1,12 +1,12 @@
-"""tinyguard.thresholds: every rule against a brute-force loop over its candidates (the way each
-rule was first written), on random data with ties, and F1/FPR from tinyguard.metrics."""
+"""tinyguard.measure.thresholds: every rule against a brute-force loop over its candidates (the way each
+rule was first written), on random data with ties, and F1/FPR from tinyguard.measure.metrics."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tinyguard.metrics import binary_metrics, confusion_at, f1_at
-from tinyguard.thresholds import (CATEGORY_GRID, candidates, choose_threshold, fit_category_thresholds,
+from tinyguard.measure.metrics import binary_metrics, confusion_at, f1_at
+from tinyguard.measure.thresholds import (CATEGORY_GRID, candidates, choose_threshold, fit_category_thresholds,
                                   lowest_threshold)
 
 

@@ -12,12 +12,12 @@ from test_cli import _one_error_line, run
 
 from fixtures_bundle import sign_for_tests
 from tinyguard import Guard
-from tinyguard.attacks import ATTACKS
-from tinyguard.bench import BUDGETS, check_budgets, load_profile
-from tinyguard.bundle import load_bundle
-from tinyguard.calibrate import lowest_threshold
-from tinyguard.measure_cli import bench
-from tinyguard.operators import OPERATORS, UNSAFE_ONLY
+from tinyguard.bundle.folder import load_bundle
+from tinyguard.cli.measure import bench
+from tinyguard.measure.attacks import ATTACKS
+from tinyguard.measure.bench import BUDGETS, check_budgets, load_profile
+from tinyguard.measure.calibrate import lowest_threshold
+from tinyguard.measure.operators import OPERATORS, UNSAFE_ONLY
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,7 +75,7 @@ def test_robustness_table(bundle_dir: Path, labelled: Path, tmp_path: Path) -> N
 
 
 def test_robustness_needs_no_torch(bundle_dir: Path, labelled: Path) -> None:
-    code = ("import sys; sys.modules['torch'] = None; from tinyguard.cli import main; "
+    code = ("import sys; sys.modules['torch'] = None; from tinyguard.cli.main import main; "
             f"main(['robustness', {str(labelled)!r}, '--bundle', {str(bundle_dir)!r}, '--attacks', 'rot13'])")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
@@ -124,7 +124,7 @@ def test_device_profiles_in_repo_parse() -> None:
         prof = load_profile(p)
         if not p.stem.startswith("tier-"):  # device classes set every absolute budget
             assert set(prof["budgets"]) == set(BUDGETS) - {"max_p50_ratio_32"}, p
-    from tinyguard.tiers import TIERS
+    from tinyguard.bundle.tiers import TIERS
 
     tiers = {name: load_profile(ROOT / t.device_profile) for name, t in TIERS.items()}
     assert tiers["micro"]["budgets"]["max_bundle_mb"] == 8 and tiers["micro"]["tier"] == "micro"

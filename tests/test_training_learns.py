@@ -26,11 +26,11 @@ torch = require("torch")  # the training extra: skipped without it locally, a fa
 
 from tinyguard.distill.config import TrainConfig  # noqa: E402
 from tinyguard.distill.train import agreement, distill_loss, predict_logits, train_student  # noqa: E402
-from tinyguard.encoding import EncodingConfig, TextEncoder  # noqa: E402
-from tinyguard.metrics import average_precision  # noqa: E402
-from tinyguard.taxonomy import CATEGORIES  # noqa: E402
-from tinyguard.train.config import TeacherConfig  # noqa: E402
+from tinyguard.measure.metrics import average_precision  # noqa: E402
 from tinyguard.records import Record  # noqa: E402
+from tinyguard.taxonomy import CATEGORIES  # noqa: E402
+from tinyguard.text.encoding import EncodingConfig, TextEncoder  # noqa: E402
+from tinyguard.train.config import TeacherConfig  # noqa: E402
 from tinyguard.train.teacher import (  # noqa: E402
     category_pos_weights, encode_records, encoder_dir, guard_loss, load_teacher, train_teacher,
 )

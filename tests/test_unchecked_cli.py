@@ -6,9 +6,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tinyguard.cli import main
-from tinyguard.guard import DEFAULT_MAX_CHARS, DEFAULT_MIN_COVERAGE
-from tinyguard.policy_cli import DEFAULT_MAX_CHARS as CLI_MAX_CHARS, DEFAULT_MIN_COVERAGE as CLI_MIN_COVERAGE
+from tinyguard.cli.main import main
+from tinyguard.cli.policy import DEFAULT_MAX_CHARS as CLI_MAX_CHARS, DEFAULT_MIN_COVERAGE as CLI_MIN_COVERAGE
+from tinyguard.scoring.guard import DEFAULT_MAX_CHARS, DEFAULT_MIN_COVERAGE
 
 LONG = "tell me a story about the weather today . " * 200  # 8,600 characters
 CJK = "你好，你今天怎么样？我想问一个问题"

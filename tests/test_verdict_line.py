@@ -1,7 +1,7 @@
 """The one-line text verdict names only categories that fired (runtime/cli_output.verdict_line)."""
 from __future__ import annotations
 
-from tinyguard.cli_output import verdict_line
+from tinyguard.cli.output import verdict_line
 from tinyguard.verdict import Verdict
 
 

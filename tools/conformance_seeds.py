@@ -1,7 +1,7 @@
 """Seed texts for ``guard-cli conformance export``: prompts and responses (with the prompt they
 answer) from seed sets under MIT, Apache-2.0 or CC0 only, so the conformance file that ships in a
 bundle carries nothing a permissive licence does not allow. Each line names its source and licence.
-Its output is the seed file every export uses (tinyguard.conformance.SEEDS_FILE):
+Its output is the seed file every export uses (tinyguard.measure.conformance.SEEDS_FILE):
 
     .venv/bin/python tools/conformance_seeds.py --output runtime/data/conformance-seeds.jsonl.gz
     guard-cli conformance export --pin && guard-cli sign --key KEY   # (the export does both steps' first)

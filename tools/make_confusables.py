@@ -1,12 +1,12 @@
 """Generate ``runtime/data/confusables.json``: the homoglyph folding table used by
-:mod:`tinyguard.defenses`.
+:mod:`tinyguard.scoring.defenses`.
 
 Source: ``confusables.json`` shipped in the PyPI package ``confusable-homoglyphs`` 3.3.1
 (MIT licence, (c) 2016-2018 Victor Felder, 2024 Elena Grandi), which is generated from
 Unicode's ``confusables.txt`` (UTS #39, Unicode License v3). We keep only single code
 points that are word characters (letters, digits: so folding never changes word boundaries),
 look like an ASCII letter, and survive NFKC (the guard folds after
-``tinyguard.normalize.normalize``, which already applies NFKC), and map each to that ASCII
+``tinyguard.text.normalize.normalize``, which already applies NFKC), and map each to that ASCII
 character. A short project supplement adds lookalikes that confusables.txt does not list
 (lowercase Cyrillic and Greek forms of capital-looking letters). Enclosed and
 regional-indicator letters (symbols, not word characters) are folded by the smuggling

@@ -13,7 +13,7 @@ the port reads these tables instead and agrees character for character. Three fi
   points ``BertPreTokenizer`` splits off as punctuation -- probed from the installed
   ``tokenizers`` itself, so the table *is* the reference's behaviour;
 * ``runtime/data/emoji-names.json``: ``unicodedata.name`` of every pictograph
-  :mod:`tinyguard.emoji` names.
+  :mod:`tinyguard.text.emoji` names.
 
 Regenerate (a test checks the files match this Python and ``tokenizers``):
 
@@ -105,10 +105,10 @@ def _compress(cps: list[int]) -> list[list[int]]:
     return out
 
 
-# The pictographs tinyguard.emoji names (its EMOJI_CLASS, minus the dropped modifiers).
+# The pictographs tinyguard.text.emoji names (its EMOJI_CLASS, minus the dropped modifiers).
 def emoji_names() -> dict:
     sys.path.insert(0, str(DATA.parent.parent))
-    from tinyguard.emoji import EMOJI_CLASS
+    from tinyguard.text.emoji import EMOJI_CLASS
 
     pattern = re.compile(EMOJI_CLASS)
     names = {}
@@ -119,7 +119,7 @@ def emoji_names() -> dict:
             if name:
                 names[str(cp)] = name.lower()
     return {"generator": "tools/make_unicode_tables.py", "unicode": unicodedata.unidata_version,
-            "note": "code point -> lower-case Unicode name, for the pictographs tinyguard.emoji names; "
+            "note": "code point -> lower-case Unicode name, for the pictographs tinyguard.text.emoji names; "
                     "a pictograph not listed has no name", "names": names}
 
 

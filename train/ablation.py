@@ -2,7 +2,7 @@
 robustness set, so synthetic data has to earn its place by measurement.
 
 The robustness set is built once from the validation split with the rule operators
-(runtime/operators.py): a seeded sample per label, each text obfuscated by every operator
+(runtime/measure/operators.py): a seeded sample per label, each text obfuscated by every operator
 (jailbreak wrappers on unsafe texts only), labels kept. Every bundle is scored by the
 runtime Guard (defenses on, as shipped) at its own tuned threshold.
 """
@@ -16,10 +16,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from tinyguard import operators
 from tinyguard.atomic import atomic_write_text
-from tinyguard.bundle import read_bundle
-from tinyguard.metrics import slice_metrics
+from tinyguard.bundle.folder import read_bundle
+from tinyguard.measure import operators
+from tinyguard.measure.metrics import slice_metrics
 from tinyguard.records import Record, read_jsonl, write_jsonl
 from ..export.build import score_bundle
 from .stage import hash_files

@@ -11,7 +11,7 @@ is deterministic and can resume:
 * ``expansion``  – unsafe prompts in everyday wording for categories the seed covers thinly;
 * ``restyle``    – the training restyler (train/register_swap.py): unsafe seeds in casual
   phrasings, safe seeds in formal imperatives, and defensive security work in both (safe);
-* ``operator``   – a seeded rule operator (runtime/operators.py) on seeds of *both* labels, so
+* ``operator``   – a seeded rule operator (runtime/measure/operators.py) on seeds of *both* labels, so
   obfuscation itself stops being the signal. The jailbreak wrapper is applied to unsafe seeds
   only: a jailbreak template around a harmless request is still a prompt attack.
 
@@ -37,7 +37,7 @@ from tqdm import tqdm
 
 from tinyguard.taxonomy import CATEGORY_TABLE
 
-from tinyguard import operators
+from tinyguard.measure import operators
 from . import register_swap
 from .candidates import RULE_METHODS, Candidate, append_candidates, read_candidates, text_id, write_candidates
 from .config import AugmentConfig

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from tinyguard.cli_options import USER_ERRORS, config_option, data_dir_option, fail, output_option, run_dir_option
+from tinyguard.cli.options import USER_ERRORS, config_option, data_dir_option, fail, output_option, run_dir_option
 from tinyguard.records import read_jsonl
 from . import require_train_extra
 from .offline import offline

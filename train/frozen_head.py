@@ -21,9 +21,9 @@ from typing import Sequence
 
 import numpy as np
 
-from tinyguard.encoding import EncodingConfig
 from tinyguard.records import Record, read_jsonl
 from tinyguard.taxonomy import CATEGORIES
+from tinyguard.text.encoding import EncodingConfig
 from .config import TeacherConfig, load_config
 from .registry import data_summary
 from .embeddings import minilm_embedder

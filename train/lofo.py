@@ -28,10 +28,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from tinyguard.atomic import atomic_open
-from tinyguard.emoji import name_emoji
-from tinyguard.metrics import binary_metrics
+from tinyguard.measure.metrics import binary_metrics
 from tinyguard.records import Record
-from .embeddings import minilm_embedder  # noqa: F401 - where ood_cli imports it from, until the room move
+from tinyguard.text.emoji import name_emoji
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 The training code loads every model from a local path (``local_files_only=True``), so it needs no
 model hub; these defaults make sure no library default reaches one either: Hugging Face's hub
 client stays offline and sends no usage telemetry, and onnxruntime's telemetry is off
-(:mod:`tinyguard.ortenv`). The one network the training side uses is the one a user names: the
+(:mod:`tinyguard.scoring.ortenv`). The one network the training side uses is the one a user names: the
 ``openai`` generator backend's ``--base-url`` (plain ``urllib``, untouched by these variables).
 
 Measured (strace, fresh HOME, importing torch, transformers, peft, accelerate, onnx,
@@ -20,7 +20,7 @@ import functools
 import os
 from typing import Any, Callable
 
-from tinyguard.ortenv import disable_telemetry
+from tinyguard.scoring.ortenv import disable_telemetry
 
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",  # huggingface_hub (and transformers through it): no HTTP call at all

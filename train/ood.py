@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from tinyguard.metrics import average_precision, binary_metrics, category_metrics, label_balanced_weights
+from tinyguard.measure.metrics import average_precision, binary_metrics, category_metrics, label_balanced_weights
 from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
 
 from tinyguard.atomic import atomic_open
@@ -218,7 +218,7 @@ V2_HEADLINE = ("mean_family_auprc", "worst_family_auprc", "style_gap", "casual_o
 
 #: how v2 reads AUPRC (said in the report)
 AUPRC_RULE = ("AUPRC is prevalence-neutral: average precision with each label weighted to half of the set's total "
-              "(`tinyguard.metrics.label_balanced_weights`), so a family of mostly unsafe texts is not flattered by "
+              "(`tinyguard.measure.metrics.label_balanced_weights`), so a family of mostly unsafe texts is not flattered by "
               "its label mix; the plain figure is in the JSON as `auprc_raw`")
 
 

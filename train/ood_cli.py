@@ -17,8 +17,9 @@ import click
 
 from tinyguard.records import read_jsonl
 from tinyguard.taxonomy import CATEGORIES
+from tinyguard.train.embeddings import minilm_embedder
 from . import require_train_extra
-from .command import USER_ERRORS, fail
+from tinyguard.cli.options import USER_ERRORS, fail
 from .offline import offline
 from .registry import default_data_dir
 
@@ -176,7 +177,7 @@ def lofo(configs: tuple[str, ...], records: Path, train_size: int, eval_cap: int
       guard-cli ood lofo --config default-v1 --config default --config balanced
     """
     from .config import load_config
-    from .lofo import EmbeddingCache, lofo_markdown, lofo_recipe, minilm_embedder
+    from .lofo import EmbeddingCache, lofo_markdown, lofo_recipe
     from .ood_suite import load_suite
     from .teacher import select_training
 
@@ -263,7 +264,7 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
     """
     import numpy as np
 
-    from tinyguard.bundle import rewrite_manifest
+    from tinyguard.bundle.folder import rewrite_manifest
 
     from .ood import (RESPONSE_FAMILIES, ScoreCache, bundle_key, choose_split_thresholds, family_rule,
                       load_families, pooled, refuse_evaluation_only_leaks, score_both, training_records)
@@ -343,7 +344,7 @@ def _category_updates(guard, validation: list, threshold: float) -> dict:
     import numpy as np
 
     from ..export.build import validation_metrics
-    from ..export.thresholds import CATEGORY_RULE, fit_category_thresholds
+    from tinyguard.measure.thresholds import CATEGORY_RULE, fit_category_thresholds
     from .ood import score_records
 
     all_scores = score_records(guard, validation, desc="validation", policy=False)  # as `guard-cli eval` counts

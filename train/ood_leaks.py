@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-from tinyguard.manifest import Manifest
+from tinyguard.bundle.manifest import Manifest
 from tinyguard.records import Record, read_jsonl
 from .dataset import dedup_key
 from .hard_negatives import HANDWRITTEN_SOURCE, load_handwritten

@@ -21,7 +21,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from tinyguard.metrics import binary_metrics
+from tinyguard.measure.metrics import binary_metrics
 
 RULE = ("max mean OOD F1 (both-label slices, tune half of the suite) subject to mean benign-slice "
         "FPR <= {fpr_max:.2f}")

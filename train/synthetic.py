@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from tinyguard.bundle import BundleError
-from tinyguard.guard import Guard
-from tinyguard.tiers import resolve_model
+from tinyguard.bundle.manifest import BundleError
+from tinyguard.bundle.tiers import resolve_model
 from tinyguard.records import read_jsonl
+from tinyguard.scoring.guard import Guard
 from ..export.build import score_guard
 from .augment import run_augment
 from .candidates import read_candidates

@@ -23,9 +23,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from tinyguard.encoding import EncodingConfig, TextEncoder
-from tinyguard.normalize import normalize
 from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
+from tinyguard.text.encoding import EncodingConfig, TextEncoder
+from tinyguard.text.normalize import normalize
 
 from .config import TeacherConfig
 from .loop import train_steps

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
-    from tinyguard.guard import Guard
+    from tinyguard.scoring.guard import Guard
     from tinyguard.verdict import Verdict
 
 

@@ -22,8 +22,8 @@ import json
 import time
 from typing import Any, Callable
 
-from tinyguard.bench import cli_command, cores, cpu_model, measure_throughput, percentiles, text_of_tokens
-from tinyguard.guard import Guard
+from tinyguard.measure.bench import cli_command, cores, cpu_model, measure_throughput, percentiles, text_of_tokens
+from tinyguard.scoring.guard import Guard
 from tinyguard.serve.loadgen import drive
 from tinyguard.serve.process import ServerProcess, cpu_seconds
 

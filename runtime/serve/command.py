@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from tinyguard.cli_options import CliError, backend_option, no_defenses_option, one_line
-from tinyguard.policy_cli import policy_options
+from tinyguard.cli.options import CliError, backend_option, no_defenses_option, one_line
+from tinyguard.cli.policy import policy_options
+from tinyguard.cli.signing import trusted_key_option
 from tinyguard.serve import settings as defaults
 from tinyguard.serve.deps import require
 from tinyguard.serve.settings import ServeSettings
-from tinyguard.signing_cli import trusted_key_option
 
 
 @click.command()

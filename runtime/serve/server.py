@@ -23,11 +23,11 @@ from typing import Any, Iterator
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
-from tinyguard.bundle import load_bundle
+from tinyguard.bundle.folder import load_bundle
+from tinyguard.cli.signing import trusted
 from tinyguard.serve.app import build_app
 from tinyguard.serve.settings import ENV, ServeSettings
 from tinyguard.serve.tiers import load_tiers
-from tinyguard.signing_cli import trusted
 
 log = logging.getLogger("tinyguard.serve")
 FACTORY = "tinyguard.serve.server:app_from_environment"

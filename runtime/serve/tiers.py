@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from tinyguard.bundle import default_bundle_path
-from tinyguard.guard import Guard
+from tinyguard.bundle.folder import default_bundle_path
+from tinyguard.cli.signing import trusted
+from tinyguard.scoring.guard import Guard
 from tinyguard.signing import SignatureError, read_signature
-from tinyguard.signing_cli import trusted
 
 if TYPE_CHECKING:
     from tinyguard.serve.settings import ServeSettings

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tinyguard.normalize import normalize
 from tinyguard.serve.errors import ApiError, bad_request
+from tinyguard.text.normalize import normalize
 
 
 def parse_json(body: bytes) -> Any:

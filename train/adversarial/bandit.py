@@ -1,9 +1,9 @@
 """The cheap attacker: a UCB1 bandit over compositions of the rule operators.
 
-An arm is a composition: up to ``max_word_ops`` word-level operators of runtime/operators.py
+An arm is a composition: up to ``max_word_ops`` word-level operators of runtime/measure/operators.py
 (typos, casing, spacing, punctuation, leetspeak, homoglyphs, zero-width, emoji), in registry
 order, then at most one whole-text operator (an encoding or jailbreak wrapper of
-runtime/operators.py, or a padding / hidden-channel attack of tinyguard.attacks). Word-level
+runtime/measure/operators.py, or a padding / hidden-channel attack of tinyguard.measure.attacks). Word-level
 changes come first because an encoding applied before them would no longer decode to the
 request. Every operator keeps its text's label (that is their contract, and why curation
 keeps operator candidates unasked), so the bandit is label-preserving by construction;
@@ -26,14 +26,14 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from tinyguard import operators
 from tinyguard.atomic import atomic_write_text
-from tinyguard.attacks import ATTACKS
+from tinyguard.measure import operators
+from tinyguard.measure.attacks import ATTACKS
 from tinyguard.records import Record
 from .config import BanditConfig
 from .rewards import Attempt, Scorer
 
-#: runtime/operators.py operators that rewrite the whole text (the rest change chosen words)
+#: runtime/measure/operators.py operators that rewrite the whole text (the rest change chosen words)
 WHOLE_TEXT_OPERATORS = ("base64", "hex", "rot13", "url", "jailbreak")
 #: attacks left out unless named: a 1,000-word padding is slow to score and measured by guard-cli robustness
 SLOW = ("pad_prefix_1000", "pad_suffix_1000")

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from tinyguard.bundle import read_bundle
-from tinyguard.metrics import slice_metrics
+from tinyguard.bundle.folder import read_bundle
+from tinyguard.measure.metrics import slice_metrics
 from tinyguard.records import write_json_lines
 from ..ablation import build_robustness_set
 from ..ood import evaluate_bundle

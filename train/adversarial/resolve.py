@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tinyguard.bundle import default_bundle_path
+from tinyguard.bundle.folder import default_bundle_path
 from tinyguard.records import read_jsonl
 from ..config import GeneratorConfig, PipelineConfig
 from ..embeddings import EMBED_ID, sentence_embedder

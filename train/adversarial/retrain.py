@@ -12,7 +12,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from tinyguard.bundle import read_bundle
+from tinyguard.bundle.folder import read_bundle
 from tinyguard.records import Record, read_jsonl, write_jsonl
 from ...export.build import export_bundle
 from ...export.config import ExportConfig

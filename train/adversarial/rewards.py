@@ -36,8 +36,8 @@ from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
-from tinyguard.guard import Guard
 from tinyguard.records import Record
+from tinyguard.scoring.guard import Guard
 from ..curation.clean import looks_english
 from ..curation.failures import is_echo, is_list, is_refusal
 from ..curation.verify import parse_judge

@@ -1,6 +1,6 @@
 """Round 1: normalize, exact dedup, length and language filters.
 
-* Normalization is the runtime's own (:func:`tinyguard.normalize.normalize`: NFKC, invisible
+* Normalization is the runtime's own (:func:`tinyguard.text.normalize.normalize`: NFKC, invisible
   and control characters dropped) plus trimming, applied to text and context, so the stored
   text is what the model will see. A zero-width operator output therefore collapses onto its
   seed and is dropped as ``exact_dup_seed``: after normalization it teaches nothing new.
@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from tinyguard.normalize import normalize
+from tinyguard.text.normalize import normalize
 
 from ..candidates import RULE_METHODS, Candidate
 from ..dataset import dedup_key

@@ -1,0 +1,45 @@
+"""The steps a bundle's verdicts depend on (manifest key ``steps``, docs/bundle-spec.md section 5).
+
+Why: a runtime that skips a step (a port without a new view, an older tinyguard reading a newer
+bundle) is a weaker guard that nobody notices. A manifest may name every step its verdicts need;
+a runtime that does not implement one of them must refuse the bundle, or -- a port, when asked --
+load it and report the step in every verdict's ``unchecked`` (``step:NAME``), never skip it in
+silence. Without the key a bundle needs the spec-1.0 steps implied by its ``defenses`` and
+``encoding``, which every 1.0 runtime implements.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+#: Every step this runtime implements, named as in the spec (section 3).
+CORE: tuple[str, ...] = ("normalize", "tokenize", "windows", "context", "score", "coverage")
+#: Switched by the manifest's ``defenses`` (names of :class:`tinyguard.scoring.defenses.DefenseSettings`).
+DEFENSES: tuple[str, ...] = ("smuggling", "despace", "homoglyphs", "leet", "decode", "reveal", "segments")
+#: ``reading`` runs when any defense is on; ``emoji_names`` with ``encoding.emoji_names``.
+KNOWN: frozenset[str] = frozenset((*CORE, *DEFENSES, "reading", "emoji_names"))
+
+
+def implied(defenses: Mapping[str, Any] | None, encoding: Mapping[str, Any]) -> list[str]:
+    """The known steps a bundle with these ``defenses`` (None: all on) and ``encoding`` needs."""
+    on = [d for d in DEFENSES if (defenses or {}).get(d, True) is not False]
+    return [*CORE, *(["reading"] if on else []), *(["emoji_names"] if encoding.get("emoji_names") else []), *on]
+
+
+def check(raw: Any, defenses: Mapping[str, Any] | None, encoding: Mapping[str, Any],
+          known: Iterable[str] = KNOWN) -> list[str]:
+    """The steps of the manifest's ``steps`` value that a runtime knowing ``known`` cannot run.
+
+    ValueError when ``steps`` is not a list of distinct strings, or when its known steps are not
+    exactly those its ``defenses`` and ``encoding`` imply (a manifest that contradicts itself)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(s, str) and s for s in raw) or len(set(raw)) != len(raw):
+        raise ValueError("'steps' must be a list of distinct step names")
+    known = set(known)
+    listed = {s for s in raw if s in KNOWN}
+    want = {s for s in implied({k: v for k, v in (defenses or {}).items() if k in DEFENSES}, encoding)}
+    if listed != want:
+        extra, lacking = sorted(listed - want), sorted(want - listed)
+        raise ValueError(f"'steps' does not match 'defenses' and 'encoding' (listed but off: {extra}; "
+                         f"on but not listed: {lacking})")
+    return [s for s in raw if s not in known]
