@@ -201,7 +201,7 @@ async function main(): Promise<void> {
 /** The default bundle: TINYGUARD_BUNDLE, else the repository's runtime/models/micro beside js/. */
 function defaultBundle(): string {
   if (process.env.TINYGUARD_BUNDLE) return process.env.TINYGUARD_BUNDLE;
-  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'runtime', 'models', 'default');
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'runtime', 'models', 'micro');
 }
 
 main().catch((e) => fail(e instanceof Error ? e.message : String(e)));
