@@ -115,12 +115,7 @@ def parse(text: str, page: str = "README.md") -> list[Example]:
         if lines[i].strip() != "```console":
             i += 1
             continue
-        close = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "```"), None)
-        if close is None:
-            raise ValueError(f"{page} line {i + 1}: a console block is never closed")
-        starts = [j for j in range(i + 1, close) if lines[j].startswith("$ ")]
-        if not starts or starts[0] != i + 1:
-            raise ValueError(f"{page} line {i + 2}: a console block starts with a '$ ' command line")
+        close, starts = _block(lines, i, page, "console", "$ ")
         for k, j in enumerate(starts):
             stop = starts[k + 1] if k + 1 < len(starts) else close
             out.append(Example(lines[j][2:], lines[j + 1:stop], j + 1, stop, j + 1, page=page))
@@ -128,15 +123,22 @@ def parse(text: str, page: str = "README.md") -> list[Example]:
     return out
 
 
+def _block(lines: list[str], i: int, page: str, kind: str, prompt: str) -> tuple[int, list[int]]:
+    """(closing line, prompt lines) of the ``kind`` block opening at ``i``; one clear error for a
+    block never closed or not starting with its prompt."""
+    close = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "```"), None)
+    if close is None:
+        raise ValueError(f"{page} line {i + 1}: a {kind} block is never closed")
+    starts = [j for j in range(i + 1, close) if lines[j].startswith(prompt)]
+    if not starts or starts[0] != i + 1:
+        raise ValueError(f"{page} line {i + 2}: a {kind} block starts with a '{prompt}' line")
+    return close, starts
+
+
 def _parse_pycon(lines: list[str], i: int, out: list[Example], page: str = "README.md") -> int:
     """The statements of the pycon block opening at ``i`` (each ``>>> `` line with its ``... ``
     lines, then its output lines) appended to ``out``; the index after the block."""
-    close = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "```"), None)
-    if close is None:
-        raise ValueError(f"{page} line {i + 1}: a pycon block is never closed")
-    starts = [j for j in range(i + 1, close) if lines[j].startswith(">>> ")]
-    if not starts or starts[0] != i + 1:
-        raise ValueError(f"{page} line {i + 2}: a pycon block starts with a '>>> ' line")
+    close, starts = _block(lines, i, page, "pycon", ">>> ")
     for k, j in enumerate(starts):
         stop = starts[k + 1] if k + 1 < len(starts) else close
         end = j + 1
