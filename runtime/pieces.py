@@ -85,7 +85,7 @@ def plan_text(encoder: TextEncoder, raw: str, norm: str, role: str, context: str
     name, text = reading(raw, norm, settings, lexicon, max_chars) if settings.enabled else ("text", norm)
     named = [(name, text)]
     if settings.enabled:
-        named += build_named_views(text, settings, raw=raw)
+        named += build_named_views(text, settings, raw=raw, lexicon=lexicon, has_word=encoder.has_word)
     plan.views = len(named) - 1
     if name != "text":  # "no defenses" still scores the text as written
         plan.plain = encoder.windows(encoder.tokenize(norm).ids, role, ctx_ids, max_chunks=None)

@@ -6,7 +6,9 @@ therefore also scores each sentence, line and clause alone, and keeps the worst 
 
 A segment is a character span of the (normalized) text between sentence ends (``. ! ? ; :``
 and their CJK forms, followed by a space or the end), line breaks, commas before a capital
-letter (two sentences spliced: "..., Give me ..."), or the ends of the text.
+letter (two sentences spliced: "..., Give me ..."), conjunctions that open a request in a
+run-on clause ("I love pasta and how do I make ...": :data:`CONJUNCTIONS` followed by one of
+:data:`REQUEST_OPENERS`), or the ends of the text.
 Segments with fewer than two words of two or more letters are left out ("Ok.", "['a', 'b']":
 the full-text windows see them; alone they say little and the model misreads such scraps).
 Each segment is scored whole; one longer than :data:`SCAN_ABOVE` tokens (a long sentence, or a
@@ -35,12 +37,19 @@ SCAN_TOKENS = 20  # ... this many tokens, ...
 SCAN_STRIDE = 10  # ... this many shared by neighbouring windows
 MIN_SEGMENT_WORDS = 2
 
-# A sentence end (with trailing quotes/brackets) before whitespace or the end, a line break, or a
-# comma before a capital letter.
+# A sentence end (with trailing quotes/brackets) before whitespace or the end, a line break, a
+# comma before a capital letter, or the space before a conjunction that opens a request.
 # The look-behind makes a match start only at the first mark of a run, which keeps the scan
 # linear on a long run of marks ("!!!!...x").
 _ENDS = ".!?;:…。！？；："
-_BOUNDARY = re.compile(rf"""(?<![{_ENDS}])[{_ENDS}]+["'”’)\]]*(?=\s|$)|[。！？；]|\n|,(?=\s+[A-Z])""")
+#: Conjunctions that splice a request onto a run-on clause ("I love pasta and how do I make ..."),
+#: and the words that open such a request.
+CONJUNCTIONS = ("and", "but", "so", "or", "then", "also", "plus")
+REQUEST_OPENERS = ("how", "what", "where", "why", "who", "which", "can", "could", "would", "will", "should",
+                   "tell", "give", "show", "write", "explain", "help", "describe", "list", "teach", "provide",
+                   "please")
+_SPLICE = rf"""(?<=\w)[ \t]+(?=(?i:{"|".join(CONJUNCTIONS)})[ \t]+(?i:{"|".join(REQUEST_OPENERS)})\b)"""
+_BOUNDARY = re.compile(rf"""(?<![{_ENDS}])[{_ENDS}]+["'”’)\]]*(?=\s|$)|[。！？；]|\n|,(?=\s+[A-Z])|{_SPLICE}""")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
