@@ -93,6 +93,16 @@ def best_shift(clause: str) -> tuple[int, int, int]:
     return best
 
 
+def best_logp_shift(clause: str) -> tuple[int, float]:
+    """(shift, mean log-probability per letter) of the shift 1..25 whose letters read most like English."""
+    best = (0, -99.0)
+    for k in range(1, 26):
+        logp, _ = english_logp(shift(clause, k))
+        if logp > best[1]:
+            best = (k, logp)
+    return best
+
+
 # ---------------------------------------------------------------- Morse
 
 MORSE = {
@@ -191,15 +201,21 @@ def _a1z26(m: re.Match[str]) -> str:
             return m.group()
         words.append("".join(chr(96 + n) for n in numbers))
     decoded = " ".join(words)
-    if sum(ch.isalpha() for ch in decoded) < A1Z26_MIN_LETTERS or not reads_as_english(decoded):
+    if sum(ch.isalpha() for ch in decoded) < A1Z26_MIN_LETTERS:
+        return m.group()
+    # Dashes inside words and spaces between them ("8-15-23 4-15") are a layout nothing else
+    # uses; bare numbers must also read as English ("3 5 7 9 11" is a list).
+    dashed = "-" in run and len(words) >= 2 and sum(len(w) > 1 for w in words) >= 2
+    if not dashed and not reads_as_english(decoded):
         return m.group()
     return _on_own_line(decoded)
 
 
 def decode_a1z26(text: str) -> str:
     """Runs of letter numbers (a=1 ... z=26; letters joined by ``-`` with words split by spaces,
-    or split by spaces with words split by ``/`` or two spaces) replaced by their letters, when
-    the reading holds common English words (or, without word breaks, English letter frequencies)."""
+    or split by spaces with words split by ``/`` or two spaces) replaced by their letters: the
+    dashed layout always, bare numbers when the reading holds common English words (or, without
+    word breaks, English letter frequencies)."""
     if not any(ch.isdigit() for ch in text):
         return text
     return _A1Z26_RUN.sub(_a1z26, text)

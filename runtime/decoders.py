@@ -29,7 +29,9 @@ import codecs
 import re
 import urllib.parse
 
-from tinyguard.ciphers import CAESAR_MIN_WORDS, best_shift, common_hits, decode_ciphers, english_logp, shift
+from tinyguard.ciphers import (
+    CAESAR_MIN_WORDS, best_logp_shift, best_shift, common_hits, decode_ciphers, english_logp, shift,
+)
 from tinyguard.normalize import strip_invisible
 
 DECODE_DEPTH = 2  # an encoding nested once (base64 of base64) is decoded to the end
@@ -180,6 +182,9 @@ ROT13_MIN_LETTERS = 10
 ROT13_MIN_WORDS = 3  # letter frequencies of one long run ("xxxx...") say nothing about English
 MAX_WORD = 20
 ENGLISH_SHARE = 0.3  # a clause with this share of common English words is read as it is
+CAESAR_MIN_LETTERS = 15  # a shift chosen by letter frequencies alone needs this many letters, ...
+CAESAR_LOGP = -3.05  # ... reads at least this much like English (mean log-probability per letter) ...
+CAESAR_MARGIN = 0.5  # ... and this much better than the clause as written
 
 
 def _looks_like_words(text: str) -> bool:
@@ -208,6 +213,11 @@ def _decode_clause(clause: str) -> str:
         k, after, words = best_shift(clause)
         if after >= 2 and after >= 0.25 * words and after > before + 1:
             return shift(clause, k)
+        if _looks_like_words(clause):  # few common words: the shift whose letters read most like English
+            before_lp, letters = english_logp(clause)
+            k, after_lp = best_logp_shift(clause)
+            if letters >= CAESAR_MIN_LETTERS and after_lp >= CAESAR_LOGP and after_lp - before_lp >= CAESAR_MARGIN:
+                return shift(clause, k)
     if _looks_like_words(clause):
         before_lp, letters = english_logp(clause)
         if letters >= ROT13_MIN_LETTERS and english_logp(rot)[0] - before_lp >= ROT13_MARGIN:

@@ -35,7 +35,7 @@ model's own vocabulary (a view).
 
 At most :data:`MAX_VIEWS` extra views per text: the revealed text, the folded text, the
 reworded text, an alternative de-spacing when a run starts with the one-letter words "a"/"i" ("make a b o m b"),
-and the decoded text. Views are built only when a fold changes something, so plain text costs
+the decoded text and its reworded reading. Views are built only when a fold changes something, so plain text costs
 a few regex scans, each linear in the text.
 """
 from __future__ import annotations
@@ -53,7 +53,7 @@ from tinyguard.emoji import EMOJI_CLASS, ENCLOSED, ENCLOSED_CLASS
 from tinyguard.normalize import normalize
 from tinyguard.words import LexiconSource, reword
 
-MAX_VIEWS = 5
+MAX_VIEWS = 6
 
 
 @dataclass(frozen=True)
@@ -252,7 +252,7 @@ def build_named_views(text: str, settings: DefenseSettings = DefenseSettings(), 
     run-together words rejoined and typos fixed: :func:`tinyguard.words.reword`, with
     ``lexicon`` and ``has_word``; none without a lexicon), ``despaced`` (de-spacing that keeps
     one-letter words), ``decoded`` (escapes, hex, base64, URL-encoding, Morse, binary, A1Z26,
-    Caesar shifts, reversed text; then reworded too). Folds and decoders work on the revealed
+    Caesar shifts, reversed text) and its own ``reworded`` reading. Folds and decoders work on the revealed
     text when there is one. Empty when nothing in ``text`` needs folding."""
     if not settings.enabled:
         return []
@@ -275,7 +275,9 @@ def build_named_views(text: str, settings: DefenseSettings = DefenseSettings(), 
         decoded = decode_encodings(base)
         if decoded != base:
             decoded = fold_chars(normalize(decoded), settings)
-            candidates.append(("decoded", reword(decoded, lexicon, has_word) if settings.words else decoded))
+            candidates.append(("decoded", decoded))
+            if settings.words:
+                candidates.append(("reworded", reword(decoded, lexicon, has_word)))
     views: list[tuple[str, str]] = []
     for name, view in candidates:
         view = normalize(view)

@@ -14,7 +14,9 @@ For a text (bounded first: see :func:`bounded`):
 3. its segments (:mod:`tinyguard.segments`), cut from the same token ids, scored whole and, when
    long, scanned in short windows; a sentence of the text that a view rewrote is scored in the
    view's reading only; a segment seen in an earlier piece (most segments of most views) is not scored again;
-4. the share of its letters the model can read (:func:`tinyguard.verdict.letter_coverage`).
+4. the share of its letters the model can read, in the sentence where it is lowest, in the
+   piece that reads best (:func:`tinyguard.verdict.sentence_coverage`; a reworded view never
+   counts: re-splitting French into English word pieces does not make it read).
 """
 from __future__ import annotations
 
@@ -26,8 +28,9 @@ from tinyguard.defenses import DefenseSettings, build_named_views, read_text
 from tinyguard.despace import Lexicon
 from tinyguard.encoding import TextEncoder, Windows
 from tinyguard.normalize import normalize
-from tinyguard.segments import SCAN_ABOVE, SCAN_STRIDE, SCAN_TOKENS, SEGMENT_TOKENS, segment_spans
-from tinyguard.verdict import letter_coverage
+from tinyguard.languages import DEFAULT_LANGUAGES
+from tinyguard.segments import SCAN_ABOVE, SCAN_STRIDE, SCAN_TOKENS, SEGMENT_TOKENS, segment_spans, sentence_spans
+from tinyguard.verdict import sentence_coverage
 
 LexiconSource = Union[Lexicon, Callable[[], Lexicon], None]  # a Lexicon, or what builds it when needed
 RAW_FACTOR = 4  # a raw text over RAW_FACTOR * max_chars is cut before normalizing (bounded cost)
@@ -78,8 +81,9 @@ def reading(raw: str, norm: str, settings: DefenseSettings, lexicon: LexiconSour
 
 def plan_text(encoder: TextEncoder, raw: str, norm: str, role: str, context: str,
               settings: DefenseSettings, *, max_chars: int, lexicon: LexiconSource = None,
-              unk_id: int = -1) -> Plan:
-    """The plan for one text (``raw``, ``norm``: as returned by :func:`bounded` for ``max_chars``)."""
+              unk_id: int = -1, languages: tuple[str, ...] = DEFAULT_LANGUAGES) -> Plan:
+    """The plan for one text (``raw``, ``norm``: as returned by :func:`bounded` for ``max_chars``;
+    ``languages``: the ones the model was trained on, see :mod:`tinyguard.languages`)."""
     plan = Plan()
     ctx_ids = encoder.context_ids(normalize(context[:CONTEXT_RAW_CHARS])) if context else []
     name, text = reading(raw, norm, settings, lexicon, max_chars) if settings.enabled else ("text", norm)
@@ -102,7 +106,9 @@ def plan_text(encoder: TextEncoder, raw: str, norm: str, role: str, context: str
         plan.entries.append((piece_name, None))
         if k == 0:
             plan.chunks = windows.count
-        coverage = max(coverage, letter_coverage(piece, tokens.ids, tokens.starts, tokens.ends, unk_id))
+        if piece_name != "reworded":  # (a view that re-splits words would make any language look read)
+            coverage = max(coverage, sentence_coverage(piece, tokens.ids, tokens.starts, tokens.ends, unk_id,
+                                                       sentence_spans(piece), languages))
         if not settings.segments:
             continue
         n = len(tokens)

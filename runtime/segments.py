@@ -47,8 +47,16 @@ _ENDS = ".!?;:…。！？；："
 CONJUNCTIONS = ("and", "but", "so", "or", "then", "also", "plus")
 REQUEST_OPENERS = ("how", "what", "where", "why", "who", "which", "can", "could", "would", "will", "should",
                    "tell", "give", "show", "write", "explain", "help", "describe", "list", "teach", "provide",
-                   "please")
-_SPLICE = rf"""(?<=\w)[ \t]+(?=(?i:{"|".join(CONJUNCTIONS)})[ \t]+(?i:{"|".join(REQUEST_OPENERS)})\b)"""
+                   "create", "generate", "suggest", "outline", "draft", "please", "ways", "ideas", "steps",
+                   "instructions", "tips", "methods", "techniques", "strategies", "guide", "tutorial",
+                   # instruction verbs (a general list; see devices/results/robustness-issue21-*.md)
+                   "find", "make", "build", "design", "develop", "devise", "plan", "identify", "research",
+                   "compile", "compose", "summarize", "analyze", "share", "recommend", "produce", "prepare",
+                   "detail", "instruct", "post", "publish", "get", "buy", "help", "convince", "persuade",
+                   "demonstrate", "brainstorm", "investigate", "determine", "construct", "search", "look")
+# (the conjunction ends the clause before it, so the request is scored as it would stand alone)
+_SPLICE = (rf"""(?<=\w)[ \t]+(?i:{"|".join(CONJUNCTIONS)})(?:[ \t]+(?i:also|then))?"""
+           rf"""(?=[ \t]+(?i:{"|".join(REQUEST_OPENERS)})\b)""")
 _BOUNDARY = re.compile(rf"""(?<![{_ENDS}])[{_ENDS}]+["'”’)\]]*(?=\s|$)|[。！？；]|\n|,(?=\s+[A-Z])|{_SPLICE}""")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
@@ -62,6 +70,21 @@ def segment_spans(text: str) -> list[tuple[int, int]]:
         _add(text, start, m.end(), spans)
         start = m.end()
     _add(text, start, len(text), spans)
+    return spans
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of every sentence, line and clause of ``text`` (the same boundaries as
+    :func:`segment_spans`, no word count: a line of Morse code is a sentence too), blank ones
+    left out. Linear in ``len(text)``."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        if not text[start:m.end()].isspace() and m.end() > start:
+            spans.append((start, m.end()))
+        start = m.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
     return spans
 
 

@@ -12,16 +12,21 @@ what such a verdict means:
 * ``"pass"``: the old behaviour -- the reasons are reported, nothing else changes.
 
 Reasons: ``"truncated"`` -- the text is longer than the guard's ``max_chars`` and its tail was
-not scored; ``"unsupported"`` -- less than ``min_coverage`` of its letters are in a script and
-vocabulary the model reads (``coverage``, see :func:`letter_coverage`).
+not scored; ``"unsupported"`` -- in some sentence (or in the whole text) less than
+``min_coverage`` of the letters are in a script, vocabulary and language the model reads, or
+a stretch still looks encoded (``coverage``, see :func:`sentence_coverage`). Per sentence, not
+averaged over the text: one English sentence must not launder a Russian one.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
+
+from tinyguard.ciphers import encoded_spans
+from tinyguard.languages import foreign_spans
 
 UNCHECKED_POLICIES = ("flag", "report", "pass")
 TRUNCATED = "truncated"
@@ -53,7 +58,7 @@ class Verdict:
     window: int = 0  # which window of that view (or of that segment) gave it (0-based)
     segment: int | None = None  # which segment of that view gave it (None: a full-text window)
     segments: int = 0  # segments scored alone, over the text and its views
-    coverage: float = 1.0  # share of the text's letters the model can read
+    coverage: float = 1.0  # lowest share, over the text's sentences and the whole, of letters the model can read
     unchecked: tuple[str, ...] = ()  # why the text was not fully checked ("truncated", "unsupported")
 
     @property
@@ -105,3 +110,48 @@ def letter_coverage(text: str, ids: np.ndarray, starts: np.ndarray, ends: np.nda
         span = text[int(starts[k]): int(ends[k])]
         unreadable += sum(len(m) for m in _LETTERS.findall(span)) - sum(len(m) for m in _NON_LATIN.findall(span))
     return max(0.0, 1.0 - unreadable / letters)
+
+
+MIN_UNREAD = 3  # unread letters (or encoded characters) for one sentence to count on its own
+
+
+def sentence_coverage(text: str, ids: np.ndarray, starts: np.ndarray, ends: np.ndarray, unk_id: int,
+                      spans: Sequence[tuple[int, int]], languages: Sequence[str]) -> float:
+    """The lowest share of readable characters over ``text`` as a whole and each of its
+    sentences ``spans`` holding at least :data:`MIN_UNREAD` unread ones. Readable: Latin
+    letters outside ``[UNK]`` word pieces and outside sentences in a language not in
+    ``languages`` (:func:`tinyguard.languages.foreign_spans`); every character of a stretch that
+    still looks encoded (:func:`tinyguard.ciphers.encoded_spans`) counts, unread. 1.0 without
+    letters or encodings."""
+    whole = letter_coverage(text, ids, starts, ends, unk_id)
+    encoded = encoded_spans(text)
+    foreign = foreign_spans(text, spans, languages)
+    if whole == 1.0 and not encoded and not foreign:
+        return 1.0
+    n = len(text)
+    letters = np.zeros(n + 1, dtype=np.int32)
+    unread = np.zeros(n + 1, dtype=np.int32)
+    for m in _LETTERS.finditer(text):
+        letters[m.start(): m.end()] = 1
+    if whole < 1.0:
+        for m in _NON_LATIN.finditer(text):
+            unread[m.start(): m.end()] = 1
+        for k in np.flatnonzero(ids == unk_id):
+            a, b = int(starts[k]), int(ends[k])
+            unread[a:b] |= letters[a:b]
+    for a, b in foreign:
+        unread[a:b] |= letters[a:b]
+    for a, b in encoded:
+        letters[a:b] = 1
+        unread[a:b] = 1
+        for i in range(a, b):  # spaces inside an encoded run are not characters of it
+            if text[i].isspace():
+                letters[i] = unread[i] = 0
+    n_letters, n_unread = np.concatenate(([0], np.cumsum(letters))), np.concatenate(([0], np.cumsum(unread)))
+    total, bad = int(n_letters[n]), int(n_unread[n])
+    lowest = 1.0 - bad / total if total else 1.0
+    for a, b in spans:
+        s_total, s_bad = int(n_letters[b] - n_letters[a]), int(n_unread[b] - n_unread[a])
+        if s_bad >= MIN_UNREAD and s_total:
+            lowest = min(lowest, 1.0 - s_bad / s_total)
+    return max(0.0, lowest)

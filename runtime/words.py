@@ -11,7 +11,9 @@ Steps, each only where its trigger fires (plain English changes nothing and cost
 
 1. filler: a word that makes up at least :data:`FILLER_SHARE` of a text's words (at least
    :data:`FILLER_MIN` times; :data:`COMMON_FILLER_SHARE` for a common English word) is dropped;
-2. underscores and hyphens between letters become spaces ("how_to_make");
+2. underscores and hyphens between letters become spaces ("how_to_make"); leetspeak the
+   character folds leave ("!nformation", "someone'$", "70" for "to" among leet words) is read
+   where that makes known words;
 3. typos: a word the vocabulary does not know, of :data:`TYPO_MIN_LETTERS` letters or more,
    becomes the most frequent known word one edit away (a swap, a dropped, doubled or wrong
    letter: "mkae" -> "make", "bmob" -> "bomb");
@@ -103,6 +105,32 @@ def _fix_typos(text: str, lexicon: Lexicon) -> str:
     return _LETTERS.sub(fix, text)
 
 
+_LEET = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a", "$": "s", "!": "i", "|": "l"}
+_LEET_MIXED = re.compile(r"[A-Za-z][0-9@$!|]|[0-9@$!|][A-Za-z]")
+_LEET_TOKEN = re.compile(r"[\w@$!|']*[0-9@$!|][\w@$!|']*")
+
+
+def _unleet_known(text: str, lexicon: Lexicon) -> str:
+    """Leetspeak the character folds leave (a symbol at a word's edge: "!nformation",
+    "someone'$"; a number between leet words: "70" for "to"): a token whose leet characters
+    read as letters ("1" as i or l) make known words."""
+    if not _LEET_MIXED.search(text):
+        return text
+
+    def read(m: re.Match[str]) -> str:
+        token = m.group()
+        if token.isdigit() and len(token) < 2:
+            return token
+        for one in ("i", "l"):
+            word = "".join(_LEET.get(c, one if c == "1" else c) for c in token)
+            parts = [p.lower() for p in _LETTERS.findall(word)]
+            if parts and not any(ch.isdigit() for ch in word) and all(
+                    known(p, lexicon) or (p == "s" and "'" in word) for p in parts):
+                return word
+        return token
+    return _LEET_TOKEN.sub(read, text)
+
+
 def _unknown(words: list[str], lexicon: Lexicon) -> int:
     """Words the vocabulary does not know, and scraps of one or two letters that are not words."""
     return sum(1 for w in words if (w not in SHORT_WORDS) if len(w) <= 2 or not known(w, lexicon))
@@ -127,8 +155,10 @@ def _resplit_line(line: str, lexicon: Lexicon) -> str:
 
 def _suspect(text: str, has_word: Callable[[str], bool] | None) -> bool:
     """Whether any word of ``text`` could need the vocabulary: a scrap of one or two letters, a
-    long run, or (with ``has_word``, a cheap look-up in the tokenizer's vocabulary) a word it
-    lacks. Spares building the :class:`Lexicon` for plain text."""
+    long run, leetspeak, or (with ``has_word``, a cheap look-up in the tokenizer's vocabulary)
+    a word it lacks. Spares building the :class:`Lexicon` for plain text."""
+    if _LEET_MIXED.search(text):
+        return True
     for m in _LETTERS.finditer(text):
         w = m.group().lower()
         if len(w) <= 2:
@@ -154,5 +184,5 @@ def reword(text: str, lexicon: LexiconSource, has_word: Callable[[str], bool] | 
     lex = lexicon() if callable(lexicon) else lexicon
     if not lex:
         return out
-    out = _fix_typos(out, lex)
+    out = _fix_typos(_unleet_known(out, lex), lex)
     return "\n".join(_resplit_line(line, lex) for line in out.split("\n"))
