@@ -192,6 +192,12 @@ def _looks_like_words(text: str) -> bool:
     return len(words) >= ROT13_MIN_WORDS and max(map(len, words)) <= MAX_WORD
 
 
+def _mostly_letters(text: str) -> bool:
+    """Letters make up most of the clause's visible characters (not escapes, ids or code)."""
+    visible = sum(not ch.isspace() for ch in text)
+    return visible > 0 and sum(ch.isalpha() for ch in text) >= 0.8 * visible
+
+
 def _decode_clause(clause: str) -> str:
     """The clause shifted (rot13, or the Caesar shift 1..25 whose reading holds the most common
     English words), or reversed, if that reading holds far more common English words (or, for
@@ -213,7 +219,7 @@ def _decode_clause(clause: str) -> str:
         k, after, words = best_shift(clause)
         if after >= 2 and after >= 0.25 * words and after > before + 1:
             return shift(clause, k)
-        if _looks_like_words(clause):  # few common words: the shift whose letters read most like English
+        if _looks_like_words(clause) and _mostly_letters(clause):  # the shift whose letters read most like English
             before_lp, letters = english_logp(clause)
             k, after_lp = best_logp_shift(clause)
             if letters >= CAESAR_MIN_LETTERS and after_lp >= CAESAR_LOGP and after_lp - before_lp >= CAESAR_MARGIN:

@@ -266,7 +266,7 @@ def build_named_views(text: str, settings: DefenseSettings = DefenseSettings(), 
     folded = fold_chars(base, settings)
     candidates.append(("folded", folded))
     if settings.words:
-        candidates.append(("reworded", reword(folded, lexicon, has_word)))
+        candidates.append(("reworded", reword(folded, lexicon, has_word, leet=settings.leet)))
     if settings.despace:
         alt = despace_keep_article(base)
         if alt != fold_despace(base):
@@ -277,7 +277,7 @@ def build_named_views(text: str, settings: DefenseSettings = DefenseSettings(), 
             decoded = fold_chars(normalize(decoded), settings)
             candidates.append(("decoded", decoded))
             if settings.words:
-                candidates.append(("reworded", reword(decoded, lexicon, has_word)))
+                candidates.append(("reworded", reword(decoded, lexicon, has_word, leet=settings.leet)))
     views: list[tuple[str, str]] = []
     for name, view in candidates:
         view = normalize(view)

@@ -41,6 +41,7 @@ TYPO_MIN_LETTERS = 3
 UNKNOWN_SHARE = 0.3  # unknown words of a line (at least UNKNOWN_MIN of them) for its letters to be re-split
 UNKNOWN_MIN = 2
 RUN_MIN_LETTERS = 10
+LONG_RUN = 24  # letters: longer than any word
 MAX_WORDS = 400  # longer texts are not reworded (the text's own windows and segments read them)
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 #: English words of one or two letters; other scraps that short are pieces of split words ("bo mb")
@@ -149,15 +150,19 @@ def _resplit_line(line: str, lexicon: Lexicon) -> str:
             return w
         split = split_words(w, lexicon)
         parts = split.lower().split()
-        return split if len(parts) >= 2 and _unknown(parts, lexicon) <= len(parts) // 4 else w
+        # every part a whole word; a run of LONG_RUN letters (no word is that long) may keep a
+        # quarter of its parts unknown ("...tomakemethamphetamine")
+        strange = sum(not (p in lexicon.words if len(p) > 2 else p in SHORT_WORDS) for p in parts)
+        allowed = len(parts) // 4 if len(w) >= LONG_RUN else 0
+        return split if len(parts) >= 2 and strange <= allowed else w
     return _LETTERS.sub(run, line)
 
 
-def _suspect(text: str, has_word: Callable[[str], bool] | None) -> bool:
+def _suspect(text: str, has_word: Callable[[str], bool] | None, leet: bool = True) -> bool:
     """Whether any word of ``text`` could need the vocabulary: a scrap of one or two letters, a
     long run, leetspeak, or (with ``has_word``, a cheap look-up in the tokenizer's vocabulary)
     a word it lacks. Spares building the :class:`Lexicon` for plain text."""
-    if _LEET_MIXED.search(text):
+    if leet and _LEET_MIXED.search(text):
         return True
     for m in _LETTERS.finditer(text):
         w = m.group().lower()
@@ -169,20 +174,22 @@ def _suspect(text: str, has_word: Callable[[str], bool] | None) -> bool:
     return False
 
 
-def reword(text: str, lexicon: LexiconSource, has_word: Callable[[str], bool] | None = None) -> str:
+def reword(text: str, lexicon: LexiconSource, has_word: Callable[[str], bool] | None = None, *,
+           leet: bool = True) -> str:
     """The reading of ``text`` with filler dropped, joined words split, typos fixed and split or
     run-together words re-split (see the module doc); ``text`` itself when nothing fired or
     without a lexicon. ``lexicon`` may be a function that builds it, called only when some word
-    may need it (``has_word``: whether the vocabulary holds a word whole, a cheaper test)."""
+    may need it (``has_word``: whether the vocabulary holds a word whole, a cheaper test).
+    ``leet``: read leetspeak too (off when the ``leet`` defense is)."""
     if lexicon is None or len(text) > MAX_WORDS * 12:
         return text
     out = drop_filler(text)
     if "_" in out or "-" in out:
         out = _JOINED.sub(" ", out)
-    if not _suspect(out, has_word):
+    if not _suspect(out, has_word, leet):
         return out
     lex = lexicon() if callable(lexicon) else lexicon
     if not lex:
         return out
-    out = _fix_typos(_unleet_known(out, lex), lex)
+    out = _fix_typos(_unleet_known(out, lex) if leet else out, lex)
     return "\n".join(_resplit_line(line, lex) for line in out.split("\n"))
