@@ -15,8 +15,8 @@ Steps, each only where its trigger fires (plain English changes nothing and cost
    character folds leave ("!nformation", "someone'$", "70" for "to" among leet words) is read
    where that makes known words;
 3. typos: a word the vocabulary does not know, of :data:`TYPO_MIN_LETTERS` letters or more,
-   becomes the most frequent known word one edit away (a swap, a dropped, doubled or wrong
-   letter: "mkae" -> "make", "bmob" -> "bomb");
+   becomes a known word one edit away (two letters swapped first, else the most frequent word
+   one dropped, doubled or wrong letter away: "mkae" -> "make", "bmob" -> "bomb");
 4. split and run-together words: a line in which at least :data:`UNKNOWN_SHARE` of the words
    are still unknown has its letters re-split into words (shortest path over word costs,
    :func:`tinyguard.despace.split_words`); elsewhere a single unknown run of
@@ -81,10 +81,15 @@ def known(word: str, lexicon: Lexicon) -> bool:
 
 
 def fix_typo(word: str, lexicon: Lexicon) -> str:
-    """The most frequent known word one edit from ``word`` (lower case), or ``word``."""
+    """The known word one edit from ``word`` (lower case), or ``word``: two neighbouring letters
+    swapped first (the commonest slip, and the one an attacker picks: "bmob"), else the most
+    frequent word one dropped, doubled, missing or wrong letter away."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    found = [(lexicon.words[c], c) for c in swaps if c in lexicon.words]
+    if found:
+        return min(found)[1]
     candidates = {a + b[1:] for a, b in splits if b}
-    candidates |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
     candidates |= {a + c + b[1:] for a, b in splits if b for c in _ALPHABET}
     candidates |= {a + c + b for a, b in splits for c in _ALPHABET}
     found = [(lexicon.words[c], c) for c in candidates if len(c) > 2 and c in lexicon.words]
