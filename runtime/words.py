@@ -146,7 +146,8 @@ def _resplit_line(line: str, lexicon: Lexicon) -> str:
     """Letters of a line whose words are mostly unknown, re-split into words."""
     words = [w.lower() for w in _LETTERS.findall(line)]
     bad = _unknown(words, lexicon)
-    if bad >= UNKNOWN_MIN and bad >= UNKNOWN_SHARE * len(words):
+    # (letters spaced out one by one, "b o m b", are the despace defense's to join)
+    if bad >= UNKNOWN_MIN and bad >= UNKNOWN_SHARE * len(words) and _unknown([w for w in words if len(w) > 1], lexicon):
         return _LINE_LETTERS.sub(lambda m: split_words(re.sub(r"[ \t]+", "", m.group()), lexicon), line)
 
     def run(m: re.Match[str]) -> str:
