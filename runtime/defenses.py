@@ -51,7 +51,7 @@ from tinyguard.decoders import decode_encodings, reveal_hidden
 from tinyguard.despace import Lexicon, despace_keep_article, fold_despace, is_spelled_out, respace
 from tinyguard.emoji import EMOJI_CLASS, ENCLOSED, ENCLOSED_CLASS
 from tinyguard.normalize import normalize
-from tinyguard.words import LexiconSource, reword
+from tinyguard.words import LexiconSource, changed_part, reword
 
 MAX_VIEWS = 6
 
@@ -248,9 +248,10 @@ def build_named_views(text: str, settings: DefenseSettings = DefenseSettings(), 
     """(name, view) pairs for a normalized ``text``: distinct, different from it, normalized,
     not blank (at most :data:`MAX_VIEWS`). Names: ``revealed`` (the tag characters of ``raw``,
     the text before normalization, spelled out), ``folded`` (smuggling, de-spacing,
-    leetspeak, homoglyphs), ``reworded`` (the folded text with filler dropped, split and
-    run-together words rejoined and typos fixed: :func:`tinyguard.words.reword`, with
-    ``lexicon`` and ``has_word``; none without a lexicon), ``despaced`` (de-spacing that keeps
+    leetspeak, homoglyphs), ``reworded`` (the lines or long lines' sentences of the folded text
+    that change when filler is dropped, split and run-together words rejoined and typos fixed:
+    :func:`tinyguard.words.reword` and :func:`~tinyguard.words.changed_part`, with ``lexicon``
+    and ``has_word``; none without a lexicon), ``despaced`` (de-spacing that keeps
     one-letter words), ``decoded`` (escapes, hex, base64, URL-encoding, Morse, binary, A1Z26,
     Caesar shifts, reversed text) and its own ``reworded`` reading. Folds and decoders work on the revealed
     text when there is one. Empty when nothing in ``text`` needs folding."""
@@ -266,7 +267,7 @@ def build_named_views(text: str, settings: DefenseSettings = DefenseSettings(), 
     folded = fold_chars(base, settings)
     candidates.append(("folded", folded))
     if settings.words:
-        candidates.append(("reworded", reword(folded, lexicon, has_word, leet=settings.leet)))
+        candidates.append(("reworded", changed_part(folded, reword(folded, lexicon, has_word, leet=settings.leet))))
     if settings.despace:
         alt = despace_keep_article(base)
         if alt != fold_despace(base):
@@ -277,7 +278,8 @@ def build_named_views(text: str, settings: DefenseSettings = DefenseSettings(), 
             decoded = fold_chars(normalize(decoded), settings)
             candidates.append(("decoded", decoded))
             if settings.words:
-                candidates.append(("reworded", reword(decoded, lexicon, has_word, leet=settings.leet)))
+                candidates.append(("reworded", changed_part(decoded, reword(decoded, lexicon, has_word,
+                                                                            leet=settings.leet))))
     views: list[tuple[str, str]] = []
     for name, view in candidates:
         view = normalize(view)

@@ -30,6 +30,7 @@ from typing import Callable, Union
 
 from tinyguard.ciphers import COMMON
 from tinyguard.despace import Lexicon, split_words
+from tinyguard.segments import sentence_spans
 
 LexiconSource = Union[Lexicon, Callable[[], Lexicon], None]  # a Lexicon, or what builds it when needed
 
@@ -42,7 +43,7 @@ UNKNOWN_SHARE = 0.3  # unknown words of a line (at least UNKNOWN_MIN of them) fo
 UNKNOWN_MIN = 2
 RUN_MIN_LETTERS = 10
 LONG_RUN = 24  # letters: longer than any word
-MAX_WORDS = 400  # longer texts are not reworded (the text's own windows and segments read them)
+LONG_LINE = 400  # characters: a longer reworded line keeps only its sentences that changed
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 #: English words of one or two letters; other scraps that short are pieces of split words ("bo mb")
 SHORT_WORDS = frozenset("a i am an as at be by do go he hi if in is it me my no of oh ok on or so to up us we".split())
@@ -187,7 +188,7 @@ def reword(text: str, lexicon: LexiconSource, has_word: Callable[[str], bool] | 
     without a lexicon. ``lexicon`` may be a function that builds it, called only when some word
     may need it (``has_word``: whether the vocabulary holds a word whole, a cheaper test).
     ``leet``: read leetspeak too (off when the ``leet`` defense is)."""
-    if lexicon is None or len(text) > MAX_WORDS * 12:
+    if lexicon is None:
         return text
     out = drop_filler(text)
     if "_" in out or "-" in out:
@@ -199,3 +200,23 @@ def reword(text: str, lexicon: LexiconSource, has_word: Callable[[str], bool] | 
         return out
     out = _fix_typos(_unleet_known(out, lex) if leet else out, lex)
     return "\n".join(_resplit_line(line, lex) for line in out.split("\n"))
+
+
+def changed_part(before: str, after: str) -> str:
+    """What :func:`reword` changed: the lines of ``after`` that differ from ``before``'s, and of a
+    long line only its sentences that differ (when both have as many). A long benign text with one
+    misspelt word so costs the guard one short window more, not a second reading of it all."""
+    old, new = before.split("\n"), after.split("\n")
+    if len(old) != len(new):
+        return after
+    out = []
+    for a, b in zip(old, new):
+        if a == b:
+            continue
+        if len(b) > LONG_LINE:
+            sa, sb = sentence_spans(a), sentence_spans(b)
+            if len(sa) == len(sb):
+                out += [b[j:k].strip() for (i, e), (j, k) in zip(sa, sb) if a[i:e].strip() != b[j:k].strip()]
+                continue
+        out.append(b)
+    return "\n".join(out)
