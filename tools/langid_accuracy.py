@@ -4,7 +4,9 @@ languages of the seed data, sentence by sentence, as the guard calls it (issue 2
 Usage: python tools/langid_accuracy.py [--data-dir /work/shared/data] [--n 300] [--out FILE.json]
 
 Per language: the share of its sentences the guard calls (enough Latin letters, no code-like
-character) and, of those, the share called that language. For English benign text (gsm8k,
+character: Chinese is never called, script coverage reads it as unread), of those the share
+called that language, and the share of all its sentences a bundle trained on English only
+counts as unread. For English benign text (gsm8k,
 GPTeacher code, Alpaca), the share of sentences called a language other than English: each such
 call would make a benign text "not fully checked". xsafety is read here for measurement only
 (its licence class keeps it out of training).
@@ -22,7 +24,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from tinyguard.languages import MIN_LETTERS, _CODE, _LATIN_LETTER, detect
+from tinyguard.languages import MIN_LETTERS, _CODE, _LATIN_LETTER, detect, foreign_spans
 from tinyguard.segments import sentence_spans
 
 
@@ -67,9 +69,9 @@ def load(data_dir: Path, n: int, seed: int) -> tuple[dict[str, list[str]], list[
 
 
 def startup_ms() -> float:
-    """Import and first call of the detector in a fresh interpreter (median of 5)."""
-    code = ("import time; t=time.perf_counter(); from tinyguard.languages import detect; "
-            "detect('Where is the train station, please?'); print((time.perf_counter()-t)*1000)")
+    """Import and first call of pycld2 in a fresh interpreter, in ms (median of 5)."""
+    code = ("import time; t=time.perf_counter(); import pycld2; "
+            "pycld2.detect('Where is the train station, please?'); print((time.perf_counter()-t)*1000)")
     runs = sorted(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                        check=True).stdout) for _ in range(5))
     return round(runs[2], 2)
@@ -99,10 +101,17 @@ def main() -> None:
         total_n += len(calls)
         result["languages"][name] = {  # type: ignore[index]
             "sentences": len(sents), "called": round(len(calls) / max(1, len(sents)), 3),
-            "accuracy": round(sum(g == want for g in got) / max(1, len(calls)), 3)}
+            "accuracy": round(sum(g == want for g in got) / max(1, len(calls)), 3),
+            # what the guard does with it under the default bundle's ["en"]: called and not English
+            "unread_if_en_only": round(sum(g not in (None, "en") for g in got) / max(1, len(sents)), 3),
+            # texts with any sentence (or, short sentences only, the whole text) unread under ["en"]
+            "texts_unread_if_en_only": round(sum(bool(foreign_spans(t, sentence_spans(t), ("en",)))
+                                                 for t in texts) / max(1, len(texts)), 3)}
     sents = [s for s in sentences(english) if called(s)]
     foreign = [s for s in sents if detect(s) not in (None, "en")]
     result["english_benign"] = {"texts": len(english), "sentences_called": len(sents),
+                                "texts_unread": round(sum(bool(foreign_spans(t, sentence_spans(t), ("en",)))
+                                                          for t in english) / len(english), 4),
                                 "called_foreign": len(foreign), "rate": round(len(foreign) / max(1, len(sents)), 4),
                                 "examples": [s.strip()[:100] for s in foreign[:5]]}
     result["us_per_sentence"] = round(1e6 * total_s / max(1, total_n), 1)
