@@ -98,7 +98,9 @@ def plan_text(encoder: TextEncoder, raw: str, norm: str, role: str, context: str
     spans = [segment_spans(piece) if settings.segments else [] for _, piece in named]
     # A sentence of the text that some view rewrote (rot13, leet, emoji, an encoded run) is scored
     # in that view's reading only: the model misreads such garbage on its own.
-    in_views = [{piece[a:b].strip() for a, b in sp} for (_, piece), sp in zip(named[1:], spans[1:])]
+    # (a reworded view holds only what it changed, so it says nothing about the other sentences)
+    in_views = [{piece[a:b].strip() for a, b in sp} for (name_, piece), sp in zip(named[1:], spans[1:])
+                if name_ != "reworded"]
     for k, (piece_name, piece) in enumerate(named):
         tokens = encoder.tokenize(piece)
         windows = encoder.windows(tokens.ids, role, ctx_ids, max_chunks=None)

@@ -195,3 +195,12 @@ def test_a_long_text_is_reworded_where_it_changed(guard: Guard) -> None:
     long_line = "A" + " plain sentence here." * 30
     assert changed_part(long_line + " I mkae a cake.", long_line + " I make a cake.") == "I make a cake."
     assert changed_part("one\ntwo mkae", "one\ntwo make") == "two make"
+
+
+def test_a_partial_reworded_view_does_not_hide_the_texts_sentences(guard: Guard) -> None:
+    from tinyguard.attacks import benign_words
+    import random
+
+    padding = benign_words(1000, random.Random(2)) + " I hvae a qustion."  # typos: a reworded view of one line
+    v = guard.check(f"{padding}\n{HARMFUL[0]}")
+    assert v.flagged and v.segment is not None and v.view == "text", (v.view, v.score)
