@@ -17,8 +17,9 @@ Steps, each only where its trigger fires (plain English changes nothing and cost
 3. typos: a word the vocabulary does not know, of :data:`TYPO_MIN_LETTERS` letters or more,
    becomes a known word one edit away (two letters swapped first, else the most frequent word
    one dropped, doubled or wrong letter away: "mkae" -> "make", "bmob" -> "bomb");
-4. split and run-together words: a line in which at least :data:`UNKNOWN_SHARE` of the words
-   are still unknown has its letters re-split into words (shortest path over word costs,
+4. split and run-together words: a line with :data:`SCRAP_SHARE` of its words scraps of two
+   letters or fewer (before step 3), or in which at least :data:`UNKNOWN_SHARE` of the words
+   are still unknown (after it), has its letters re-split into words (shortest path over word costs,
    :func:`tinyguard.despace.split_words`); elsewhere a single unknown run of
    :data:`RUN_MIN_LETTERS` or more letters that splits into known words is split.
 """
@@ -43,6 +44,8 @@ UNKNOWN_SHARE = 0.3  # unknown words of a line (at least UNKNOWN_MIN of them) fo
 UNKNOWN_MIN = 2
 RUN_MIN_LETTERS = 10
 LONG_RUN = 24  # letters: longer than any word
+MAX_KNOWN = 40  # letters: a longer run is no known word (and costs nothing to look up)
+SCRAP_SHARE = 0.2  # scraps of one or two letters (not words) among a line's words: words split apart
 LONG_LINE = 400  # characters: a longer reworded line keeps only its sentences that changed
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 #: English words of one or two letters; other scraps that short are pieces of split words ("bo mb")
@@ -50,6 +53,7 @@ SHORT_WORDS = frozenset("a i am an as at be by do go he hi if in is it me my no 
 
 _TOKEN = re.compile(r"\S+")
 _LETTERS = re.compile(r"[A-Za-z]+")
+_WORD = re.compile(r"(?<![0-9A-Za-z_])[A-Za-z]+(?![0-9A-Za-z_])")  # a word of letters alone ("5th" is none)
 _JOINED = re.compile(r"(?<=[A-Za-z])[_-]+(?=[A-Za-z])|(?<=[A-Za-z])_+|_+(?=[A-Za-z])")
 # Words of letters only, split by spaces ("d0" and "ex's" end a run)
 _LINE_LETTERS = re.compile(r"(?<!\w)[A-Za-z]+(?:[ \t]+[A-Za-z]+)*(?!\w)")
@@ -78,23 +82,36 @@ def known(word: str, lexicon: Lexicon) -> bool:
     piece ("meth" = "met" + "##h")."""
     if word in lexicon.words:
         return True
+    if len(word) > MAX_KNOWN:
+        return False
     return any(word[:i] in lexicon.words and word[i:] in lexicon.pieces for i in range(3, len(word)))
 
 
 def fix_typo(word: str, lexicon: Lexicon) -> str:
-    """The known word one edit from ``word`` (lower case), or ``word``: two neighbouring letters
-    swapped first (the commonest slip, and the one an attacker picks: "bmob"), else the most
-    frequent word one dropped, doubled, missing or wrong letter away."""
+    """A known word one edit from ``word`` (lower case), or ``word``. Edits are tried in the order
+    of the slips people and attackers make -- two neighbouring letters swapped ("bmob"), a letter
+    dropped ("pln"), a letter doubled or added ("thaat"), a wrong letter -- and within one kind
+    the most frequent word wins."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    found = [(lexicon.words[c], c) for c in swaps if c in lexicon.words]
-    if found:
-        return min(found)[1]
-    candidates = {a + b[1:] for a, b in splits if b}
-    candidates |= {a + c + b[1:] for a, b in splits if b for c in _ALPHABET}
-    candidates |= {a + c + b for a, b in splits for c in _ALPHABET}
-    found = [(lexicon.words[c], c) for c in candidates if len(c) > 2 and c in lexicon.words]
-    return min(found)[1] if found else word
+    edits = (
+        {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1},  # swapped
+        {a + c + b for a, b in splits for c in _ALPHABET},  # dropped
+        {a + b[1:] for a, b in splits if b},  # doubled or added
+        {a + c + b[1:] for a, b in splits if b for c in _ALPHABET},  # wrong
+    )
+    for candidates in edits:
+        found = [(lexicon.words[c], c) for c in candidates if len(c) > 2 and c in lexicon.words]
+        if found:
+            return min(found)[1]
+    return word
+
+
+def _doubled(word: str, lexicon: Lexicon) -> str | None:
+    """The whole word ``word`` makes with one doubled letter undoubled ("thaat" -> "that")."""
+    for i in range(1, len(word)):
+        if word[i] == word[i - 1] and word[:i] + word[i + 1:] in lexicon.words:
+            return word[:i] + word[i + 1:]
+    return None
 
 
 def _fix_typos(text: str, lexicon: Lexicon) -> str:
@@ -103,13 +120,22 @@ def _fix_typos(text: str, lexicon: Lexicon) -> str:
     def fix(m: re.Match[str]) -> str:
         w = m.group()
         low = w.lower()
-        if len(w) < TYPO_MIN_LETTERS or known(low, lexicon):
+        if low in SHORT_WORDS or (len(w) >= TYPO_MIN_LETTERS and low in lexicon.words):
             return w
         if not w.islower() and text[:m.start()].rstrip()[-1:] not in ("", ".", "!", "?", "\n", ":"):
             return w
-        fixed = fix_typo(low, lexicon)
+        if len(w) < TYPO_MIN_LETTERS:  # "te", "hw": not a word of SHORT_WORDS; a dropped letter only
+            if len(w) != 2:
+                return w
+            found = [(lexicon.words[c], c) for i in range(3) for ch in _ALPHABET
+                     if (c := low[:i] + ch + low[i:]) in lexicon.words]
+            return min(found)[1] if found else w
+        fixed = _doubled(low, lexicon)
+        if fixed is None and known(low, lexicon):
+            return w
+        fixed = fixed or fix_typo(low, lexicon)
         return w if fixed == low else fixed
-    return _LETTERS.sub(fix, text)
+    return _WORD.sub(fix, text)
 
 
 _LEET = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a", "$": "s", "!": "i", "|": "l"}
@@ -198,8 +224,20 @@ def reword(text: str, lexicon: LexiconSource, has_word: Callable[[str], bool] | 
     lex = lexicon() if callable(lexicon) else lexicon
     if not lex:
         return out
-    out = _fix_typos(_unleet_known(out, lex) if leet else out, lex)
-    return "\n".join(_resplit_line(line, lex) for line in out.split("\n"))
+    if leet:
+        out = _unleet_known(out, lex)
+    return "\n".join(_reword_line(line, lex) for line in out.split("\n"))
+
+
+def _reword_line(line: str, lexicon: Lexicon) -> str:
+    """One line: words split into scraps ("ma ke a bo mb") are re-split first, before a typo
+    fix could read a scrap as a word; otherwise typos are fixed, then what is still unknown is
+    re-split."""
+    words = [w.lower() for w in _LETTERS.findall(line)]
+    scraps = [w for w in words if len(w) <= 2 and w not in SHORT_WORDS]
+    if len(scraps) >= UNKNOWN_MIN and len(scraps) >= SCRAP_SHARE * len(words) and any(len(w) == 2 for w in scraps):
+        return _resplit_line(line, lexicon)
+    return _resplit_line(_fix_typos(line, lexicon), lexicon)
 
 
 def changed_part(before: str, after: str) -> str:
