@@ -267,7 +267,9 @@ def build_named_views(text: str, settings: DefenseSettings = DefenseSettings(), 
     folded = fold_chars(base, settings)
     candidates.append(("folded", folded))
     if settings.words:
-        candidates.append(("reworded", changed_part(folded, reword(folded, lexicon, has_word, leet=settings.leet))))
+        # (from the unfolded text: the leet fold reads every "1" as i, the vocabulary picks i or l)
+        reworded = fold_chars(reword(base, lexicon, has_word, leet=settings.leet), settings)
+        candidates.append(("reworded", changed_part(folded, reworded)))
     if settings.despace:
         alt = despace_keep_article(base)
         if alt != fold_despace(base):

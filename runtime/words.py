@@ -141,24 +141,31 @@ def _fix_typos(text: str, lexicon: Lexicon) -> str:
 _LEET = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a", "$": "s", "!": "i", "|": "l"}
 _LEET_MIXED = re.compile(r"[A-Za-z][0-9@$!|]|[0-9@$!|][A-Za-z]")
 _LEET_TOKEN = re.compile(r"[\w@$!|']*[0-9@$!|][\w@$!|']*")
+MAX_ONES = 4  # a token's "1"s read each as i or l (2**4 readings at most)
+_LONE = {"4": "a", "@": "a", "1": "i"}  # a leet character standing alone, as a word
 
 
 def _unleet_known(text: str, lexicon: Lexicon) -> str:
-    """Leetspeak the character folds leave (a symbol at a word's edge: "!nformation",
-    "someone'$"; a number between leet words: "70" for "to"): a token whose leet characters
-    read as letters ("1" as i or l) make known words."""
+    """Leetspeak read word by word against the vocabulary: a token whose leet characters read as
+    letters ("1" as i or as l, each one tried) make known words ("p1an" -> "plan", "c0mpi1e" ->
+    "compile", "someone'$", "!nformation"; "@" alone is "a", "70" among leet words "to")."""
     if not _LEET_MIXED.search(text):
         return text
 
     def read(m: re.Match[str]) -> str:
         token = m.group()
-        if token.isdigit() and len(token) < 2:
-            return token
-        for one in ("i", "l"):
-            word = "".join(_LEET.get(c, one if c == "1" else c) for c in token)
+        if len(token) == 1:
+            return _LONE.get(token, token)  # "make 4 cake", "d0 1 ..."
+        ones = [i for i, c in enumerate(token) if c == "1"][:MAX_ONES]
+        for choice in range(2 ** len(ones)):
+            chars = [_LEET.get(c, c) for c in token]
+            for bit, i in enumerate(ones):
+                chars[i] = "l" if choice >> bit & 1 else "i"
+            word = "".join(chars)
             parts = [p.lower() for p in _LETTERS.findall(word)]
             if parts and not any(ch.isdigit() for ch in word) and all(
-                    known(p, lexicon) or (p == "s" and "'" in word) for p in parts):
+                    (p in lexicon.words if len(p) > 2 else p in SHORT_WORDS) or (p == "s" and "'" in word)
+                    for p in parts):
                 return word
         return token
     return _LEET_TOKEN.sub(read, text)
