@@ -56,7 +56,7 @@ REQUEST_OPENERS = ("how", "what", "where", "why", "who", "which", "can", "could"
                    "detail", "instruct", "post", "publish", "get", "buy", "help", "convince", "persuade",
                    "demonstrate", "brainstorm", "investigate", "determine", "construct", "search", "look")
 # (the conjunction ends the clause before it, so the request is scored as it would stand alone)
-_SPLICE = (rf"""(?<=\w)[ \t]+(?i:{"|".join(CONJUNCTIONS)})(?:[ \t]+(?i:also|then))?"""
+_SPLICE = (rf"""(?<=\w),?[ \t]+(?i:{"|".join(CONJUNCTIONS)})(?:[ \t]+(?i:also|then))?"""
            rf"""(?=[ \t]+(?i:{"|".join(REQUEST_OPENERS)})\b)""")
 _BOUNDARY = re.compile(rf"""(?<![{_ENDS}])[{_ENDS}]+["'”’)\]]*(?=\s|$)|[。！？；]|\n|,(?=\s+[A-Z])""")
 _SPLICE_RE = re.compile(_SPLICE)
