@@ -120,8 +120,8 @@ def _fix_typos(text: str, lexicon: Lexicon) -> str:
     def fix(m: re.Match[str]) -> str:
         w = m.group()
         low = w.lower()
-        if low in SHORT_WORDS or (len(w) >= TYPO_MIN_LETTERS and low in lexicon.words):
-            return w
+        if len(w) > MAX_KNOWN or low in SHORT_WORDS or (len(w) >= TYPO_MIN_LETTERS and low in lexicon.words):
+            return w  # (a run longer than any word is no typo: re-split, or left as it is)
         if not w.islower() and text[:m.start()].rstrip()[-1:] not in ("", ".", "!", "?", "\n", ":"):
             return w
         if len(w) < TYPO_MIN_LETTERS:  # "te", "hw": not a word of SHORT_WORDS; a dropped letter only
