@@ -140,7 +140,8 @@ def _fix_typos(text: str, lexicon: Lexicon) -> str:
 
 _LEET = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a", "$": "s", "!": "i", "|": "l"}
 _LEET_MIXED = re.compile(r"[A-Za-z][0-9@$!|]|[0-9@$!|][A-Za-z]")
-_LEET_TOKEN = re.compile(r"[\w@$!|']*[0-9@$!|][\w@$!|']*")
+# (starts only at a token's start: unanchored, a long run of letters was scanned once per position)
+_LEET_TOKEN = re.compile(r"(?<![\w@$!|'])[\w@$!|']*[0-9@$!|][\w@$!|']*")
 MAX_ONES = 4  # a token's "1"s read each as i or l (2**4 readings at most)
 _LONE = {"4": "a", "@": "a", "1": "i"}  # a leet character standing alone, as a word
 
