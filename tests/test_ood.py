@@ -287,7 +287,7 @@ def test_halves_are_stable_disjoint_and_keep_evaluation_only_sets_out_of_tuning(
 
 
 def test_ood_threshold_maximises_mean_f1_under_the_fpr_cap():
-    from tinyguard.train.ood_threshold import choose_ood_threshold
+    from tinyguard.measure.thresholds import choose_ood_threshold
 
     y = np.array([True, True, False, False])
     both = (y, np.array([0.9, 0.35, 0.3, 0.1]))  # 0.31..0.35 separates perfectly

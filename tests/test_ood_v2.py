@@ -203,7 +203,7 @@ def test_leak_guard_reads_the_manifest_and_refuses_evaluation_only_training():
 # ---------------------------------------------------------------- the threshold rule on families
 
 def test_family_threshold_rule_means_over_families_under_every_fpr_cap():
-    from tinyguard.train.ood_threshold import choose_family_threshold, choose_split_thresholds
+    from tinyguard.measure.thresholds import choose_family_threshold, choose_split_thresholds
 
     y = np.array([True, True, False, False])
     easy = (y, np.array([0.9, 0.8, 0.3, 0.2]))  # perfect between 0.31 and 0.80
@@ -224,7 +224,7 @@ def test_family_threshold_rule_means_over_families_under_every_fpr_cap():
 
 
 def test_family_threshold_rule_names_families_no_threshold_can_cap_and_falls_back():
-    from tinyguard.train.ood_threshold import GRID, choose_family_threshold, family_rule
+    from tinyguard.measure.thresholds import OOD_GRID as GRID, choose_family_threshold, family_rule
 
     y = np.array([True, True, False, False])
     easy = (y, np.array([0.9, 0.8, 0.3, 0.2]))

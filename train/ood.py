@@ -21,7 +21,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from tinyguard.measure.metrics import average_precision, binary_metrics, category_metrics, label_balanced_weights
+from tinyguard.measure.metrics import (average_precision, binary_metrics, category_metrics, label_balanced_weights,
+                                       slice_metrics)
 from tinyguard.taxonomy import CATEGORIES, N_OUTPUTS
 
 from tinyguard.atomic import atomic_open
@@ -32,7 +33,7 @@ from .ood_restyle import PARSE_RULES, PHRASING_NAMES, coverage, restyle
 from .ood_leaks import refuse_evaluation_only_leaks, training_records  # noqa: F401
 from .ood_scores import ScoreCache, bundle_key, score_both  # noqa: F401
 from .ood_suite import FAMILIES, FAMILY_NAMES, RESPONSE_FAMILIES, SUITE, family, load_families, pooled  # noqa: F401
-from .ood_threshold import choose_split_thresholds, family_rule  # noqa: F401
+from tinyguard.measure.thresholds import choose_split_thresholds, family_rule  # noqa: F401
 
 HEADLINE = ("mean_auprc", "mean_f1", "benign_fpr", "unsafe_recall")
 
@@ -56,20 +57,6 @@ def score_records(guard: Any, records: Sequence[Record], *, chunk: int = 256,
                 out[start + j, 0] = 1.0 if policy and v.flagged and v.score < v.threshold else v.score
             bar.update(len(part))
     return out
-
-
-def slice_metrics(records: Sequence[Record], scores: np.ndarray, threshold: float) -> dict[str, Any]:
-    """Binary metrics at ``threshold`` plus the label counts; AUPRC/F1 only with both labels."""
-    y = np.array([r.label == "unsafe" for r in records])
-    m = binary_metrics(y, scores[:, 0], threshold)
-    both = bool(y.any() and (~y).any())
-    if not both:
-        m["auprc"] = None
-        m["f1"] = None
-        m["precision"] = None
-    m["unsafe"] = int(y.sum())
-    m["safe"] = int((~y).sum())
-    return m
 
 
 def headline(slices: dict[str, dict[str, Any]]) -> dict[str, float | None]:

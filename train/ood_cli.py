@@ -247,7 +247,7 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
     """Choose a bundle's threshold on the tune half of the yardstick v2 families.
 
     Maximises the mean F1 over families (each weighted equally) subject to every family's benign
-    FPR under the cap (train/ood_threshold.py, FAMILY_RULE). A family that no threshold brings
+    FPR under the cap (runtime/measure/thresholds.py, FAMILY_RULE). A family that no threshold brings
     under the cap (its benign texts score above the grid's top, 0.98, or are flagged because not
     fully checked) is named on stderr with that split, and the cap then binds the other families
     (written into the manifest's threshold_rule with --apply); --strict exits 1 instead. It also
