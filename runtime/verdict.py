@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is loaded by the scorer that calls letter_coverage, never by `import tinyguard`
+    import numpy as np
 
 UNCHECKED_POLICIES = ("flag", "report", "pass")
 TRUNCATED = "truncated"
@@ -95,6 +96,8 @@ def letter_coverage(text: str, ids: np.ndarray, starts: np.ndarray, ends: np.nda
     """The share of the letters of ``text`` that are Latin and not inside an ``[UNK]`` word piece
     (``ids``/``starts``/``ends``: its tokens and their character spans). 1.0 without letters.
     ASCII text with no ``[UNK]`` costs one pass of ``str.isascii``."""
+    import numpy as np
+
     unk = np.flatnonzero(ids == unk_id)
     if not unk.size and text.isascii():
         return 1.0

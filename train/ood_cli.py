@@ -17,7 +17,6 @@ import click
 
 from tinyguard.records import read_jsonl
 from tinyguard.taxonomy import CATEGORIES
-from tinyguard.train.embeddings import minilm_embedder
 from . import require_train_extra
 from tinyguard.cli.options import USER_ERRORS, fail
 from .offline import offline
@@ -177,6 +176,7 @@ def lofo(configs: tuple[str, ...], records: Path, train_size: int, eval_cap: int
       guard-cli ood lofo --config default-v1 --config default --config balanced
     """
     from .config import load_config
+    from .embeddings import minilm_embedder
     from .lofo import EmbeddingCache, lofo_markdown, lofo_recipe
     from .ood_suite import load_suite
     from .teacher import select_training

@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from tinyguard.bundle.manifest import BundleError
 from tinyguard.cli.options import bundle_option, emit, report_options
 from tinyguard.cli.output import info_summary
 from tinyguard.cli.signing import trusted, trusted_key_option
@@ -91,7 +90,7 @@ def _defenses_line(value: Any) -> str:
 
 def tier_table() -> list[dict[str, Any]]:
     """Each tier shipped in this install: its model, size and the figures its manifest records."""
-    from tinyguard.bundle.folder import load_bundle
+    from tinyguard.bundle.folder import BundleError, load_bundle
     from tinyguard.bundle.tiers import DEFAULT_TIER, TIERS, tier_path
 
     rows = []

@@ -23,7 +23,6 @@ from typing import Any, Sequence
 import click
 
 from tinyguard import __version__
-from tinyguard.bundle.manifest import BundleError
 from tinyguard.cli.check import check
 from tinyguard.cli.conformance import conformance
 from tinyguard.cli.info import info
@@ -93,7 +92,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     """``guard-cli --version``: the package, then the default model (name, version, folder)."""
     if not value or ctx.resilient_parsing:
         return
-    from tinyguard.bundle.folder import default_bundle_path, load_bundle
+    from tinyguard.bundle.folder import BundleError, default_bundle_path, load_bundle  # numpy: only when asked
 
     click.echo(f"guard-cli (tinyguard) {__version__}")
     path = default_bundle_path()

@@ -10,8 +10,6 @@ from typing import Any, Callable, Sequence
 
 import click
 
-from tinyguard.bundle.folder import sign_bundle
-
 _trusted_key = click.option(
     "--trusted-key", "trusted_keys", multiple=True, metavar="PUB|project",
     help="Refuse the bundle unless its manifest is signed by this Ed25519 public key (a PEM file; "
@@ -54,7 +52,7 @@ def add_signing_commands(main: click.Group, bundle_option: Callable[[Any], Any])
           guard-cli sign --bundle my-bundle --key ~/.keys/guard.key
           guard-cli verify --bundle my-bundle --trusted-key ~/.keys/guard.pub
         """
-        from tinyguard.bundle.folder import default_bundle_path
+        from tinyguard.bundle.folder import default_bundle_path, sign_bundle
 
         root = bundle or str(default_bundle_path())
         record = sign_bundle(root, key_path)
