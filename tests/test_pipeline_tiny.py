@@ -38,7 +38,7 @@ def test_every_stage_wrote_its_manifest_and_outputs(tiny_run: Path):
         assert m["stage"] == stage and m["inputs"] and m["versions"]["torch"]
     assert (tiny_run / "teacher" / "model.safetensors").stat().st_size > 1_000_000
     manifest = read_bundle(tiny_run / "bundle")
-    assert set(manifest.files) == {"model.int8.onnx", "tokenizer.json", "MODEL_CARD.md"}
+    assert set(manifest.files) == {"model.int8.onnx", "tokenizer.json", "MODEL_CARD.md", "conformance.jsonl.gz"}  # golden vectors: every export
     assert manifest.metrics["parity"]["fp32-int8"]["passed"] is True
     assert 0.0 < manifest.threshold < 1.0
     log = (tiny_run / "pipeline.log").read_text()
