@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import './ortenv.js';  // before onnxruntime-node: telemetry off (see ortenv.ts)
 import * as ort from 'onnxruntime-node';
 import { BundleError, publicKeyFromPem, type BundleSource, type PublicKey } from './bundle.js';
 import { Guard, type GuardOptions } from './guard.js';

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -64,5 +64,18 @@ test('a tampered bundle is refused: a changed file (hash) and a changed manifest
     assert.match(r.stderr, /^error: bundle .*signature by key \w+ does not match manifest\.json \(the manifest changed/);
   } finally {
     rmSync(dir, { recursive: true });
+  }
+});
+
+test('a check writes nothing under HOME (onnxruntime-node telemetry is off, as in Python)', () => {
+  const home = mkdtempSync(join(tmpdir(), 'tg-home-'));
+  try {
+    const env = { ...process.env, HOME: home };
+    delete env.ORT_DISABLE_TELEMETRY;  // the runtime must set it itself
+    const r = spawnSync(process.execPath, [cli, 'check', '--trusted-key', 'project', 'hello'], { encoding: 'utf8', env });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(readdirSync(home, { recursive: true }), []);
+  } finally {
+    rmSync(home, { recursive: true });
   }
 });
