@@ -10,9 +10,9 @@ import signal
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
+from http.client import HTTPConnection, HTTPException
 from typing import Any, Sequence
+from urllib.parse import urlsplit
 
 LISTENING = re.compile(r"listening on (http://\S+)")
 
@@ -52,13 +52,18 @@ class ServerProcess:
         """Until ``GET /readyz`` answers 200."""
         deadline = time.monotonic() + timeout_s
         while True:
+            # http.client, as the load generator: straight to the loopback port. urllib.request
+            # would honour http_proxy from the environment and could send the poll elsewhere.
+            where = urlsplit(self.url)
+            conn = HTTPConnection(where.hostname or "127.0.0.1", where.port, timeout=5)
             try:
-                req = urllib.request.Request(self.url + "/readyz", headers=headers or {})
-                with urllib.request.urlopen(req, timeout=5) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
+                conn.request("GET", "/readyz", headers=headers or {})
+                if conn.getresponse().status == 200:
+                    return
+            except (OSError, HTTPException):
                 pass
+            finally:
+                conn.close()
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the server never became ready (exit {self.proc.poll()}): "
                                    f"{' '.join(self.log)[-1500:]}")
