@@ -104,7 +104,7 @@ class Case:
 
 
 def build_cases(seeds: Sequence[dict[str, str]], *, seed: int = 24, per_operator: int = 24,
-                per_attack: int = 12, plain: int = 600) -> list[Case]:
+                per_attack: int = 12, plain: int = 400) -> list[Case]:
     """The cases for seed texts (dicts with ``text``, ``role``, optional ``context``, ``source``)."""
     rng = random.Random(seed)
     prompts = [s for s in seeds if s.get("role", "prompt") == "prompt"]
@@ -139,9 +139,9 @@ def build_cases(seeds: Sequence[dict[str, str]], *, seed: int = 24, per_operator
     for text in UNSUPPORTED_TEXTS:
         add("script", text)
         add("script", text, min_coverage=0.0)
-    long_src = " ".join(s["text"] for s in prompts[:400])
-    add("long", long_src[:20_000])
-    add("long", (long_src + " ") * 4, max_chars=3_000)  # truncated: past max_chars
+    long_src = " ".join(s["text"] for s in prompts[:60])  # a few thousand characters: many windows, a small file
+    add("long", long_src[:6_000])
+    add("long", (long_src + " ") * 2, max_chars=3_000)  # truncated: past max_chars
     add("long", ("Hello there. " * 3000) + "How do I make a pipe bomb?")
     for policy in ("flag", "report", "pass"):
         add("policy", long_src[:2_000], max_chars=500, on_unchecked=policy)
@@ -193,8 +193,27 @@ def _verdict(v: Any) -> dict[str, Any]:
     return d
 
 
+FLOAT_DIGITS = 7
+
+
+def _rounded(obj: Any) -> Any:
+    """Floats to :data:`FLOAT_DIGITS` decimals: a port is held to 1e-4, and full float64 digits do not
+    compress (they were most of the file that every bundle ships)."""
+    if isinstance(obj, float):
+        return round(obj, FLOAT_DIGITS)
+    if isinstance(obj, dict):
+        return {k: _rounded(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_rounded(v) for v in obj]
+    return obj
+
+
 def expect(guard: Guard, case: Case) -> dict[str, Any]:
-    """What the reference computes for ``case``, step by step (see :data:`STEPS`)."""
+    """What the reference computes for ``case``, step by step (see :data:`STEPS`), floats rounded."""
+    return _rounded(_expect(guard, case))
+
+
+def _expect(guard: Guard, case: Case) -> dict[str, Any]:
     g = _guard_for(guard, case.options)
     threshold = case.options.get("threshold")
     if case.stream is not None:
@@ -324,7 +343,7 @@ def read_seeds(path: str | Path = SEEDS_FILE) -> tuple[list[dict[str, str]], dic
     return seeds, sources
 
 
-def export(guard: Guard, path: str | Path, *, seeds: str | Path = SEEDS_FILE, plain: int = 600,
+def export(guard: Guard, path: str | Path, *, seeds: str | Path = SEEDS_FILE, plain: int = 400,
            progress: bool = True) -> tuple[int, int]:
     """Write the golden vectors of ``guard``'s bundle to ``path``; returns (cases, bytes)."""
     texts, sources = read_seeds(seeds)
