@@ -286,6 +286,26 @@ def test_category_precision_reads_only_labelled_slices():
     assert unflagged["by_category"]["hate"]["shipped"]["fired"] == 0  # categories fire only when flagged by score
 
 
+def test_categories_fire_only_where_they_are_right_half_the_time():
+    from tinyguard.measure.thresholds import gate_categories_by_precision
+
+    rows = {"hate": {"shipped": {"fired": 12, "precision": 0.58}},          # right: keeps firing
+            "violent_crimes": {"shipped": {"fired": 17, "precision": 0.41}},  # wrong more often than not: off
+            "privacy": {"shipped": {"fired": 2, "precision": 0.0},          # too few firings: validation judges
+                        "validation": {"precision": 0.3, "positives": 62}},
+            "elections": {"shipped": {"fired": 0, "precision": None}, "validation": {"precision": 0.9}},
+            "defamation": {"shipped": {"fired": 1, "precision": 1.0}}}       # no evidence: left as it was
+    thresholds = {"hate": 0.5, "violent_crimes": 0.55, "privacy": 0.4, "elections": 0.6, "defamation": 0.7,
+                  "jailbreak": 1.0}
+    gated, report = gate_categories_by_precision(rows, thresholds)
+    assert gated == {"hate": 0.5, "violent_crimes": 1.0, "privacy": 1.0, "elections": 0.6, "defamation": 0.7,
+                     "jailbreak": 1.0}
+    assert report["violent_crimes"]["judged_on"] == "yardstick tune half" and not report["violent_crimes"]["fires"]
+    assert report["privacy"]["judged_on"] == "validation split" and report["privacy"]["precision"] == 0.3
+    assert report["defamation"]["precision"] is None and report["defamation"]["fires"]
+    assert report["jailbreak"]["judged_on"] == "not firing before"
+
+
 def _cli_families(monkeypatch):
     """`ood threshold` on two hand-made families: 'requests' separable by the fixture model (it flags
     'bomb'), 'jailbreaks' whose benign texts are unsupported (no Latin letters): flagged whatever
@@ -320,8 +340,12 @@ def test_ood_threshold_cli_says_when_the_cap_cannot_be_met(fresh_bundle, tmp_pat
     assert applied.exit_code == 0, applied.output
     assert "Fallback: cap on the other families (requests)" in applied.output
     assert "(not fully checked 1.000)" in applied.output
-    rule = json.loads((fresh_bundle / "manifest.json").read_text())["threshold_rule"]
-    assert rule.endswith("Over the cap at every threshold (fallback taken): jailbreaks")
+    manifest = json.loads((fresh_bundle / "manifest.json").read_text())
+    assert manifest["threshold_rule"].endswith("Over the cap at every threshold (fallback taken): jailbreaks")
+    assert "categories (precision where they fire; tune half):" in applied.output
+    assert "a category fires only if it is right at least 0.50 of the time" in manifest["category_rule"]
+    off = [c for c, t in manifest["category_thresholds"].items() if t >= 1.0]
+    assert sorted(manifest["categories_not_firing"]) == sorted(off)
 
 
 # ---------------------------------------------------------------- one real bundle end to end

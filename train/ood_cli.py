@@ -280,12 +280,17 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
         families, _ = load_families(data, cap=cap, seed=seed, trained=trained, half="tune")
         store = ScoreCache(cache, bundle_key(guard))
         scored, policy = {}, {}
+        tuned: dict[str, list] = {"records": [], "slices": [], "on": [], "model": []}  # for the category gate
         for name, slices in families.items():
             recs = pooled(slices)
             if recs:
                 sc = score_both(guard, recs, store, desc=name)
                 scored[name] = (np.array([r.label == "unsafe" for r in recs]), sc.on[:, 0])
                 policy[name] = sc
+                tuned["records"] += recs
+                tuned["slices"] += [s_name for s_name, s_recs in slices.items() for _ in s_recs]
+                tuned["on"].append(sc.on)
+                tuned["model"].append(sc.model_on)
         choice = choose_split_thresholds(scored, max_benign_fpr, RESPONSE_FAMILIES)
         t, stats = choice["threshold"], choice["stats"]
         rule = family_rule(max_benign_fpr)
@@ -324,6 +329,7 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
                          "threshold_rule": rule}
         if validation:
             updates |= _category_updates(guard, list(read_jsonl(validation)), updates["threshold"])
+        updates |= _category_gate(guard, tuned, updates)
         if choice["own_response_threshold"]:
             metrics = updates.get("metrics", dict(guard.manifest.metrics))
             updates["metrics"] = metrics | {"response_threshold_measured": choice["response_threshold"]}
@@ -337,6 +343,35 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
             click.echo(f"wrote {Path(bundle) / 'manifest.json'} (sign it again: the signature was removed)")
     except USER_ERRORS as e:
         fail(e)
+
+
+def _category_gate(guard, tuned: dict[str, list], updates: dict) -> dict:
+    """Categories that fire only where they are right at least half the time on the tune half
+    (issue 20, item 7); prints the table and returns the manifest updates."""
+    import numpy as np
+
+    from tinyguard.measure.thresholds import CATEGORY_PRECISION_RULE, gate_categories_by_precision
+    from .ood import category_precision
+
+    thresholds = dict(updates.get("category_thresholds")
+                      or {c: guard.manifest.category_threshold(c) for c in CATEGORIES})
+    if not tuned["records"]:
+        return {}
+    validation = updates.get("metrics", guard.manifest.metrics).get("categories", {})
+    rows = category_precision(tuned["records"], tuned["slices"], np.vstack(tuned["on"])[:, 1:],
+                              np.concatenate(tuned["model"]) >= updates["threshold"], thresholds,
+                              validation=validation)["by_category"]
+    gated, report = gate_categories_by_precision(rows, thresholds)
+    click.echo("categories (precision where they fire; tune half):")
+    for c, m in report.items():
+        p = "–" if m["precision"] is None else f"{m['precision']:.3f}"
+        state = f"fires at {gated[c]:.2f}" if gated[c] < 1.0 else "does not fire"
+        click.echo(f"  {c:28s} precision {p} ({m['fired']} firings; judged on {m['judged_on']})  {state}")
+    rule = updates.get("category_rule") or guard.manifest.category_rule
+    return {"category_thresholds": gated,
+            "categories_not_firing": [c for c in CATEGORIES if gated[c] >= 1.0],
+            "category_rule": "; ".join(x for x in (rule, CATEGORY_PRECISION_RULE.format(min_precision=0.5, min_fired=5))
+                                       if x)}
 
 
 def _category_updates(guard, validation: list, threshold: float) -> dict:

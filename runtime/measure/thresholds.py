@@ -6,6 +6,8 @@ decides every verdict, so how each one is chosen is written once, here.
   ``fpr_max``; ties go to the higher threshold. If none meets that FPR, the lowest threshold at
   the smallest achievable hard-negative FPR. Without a hard-negative slice, max F1 alone.
 - :func:`fit_category_thresholds` (:data:`CATEGORY_RULE`): a bundle's per-category thresholds.
+- :func:`gate_categories_by_precision` (:data:`CATEGORY_PRECISION_RULE`): which categories ship as
+  firing, judged on the yardstick's tune half (a category is only worth naming when it is right).
 - :func:`lowest_threshold` (:data:`CALIBRATE_RULE`): ``guard-cli calibrate`` on a user's data.
 - :func:`choose_ood_threshold` (:data:`OOD_RULE`), yardstick v1, and :func:`choose_family_threshold`
   / :func:`choose_split_thresholds` (:data:`FAMILY_RULE`), yardstick v2: ``guard-cli ood
@@ -29,6 +31,10 @@ CATEGORY_RULE = ("per category: max validation F1 of (flagged and category score
                  "a category with fewer than {min_positives} validation positives, or best F1 below "
                  "{min_f1:.2f} or within 0.1 of calling every record that category, is not shipped as "
                  "firing (threshold 1.0)")
+CATEGORY_PRECISION_RULE = ("a category fires only if it is right at least {min_precision:.2f} of the time: its precision "
+                           "on the yardstick tune half's category-labelled slices where it fired at least {min_fired} "
+                           "times there, else on the validation split; below that it is not shipped as firing "
+                           "(threshold 1.0)")
 CALIBRATE_RULE = "lowest threshold with FPR on the file's safe lines <= {target_fpr:g}"
 CATEGORY_GRID = np.round(np.arange(0.05, 0.951, 0.05), 2)
 
@@ -84,6 +90,35 @@ def fit_category_thresholds(y: np.ndarray, scores: np.ndarray, flagged: np.ndarr
         thresholds[name] = best_t if fires else 1.0
         report[name] = {"positives": pos, "f1": round(best_f1, 4), "threshold": thresholds[name], "fires": fires}
     return thresholds, report
+
+
+def gate_categories_by_precision(by_category: dict[str, dict[str, Any]], thresholds: dict[str, float], *,
+                                 min_precision: float = 0.5, min_fired: int = 5
+                                 ) -> tuple[dict[str, float], dict[str, dict[str, Any]]]:
+    """:data:`CATEGORY_PRECISION_RULE` over ``by_category`` (rows of ``train.ood.category_precision``
+    at ``thresholds``): returns (thresholds with the imprecise categories at 1.0, {name: {precision,
+    fired, judged_on, fires}}). A category with no evidence either way keeps its threshold and is
+    reported as judged on nothing."""
+    out, report = dict(thresholds), {}
+    for name, t in thresholds.items():
+        if t >= 1.0:
+            report[name] = {"precision": None, "fired": 0, "judged_on": "not firing before", "fires": False}
+            continue
+        row = by_category.get(name, {})
+        shipped = row.get("shipped", {})
+        validation = row.get("validation") or {}
+        if shipped.get("fired", 0) >= min_fired:
+            precision, judged_on = shipped["precision"], "yardstick tune half"
+        elif validation.get("precision") is not None:
+            precision, judged_on = validation["precision"], "validation split"
+        else:
+            precision, judged_on = None, "nothing (too few firings, no validation figure)"
+        fires = precision is None or precision >= min_precision
+        if not fires:
+            out[name] = 1.0
+        report[name] = {"precision": precision, "fired": int(shipped.get("fired", 0)), "judged_on": judged_on,
+                        "fires": fires}
+    return out, report
 
 
 def lowest_threshold(y: np.ndarray, scores: np.ndarray, target_fpr: float) -> float:
