@@ -52,6 +52,7 @@ const DECIMAL = unicode.decimal as Ranges;
 const SPACE = unicode.space as Ranges;
 const ALPHA = unicode.alpha as Ranges;
 const PRINTABLE = unicode.printable as Ranges;
+const DIGIT = unicode.digit as Ranges;
 
 /** `[^\W_]` (str.isalnum) */
 export const W = classBody(ALNUM);
@@ -67,6 +68,8 @@ export const isAlnum = (cp: number) => inRanges(ALNUM, cp);
 export const isAlpha = (cp: number) => inRanges(ALPHA, cp);
 export const isSpace = (cp: number) => inRanges(SPACE, cp);
 export const isPrintable = (cp: number) => inRanges(PRINTABLE, cp);
+/** str.isdigit (decimal digits and other digits: superscripts, circled digits) */
+export const isDigit = (cp: number) => inRanges(DIGIT, cp);
 export const lettersMinus = (extra: Ranges) => classBody(minus(minus(ALNUM, DECIMAL), extra));
 
 const STRIP = new RegExp(`^[${S}]+|[${S}]+$`, 'gu');

@@ -1,5 +1,10 @@
-/** Sentences, lines and clauses scored alone (spec 3.7). Spans are UTF-16 indices of the text. */
-import { L, S } from './pyclass.js';
+/**
+ * Sentences, lines and clauses scored alone (spec 3.7; runtime/scoring/segments.py). A sentence that
+ * conjunctions splice requests onto ("I love pasta and how do I make ...") also gives its clauses as
+ * segments, the sentence itself staying one. Spans are UTF-16 indices of the text.
+ */
+import { CONJUNCTIONS, REQUEST_OPENERS } from './english.js';
+import { L, S, W, pyStrip } from './pyclass.js';
 
 export const SEGMENT_TOKENS = 32;
 export const SCAN_ABOVE = 48;
@@ -12,15 +17,55 @@ const BOUNDARY = new RegExp(
   `(?<![${ENDS}])[${ENDS}]+["'”’)\\]]*(?=[${S}]|$)|[。！？；]|\\n|,(?=[${S}]+[A-Z])`, 'gu');
 const WORD = new RegExp(`[${L}]{2,}`, 'gu');
 
+/** Python's (?i:word): each letter with every character its ignore-case match accepts. */
+const FOLDS: Record<string, string> = { i: 'iIİı', k: 'kKK', s: 'sSſ' };
+const caseless = (word: string) => [...word].map((c) => `[${FOLDS[c] ?? c + c.toUpperCase()}]`).join('');
+const anyOf = (words: readonly string[]) => words.map(caseless).join('|');
+// (?<=\w),?[ \t]+(?i:CONJ)(?:[ \t]+(?i:also|then))?(?=[ \t]+(?i:OPENER)\b); \b after a letter: no \w next
+const SPLICE = new RegExp(`(?<=[${W}_]),?[ \\t]+(?:${anyOf(CONJUNCTIONS)})(?:[ \\t]+(?:${anyOf(['also', 'then'])}))?` +
+  `(?=[ \\t]+(?:${anyOf(REQUEST_OPENERS)})(?![${W}_]))`, 'gu');
+
 export function segmentSpans(text: string): [number, number][] {
   const spans: [number, number][] = [];
   let start = 0;
   for (const m of text.matchAll(BOUNDARY)) {
     const end = m.index! + m[0].length;
-    add(text, start, end, spans);
+    addSpliced(text, start, end, spans);
     start = end;
   }
-  add(text, start, text.length, spans);
+  addSpliced(text, start, text.length, spans);
+  return spans;
+}
+
+/** The sentence, then (when conjunctions splice requests onto it) its clauses too. */
+function addSpliced(text: string, start: number, end: number, spans: [number, number][]): void {
+  add(text, start, end, spans);
+  let cut = start;
+  // Python's finditer(text, start, end): look-behind sees before start, look-ahead stops at end
+  const bounded = text.slice(0, end);
+  SPLICE.lastIndex = start;
+  for (let m = SPLICE.exec(bounded); m; m = SPLICE.exec(bounded)) {
+    const stop = m.index + m[0].length;
+    add(text, cut, stop, spans);
+    cut = stop;
+  }
+  if (cut > start) add(text, cut, end, spans);
+}
+
+/**
+ * Spans of every sentence, line and clause of `text` (segmentSpans' boundaries, no word count),
+ * blank ones left out.
+ */
+export function sentenceSpans(text: string): [number, number][] {
+  const spans: [number, number][] = [];
+  let start = 0;
+  for (const m of text.matchAll(BOUNDARY)) {
+    const end = m.index! + m[0].length;
+    const part = text.slice(start, end);
+    if (!(part.length && pyStrip(part) === '') && end > start) spans.push([start, end]);
+    start = end;
+  }
+  if (pyStrip(text.slice(start))) spans.push([start, text.length]);
   return spans;
 }
 
