@@ -4,7 +4,8 @@ import { PROJECT_KEY_PEM } from './project-key.js';
 import { allOff, defensesFrom, type DefenseSettings } from './defenses.js';
 import { Lexicon } from './despace.js';
 import { TextEncoder } from './encoding.js';
-import { bounded, planText, type Plan } from './pieces.js';
+import { languageIdentifier, type LanguageIdentifier } from './langid.js';
+import { bounded, planText, type Plan, type Reader } from './pieces.js';
 import { pyStrip, wellFormed } from './pyclass.js';
 import { Runner, type OrtLike, type Scores } from './runner.js';
 import { MISSING_STEP_POLICIES, type MissingStepPolicy } from './steps.js';
@@ -65,7 +66,7 @@ export class Guard {
   readonly bundleVerified: boolean;
 
   private constructor(readonly manifest: Manifest, private readonly runner: Runner, readonly encoder: TextEncoder,
-    defenses: DefenseSettings, opts: GuardOptions) {
+    defenses: DefenseSettings, opts: GuardOptions, private readonly identifier: LanguageIdentifier) {
     this.maxChars = opts.maxChars ?? DEFAULT_MAX_CHARS;
     this.minCoverage = opts.minCoverage ?? DEFAULT_MIN_COVERAGE;
     this.onUnchecked = opts.onUnchecked ?? 'flag';
@@ -107,7 +108,7 @@ export class Guard {
     }
     const encoder = new TextEncoder(tok, manifest.encoding);
     const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], ...(opts.sessionOptions ?? {}) });
-    return new Guard(manifest, new Runner(ort, session, encoder.padId), encoder, settings, opts);
+    return new Guard(manifest, new Runner(ort, session, encoder.padId), encoder, settings, opts, await languageIdentifier());
   }
 
   get modelId(): string { return this.manifest.modelId; }
@@ -144,6 +145,8 @@ export class Guard {
     check(roles.length === texts.length, `got ${roles.length} roles for ${texts.length} texts`);
     check(ctxs.length === texts.length, `got ${ctxs.length} contexts for ${texts.length} texts`);
     const settings = defenses ?? this.defenses;
+    const tok = this.encoder.tokenizer;
+    const reader: Reader = { languages: this.manifest.languages, identifier: this.identifier, hasWord: (w) => tok.tokenToId(w) !== undefined };
     const out: Trace[] = [];
     for (let i = 0; i < texts.length; i++) {
       if (typeof texts[i] !== 'string') throw new TypeError(`texts[${i}] must be a string`);
@@ -151,7 +154,7 @@ export class Guard {
       check((ROLES as readonly string[]).includes(roles[i]), `role must be one of ${ROLES.join(', ')}, not ${roles[i]}`);
       const [raw, norm, cut] = bounded(wellFormed(texts[i]), this.maxChars);
       if (!pyStrip(norm) && !cut) throw new RangeError(texts.length === 1 ? 'empty text' : `empty text at index ${i}`);
-      const plan = planText(this.encoder, raw, norm, roles[i], wellFormed(ctxs[i]), settings, this.maxChars, () => this.lexicon, this.unkId);
+      const plan = planText(this.encoder, raw, norm, roles[i], wellFormed(ctxs[i]), settings, this.maxChars, () => this.lexicon, this.unkId, reader);
       plan.truncated = cut;
       out.push({ plan, scores: await this.runner.score(plan, this.minCoverage), normalized: norm });
     }

@@ -33,6 +33,8 @@ export async function runCase(guard, c, tolerance = TOLERANCE) {
   if ('max_chars' in opts) Object.defineProperty(g, 'maxChars', { value: opts.max_chars });
   if ('min_coverage' in opts) Object.defineProperty(g, 'minCoverage', { value: opts.min_coverage });
   if ('on_unchecked' in opts) Object.defineProperty(g, 'onUnchecked', { value: opts.on_unchecked });
+  // (spec 1.1: a case may name the bundle's languages, as another bundle's manifest would)
+  if ('languages' in opts) Object.defineProperty(g, 'manifest', { value: { ...guard.manifest, languages: opts.languages } });
   if (opts.defenses === false) g.defenses = Object.fromEntries(Object.keys(guard.defenses).map((k) => [k, false]));
   const want = c.expect;
   if (c.stream) {
@@ -62,6 +64,16 @@ export async function runCase(guard, c, tolerance = TOLERANCE) {
   want.pieces.forEach((p, k) => {
     const got = plan.pieces[k]?.ids;
     if (got && JSON.stringify(got) !== JSON.stringify(p.ids)) diffs.push(`ids: piece ${k}: ${JSON.stringify(got).slice(0, 200)} != ${JSON.stringify(p.ids).slice(0, 200)}`);
+  });
+  // (spec 1.1) what the coverage rule counts unread per piece, as code-point spans
+  const cp = (text, i) => Array.from(text.slice(0, i)).length;
+  want.pieces.forEach((p, k) => {
+    const got = plan.pieces[k];
+    if (!got || !('foreign' in p)) return;
+    for (const key of ['foreign', 'encoded']) {
+      const spans = got[key].map(([a, b]) => [cp(got.text, a), cp(got.text, b)]);
+      if (JSON.stringify(spans) !== JSON.stringify(p[key])) diffs.push(`unread: piece ${k} ${key}: ${JSON.stringify(spans)} != ${JSON.stringify(p[key])}`);
+    }
   });
   const gotEntries = plan.windows.map((w, k) => ({ view: plan.entries[k].view, segment: plan.entries[k].segment, windows: w.ids.length, digest: digest(w.ids) }));
   const wantEntries = want.entries.map(({ view, segment, windows, digest: d }) => ({ view, segment, windows, digest: d }));
