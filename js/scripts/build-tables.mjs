@@ -1,4 +1,4 @@
-// The runtime's data files (../runtime/data/*.json: character tables, confusables, emoji names)
+// The runtime's data files (../runtime/data/*.json: character tables, confusables, emoji names, English word lists)
 // as one ES module, so Node, browsers, bundlers and React Native read them the same way.
 // The files stay where the Python runtime reads them; this copies them verbatim at build time.
 // Also js/data/langid.bin (py3langid's model for the runtime's languages, scripts/export_langid.py) as
@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const data = join(here, '..', '..', 'runtime', 'data');
-const names = { unicode: 'unicode-classes.json', bert: 'bert-chars.json', confusables: 'confusables.json', emoji: 'emoji-names.json' };
+const names = { unicode: 'unicode-classes.json', bert: 'bert-chars.json', confusables: 'confusables.json', emoji: 'emoji-names.json', english: 'english-words.json' };
 const parts = Object.entries(names).map(([key, file]) => {
   const text = readFileSync(join(data, file), 'utf8');
   JSON.parse(text); // fail here, not at run time, on a broken file
@@ -24,6 +24,7 @@ export declare const unicode: { alnum: Ranges; decimal: Ranges; space: Ranges; a
 export declare const bert: { removed: Ranges; cjk: Ranges; punct: Ranges; map: Record<string, string>; normalizer: Record<string, unknown>; tokenizers: string };
 export declare const confusables: { map: Record<string, string> };
 export declare const emoji: { names: Record<string, string> };
+export declare const english: { common_words: string[]; letter_freq: Record<string, number>; short_words: string[]; morse: Record<string, string>; conjunctions: string[]; request_openers: string[] };
 `;
 writeFileSync(join(here, '..', 'src', 'generated', 'tables.d.ts'), head + types);
 const model = readFileSync(join(here, '..', 'data', 'langid.bin'));
