@@ -20,13 +20,16 @@ interface Header {
   nodes: number; features: number; explicit: number; weights_bytes: number;
 }
 
-function half(bits: number): number {
-  const exp = (bits >> 10) & 0x1f;
-  const frac = bits & 0x3ff;
-  const sign = bits & 0x8000 ? -1 : 1;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+/** float16 bits to a number, through a table of all 65,536 (built once: faster than 600,000 pow calls). */
+let HALVES: Float64Array | null = null;
+function halves(): Float64Array {
+  if (HALVES) return HALVES;
+  HALVES = new Float64Array(65536);
+  for (let bits = 0; bits < 65536; bits++) {
+    const exp = (bits >> 10) & 0x1f, frac = bits & 0x3ff, sign = bits & 0x8000 ? -1 : 1;
+    HALVES[bits] = exp === 0 ? sign * frac * 2 ** -24 : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  }
+  return HALVES;
 }
 
 const utf8 = new TextEncoder();
@@ -89,19 +92,24 @@ export class LanguageIdentifier {
     }
     const F = h.features;
     const maskBytes = (this.maskBytes = (L + 7) >> 3);
+    const nValues = (h.weights_bytes - F * maskBytes) / 2;
     this.offset = new Int32Array(F + 1);
     this.masks = new Uint8Array(F * maskBytes);
-    const vals: number[] = [];
+    this.values = new Float64Array(nValues);
+    const half = halves();
+    let v = 0;
     for (let f = 0; f < F; f++) {
-      this.masks.set(data.subarray(p, p + maskBytes), f * maskBytes);
-      p += maskBytes;
-      this.offset[f] = vals.length;
-      for (let j = 0; j < L; j++) {
-        if ((this.masks[f * maskBytes + (j >> 3)] >> (j & 7)) & 1) { vals.push(half(view.getUint16(p, true))); p += 2; }
+      this.offset[f] = v;
+      let bits = 0;
+      for (let k = 0; k < maskBytes; k++) {
+        const m = data[p++];
+        this.masks[f * maskBytes + k] = m;
+        for (let x = m; x; x &= x - 1) bits++;
       }
+      for (let j = 0; j < bits; j++, p += 2) this.values[v++] = half[data[p] | (data[p + 1] << 8)];
     }
-    this.offset[F] = vals.length;
-    this.values = Float64Array.from(vals);
+    this.offset[F] = v;
+    if (v !== nValues) throw new Error('langid model: weight count differs from its header');
     if (p !== data.length) throw new Error('langid model: trailing or missing bytes');
   }
 
