@@ -24,8 +24,14 @@ when that language is not one the bundle names.
 """
 from __future__ import annotations
 
+import io
+import lzma
 import re
+from array import array
+from pathlib import Path
 from typing import Any, Sequence
+
+import numpy as np
 
 #: The languages the detector chooses among (py3langid codes): every Latin-script language of
 #: the seed data (en, fr, de, es, vi) and the most common other ones. A port exports py3langid's
@@ -50,13 +56,7 @@ def identifier() -> Any:
     68 MB model through a temporary file."""
     global _identifier
     if _identifier is None:
-        import io
-        import lzma
-        from array import array
-        from pathlib import Path
-
-        import numpy as np
-        import py3langid
+        import py3langid  # (0.1 s to import: loaded by the first text with a sentence to call)
         from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
         def packed(a: Any) -> array[int]:  # the DFA tables as py3langid keeps them (stdlib arrays)

@@ -114,6 +114,14 @@ def _doubled(word: str, lexicon: Lexicon) -> str | None:
     return None
 
 
+def _before(text: str, i: int) -> str:
+    """The last non-space character of ``text[:i]`` ("" when none): a scan back over the spaces
+    only (slicing the text before every capitalised word was quadratic in a long line)."""
+    while i > 0 and text[i - 1].isspace():
+        i -= 1
+    return text[i - 1] if i else ""
+
+
 def _fix_typos(text: str, lexicon: Lexicon) -> str:
     """Unknown words one edit from a known one, fixed; a capitalised word inside a sentence (a
     name, most likely) is left alone."""
@@ -122,7 +130,7 @@ def _fix_typos(text: str, lexicon: Lexicon) -> str:
         low = w.lower()
         if len(w) > MAX_KNOWN or low in SHORT_WORDS or (len(w) >= TYPO_MIN_LETTERS and low in lexicon.words):
             return w  # (a run longer than any word is no typo: re-split, or left as it is)
-        if not w.islower() and text[:m.start()].rstrip()[-1:] not in ("", ".", "!", "?", "\n", ":"):
+        if not w.islower() and _before(text, m.start()) not in ("", ".", "!", "?", ":"):
             return w
         if len(w) < TYPO_MIN_LETTERS:  # "te", "hw": not a word of SHORT_WORDS; a dropped letter only
             if len(w) != 2:
