@@ -256,7 +256,8 @@ def main() -> None:
     head = (ROOT / "js/data/langid.bin").read_bytes()
     langs = json.loads(head[12: 12 + struct.unpack("<I", head[8:12])[0]])["languages"]
     rng = random.Random(21)
-    doc = {"langid": langid_cases(langid_texts(args.data_dir, rng), langs), "reading": reading_cases(case_texts(args.data_dir, rng))}
+    doc = {"languages": list(module("languages").LANGUAGES),  # the Python runtime's set: js/data/langid.bin must hold it
+           "langid": langid_cases(langid_texts(args.data_dir, rng), langs), "reading": reading_cases(case_texts(args.data_dir, rng))}
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with gzip.GzipFile(args.output, "wb", mtime=0) as f:
         f.write(json.dumps(doc, ensure_ascii=True).encode())

@@ -36,6 +36,11 @@ function agreeLangid(cases, label) {
   };
 }
 
+test('js/data/langid.bin holds the Python runtime\'s language set (languages.LANGUAGES)', async () => {
+  const id = await languageIdentifier();
+  assert.deepEqual([...id.languages].sort(), [...fixture.languages].sort());
+});
+
 test(`language ID: the same language and scores as py3langid on ${fixture.langid.length} texts`, agreeLangid(fixture.langid, 'fixture'));
 
 if (process.env.READING_EXTRA) {

@@ -19,22 +19,17 @@ from __future__ import annotations
 import math
 import re
 
+from tinyguard.scoring import english
+
 # ---------------------------------------------------------------- reads as English?
 
 _ALPHA_WORD = re.compile(r"[A-Za-z]+")
 # The most frequent English words; shifted or reversed text has few of them, its decoding many.
-COMMON = frozenset(
-    "the be to of and a in that have i it for not on with he as you do at this but his by from they we "
-    "say her she or an will my one all would there their what so up out if about who get which go me "
-    "when make can like time no just him know take people into year your good some could them see "
-    "other than then now look only come its over think also back after use two how our work first "
-    "well way even new want because any these give day most us is are was were has had been how why "
-    "where tell write help please should".split()) - {"a", "i"}  # rot13 makes these from "n'" and "v"
+# (the lists live in runtime/data/english-words.json, which js/ reads too: tinyguard.scoring.english)
+COMMON = frozenset(english.COMMON_WORDS)  # without "a" and "i": rot13 makes these from "n'" and "v"
 
 # English letter frequencies (percent).
-_LETTER_FREQ = {"e": 12.7, "t": 9.1, "a": 8.2, "o": 7.5, "i": 7.0, "n": 6.7, "s": 6.3, "h": 6.1, "r": 6.0,
-                "d": 4.3, "l": 4.0, "c": 2.8, "u": 2.8, "m": 2.4, "w": 2.4, "f": 2.2, "g": 2.0, "y": 2.0,
-                "p": 1.9, "b": 1.5, "v": 1.0, "k": 0.8, "j": 0.15, "x": 0.15, "q": 0.1, "z": 0.07}
+_LETTER_FREQ = english.LETTER_FREQ
 _LETTER_LOGP = {k: math.log(v / 100) for k, v in _LETTER_FREQ.items()}
 ENGLISH_LOGP = -3.05  # mean log-probability per letter above which letters without word breaks read as English
 
@@ -105,14 +100,7 @@ def best_logp_shift(clause: str) -> tuple[int, float]:
 
 # ---------------------------------------------------------------- Morse
 
-MORSE = {
-    ".-": "a", "-...": "b", "-.-.": "c", "-..": "d", ".": "e", "..-.": "f", "--.": "g", "....": "h", "..": "i",
-    ".---": "j", "-.-": "k", ".-..": "l", "--": "m", "-.": "n", "---": "o", ".--.": "p", "--.-": "q", ".-.": "r",
-    "...": "s", "-": "t", "..-": "u", "...-": "v", ".--": "w", "-..-": "x", "-.--": "y", "--..": "z",
-    "-----": "0", ".----": "1", "..---": "2", "...--": "3", "....-": "4", ".....": "5", "-....": "6",
-    "--...": "7", "---..": "8", "----.": "9", ".-.-.-": ".", "--..--": ",", "..--..": "?", "-.-.--": "!",
-    ".----.": "'", "-..-.": "/", "-.--.": "(", "-.--.-": ")", "---...": ":", "-....-": "-",
-}
+MORSE = english.MORSE
 _DOT, _DASH = ".·•∙", "-_−–—"
 _CODE = rf"[{re.escape(_DOT + _DASH)}]{{1,7}}"
 _MORSE_SEP = r"(?:[ \t]+/?|/)[ \t]*"  # letters: spaces; words: " / ", "/" or two or more spaces

@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import re
 
+from tinyguard.scoring import english
+
 SEGMENT_TOKENS = 32  # a text that is one sentence up to this long is not split or scanned
 SCAN_ABOVE = 48  # a segment longer than this is also scanned in windows of ...
 SCAN_TOKENS = 20  # ... this many tokens, ...
@@ -45,16 +47,8 @@ MIN_SEGMENT_WORDS = 2
 _ENDS = ".!?;:…。！？；："
 #: Conjunctions that splice a request onto a run-on clause ("I love pasta and how do I make ..."),
 #: and the words that open such a request.
-CONJUNCTIONS = ("and", "but", "so", "or", "then", "also", "plus")
-REQUEST_OPENERS = ("how", "what", "where", "why", "who", "which", "can", "could", "would", "will", "should",
-                   "tell", "give", "show", "write", "explain", "help", "describe", "list", "teach", "provide",
-                   "create", "generate", "suggest", "outline", "draft", "please", "ways", "ideas", "steps",
-                   "instructions", "tips", "methods", "techniques", "strategies", "guide", "tutorial",
-                   # instruction verbs (a general list; see devices/results/robustness-issue21-*.md)
-                   "find", "make", "build", "design", "develop", "devise", "plan", "identify", "research",
-                   "compile", "compose", "summarize", "analyze", "share", "recommend", "produce", "prepare",
-                   "detail", "instruct", "post", "publish", "get", "buy", "help", "convince", "persuade",
-                   "demonstrate", "brainstorm", "investigate", "determine", "construct", "search", "look")
+CONJUNCTIONS = english.CONJUNCTIONS  # (runtime/data/english-words.json, shared with js/)
+REQUEST_OPENERS = english.REQUEST_OPENERS
 # (the conjunction ends the clause before it, so the request is scored as it would stand alone)
 _SPLICE = (rf"""(?<=\w),?[ \t]+(?i:{"|".join(CONJUNCTIONS)})(?:[ \t]+(?i:also|then))?"""
            rf"""(?=[ \t]+(?i:{"|".join(REQUEST_OPENERS)})\b)""")

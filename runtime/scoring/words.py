@@ -29,6 +29,7 @@ import re
 from collections import Counter
 from typing import Callable, Union
 
+from tinyguard.scoring import english
 from tinyguard.scoring.ciphers import COMMON
 from tinyguard.scoring.despace import Lexicon, split_words
 from tinyguard.scoring.segments import sentence_spans
@@ -49,7 +50,7 @@ SCRAP_SHARE = 0.2  # scraps of one or two letters (not words) among a line's wor
 LONG_LINE = 400  # characters: a longer reworded line keeps only its sentences that changed
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 #: English words of one or two letters; other scraps that short are pieces of split words ("bo mb")
-SHORT_WORDS = frozenset("a i am an as at be by do go he hi if in is it me my no of oh ok on or so to up us we".split())
+SHORT_WORDS = frozenset(english.SHORT_WORDS)
 
 _TOKEN = re.compile(r"\S+")
 _LETTERS = re.compile(r"[A-Za-z]+")
