@@ -87,8 +87,17 @@ export async function runCase(guard, c, tolerance = TOLERANCE) {
   const t = opts.threshold ?? guard.threshold;
   const v = g.verdict(scores.defended, t, c.role, { truncated: scores.truncated, chunks: scores.chunks, views: scores.views, latencyMs: 0,
     view: scores.firedView, window: scores.firedWindow, segment: scores.firedSegment, segments: scores.segments, coverage: scores.coverage });
-  const worst = compareVerdict(toDict(v), want.verdict, diffs, 'verdict: ');
+  const verdictDiffs = [];
+  const worst = compareVerdict(toDict(v), want.verdict, verdictDiffs, 'verdict: ');
+  // Which window fired is the first with the highest unsafe logit: when another entry's top logit lies
+  // within the tolerance of the highest, kernels that round differently (wasm) may pick that one. Accepted
+  // (the verdict and scores must still match) and reported as a tie.
+  const top = Math.max(...want.entries.map((e) => e.max_logit));
+  const tie = want.entries.filter((e) => top - e.max_logit <= tolerance).length > 1;
+  const fired = (d) => /^verdict: (view|segment|window):/.test(d);
+  diffs.push(...verdictDiffs.filter((d) => !(tie && fired(d))));
+  const tied = tie && verdictDiffs.some(fired);
   if (worst > tolerance) diffs.push(`scores: differ by ${worst} (tolerance ${tolerance})`);
   if (v.views !== want.verdict.views || v.segments !== want.verdict.segments) diffs.push(`verdict: views/segments ${v.views}/${v.segments} != ${want.verdict.views}/${want.verdict.segments}`);
-  return { diffs, scoreDiff: worst, logitDiff, score: want.verdict.score, threshold: want.verdict.threshold };
+  return { diffs, scoreDiff: worst, logitDiff, score: want.verdict.score, threshold: want.verdict.threshold, tied };
 }
