@@ -1,7 +1,7 @@
 /** Hidden channels: tag characters, right-to-left overrides, escapes, hex, base64, URL-encoding, Morse, binary, A1Z26, Caesar shifts, reversed clauses (spec 3.6). */
 import { A, S, wellFormed, cpHead, cpLen, cpReverse, isAlpha, isPrintable, isSpace, pyStrip } from './pyclass.js';
 import { CAESAR_MIN_WORDS, bestLogpShift, bestShift, commonHits, decodeCiphers, englishLogp, shift } from './ciphers.js';
-import { stripInvisible } from './normalize.js';
+import { normalize, stripInvisible } from './normalize.js';
 
 export const DECODE_DEPTH = 2;
 
@@ -19,6 +19,16 @@ export function revealHidden(raw: string): string | null {
     }
     return pyStrip(visible) ? `\n${visible}\n` : '';
   });
+}
+
+/**
+ * Whether `raw` holds anything to check: visible text once normalized, or text hidden in tag characters
+ * (a text made only of them is a request in disguise, not an empty text). Spec 3.1; decoders.has_text.
+ */
+export function hasText(raw: string): boolean {
+  if (pyStrip(normalize(raw))) return true;
+  const revealed = revealHidden(raw);
+  return revealed !== null && pyStrip(normalize(revealed)) !== '';
 }
 
 export function displayOrder(raw: string): string | null {

@@ -1,6 +1,7 @@
 /** Guard: load a bundle once, check prompts and responses (spec 3, the same steps as runtime/guard.py). */
 import { BundleError, loadBundle, publicKeyFromPem, type BundleSource, type Manifest, type PublicKey } from './bundle.js';
 import { PROJECT_KEY_PEM } from './project-key.js';
+import { hasText } from './decoders.js';
 import { allOff, defensesFrom, type DefenseSettings } from './defenses.js';
 import { Lexicon } from './despace.js';
 import { TextEncoder } from './encoding.js';
@@ -153,7 +154,9 @@ export class Guard {
       if (typeof ctxs[i] !== 'string') throw new TypeError(`contexts[${i}] must be a string`);
       check((ROLES as readonly string[]).includes(roles[i]), `role must be one of ${ROLES.join(', ')}, not ${roles[i]}`);
       const [raw, norm, cut] = bounded(wellFormed(texts[i]), this.maxChars);
-      if (!pyStrip(norm) && !cut) throw new RangeError(texts.length === 1 ? 'empty text' : `empty text at index ${i}`);
+      // (a cut text may hold nothing visible before the cut; a text made only of tag characters is read
+      // through its 'revealed' view)
+      if (!pyStrip(norm) && !cut && !hasText(raw)) throw new RangeError(texts.length === 1 ? 'empty text' : `empty text at index ${i}`);
       const plan = planText(this.encoder, raw, norm, roles[i], wellFormed(ctxs[i]), settings, this.maxChars, () => this.lexicon, this.unkId, reader);
       plan.truncated = cut;
       out.push({ plan, scores: await this.runner.score(plan, this.minCoverage), normalized: norm });

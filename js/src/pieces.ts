@@ -5,12 +5,13 @@ import { displayOrder } from './decoders.js';
 import type { Lexicon } from './despace.js';
 import { TextEncoder, between, type Windows } from './encoding.js';
 import { normalize } from './normalize.js';
-import { cpHead, cpLen, pyStrip } from './pyclass.js';
+import { cpHead, cpLen, cpTail, pyStrip } from './pyclass.js';
 import type { LanguageIdentifier } from './langid.js';
-import { SCAN_ABOVE, SCAN_STRIDE, SCAN_TOKENS, SEGMENT_TOKENS, segmentSpans, sentenceSpans } from './segments.js';
+import { SCAN_ABOVE, SCAN_STRIDE, SCAN_TOKENS, SEGMENT_TOKENS, firstSentence, lastSentence, segmentSpans, sentenceSpans } from './segments.js';
 
 export const RAW_FACTOR = 4;
 export const CONTEXT_RAW_CHARS = 2048;
+export const SEAM_CHARS = 512; // code points of each side read to find the sentences a seam joins
 
 export interface Entry { view: string; segment: number | null }
 
@@ -105,6 +106,25 @@ export function planText(encoder: TextEncoder, raw: string, norm: string, role: 
       plan.segments += 1;
     });
   });
+  // A prompt's context (the conversation before it) joined at the seam, so that a request split across the
+  // two is read whole; a response's context (the prompt it answers) is not: a refusal would inherit its words.
+  const joined = role === 'prompt' && s.segments ? seam(context, text) : null;
+  if (joined !== null) {
+    plan.windows.push(encoder.windows(encoder.tokenize(joined).ids, role, []));
+    plan.entries.push({ view: 'joined', segment: null });
+    plan.views += 1;
+  }
   plan.coverage = coverage;
   return plan;
+}
+
+/**
+ * The context's last sentence (or unfinished clause) and the text's first, joined by a space; null without
+ * a context or when either side is blank. Bounded: reads SEAM_CHARS code points of each (spec 3.9).
+ */
+export function seam(context: string, text: string): string | null {
+  if (!pyStrip(context)) return null;
+  const left = pyStrip(lastSentence(normalize(cpTail(context, SEAM_CHARS))));
+  const right = pyStrip(firstSentence(cpHead(text, SEAM_CHARS)));
+  return left && right ? `${left} ${right}` : null;
 }

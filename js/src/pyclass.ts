@@ -120,6 +120,12 @@ export function cpHead(s: string, n: number): string {
   return s.slice(0, cpIndex(s, n));
 }
 
+/** Python's s[-n:] (code points; all of s when it is shorter). */
+export function cpTail(s: string, n: number): string {
+  const len = cpLen(s);
+  return len <= n ? s : s.slice(cpIndex(s, len - n));
+}
+
 /** Python's s[::-1] (code points). */
 export function cpReverse(s: string): string {
   return Array.from(s).reverse().join('');

@@ -69,6 +69,24 @@ export function sentenceSpans(text: string): [number, number][] {
   return spans;
 }
 
+/** The text up to its first sentence end, line break or spliced comma (all of it when none, or when that part is blank). */
+export function firstSentence(text: string): string {
+  const m = new RegExp(BOUNDARY.source, 'u').exec(text);
+  if (m === null) return text;
+  const head = text.slice(0, m.index + m[0].length);
+  return pyStrip(head) ? head : text;
+}
+
+/**
+ * The text after its last boundary but one when it ends on a boundary, else after its last: its last
+ * sentence or unfinished clause. `text` should be a bounded tail (the scan is linear in it).
+ */
+export function lastSentence(text: string): string {
+  const ends = [...text.matchAll(BOUNDARY)].map((m) => m.index! + m[0].length);
+  if (ends.length && !pyStrip(text.slice(ends[ends.length - 1]))) ends.pop(); // it ends on a boundary: the last whole sentence
+  return ends.length ? text.slice(ends[ends.length - 1]) : text;
+}
+
 function add(text: string, start: number, end: number, spans: [number, number][]): void {
   const part = text.slice(start, end);
   let words = 0;
