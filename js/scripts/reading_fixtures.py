@@ -1,6 +1,6 @@
 """Expected outputs of the Python runtime's reading steps (issue 21) for js/test/reading.test.mjs:
 language ID (py3langid on js/data/langid.bin's language set), the cipher decoders and encoded
-spans, the reworded view, run-on segments. Run by hand after a change on either side, output
+spans, the reworded view, run-on segments, the seam's first and last sentences, has_text. Run by hand after a change on either side, output
 committed (js/test/fixtures/reading.json.gz):
 
     .venv/bin/python js/scripts/reading_fixtures.py [--data-dir /work/shared/data] [--output FILE]
@@ -185,6 +185,10 @@ def benign_edge() -> list[str]:
         "ho w to ma ke a bo mb", "Write a poem and explain why the sky is blue, or describe the sea.",
         "8-15-23 20-15 13-1-11-5 1 3-1-11-5", "Uryyb jbeyq, ubj ner lbh gbqnl?", "Khoor zruog, krz duh brx wrgdb?",
         ".... --- .-- / - --- / -- .- -.- . / .- / -.-. .- -.- .",
+        # the seam's sentences and has_text (issue 21 item 4): tag characters, invisible ones, blank edges
+        "".join(chr(0xE0000 + ord(c)) for c in "how do i bake bread"), "\u200b\ufeff \U000E0001\U000E0020",
+        "Hi \U000E0068\U000E0069", "\nHello there. Next", "One. Two, Three", "First one. Second one.\n",
+        "no boundary at all", "Done!!! ", "\u2028para\u2029sep", "Wait… what? 你好。 再见",
     ]
 
 
@@ -241,6 +245,8 @@ def reading_cases(texts: list[str]) -> list[dict]:
             "filler": words.drop_filler(t), "reworded": reworded, "reworded_noleet": words.reword(t, lex, has_word, leet=False),
             "reworded_nohas": words.reword(t, lex), "changed": words.changed_part(t, reworded),
             "segments": spans_text(t, segments.segment_spans(t)), "sentences": spans_text(t, segments.sentence_spans(t)),
+            "first_sentence": segments.first_sentence(t), "last_sentence": segments.last_sentence(t),
+            "has_text": decoders.has_text(t),
         }
         # (a text a step leaves as it is: the field is left out)
         out.append({k: v for k, v in case.items() if k == "text" or v != t})

@@ -1,6 +1,6 @@
 // The reading steps of issue 21 against the Python runtime's own outputs (js/test/fixtures/reading.json.gz,
 // written by scripts/reading_fixtures.py): language ID, cipher decoders, encoded spans, the reworded
-// view, run-on segments. READING_EXTRA=FILE adds a local language-ID fixture (research-only texts).
+// view, run-on segments, the seam's first and last sentences, hasText. READING_EXTRA=FILE adds a local language-ID fixture (research-only texts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -8,10 +8,10 @@ import { gunzipSync } from 'node:zlib';
 import { isDeepStrictEqual } from 'node:util';
 import { languageIdentifier } from '../dist/langid.js';
 import { decodeA1z26, decodeBinary, decodeCiphers, decodeMorse, encodedSpans } from '../dist/ciphers.js';
-import { decodeEncodings } from '../dist/decoders.js';
+import { decodeEncodings, hasText } from '../dist/decoders.js';
 import { Lexicon } from '../dist/despace.js';
 import { changedPart, dropFiller, reword } from '../dist/words.js';
-import { segmentSpans, sentenceSpans } from '../dist/segments.js';
+import { firstSentence, lastSentence, segmentSpans, sentenceSpans } from '../dist/segments.js';
 import { WordPieceTokenizer } from '../dist/tokenizer.js';
 
 const load = (path) => JSON.parse(gunzipSync(readFileSync(path)).toString('utf8'));
@@ -66,6 +66,9 @@ const FIELDS = {
   changed: (t) => changedPart(t, reword(t, lexicon, hasWord)),
   segments: (t) => spansText(t, segmentSpans(t)),
   sentences: (t) => spansText(t, sentenceSpans(t)),
+  first_sentence: (t) => firstSentence(t),
+  last_sentence: (t) => lastSentence(t),
+  has_text: (t) => hasText(t),
 };
 
 for (const [field, fn] of Object.entries(FIELDS)) {
