@@ -2,6 +2,6 @@
   "algorithm": "ed25519",
   "format": "tinyguard-signature/1",
   "key_id": "d9b1c7547d92dc1d",
-  "manifest_sha256": "39d4b4052831ee0671a491dbbf9d73ebf87562062ea1c74500075914c4e8ec08",
-  "signature": "CGtTkc+hCB6bCavYaBEWRRWqB57AjzXA3CGOM9aFzLpTQFaI6NzczwCAJo00GMfMtkl/MbGZylruG2dUN4wZAw=="
+  "manifest_sha256": "2ad85bb1394a3350a3e80e8f1c62d372cae18ccedb95ee423d6275a78bc094f6",
+  "signature": "qoEpZzP3sAGHPk24HITsDHj25ULPq2UEKHrMAyaIgfHVu6gnZ8Niumw53i81ZZvN5k2yyriNwNmVWEBLwHPwBQ=="
 }
