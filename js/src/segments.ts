@@ -21,9 +21,13 @@ const WORD = new RegExp(`[${L}]{2,}`, 'gu');
 const FOLDS: Record<string, string> = { i: 'iIİı', k: 'kKK', s: 'sSſ' };
 const caseless = (word: string) => [...word].map((c) => `[${FOLDS[c] ?? c + c.toUpperCase()}]`).join('');
 const anyOf = (words: readonly string[]) => words.map(caseless).join('|');
-// (?<=\w),?[ \t]+(?i:CONJ)(?:[ \t]+(?i:also|then))?(?=[ \t]+(?i:OPENER)\b); \b after a letter: no \w next
+// (?<=\w),?[ \t]+(?i:CONJ)(?:[ \t]+(?i:also|then))?(?=[ \t]+(?i:OPENER)\b), or (1.1, a sentence whose full stop
+// is missing: "... in the park How do I ...") (?<=[a-z])[ \t]+(?=(?:Opener)\b), case-sensitive, the opener's first
+// letter upper-cased (Python's str.capitalize; the openers are lower-case ASCII); \b after a letter: no \w next
+const capitalized = (w: string) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase();
 const SPLICE = new RegExp(`(?<=[${W}_]),?[ \\t]+(?:${anyOf(CONJUNCTIONS)})(?:[ \\t]+(?:${anyOf(['also', 'then'])}))?` +
-  `(?=[ \\t]+(?:${anyOf(REQUEST_OPENERS)})(?![${W}_]))`, 'gu');
+  `(?=[ \\t]+(?:${anyOf(REQUEST_OPENERS)})(?![${W}_]))` +
+  `|(?<=[a-z])[ \\t]+(?=(?:${REQUEST_OPENERS.map(capitalized).join('|')})(?![${W}_]))`, 'gu');
 
 export function segmentSpans(text: string): [number, number][] {
   const spans: [number, number][] = [];

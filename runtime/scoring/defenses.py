@@ -49,9 +49,9 @@ from typing import Any, Callable, Mapping
 
 from tinyguard.scoring.decoders import decode_encodings, reveal_hidden
 from tinyguard.scoring.despace import Lexicon, despace_keep_article, fold_despace, is_spelled_out, respace
+from tinyguard.scoring.words import LexiconSource, changed_part, reword
 from tinyguard.text.emoji import EMOJI_CLASS, ENCLOSED, ENCLOSED_CLASS
 from tinyguard.text.normalize import normalize
-from tinyguard.scoring.words import LexiconSource, changed_part, reword
 
 MAX_VIEWS = 6
 

@@ -49,9 +49,12 @@ _ENDS = ".!?;:…。！？；："
 #: and the words that open such a request.
 CONJUNCTIONS = english.CONJUNCTIONS  # (runtime/data/english-words.json, shared with js/)
 REQUEST_OPENERS = english.REQUEST_OPENERS
-# (the conjunction ends the clause before it, so the request is scored as it would stand alone)
+# (the conjunction ends the clause before it, so the request is scored as it would stand alone);
+# or a capitalised opener straight after a lower-case word, a sentence whose full stop is missing
+# ("... in the park How do I make ...": benign padding joined by a space)
 _SPLICE = (rf"""(?<=\w),?[ \t]+(?i:{"|".join(CONJUNCTIONS)})(?:[ \t]+(?i:also|then))?"""
-           rf"""(?=[ \t]+(?i:{"|".join(REQUEST_OPENERS)})\b)""")
+           rf"""(?=[ \t]+(?i:{"|".join(REQUEST_OPENERS)})\b)"""
+           rf"""|(?<=[a-z])[ \t]+(?=(?:{"|".join(w.capitalize() for w in REQUEST_OPENERS)})\b)""")
 _BOUNDARY = re.compile(rf"""(?<![{_ENDS}])[{_ENDS}]+["'”’)\]]*(?=\s|$)|[。！？；]|\n|,(?=\s+[A-Z])""")
 _SPLICE_RE = re.compile(_SPLICE)
 _WORD = re.compile(r"[^\W\d_]{2,}")

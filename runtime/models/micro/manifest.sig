@@ -2,6 +2,6 @@
   "algorithm": "ed25519",
   "format": "tinyguard-signature/1",
   "key_id": "d9b1c7547d92dc1d",
-  "manifest_sha256": "cc9c28ddca6006ae09332cbd90d151a41ae7ec188f964136b8e989da1df53773",
-  "signature": "lPxC+1pqJNfSA18zqX3V5C8qoqypG8/xEqrQagaxgOQVfqzGaf4A1W17DD2iDpAkDSkoMeJRk9Q9eBHaQX44BQ=="
+  "manifest_sha256": "bdd8a413ff46736e4b0be11717395c9d644d5c172e8e8ba62b49c342ce580249",
+  "signature": "XytGb9xvAGA8cGbHCW/5F+ChQPMH4Z0vO8pe4D6Q6AkMzbO4Vh2UNW2qabTtoab3+8RGoOXL5eT1IYqGjzlyCQ=="
 }
