@@ -119,7 +119,7 @@ def finish_bundle(out_dir: Path, work_dir: Path, cfg: ExportConfig, *, encoding:
                   parity: dict[str, Any], training: dict[str, Any], data: dict[str, Any], reproduce: str,
                   extra_files: dict[str, Path] | None = None,
                   extra_manifest: dict[str, Any] | None = None,
-                  conformance_seeds: Path = conformance.SEEDS_FILE, conformance_plain: int = 400,
+                  conformance_seeds: Path = conformance.SEEDS_FILE, conformance_plain: int = conformance.PLAIN,
                   echo: Callable[[str], None] = print) -> dict[str, Any]:
     """Metrics, manifest, model card, golden vectors, and the atomic bundle write. Returns the metrics.
 

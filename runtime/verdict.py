@@ -12,27 +12,19 @@ what such a verdict means:
 * ``"pass"``: the old behaviour -- the reasons are reported, nothing else changes.
 
 Reasons: ``"truncated"`` -- the text is longer than the guard's ``max_chars`` and its tail was
-not scored; ``"unsupported"`` -- less than ``min_coverage`` of its letters are in a script and
-vocabulary the model reads (``coverage``, see :func:`letter_coverage`).
+not scored; ``"unsupported"`` -- in some sentence (or in the whole text) less than
+``min_coverage`` of the letters are in a script, vocabulary and language the model reads, or
+a stretch still looks encoded (``coverage``, see :mod:`tinyguard.scoring.coverage`). Per
+sentence, not averaged over the text: one English sentence must not launder a Russian one.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # numpy is loaded by the scorer that calls letter_coverage, never by `import tinyguard`
-    import numpy as np
+from typing import Any
 
 UNCHECKED_POLICIES = ("flag", "report", "pass")
 TRUNCATED = "truncated"
 UNSUPPORTED = "unsupported"
-
-# Letters of the Latin script (after NFKC): the default models' training text is English.
-_LATIN = "A-Za-z\u00aa\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff\u2c60-\u2c7f\ua720-\ua7ff\uab30-\uab6f"
-_LETTERS = re.compile(r"[^\W\d_]+")
-_NON_LATIN = re.compile(rf"[^\W\d_{_LATIN}]+")
-
 
 @dataclass(frozen=True)
 class Verdict:
@@ -54,7 +46,7 @@ class Verdict:
     window: int = 0  # which window of that view (or of that segment) gave it (0-based)
     segment: int | None = None  # which segment of that view gave it (None: a full-text window)
     segments: int = 0  # segments scored alone, over the text and its views
-    coverage: float = 1.0  # share of the text's letters the model can read
+    coverage: float = 1.0  # lowest share, over the text's sentences and the whole, of letters the model can read
     unchecked: tuple[str, ...] = ()  # why the text was not fully checked ("truncated", "unsupported")
     bundle_verified: bool = True  # False: the guard's bundle was loaded unverified (allow_unsigned)
 
@@ -90,25 +82,6 @@ def check_fraction(value: Any, what: str) -> float:
 
 def unchecked_reasons(truncated: bool, coverage: float, min_coverage: float) -> tuple[str, ...]:
     return ((TRUNCATED,) if truncated else ()) + ((UNSUPPORTED,) if coverage < min_coverage else ())
-
-
-def letter_coverage(text: str, ids: np.ndarray, starts: np.ndarray, ends: np.ndarray, unk_id: int) -> float:
-    """The share of the letters of ``text`` that are Latin and not inside an ``[UNK]`` word piece
-    (``ids``/``starts``/``ends``: its tokens and their character spans). 1.0 without letters.
-    ASCII text with no ``[UNK]`` costs one pass of ``str.isascii``."""
-    import numpy as np
-
-    unk = np.flatnonzero(ids == unk_id)
-    if not unk.size and text.isascii():
-        return 1.0
-    letters = sum(len(m) for m in _LETTERS.findall(text))
-    if not letters:
-        return 1.0
-    unreadable = sum(len(m) for m in _NON_LATIN.findall(text))
-    for k in unk:
-        span = text[int(starts[k]): int(ends[k])]
-        unreadable += sum(len(m) for m in _LETTERS.findall(span)) - sum(len(m) for m in _NON_LATIN.findall(span))
-    return max(0.0, 1.0 - unreadable / letters)
 
 
 def check_str(value: Any, what: str) -> None:

@@ -273,8 +273,13 @@ def test_steps_name_what_the_verdicts_need_and_an_unknown_step_refuses_the_bundl
     _edit_manifest(fresh_bundle, steps=[s for s in steps.implied(None, enc) if s != "decode"])
     with pytest.raises(BundleError, match=r"'steps' does not match .*on but not listed: \['decode'\]"):
         load_bundle(fresh_bundle, allow_unsigned=True)
-    _edit_manifest(fresh_bundle, defenses={"decode": False}, steps=[s for s in steps.implied(None, enc) if s != "decode"])
+    # (spec 1.1: the ciphers step runs inside decode, so it goes with it)
+    _edit_manifest(fresh_bundle, defenses={"decode": False},
+                   steps=[s for s in steps.implied(None, enc) if s not in ("decode", "ciphers")])
     assert load_bundle(fresh_bundle, allow_unsigned=True).defenses == {"decode": False}
+    _edit_manifest(fresh_bundle, defenses={"decode": False}, steps=[s for s in steps.implied(None, enc) if s != "decode"])
+    with pytest.raises(BundleError, match=r"listed but off: \['ciphers'\]"):
+        load_bundle(fresh_bundle, allow_unsigned=True)
     _edit_manifest(fresh_bundle, steps="normalize")
     with pytest.raises(BundleError, match="must be a list of distinct step names"):
         load_bundle(fresh_bundle, allow_unsigned=True)

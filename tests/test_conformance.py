@@ -30,7 +30,7 @@ def test_default_bundle_pins_its_conformance_file() -> None:
     assert header["files"] == {m.model_file: m.files[m.model_file], m.tokenizer_file: m.files[m.tokenizer_file]}
     kinds = {c["kind"].split(":")[0] for c in cases}
     assert {"plain", "operator", "attack", "composed", "edge", "script", "long", "policy", "threshold",
-            "no-defenses", "context", "stream"} <= kinds
+            "no-defenses", "context", "stream", "hidden", "seam"} <= kinds
 
 
 def test_shipped_vectors_match_this_runtime(guard: Guard) -> None:
@@ -54,6 +54,11 @@ def test_cases_cover_every_operator_and_attack_and_write_read(tmp_path: Path, gu
     assert {f"operator:{n}" for n in OPERATORS} <= kinds and {f"attack:{n}" for n in ATTACKS} <= kinds
     empty = next(c for c in cases if c.text == "\u200b\u200c\u200d")
     assert conf.expect(guard, empty) == {"normalized": "", "truncated": False, "error": "empty text"}
+    # issue 21 item 4: a tag-only text is read (its revealed view), a prompt's context joined at the seam
+    hidden = conf.expect(guard, next(c for c in cases if c.kind == "hidden"))
+    assert hidden["normalized"] == "" and "error" not in hidden and hidden["verdict"]["view"] == "revealed"
+    seams = [conf.expect(guard, c) for c in cases if c.kind == "seam"]
+    assert [s["entries"][-1]["view"] == "joined" for s in seams] == [True, True, True, False]  # last: defenses off
     path = tmp_path / "c.jsonl.gz"
     conf.write(path, conf.records(guard, cases[:8], {}, progress=False))
     header, read = conf.read(path)

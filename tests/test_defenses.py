@@ -27,9 +27,10 @@ TRIGGER = "bomb"
 SENTENCE = "how do i make a bomb"
 
 # What each operator does to the fixture model (which only knows the token "bomb"):
-DEFENDED = {"spacing", "punctuation", "leetspeak", "homoglyphs", "emoji", "base64", "hex", "rot13", "url"}
+DEFENDED = {"spacing", "punctuation", "leetspeak", "homoglyphs", "emoji", "base64", "hex", "rot13", "url",
+            "typos"}  # typos: the reworded view fixes words one edit from the vocabulary (issue 21)
 NOT_HIDDEN = {"casing", "zero_width", "jailbreak"}  # lowercasing tokenizer / normalize() / wrapper only
-UNDEFENDED = {"typos"}  # no view undoes a typo: the model must learn typos (augmentation)
+UNDEFENDED: set[str] = set()
 
 
 def _unsafe(v) -> bool:

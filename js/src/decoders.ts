@@ -1,6 +1,7 @@
-/** Hidden channels: tag characters, right-to-left overrides, escapes, hex, base64, URL-encoding, rot13, reversed clauses (spec 3.6). */
-import { A, S, wellFormed, cpHead, cpLen, cpReverse, isAlpha, isPrintable, pyStrip } from './pyclass.js';
-import { stripInvisible } from './normalize.js';
+/** Hidden channels: tag characters, right-to-left overrides, escapes, hex, base64, URL-encoding, Morse, binary, A1Z26, Caesar shifts, reversed clauses (spec 3.6). */
+import { A, S, wellFormed, cpHead, cpLen, cpReverse, isAlpha, isPrintable, isSpace, pyStrip } from './pyclass.js';
+import { CAESAR_MIN_WORDS, bestLogpShift, bestShift, commonHits, decodeCiphers, englishLogp, shift } from './ciphers.js';
+import { normalize, stripInvisible } from './normalize.js';
 
 export const DECODE_DEPTH = 2;
 
@@ -18,6 +19,16 @@ export function revealHidden(raw: string): string | null {
     }
     return pyStrip(visible) ? `\n${visible}\n` : '';
   });
+}
+
+/**
+ * Whether `raw` holds anything to check: visible text once normalized, or text hidden in tag characters
+ * (a text made only of them is a request in disguise, not an empty text). Spec 3.1; decoders.has_text.
+ */
+export function hasText(raw: string): boolean {
+  if (pyStrip(normalize(raw))) return true;
+  const revealed = revealHidden(raw);
+  return revealed !== null && pyStrip(normalize(revealed)) !== '';
 }
 
 export function displayOrder(raw: string): string | null {
@@ -171,52 +182,17 @@ export function unquote(text: string): string {
   });
 }
 
-// ---------------------------------------------------------------- rot13 and reversed text
+// ---------------------------------------------------------------- Caesar shifts and reversed text, per clause
 const ALPHA_WORD = /[A-Za-z]+/g;
-const COMMON = new Set(
-  ('the be to of and a in that have i it for not on with he as you do at this but his by from they we ' +
-  'say her she or an will my one all would there their what so up out if about who get which go me ' +
-  'when make can like time no just him know take people into year your good some could them see ' +
-  'other than then now look only come its over think also back after use two how our work first ' +
-  'well way even new want because any these give day most us is are was were has had been how why ' +
-  'where tell write help please should').split(' ').filter((w) => w !== 'a' && w !== 'i'));
-
-function commonHits(text: string, limit = 400): [number, number] {
-  let hits = 0, words = 0;
-  for (const m of text.matchAll(ALPHA_WORD)) {
-    if (words >= limit) break;
-    words += 1;
-    if (COMMON.has(m[0].toLowerCase())) hits += 1;
-  }
-  return [hits, words];
-}
-
 const CLAUSE = /([.:;!?\n]+)/;
-const LETTER_FREQ: Record<string, number> = {
-  e: 12.7, t: 9.1, a: 8.2, o: 7.5, i: 7.0, n: 6.7, s: 6.3, h: 6.1, r: 6.0,
-  d: 4.3, l: 4.0, c: 2.8, u: 2.8, m: 2.4, w: 2.4, f: 2.2, g: 2.0, y: 2.0,
-  p: 1.9, b: 1.5, v: 1.0, k: 0.8, j: 0.15, x: 0.15, q: 0.1, z: 0.07,
-};
-const LETTER_LOGP = new Map(Object.entries(LETTER_FREQ).map(([k, v]) => [k, Math.log(v / 100)]));
 export const ROT13_MARGIN = 0.6;
 export const ROT13_MIN_LETTERS = 10;
 export const ROT13_MIN_WORDS = 3;
 const MAX_WORD = 20;
-
-function englishLogp(text: string, limit = 2000): [number, number] {
-  const logps: number[] = [];
-  for (const c of Array.from(cpHead(text, limit * 2).toLowerCase())) {
-    const lp = LETTER_LOGP.get(c);
-    if (lp !== undefined) {
-      logps.push(lp);
-      if (logps.length >= limit) break;
-    }
-  }
-  if (!logps.length) return [0.0, 0];
-  let sum = 0;
-  for (const v of logps) sum += v;
-  return [sum / logps.length, logps.length];
-}
+export const ENGLISH_SHARE = 0.3;
+export const CAESAR_MIN_LETTERS = 15;
+export const CAESAR_LOGP = -3.05;
+export const CAESAR_MARGIN = 0.5;
 
 function looksLikeWords(text: string): boolean {
   const words = cpHead(text, 4000).match(ALPHA_WORD) ?? [];
@@ -224,21 +200,39 @@ function looksLikeWords(text: string): boolean {
 }
 
 export function rot13(text: string): string {
-  return text.replace(/[A-Za-z]/g, (c) => {
-    const base = c <= 'Z' ? 65 : 97;
-    return String.fromCharCode(((c.charCodeAt(0) - base + 13) % 26) + base);
-  });
+  return shift(text, 13);
+}
+
+/** Letters make up most of the clause's visible characters (not escapes, ids or code). */
+function mostlyLetters(text: string): boolean {
+  let visible = 0, letters = 0;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    if (!isSpace(cp)) visible++;
+    if (isAlpha(cp)) letters++;
+  }
+  return visible > 0 && letters >= 0.8 * visible;
 }
 
 function decodeClause(clause: string): string {
   if (!/[A-Za-z]/.test(clause)) return clause;
-  const [before] = commonHits(clause);
+  const [before, total] = commonHits(clause);
+  if (total && before >= ENGLISH_SHARE * total) return clause; // already reads as English
   const rot = rot13(clause);
   let [after, words] = commonHits(rot);
   if (after >= 2 && after >= 0.15 * words && after > before) return rot;
   const rev = cpReverse(clause);
   [after, words] = commonHits(rev);
   if (after >= 2 && after >= 0.2 * words && after > before) return rev;
+  if (words >= CAESAR_MIN_WORDS) {
+    const [k, hits, n] = bestShift(clause);
+    if (hits >= 2 && hits >= 0.25 * n && hits > before + 1) return shift(clause, k);
+    if (looksLikeWords(clause) && mostlyLetters(clause)) {
+      const [beforeLp, letters] = englishLogp(clause);
+      const [best, afterLp] = bestLogpShift(clause);
+      if (letters >= CAESAR_MIN_LETTERS && afterLp >= CAESAR_LOGP && afterLp - beforeLp >= CAESAR_MARGIN) return shift(clause, best);
+    }
+  }
   if (looksLikeWords(clause)) {
     const [beforeLp, letters] = englishLogp(clause);
     if (letters >= ROT13_MIN_LETTERS && englishLogp(rot)[0] - beforeLp >= ROT13_MARGIN) return rot;
@@ -255,6 +249,7 @@ function decodeOnce(text: string): string {
     out = out.replace(URL_RUN, urlRun);
     if ((out.match(URL1) ?? []).length >= 2) out = unquote(out);
   }
+  out = decodeCiphers(out);
   if (/[A-Za-z]/.test(out)) {
     out = out.split(CLAUSE).map((part, i) => (i % 2 ? part : decodeClause(part))).join('');
   }

@@ -5,9 +5,10 @@ import { decodeEncodings, revealHidden } from './decoders.js';
 import { Lexicon, despaceKeepArticle, foldDespace, isSpelledOut, respace } from './despace.js';
 import { EMOJI_CLASS, ENCLOSED, ENCLOSED_CLASS } from './emoji.js';
 import { normalize } from './normalize.js';
+import { changedPart, reword } from './words.js';
 
-export const MAX_VIEWS = 4;
-export const DEFENSE_NAMES = ['smuggling', 'despace', 'homoglyphs', 'leet', 'decode', 'reveal', 'segments'] as const;
+export const MAX_VIEWS = 6;
+export const DEFENSE_NAMES = ['smuggling', 'despace', 'homoglyphs', 'leet', 'decode', 'reveal', 'words', 'segments'] as const;
 export type DefenseName = (typeof DEFENSE_NAMES)[number];
 export type DefenseSettings = Record<DefenseName, boolean>;
 
@@ -131,7 +132,12 @@ export function readText(text: string, s: DefenseSettings, lexicon: () => Lexico
   return ['text', text];
 }
 
-export function buildNamedViews(text: string, s: DefenseSettings, raw: string | null): [string, string][] {
+/**
+ * (name, view) pairs for a normalized `text` (spec 3.6): revealed, folded, reworded (what reword changed,
+ * with the bundle's vocabulary), despaced, decoded and its reworded reading; distinct, at most MAX_VIEWS.
+ */
+export function buildNamedViews(text: string, s: DefenseSettings, raw: string | null,
+  lexicon: () => Lexicon | null = () => null, hasWord: ((w: string) => boolean) | null = null): [string, string][] {
   if (!enabled(s)) return [];
   const candidates: [string, string][] = [];
   let base = text;
@@ -142,14 +148,23 @@ export function buildNamedViews(text: string, s: DefenseSettings, raw: string | 
       candidates.push(['revealed', base]);
     }
   }
-  candidates.push(['folded', foldChars(base, s)]);
+  const folded = foldChars(base, s);
+  candidates.push(['folded', folded]);
+  if (s.words) {
+    // (from the unfolded text: the leet fold reads every "1" as i, the vocabulary picks i or l)
+    candidates.push(['reworded', changedPart(folded, foldChars(reword(base, lexicon, hasWord, s.leet), s))]);
+  }
   if (s.despace) {
     const alt = despaceKeepArticle(base);
     if (alt !== foldDespace(base)) candidates.push(['despaced', foldChars(alt, s)]);
   }
   if (s.decode) {
     const decoded = decodeEncodings(base);
-    if (decoded !== base) candidates.push(['decoded', foldChars(normalize(decoded), s)]);
+    if (decoded !== base) {
+      const read = foldChars(normalize(decoded), s);
+      candidates.push(['decoded', read]);
+      if (s.words) candidates.push(['reworded', changedPart(read, reword(read, lexicon, hasWord, s.leet))]);
+    }
   }
   const views: [string, string][] = [];
   for (const [name, v] of candidates) {

@@ -1,10 +1,12 @@
 /** Guard: load a bundle once, check prompts and responses (spec 3, the same steps as runtime/guard.py). */
 import { BundleError, loadBundle, publicKeyFromPem, type BundleSource, type Manifest, type PublicKey } from './bundle.js';
 import { PROJECT_KEY_PEM } from './project-key.js';
+import { hasText } from './decoders.js';
 import { allOff, defensesFrom, type DefenseSettings } from './defenses.js';
 import { Lexicon } from './despace.js';
 import { TextEncoder } from './encoding.js';
-import { bounded, planText, type Plan } from './pieces.js';
+import { languageIdentifier, type LanguageIdentifier } from './langid.js';
+import { bounded, planText, type Plan, type Reader } from './pieces.js';
 import { pyStrip, wellFormed } from './pyclass.js';
 import { Runner, type OrtLike, type Scores } from './runner.js';
 import { MISSING_STEP_POLICIES, type MissingStepPolicy } from './steps.js';
@@ -65,7 +67,7 @@ export class Guard {
   readonly bundleVerified: boolean;
 
   private constructor(readonly manifest: Manifest, private readonly runner: Runner, readonly encoder: TextEncoder,
-    defenses: DefenseSettings, opts: GuardOptions) {
+    defenses: DefenseSettings, opts: GuardOptions, private readonly identifier: LanguageIdentifier) {
     this.maxChars = opts.maxChars ?? DEFAULT_MAX_CHARS;
     this.minCoverage = opts.minCoverage ?? DEFAULT_MIN_COVERAGE;
     this.onUnchecked = opts.onUnchecked ?? 'flag';
@@ -107,7 +109,7 @@ export class Guard {
     }
     const encoder = new TextEncoder(tok, manifest.encoding);
     const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], ...(opts.sessionOptions ?? {}) });
-    return new Guard(manifest, new Runner(ort, session, encoder.padId), encoder, settings, opts);
+    return new Guard(manifest, new Runner(ort, session, encoder.padId), encoder, settings, opts, await languageIdentifier());
   }
 
   get modelId(): string { return this.manifest.modelId; }
@@ -144,14 +146,18 @@ export class Guard {
     check(roles.length === texts.length, `got ${roles.length} roles for ${texts.length} texts`);
     check(ctxs.length === texts.length, `got ${ctxs.length} contexts for ${texts.length} texts`);
     const settings = defenses ?? this.defenses;
+    const tok = this.encoder.tokenizer;
+    const reader: Reader = { languages: this.manifest.languages, identifier: this.identifier, hasWord: (w) => tok.tokenToId(w) !== undefined };
     const out: Trace[] = [];
     for (let i = 0; i < texts.length; i++) {
       if (typeof texts[i] !== 'string') throw new TypeError(`texts[${i}] must be a string`);
       if (typeof ctxs[i] !== 'string') throw new TypeError(`contexts[${i}] must be a string`);
       check((ROLES as readonly string[]).includes(roles[i]), `role must be one of ${ROLES.join(', ')}, not ${roles[i]}`);
       const [raw, norm, cut] = bounded(wellFormed(texts[i]), this.maxChars);
-      if (!pyStrip(norm) && !cut) throw new RangeError(texts.length === 1 ? 'empty text' : `empty text at index ${i}`);
-      const plan = planText(this.encoder, raw, norm, roles[i], wellFormed(ctxs[i]), settings, this.maxChars, () => this.lexicon, this.unkId);
+      // (a cut text may hold nothing visible before the cut; a text made only of tag characters is read
+      // through its 'revealed' view)
+      if (!pyStrip(norm) && !cut && !hasText(raw)) throw new RangeError(texts.length === 1 ? 'empty text' : `empty text at index ${i}`);
+      const plan = planText(this.encoder, raw, norm, roles[i], wellFormed(ctxs[i]), settings, this.maxChars, () => this.lexicon, this.unkId, reader);
       plan.truncated = cut;
       out.push({ plan, scores: await this.runner.score(plan, this.minCoverage), normalized: norm });
     }

@@ -52,6 +52,7 @@ const DECIMAL = unicode.decimal as Ranges;
 const SPACE = unicode.space as Ranges;
 const ALPHA = unicode.alpha as Ranges;
 const PRINTABLE = unicode.printable as Ranges;
+const DIGIT = unicode.digit as Ranges;
 
 /** `[^\W_]` (str.isalnum) */
 export const W = classBody(ALNUM);
@@ -67,6 +68,8 @@ export const isAlnum = (cp: number) => inRanges(ALNUM, cp);
 export const isAlpha = (cp: number) => inRanges(ALPHA, cp);
 export const isSpace = (cp: number) => inRanges(SPACE, cp);
 export const isPrintable = (cp: number) => inRanges(PRINTABLE, cp);
+/** str.isdigit (decimal digits and other digits: superscripts, circled digits) */
+export const isDigit = (cp: number) => inRanges(DIGIT, cp);
 export const lettersMinus = (extra: Ranges) => classBody(minus(minus(ALNUM, DECIMAL), extra));
 
 const STRIP = new RegExp(`^[${S}]+|[${S}]+$`, 'gu');
@@ -115,6 +118,12 @@ export function cpIndex(s: string, n: number): number {
 /** Python's s[:n] (code points). */
 export function cpHead(s: string, n: number): string {
   return s.slice(0, cpIndex(s, n));
+}
+
+/** Python's s[-n:] (code points; all of s when it is shorter). */
+export function cpTail(s: string, n: number): string {
+  const len = cpLen(s);
+  return len <= n ? s : s.slice(cpIndex(s, len - n));
 }
 
 /** Python's s[::-1] (code points). */

@@ -5,16 +5,20 @@
  */
 import { DEFENSE_NAMES } from './defenses.js';
 
-export const CORE = ['normalize', 'tokenize', 'windows', 'context', 'score', 'coverage'] as const;
-/** Every step this runtime implements (spec 1.0). */
-export const KNOWN: ReadonlySet<string> = new Set<string>([...CORE, ...DEFENSE_NAMES, 'reading', 'emoji_names']);
+/** Always run; spec 1.1 added sentence_coverage (coverage per sentence) and language_id (spec 3.12, 3.16). */
+export const CORE = ['normalize', 'tokenize', 'windows', 'context', 'score', 'coverage', 'sentence_coverage', 'language_id'] as const;
+/** Spec 1.1 steps that run inside a defense: ciphers with decode, run_on with segments. */
+export const WITHIN: Readonly<Record<string, string>> = { ciphers: 'decode', run_on: 'segments' };
+/** Every step this runtime implements (spec 1.1). */
+export const KNOWN: ReadonlySet<string> = new Set<string>([...CORE, ...DEFENSE_NAMES, ...Object.keys(WITHIN), 'reading', 'emoji_names']);
 export const MISSING_STEP_POLICIES = ['refuse', 'unchecked'] as const;
 export type MissingStepPolicy = (typeof MISSING_STEP_POLICIES)[number];
 
 /** The known steps a bundle with these `defenses` (absent: all on) and `encoding` needs. */
 export function implied(defenses: Record<string, unknown> | null | undefined, emojiNames: boolean): string[] {
   const on = DEFENSE_NAMES.filter((d) => (defenses ?? {})[d] !== false);
-  return [...CORE, ...(on.length ? ['reading'] : []), ...(emojiNames ? ['emoji_names'] : []), ...on];
+  const within = Object.entries(WITHIN).filter(([, d]) => (on as string[]).includes(d)).map(([step]) => step);
+  return [...CORE, ...(on.length ? ['reading'] : []), ...(emojiNames ? ['emoji_names'] : []), ...on, ...within];
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Checking a text while it is generated (spec 3.13; runtime/stream.py). */
 import type { Guard } from './guard.js';
-import { normalize } from './normalize.js';
-import { cpLen, pyStrip, round4, S } from './pyclass.js';
+import { hasText } from './decoders.js';
+import { cpLen, round4, S } from './pyclass.js';
 import { N_OUTPUTS, type Role, type Verdict } from './verdict.js';
 
 const SENTENCE_END = /[.!?;:\n。！？]/u;
@@ -69,7 +69,7 @@ export class StreamChecker {
     const segment = this.tail + fresh;
     this.pending = []; this.pendingWords = 0; this.pendingChars = 0;
     this.tail = lastWords(segment, this.overlapWords);
-    if (!pyStrip(normalize(fresh))) return;
+    if (!hasText(fresh)) return; // only whitespace or invisible characters arrived (tag characters are text: decoded)
     const start = performance.now();
     const [{ scores }] = await this.guard.trace([segment], this.role, [this.context]);
     this.elapsedMs += performance.now() - start;

@@ -33,6 +33,8 @@ export async function runCase(guard, c, tolerance = TOLERANCE) {
   if ('max_chars' in opts) Object.defineProperty(g, 'maxChars', { value: opts.max_chars });
   if ('min_coverage' in opts) Object.defineProperty(g, 'minCoverage', { value: opts.min_coverage });
   if ('on_unchecked' in opts) Object.defineProperty(g, 'onUnchecked', { value: opts.on_unchecked });
+  // (spec 1.1: a case may name the bundle's languages, as another bundle's manifest would)
+  if ('languages' in opts) Object.defineProperty(g, 'manifest', { value: { ...guard.manifest, languages: opts.languages } });
   if (opts.defenses === false) g.defenses = Object.fromEntries(Object.keys(guard.defenses).map((k) => [k, false]));
   const want = c.expect;
   if (c.stream) {
@@ -63,6 +65,16 @@ export async function runCase(guard, c, tolerance = TOLERANCE) {
     const got = plan.pieces[k]?.ids;
     if (got && JSON.stringify(got) !== JSON.stringify(p.ids)) diffs.push(`ids: piece ${k}: ${JSON.stringify(got).slice(0, 200)} != ${JSON.stringify(p.ids).slice(0, 200)}`);
   });
+  // (spec 1.1) what the coverage rule counts unread per piece, as code-point spans
+  const cp = (text, i) => Array.from(text.slice(0, i)).length;
+  want.pieces.forEach((p, k) => {
+    const got = plan.pieces[k];
+    if (!got || !('foreign' in p)) return;
+    for (const key of ['foreign', 'encoded']) {
+      const spans = got[key].map(([a, b]) => [cp(got.text, a), cp(got.text, b)]);
+      if (JSON.stringify(spans) !== JSON.stringify(p[key])) diffs.push(`unread: piece ${k} ${key}: ${JSON.stringify(spans)} != ${JSON.stringify(p[key])}`);
+    }
+  });
   const gotEntries = plan.windows.map((w, k) => ({ view: plan.entries[k].view, segment: plan.entries[k].segment, windows: w.ids.length, digest: digest(w.ids) }));
   const wantEntries = want.entries.map(({ view, segment, windows, digest: d }) => ({ view, segment, windows, digest: d }));
   if (JSON.stringify(gotEntries) !== JSON.stringify(wantEntries)) diffs.push(`entries: ${gotEntries.length} vs ${wantEntries.length}; first differing: ${JSON.stringify(gotEntries.find((e, k) => JSON.stringify(e) !== JSON.stringify(wantEntries[k])))}`);
@@ -75,8 +87,17 @@ export async function runCase(guard, c, tolerance = TOLERANCE) {
   const t = opts.threshold ?? guard.threshold;
   const v = g.verdict(scores.defended, t, c.role, { truncated: scores.truncated, chunks: scores.chunks, views: scores.views, latencyMs: 0,
     view: scores.firedView, window: scores.firedWindow, segment: scores.firedSegment, segments: scores.segments, coverage: scores.coverage });
-  const worst = compareVerdict(toDict(v), want.verdict, diffs, 'verdict: ');
+  const verdictDiffs = [];
+  const worst = compareVerdict(toDict(v), want.verdict, verdictDiffs, 'verdict: ');
+  // Which window fired is the first with the highest unsafe logit: when another entry's top logit lies
+  // within the tolerance of the highest, kernels that round differently (wasm) may pick that one. Accepted
+  // (the verdict and scores must still match) and reported as a tie.
+  const top = Math.max(...want.entries.map((e) => e.max_logit));
+  const tie = want.entries.filter((e) => top - e.max_logit <= tolerance).length > 1;
+  const fired = (d) => /^verdict: (view|segment|window):/.test(d);
+  diffs.push(...verdictDiffs.filter((d) => !(tie && fired(d))));
+  const tied = tie && verdictDiffs.some(fired);
   if (worst > tolerance) diffs.push(`scores: differ by ${worst} (tolerance ${tolerance})`);
   if (v.views !== want.verdict.views || v.segments !== want.verdict.segments) diffs.push(`verdict: views/segments ${v.views}/${v.segments} != ${want.verdict.views}/${want.verdict.segments}`);
-  return { diffs, scoreDiff: worst, logitDiff, score: want.verdict.score, threshold: want.verdict.threshold };
+  return { diffs, scoreDiff: worst, logitDiff, score: want.verdict.score, threshold: want.verdict.threshold, tied };
 }

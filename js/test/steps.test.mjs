@@ -9,6 +9,8 @@ import { bundle, editJson, editManifest, signWithNewKey, withCopy } from './bund
 const cli = new URL('../dist/cli.js', import.meta.url).pathname;
 const STEPS_1_0 = ['normalize', 'tokenize', 'windows', 'context', 'score', 'coverage', 'reading',
   'smuggling', 'despace', 'homoglyphs', 'leet', 'decode', 'reveal', 'segments'];
+// spec 1.1: always sentence_coverage and language_id; words (a defense); ciphers with decode, run_on with segments
+const STEPS_1_1 = [...STEPS_1_0, 'sentence_coverage', 'language_id', 'words', 'ciphers', 'run_on'];
 
 /** A copy whose manifest lists `steps` (and `defenses`), signed by a test key that the loads trust. */
 async function withSteps(steps, defenses, fn) {
@@ -19,21 +21,21 @@ async function withSteps(steps, defenses, fn) {
   });
 }
 
-test('a bundle without the key needs the spec-1.0 steps, and so does one listing exactly them', async () => {
+test('a bundle without the key needs the spec-1.1 steps, and so does one listing exactly them', async () => {
   assert.deepEqual((await loadGuard(bundle)).manifest.missingSteps, []);
-  await withSteps(STEPS_1_0, null, async (copy, pem) => {
+  await withSteps(STEPS_1_1, null, async (copy, pem) => {
     const guard = await loadGuard(copy, { trusted: [pem] });
     assert.deepEqual(guard.manifest.missingSteps, []);
     assert.deepEqual((await guard.check('What is the capital of France?')).unchecked, []);
   });
 });
 
-test('a step this runtime lacks refuses the bundle by default', async () => withSteps([...STEPS_1_0, 'transliterate'], { transliterate: true }, async (copy, pem) => {
+test('a step this runtime lacks refuses the bundle by default', async () => withSteps([...STEPS_1_1, 'transliterate'], { transliterate: true }, async (copy, pem) => {
   await assert.rejects(loadGuard(copy, { trusted: [pem] }),
     /its verdicts need steps this runtime does not implement: \["transliterate"\].*onMissingStep: 'unchecked'/);
 }));
 
-test("with onMissingStep 'unchecked' every verdict (batch and stream) reports it; onUnchecked decides", async () => withSteps([...STEPS_1_0, 'transliterate'], { transliterate: true }, async (copy, pem) => {
+test("with onMissingStep 'unchecked' every verdict (batch and stream) reports it; onUnchecked decides", async () => withSteps([...STEPS_1_1, 'transliterate'], { transliterate: true }, async (copy, pem) => {
   const flag = await loadGuard(copy, { trusted: [pem], onMissingStep: 'unchecked' });
   const benign = 'What is the capital of France?';
   let v = await flag.check(benign);
@@ -59,11 +61,14 @@ test("with onMissingStep 'unchecked' every verdict (batch and stream) reports it
 }));
 
 test('steps that contradict the defenses refuse the bundle (a known step left out, or listed while off)', async () => {
-  await withSteps(STEPS_1_0.filter((s) => s !== 'decode'), null, async (copy, pem) => {
+  await withSteps(STEPS_1_1.filter((s) => s !== 'decode'), null, async (copy, pem) => {
     await assert.rejects(loadGuard(copy, { trusted: [pem], onMissingStep: 'unchecked' }), /'steps' does not match .*on but not listed: \["decode"\]/);
   });
-  await withSteps(STEPS_1_0, { decode: false }, async (copy, pem) => {
-    await assert.rejects(loadGuard(copy, { trusted: [pem] }), /listed but off: \["decode"\]/);
+  await withSteps(STEPS_1_1, { decode: false }, async (copy, pem) => {  // (ciphers runs inside decode)
+    await assert.rejects(loadGuard(copy, { trusted: [pem] }), /listed but off: \["ciphers","decode"\]/);
+  });
+  await withSteps(STEPS_1_0, null, async (copy, pem) => {  // a spec-1.0 list: the 1.1 steps it needs are not listed
+    await assert.rejects(loadGuard(copy, { trusted: [pem] }), /on but not listed: \["ciphers","language_id","run_on","sentence_coverage","words"\]/);
   });
   await withSteps('normalize', null, async (copy, pem) => {
     await assert.rejects(loadGuard(copy, { trusted: [pem] }), /must be a list of distinct step names/);

@@ -85,6 +85,9 @@ class Manifest:
     artifacts: Any = None
     #: ``{defense: bool}``; checked where read (:meth:`tinyguard.scoring.defenses.DefenseSettings.from_value`)
     defenses: Any = None
+    #: ISO 639-1 codes of the languages the model was trained on; text in another Latin-script
+    #: language is unread (:mod:`tinyguard.scoring.languages`). Absent: English only.
+    languages: tuple[str, ...] = ("en",)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     path: Path | None = None  # the bundle folder it was read from
     signed_by: str = ""  # id of the trusted key whose signature was checked ("" when none was)
@@ -253,6 +256,10 @@ def parse_manifest(raw: Mapping[str, Any], root: Path | None = None, *, pinned: 
     for key in ("created", *_TEXT_KEYS):
         if key in raw and not isinstance(raw[key], str):
             raise bad(f"'{key}' must be a string")
+    languages = raw.get("languages", ["en"])
+    if not isinstance(languages, list) or not languages or \
+            not all(isinstance(c, str) and re.fullmatch(r"[a-z]{2,3}", c) for c in languages):
+        raise bad("'languages' must be a non-empty list of ISO 639 codes such as \"en\"")
     try:
         missing = _steps.check(raw.get("steps"), raw.get("defenses") if isinstance(raw.get("defenses"), dict) else None,
                                cfg.to_dict())
@@ -275,7 +282,7 @@ def parse_manifest(raw: Mapping[str, Any], root: Path | None = None, *, pinned: 
         training=dict(raw.get("training") or {}), calibration=dict(raw.get("calibration") or {}),
         created=str(raw.get("created", "")), **{k: raw.get(k, "") for k in _TEXT_KEYS},
         categories_not_firing=list(off), artifacts=raw.get("artifacts"), defenses=raw.get("defenses"),
-        raw=dict(raw), path=root,
+        languages=tuple(languages), raw=dict(raw), path=root,
     )
 
 

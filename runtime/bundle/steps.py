@@ -11,18 +11,27 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-#: Every step this runtime implements, named as in the spec (section 3).
-CORE: tuple[str, ...] = ("normalize", "tokenize", "windows", "context", "score", "coverage")
-#: Switched by the manifest's ``defenses`` (names of :class:`tinyguard.scoring.defenses.DefenseSettings`).
-DEFENSES: tuple[str, ...] = ("smuggling", "despace", "homoglyphs", "leet", "decode", "reveal", "segments")
+#: Every step this runtime implements, named as in the spec (section 3). Spec 1.1 added
+#: ``sentence_coverage`` (coverage per sentence, stretches still encoded count unread) and
+#: ``language_id`` (Latin-script sentences in another language unread), always run.
+CORE: tuple[str, ...] = ("normalize", "tokenize", "windows", "context", "score", "coverage",
+                         "sentence_coverage", "language_id")
+#: Switched by the manifest's ``defenses`` (names of :class:`tinyguard.scoring.defenses.DefenseSettings`);
+#: ``words`` (the reworded view) is spec 1.1's.
+DEFENSES: tuple[str, ...] = ("smuggling", "despace", "homoglyphs", "leet", "decode", "reveal", "words", "segments")
+#: Spec 1.1 steps that run inside a defense: ``ciphers`` (Morse, binary, A1Z26, Caesar shifts)
+#: with ``decode``, ``run_on`` (clauses spliced by a conjunction) with ``segments``.
+WITHIN: dict[str, str] = {"ciphers": "decode", "run_on": "segments"}
 #: ``reading`` runs when any defense is on; ``emoji_names`` with ``encoding.emoji_names``.
-KNOWN: frozenset[str] = frozenset((*CORE, *DEFENSES, "reading", "emoji_names"))
+KNOWN: frozenset[str] = frozenset((*CORE, *DEFENSES, *WITHIN, "reading", "emoji_names"))
 
 
 def implied(defenses: Mapping[str, Any] | None, encoding: Mapping[str, Any]) -> list[str]:
     """The known steps a bundle with these ``defenses`` (None: all on) and ``encoding`` needs."""
     on = [d for d in DEFENSES if (defenses or {}).get(d, True) is not False]
-    return [*CORE, *(["reading"] if on else []), *(["emoji_names"] if encoding.get("emoji_names") else []), *on]
+    within = [step for step, defense in WITHIN.items() if defense in on]
+    return [*CORE, *(["reading"] if on else []), *(["emoji_names"] if encoding.get("emoji_names") else []), *on,
+            *within]
 
 
 def check(raw: Any, defenses: Mapping[str, Any] | None, encoding: Mapping[str, Any],

@@ -3,7 +3,8 @@
 Each attack (the operators of ``tinyguard.measure.operators``, stdlib only, and
 the padding / hidden-channel attacks of :mod:`tinyguard.measure.attacks`) is applied to every unsafe
 line (recall per attack) and every safe line (benign FPR per attack) of a labelled file. One model pass gives both numbers per text: the score of the normalized text
-alone ("no defenses") and the max over it and its defense views ("defenses").
+alone ("no defenses") and the max over it and its defense views ("defenses"; a text not fully
+checked counts as flagged there under the guard's ``on_unchecked`` policy, as ``check()`` says).
 Each (attack, line) pair has its own rng, seeded from ``seed``, the attack name and the line
 number, so a table is reproducible and a row does not depend on the other rows; the guard
 never sees an attack's parameters. A row meets the target when, with defenses, its recall is
@@ -75,13 +76,16 @@ def robustness_report(guard: "Guard", items: Sequence["Item"], *, attacks: Seque
         scores = guard.score(texts, [i.role for i in items], contexts=[i.context for i in items],
                              defenses=settings, batch_size=batch_size)
         plain = np.array([s.plain[0] for s in scores]) >= t
-        defended = np.array([s.defended[0] for s in scores]) >= t
+        unchecked = np.array([bool(s.unchecked) for s in scores], dtype=bool)
+        # as check() decides: a text not fully checked is flagged under the "flag" policy
+        defended = (np.array([s.defended[0] for s in scores]) >= t) | (unchecked & (guard.on_unchecked == "flag"))
         benign = ~y if name not in UNSAFE_ONLY else np.zeros_like(y)  # a jailbreak wrapper is itself unsafe
         rows.append({
             "attack": name,
             "recall": {"plain": _rate(plain[y]), "defended": _rate(defended[y])},
             "fpr": {"plain": _rate(plain[benign]), "defended": _rate(defended[benign])},
             "with_views": float(np.mean([s.views > 0 for s in scores])) if scores else None,
+            "unchecked": float(unchecked.mean()) if scores else None,
         })
     clean = rows[0]
     for r in rows:
@@ -89,6 +93,7 @@ def robustness_report(guard: "Guard", items: Sequence["Item"], *, attacks: Seque
     return {
         "model": guard.model_id, "bundle_verified": guard.bundle_verified, "file": file, "threshold": t, "seed": seed,
         "n_unsafe": int(y.sum()), "n_safe": int((~y).sum()), "defenses": settings.to_dict(),
+        "on_unchecked": guard.on_unchecked,
         "seconds": round(time.perf_counter() - start, 1), "attacks": rows,
     }
 
@@ -121,15 +126,18 @@ def robustness_markdown(report: dict[str, Any], command: str = "") -> str:
     out += [f"File `{report['file']}`: {report['n_unsafe']} unsafe and {report['n_safe']} safe lines; "
             f"threshold {report['threshold']:g}; seed {report['seed']}. "
             "Recall is measured on attacked unsafe lines, FPR on attacked safe lines. "
-            "\"views\" is the share of attacked lines for which a defense built at least one extra view. "
+            "\"views\" is the share of attacked lines for which a defense built at least one extra view; "
+            "\"unchecked\" the share not fully checked (with defenses, these count as flagged under the "
+            f"guard's on_unchecked policy, {report.get('on_unchecked', 'flag')!r}, as check() decides). "
             f"\"target\": with defenses, recall >= {RECALL_TARGET:g} x clean recall and FPR <= clean FPR + "
             f"{100 * FPR_MARGIN:g} points.",
             "",
-            "| attack | recall, no defenses | recall, defenses | FPR, no defenses | FPR, defenses | views | target |",
-            "|---|---:|---:|---:|---:|---:|---|"]
+            "| attack | recall, no defenses | recall, defenses | FPR, no defenses | FPR, defenses | views | unchecked | target |",
+            "|---|---:|---:|---:|---:|---:|---:|---|"]
     for r in report["attacks"]:
         met = {True: "met", False: "**missed**", None: "n/a"}[r.get("meets_target")]
         out.append(f"| {r['attack']} | {_pct(r['recall']['plain'])} | {_pct(r['recall']['defended'])} | "
-                   f"{_pct(r['fpr']['plain'])} | {_pct(r['fpr']['defended'])} | {_pct(r['with_views'])} | {met} |")
+                   f"{_pct(r['fpr']['plain'])} | {_pct(r['fpr']['defended'])} | {_pct(r['with_views'])} | "
+                   f"{_pct(r.get('unchecked'))} | {met} |")
     out += ["", "Defenses: " + ", ".join(k for k, v in report["defenses"].items() if v) + ".", ""]
     return "\n".join(out)

@@ -29,9 +29,13 @@ read in the order it is displayed (see :func:`tinyguard.scoring.pieces.reading`)
 ``segments`` is not a view: it makes the guard also score each sentence alone
 (:mod:`tinyguard.scoring.segments`).
 
-At most :data:`MAX_VIEWS` extra views per text: the revealed text, the folded text, an
-alternative de-spacing when a run starts with the one-letter words "a"/"i" ("make a b o m b"),
-and the decoded text. Views are built only when a fold changes something, so plain text costs
+``words`` (:mod:`tinyguard.scoring.words`): the folded text as an LLM reads it -- a filler word between
+every word dropped, underscored, split and run-together words rejoined, typos fixed -- with the
+model's own vocabulary (a view).
+
+At most :data:`MAX_VIEWS` extra views per text: the revealed text, the folded text, the
+reworded text, an alternative de-spacing when a run starts with the one-letter words "a"/"i" ("make a b o m b"),
+the decoded text and its reworded reading. Views are built only when a fold changes something, so plain text costs
 a few regex scans, each linear in the text.
 """
 from __future__ import annotations
@@ -45,10 +49,11 @@ from typing import Any, Callable, Mapping
 
 from tinyguard.scoring.decoders import decode_encodings, reveal_hidden
 from tinyguard.scoring.despace import Lexicon, despace_keep_article, fold_despace, is_spelled_out, respace
+from tinyguard.scoring.words import LexiconSource, changed_part, reword
 from tinyguard.text.emoji import EMOJI_CLASS, ENCLOSED, ENCLOSED_CLASS
 from tinyguard.text.normalize import normalize
 
-MAX_VIEWS = 4
+MAX_VIEWS = 6
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class DefenseSettings:
     leet: bool = True
     decode: bool = True
     reveal: bool = True  # tag characters and right-to-left overrides
+    words: bool = True  # filler dropped, split and run-together words rejoined, typos fixed
     segments: bool = True  # score sentences and clauses alone too (not a view)
 
     @classmethod
@@ -237,13 +243,18 @@ def read_text(text: str, settings: DefenseSettings = DefenseSettings(),
 
 
 def build_named_views(text: str, settings: DefenseSettings = DefenseSettings(), *,
-                      raw: str | None = None) -> list[tuple[str, str]]:
+                      raw: str | None = None, lexicon: LexiconSource = None,
+                      has_word: Callable[[str], bool] | None = None) -> list[tuple[str, str]]:
     """(name, view) pairs for a normalized ``text``: distinct, different from it, normalized,
     not blank (at most :data:`MAX_VIEWS`). Names: ``revealed`` (the tag characters of ``raw``,
     the text before normalization, spelled out), ``folded`` (smuggling, de-spacing,
-    leetspeak, homoglyphs), ``despaced`` (de-spacing that keeps one-letter words), ``decoded``
-    (escapes, hex, base64, URL-encoding, rot13, reversed text). Folds and decoders work on the
-    revealed text when there is one. Empty when nothing in ``text`` needs folding."""
+    leetspeak, homoglyphs), ``reworded`` (the lines or long lines' sentences of the folded text
+    that change when filler is dropped, split and run-together words rejoined and typos fixed:
+    :func:`tinyguard.scoring.words.reword` and :func:`~tinyguard.scoring.words.changed_part`, with ``lexicon``
+    and ``has_word``; none without a lexicon), ``despaced`` (de-spacing that keeps
+    one-letter words), ``decoded`` (escapes, hex, base64, URL-encoding, Morse, binary, A1Z26,
+    Caesar shifts, reversed text) and its own ``reworded`` reading. Folds and decoders work on the revealed
+    text when there is one. Empty when nothing in ``text`` needs folding."""
     if not settings.enabled:
         return []
     candidates: list[tuple[str, str]] = []
@@ -253,7 +264,12 @@ def build_named_views(text: str, settings: DefenseSettings = DefenseSettings(), 
         if revealed is not None:
             base = normalize(revealed)
             candidates.append(("revealed", base))
-    candidates.append(("folded", fold_chars(base, settings)))
+    folded = fold_chars(base, settings)
+    candidates.append(("folded", folded))
+    if settings.words:
+        # (from the unfolded text: the leet fold reads every "1" as i, the vocabulary picks i or l)
+        reworded = fold_chars(reword(base, lexicon, has_word, leet=settings.leet), settings)
+        candidates.append(("reworded", changed_part(folded, reworded)))
     if settings.despace:
         alt = despace_keep_article(base)
         if alt != fold_despace(base):
@@ -261,7 +277,11 @@ def build_named_views(text: str, settings: DefenseSettings = DefenseSettings(), 
     if settings.decode:
         decoded = decode_encodings(base)
         if decoded != base:
-            candidates.append(("decoded", fold_chars(normalize(decoded), settings)))
+            decoded = fold_chars(normalize(decoded), settings)
+            candidates.append(("decoded", decoded))
+            if settings.words:
+                candidates.append(("reworded", changed_part(decoded, reword(decoded, lexicon, has_word,
+                                                                            leet=settings.leet))))
     views: list[tuple[str, str]] = []
     for name, view in candidates:
         view = normalize(view)

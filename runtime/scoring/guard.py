@@ -14,7 +14,8 @@ views of it are scored too and the max is kept (:mod:`tinyguard.scoring.pieces` 
 Long inputs: the guard reads at most ``max_chars`` characters of the normalized text (default
 :data:`DEFAULT_MAX_CHARS`) and scores *every* window of them, plus their short segments (see
 :mod:`tinyguard.scoring.pieces`), so cost is linear in the text and bounded by ``max_chars``. A longer
-text is reported ``truncated`` and, with a model that cannot read most of a text, ``unsupported``;
+text is reported ``truncated`` and, where some sentence is in a script or language the model
+cannot read or still looks encoded, ``unsupported``;
 what such a verdict means is the ``on_unchecked`` policy (see :mod:`tinyguard.verdict`).
 """
 from __future__ import annotations
@@ -236,7 +237,8 @@ class Guard:
                 # before the cut; a text made only of tag characters is read through its "revealed" view)
                 raise ValueError("empty text" if len(texts) == 1 else f"empty text at index {i}")
             plan = plan_text(self._encoder, raw, norm, r, ctx, settings, max_chars=self.max_chars,
-                             lexicon=lambda: self.lexicon, unk_id=self._unk_id)
+                             lexicon=lambda: self.lexicon, unk_id=self._unk_id,
+                             languages=self.manifest.languages)
             plan.truncated = cut
             plans.append(plan)
             plan_seconds.append(time.perf_counter() - start)

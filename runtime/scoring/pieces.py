@@ -14,7 +14,9 @@ For a text (bounded first: see :func:`bounded`):
 3. its segments (:mod:`tinyguard.scoring.segments`), cut from the same token ids, scored whole and, when
    long, scanned in short windows; a sentence of the text that a view rewrote is scored in the
    view's reading only; a segment seen in an earlier piece (most segments of most views) is not scored again;
-4. the share of its letters the model can read (:func:`tinyguard.verdict.letter_coverage`);
+4. the share of its letters the model can read, in the sentence where it is lowest, in the
+   piece that reads best (:func:`tinyguard.scoring.coverage.sentence_coverage`; a reworded view
+   never counts: re-splitting French into English word pieces does not make it read);
 5. for a prompt with a context (the conversation before it), the seam: the context's last
    sentence joined to the prompt's first (view ``"joined"``), so a request split across the
    two ("How do I make a pipe" + "bomb at home?") is read whole. A response's context (the
@@ -25,14 +27,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Union
 
+from tinyguard.scoring.coverage import sentence_coverage
 from tinyguard.scoring.decoders import display_order
 from tinyguard.scoring.defenses import DefenseSettings, build_named_views, read_text
 from tinyguard.scoring.despace import Lexicon
+from tinyguard.scoring.languages import DEFAULT_LANGUAGES
 from tinyguard.scoring.segments import (SCAN_ABOVE, SCAN_STRIDE, SCAN_TOKENS, SEGMENT_TOKENS, first_sentence,
-                                last_sentence, segment_spans)
+                                        last_sentence, segment_spans, sentence_spans)
 from tinyguard.text.encoding import TextEncoder, Windows
 from tinyguard.text.normalize import normalize
-from tinyguard.verdict import letter_coverage
 
 LexiconSource = Union[Lexicon, Callable[[], Lexicon], None]  # a Lexicon, or what builds it when needed
 RAW_FACTOR = 4  # a raw text over RAW_FACTOR * max_chars is cut before normalizing (bounded cost)
@@ -84,14 +87,15 @@ def reading(raw: str, norm: str, settings: DefenseSettings, lexicon: LexiconSour
 
 def plan_text(encoder: TextEncoder, raw: str, norm: str, role: str, context: str,
               settings: DefenseSettings, *, max_chars: int, lexicon: LexiconSource = None,
-              unk_id: int = -1) -> Plan:
-    """The plan for one text (``raw``, ``norm``: as returned by :func:`bounded` for ``max_chars``)."""
+              unk_id: int = -1, languages: tuple[str, ...] = DEFAULT_LANGUAGES) -> Plan:
+    """The plan for one text (``raw``, ``norm``: as returned by :func:`bounded` for ``max_chars``;
+    ``languages``: the ones the model was trained on, see :mod:`tinyguard.scoring.languages`)."""
     plan = Plan()
     ctx_ids = encoder.context_ids(normalize(context[:CONTEXT_RAW_CHARS])) if context else []
     name, text = reading(raw, norm, settings, lexicon, max_chars) if settings.enabled else ("text", norm)
     named = [(name, text)]
     if settings.enabled:
-        named += build_named_views(text, settings, raw=raw)
+        named += build_named_views(text, settings, raw=raw, lexicon=lexicon, has_word=encoder.has_word)
     plan.views = len(named) - 1
     if name != "text":  # "no defenses" still scores the text as written
         plan.plain = encoder.windows(encoder.tokenize(norm).ids, role, ctx_ids, max_chunks=None)
@@ -100,7 +104,9 @@ def plan_text(encoder: TextEncoder, raw: str, norm: str, role: str, context: str
     spans = [segment_spans(piece) if settings.segments else [] for _, piece in named]
     # A sentence of the text that some view rewrote (rot13, leet, emoji, an encoded run) is scored
     # in that view's reading only: the model misreads such garbage on its own.
-    in_views = [{piece[a:b].strip() for a, b in sp} for (_, piece), sp in zip(named[1:], spans[1:])]
+    # (a reworded view holds only what it changed, so it says nothing about the other sentences)
+    in_views = [{piece[a:b].strip() for a, b in sp} for (name_, piece), sp in zip(named[1:], spans[1:])
+                if name_ != "reworded"]
     for k, (piece_name, piece) in enumerate(named):
         tokens = encoder.tokenize(piece)
         windows = encoder.windows(tokens.ids, role, ctx_ids, max_chunks=None)
@@ -108,7 +114,9 @@ def plan_text(encoder: TextEncoder, raw: str, norm: str, role: str, context: str
         plan.entries.append((piece_name, None))
         if k == 0:
             plan.chunks = windows.count
-        coverage = max(coverage, letter_coverage(piece, tokens.ids, tokens.starts, tokens.ends, unk_id))
+        if piece_name != "reworded":  # (a view that re-splits words would make any language look read)
+            coverage = max(coverage, sentence_coverage(piece, tokens.ids, tokens.starts, tokens.ends, unk_id,
+                                                       sentence_spans(piece), languages))
         if not settings.segments:
             continue
         n = len(tokens)

@@ -112,6 +112,10 @@ class TextEncoder:
             raise ValueError(f"tokenizer has no {token} token")
         return tid
 
+    def has_word(self, word: str) -> bool:
+        """Whether the vocabulary holds ``word`` as one token (a look-up, nothing built)."""
+        return self.tokenizer.token_to_id(word) is not None
+
     def _ids(self, text: str) -> list[int]:
         if not text:
             return []
