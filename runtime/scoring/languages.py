@@ -24,9 +24,9 @@ when that language is not one the bundle names.
 """
 from __future__ import annotations
 
-import io
 import lzma
 import re
+import struct
 from array import array
 from pathlib import Path
 from typing import Any, Sequence
@@ -52,29 +52,75 @@ _identifier: Any = None
 
 def identifier() -> Any:
     """py3langid's classifier restricted to :data:`LANGUAGES`, loaded on first use (a text with
-    no sentence to call never loads it). Read into memory: py3langid's own loader copies the
-    68 MB model through a temporary file."""
+    no sentence to call never loads it). Read in one pass from the compressed model (see
+    :func:`_npz_members`): py3langid's own loader copies the 68 MB model through a temporary file,
+    and reading it whole into memory tripled the process's peak (89 -> 241 MB)."""
     global _identifier
     if _identifier is None:
         import py3langid  # (0.1 s to import: loaded by the first text with a sentence to call)
         from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-        def packed(a: Any) -> array[int]:  # the DFA tables as py3langid keeps them (stdlib arrays)
-            out = array({2: "H", 4: "I", 8: "L"}[a.itemsize])
-            out.frombytes(memoryview(np.ascontiguousarray(a)).cast("B"))
-            return out
-
-        with np.load(io.BytesIO(lzma.decompress((Path(py3langid.__file__).parent / MODEL_FILE).read_bytes())),
-                     allow_pickle=False) as data:
-            classes = data["classes"].tolist()
-            # the columns set_languages(LANGUAGES) keeps, in the model's order; the others never kept
-            keep = [i for i, code in enumerate(classes) if code in LANGUAGES]
-            ptc, pc = np.ascontiguousarray(data["ptc"][:, keep]), data["pc"][keep]
-            rows, output = packed(data["nextmove_row"]), data["out_feat"].tolist()
-            nextmove = packed(data["nextmove"])
-        _identifier = LanguageIdentifier(ptc, pc, [classes[i] for i in keep], nextmove, output,
-                                         norm_probs=True, tk_row=rows)
+        arrays: dict[str, Any] = {}
+        keep: list[int] = []
+        with lzma.open(Path(py3langid.__file__).parent / MODEL_FILE) as stream:
+            for name, value in _npz_members(stream, packed=("nextmove", "nextmove_row")):
+                if name == "classes":
+                    classes = value.tolist()
+                    # the columns set_languages(LANGUAGES) keeps, in the model's order
+                    keep = [i for i, code in enumerate(classes) if code in LANGUAGES]
+                    arrays["classes"] = [classes[i] for i in keep]
+                else:
+                    arrays[name] = value
+        ptc, pc = arrays.pop("ptc"), arrays.pop("pc")
+        arrays["ptc"], arrays["pc"] = np.ascontiguousarray(ptc[:, keep]), pc[keep]
+        del ptc
+        _identifier = LanguageIdentifier(arrays["ptc"], arrays["pc"], arrays["classes"], arrays["nextmove"],
+                                         arrays["out_feat"].tolist(), norm_probs=True, tk_row=arrays["nextmove_row"])
     return _identifier
+
+
+_ZIP_ENTRY = struct.Struct("<4sHHHHHIIIHH")  # a zip local file header
+_PACKED = {2: "H", 4: "I", 8: "L"}
+
+
+def _npz_members(stream: Any, packed: tuple[str, ...] = ()) -> Any:
+    """(name, array) of each member of an uncompressed ``.npz`` read from ``stream`` front to back
+    (no seek: an LZMA stream), each read straight into its array. Members named in ``packed`` come
+    as stdlib arrays, the form py3langid walks its DFA in. ValueError on any other layout."""
+    while True:
+        head = stream.read(_ZIP_ENTRY.size)
+        if head[:4] != b"PK\x03\x04":
+            return  # the central directory: every member read
+        _, _, flags, method, _, _, _, size, _, name_len, extra_len = _ZIP_ENTRY.unpack(head)
+        name = stream.read(name_len).decode()
+        extra = stream.read(extra_len)
+        if method != 0 or flags & 8 or not name.endswith(".npy"):
+            raise ValueError(f"language model: unexpected member {name!r}")
+        if size == 0xFFFFFFFF:  # zip64: the sizes are in the extra field (tag 1: uncompressed, compressed)
+            tag, _, size = struct.unpack("<HHQ", extra[:12])
+            if tag != 1:
+                raise ValueError("language model: unexpected zip64 field")
+        start = stream.tell()
+        version = np.lib.format.read_magic(stream)
+        shape, fortran, dtype = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                                 else np.lib.format.read_array_header_2_0)(stream)
+        if fortran or dtype.hasobject:
+            raise ValueError(f"language model: unexpected array {name!r}")
+        count = int(np.prod(shape))
+        if name[:-4] in packed:
+            out: Any = array(_PACKED[dtype.itemsize], [0]) * count
+            view = memoryview(out).cast("B")
+        else:
+            out = np.empty(shape, dtype)
+            view = memoryview(out.reshape(-1).view(np.uint8))
+        while view:
+            n = stream.readinto(view[: 1 << 20])
+            if not n:
+                raise ValueError("language model: truncated")
+            view = view[n:]
+        if stream.tell() - start != size:
+            raise ValueError(f"language model: {name!r} is not the size its entry says")
+        yield name[:-4], out
 
 
 def detect(text: str) -> str | None:

@@ -14,6 +14,7 @@ two probes need the API key when the server has one.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -26,6 +27,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tinyguard.scoring.languages import identifier as language_model
 
 from tinyguard.serve import native_schema, openai_schema
 from tinyguard.serve.batching import Batcher
@@ -68,6 +71,8 @@ class Service:
                         model_batch=s.model_batch, on_batch=lambda _r, n: self.metrics.batch.observe(n))
             b.start()
             self.batchers[tier.name] = b
+        # the language model loads on the first text that needs it (~0.5 s): here, before /readyz says ready
+        await asyncio.get_running_loop().run_in_executor(self.executor, language_model)
         self.ready = True
 
     async def stop(self) -> None:
