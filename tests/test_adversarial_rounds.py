@@ -43,7 +43,9 @@ CFG = AdversarialConfig(
     name="adversarial-test", rounds=2, threads=1,
     attacker=AttackerConfig(steps=2, seeds_per_step=1, group_size=2, max_new_tokens=8, max_prompt_tokens=512,
                             harvest_samples=1, threads=1),
-    bandit=BanditConfig(pulls=24, operators=("typos", "leetspeak", "casing", "base64")),
+    # no_spaces: glued words still get past the fixture guard (its 42-word vocabulary cannot re-split
+    # them); typos no longer do since the reworded view (issue 21)
+    bandit=BanditConfig(pulls=24, operators=("no_spaces", "leetspeak", "casing", "base64")),
     harvest=HarvestConfig(seeds_per_goal=4, max_per_seed=2, min_novelty=0.0, eval_seeds_per_goal=4),
     measure=MeasureConfig(robustness_per_label=3, examples=5),
     retrain=RetrainConfig(warm_start=True, max_steps=2),
@@ -186,7 +188,7 @@ def test_a_retrain_budget_the_recipe_cannot_use_is_refused_before_any_attack(tmp
 def test_harvest_goes_through_curation_into_the_next_guard(adv_run: dict) -> None:
     run = adv_run["run"]
     harvested = list(read_candidates(run / "round1" / "harvest" / "harvest.jsonl"))
-    assert harvested, "the bandit's typos get past the fixture guard: something must be harvested"
+    assert harvested, "the bandit's glued words get past the fixture guard: something must be harvested"
     assert all(c.record.source.startswith("synthetic-adversarial/") and c.record.split == "train" for c in harvested)
     bandit = [c for c in harvested if c.method == "operator"]
     assert bandit and all(c.record.label == "unsafe" for c in bandit if "/evade/" in c.record.source)
