@@ -37,7 +37,7 @@ def conformance() -> None:
 @click.option("--pin", is_flag=True,
               help="Write the file into the bundle and pin its sha256 in manifest.json (the signature "
                    "is removed: sign again with guard-cli sign).")
-@click.option("--plain", type=click.IntRange(min=0), default=180, show_default=True,  # conformance.PLAIN
+@click.option("--plain", type=click.IntRange(min=0), default=160, show_default=True,  # conformance.PLAIN
               help="Seed texts used as they are (the rest of the cases are built from them).")
 def export(bundle: str | None, texts: str | None, output: str | None, pin: bool, plain: int) -> None:
     """Write at least 1,000 cases with their expected values (normalized text, pieces, token ids,

@@ -2,6 +2,6 @@
   "algorithm": "ed25519",
   "format": "tinyguard-signature/1",
   "key_id": "d9b1c7547d92dc1d",
-  "manifest_sha256": "bdd8a413ff46736e4b0be11717395c9d644d5c172e8e8ba62b49c342ce580249",
-  "signature": "XytGb9xvAGA8cGbHCW/5F+ChQPMH4Z0vO8pe4D6Q6AkMzbO4Vh2UNW2qabTtoab3+8RGoOXL5eT1IYqGjzlyCQ=="
+  "manifest_sha256": "bf46fcbabcfbdffa67da1974499397dded04b1521155f32d0e60a35633c94482",
+  "signature": "PiPanNZAksuKswP13gwUL5R5uwBnWdrnReJr2JKV+hTTex2NDNrGgxcu6INTw2B3J+Us+QibTHtuKB53DgNTCQ=="
 }
