@@ -361,17 +361,17 @@ def _category_gate(guard, tuned: dict[str, list], updates: dict) -> dict:
     rows = category_precision(tuned["records"], tuned["slices"], np.vstack(tuned["on"])[:, 1:],
                               np.concatenate(tuned["model"]) >= updates["threshold"], thresholds,
                               validation=validation)["by_category"]
-    gated, report = gate_categories_by_precision(rows, thresholds)
+    gated, report = gate_categories_by_precision(rows, thresholds, validation=validation)
     click.echo("categories (precision where they fire; tune half):")
     for c, m in report.items():
         p = "–" if m["precision"] is None else f"{m['precision']:.3f}"
         state = f"fires at {gated[c]:.2f}" if gated[c] < 1.0 else "does not fire"
         click.echo(f"  {c:28s} precision {p} ({m['fired']} firings; judged on {m['judged_on']})  {state}")
-    rule = updates.get("category_rule") or guard.manifest.category_rule
+    gate_rule = CATEGORY_PRECISION_RULE.format(min_precision=0.5, min_fired=5)
+    base = (updates.get("category_rule") or guard.manifest.category_rule).split(gate_rule)[0].rstrip("; ")
     return {"category_thresholds": gated,
             "categories_not_firing": [c for c in CATEGORIES if gated[c] >= 1.0],
-            "category_rule": "; ".join(x for x in (rule, CATEGORY_PRECISION_RULE.format(min_precision=0.5, min_fired=5))
-                                       if x)}
+            "category_rule": "; ".join(x for x in (base, gate_rule) if x)}  # the gate named once, on a rerun too
 
 
 def _category_updates(guard, validation: list, threshold: float) -> dict:

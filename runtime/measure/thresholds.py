@@ -93,10 +93,11 @@ def fit_category_thresholds(y: np.ndarray, scores: np.ndarray, flagged: np.ndarr
 
 
 def gate_categories_by_precision(by_category: dict[str, dict[str, Any]], thresholds: dict[str, float], *,
+                                 validation: dict[str, dict[str, Any]] | None = None,
                                  min_precision: float = 0.5, min_fired: int = 5
                                  ) -> tuple[dict[str, float], dict[str, dict[str, Any]]]:
     """:data:`CATEGORY_PRECISION_RULE` over ``by_category`` (rows of ``train.ood.category_precision``
-    at ``thresholds``): returns (thresholds with the imprecise categories at 1.0, {name: {precision,
+    at ``thresholds``; ``validation``: the manifest's per-category validation metrics): returns (thresholds with the imprecise categories at 1.0, {name: {precision,
     fired, judged_on, fires}}). A category with no evidence either way keeps its threshold and is
     reported as judged on nothing."""
     out, report = dict(thresholds), {}
@@ -106,11 +107,11 @@ def gate_categories_by_precision(by_category: dict[str, dict[str, Any]], thresho
             continue
         row = by_category.get(name, {})
         shipped = row.get("shipped", {})
-        validation = row.get("validation") or {}
+        val = (validation or {}).get(name) or row.get("validation") or {}
         if shipped.get("fired", 0) >= min_fired:
             precision, judged_on = shipped["precision"], "yardstick tune half"
-        elif validation.get("precision") is not None:
-            precision, judged_on = validation["precision"], "validation split"
+        elif val.get("precision") is not None:
+            precision, judged_on = val["precision"], "validation split"
         else:
             precision, judged_on = None, "nothing (too few firings, no validation figure)"
         fires = precision is None or precision >= min_precision

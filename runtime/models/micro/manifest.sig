@@ -2,6 +2,6 @@
   "algorithm": "ed25519",
   "format": "tinyguard-signature/1",
   "key_id": "d9b1c7547d92dc1d",
-  "manifest_sha256": "bf46fcbabcfbdffa67da1974499397dded04b1521155f32d0e60a35633c94482",
-  "signature": "PiPanNZAksuKswP13gwUL5R5uwBnWdrnReJr2JKV+hTTex2NDNrGgxcu6INTw2B3J+Us+QibTHtuKB53DgNTCQ=="
+  "manifest_sha256": "71c9d5cc3202267820a428990efafcd066d8e981964aa1caa756a2162f0c66a1",
+  "signature": "rNlPeQfNs5muhNNje1X7KgtrNV5gjhj3RSci/oVJS+BNFVDJUT+B4skhB2n4+qX/DCb4FMu3p+/trhQtRlgBBw=="
 }

@@ -2,6 +2,6 @@
   "algorithm": "ed25519",
   "format": "tinyguard-signature/1",
   "key_id": "d9b1c7547d92dc1d",
-  "manifest_sha256": "d1ce5bd065da5a388f7e92a7cab298adc2a58ff6219eabd67c01c239561e8dc6",
-  "signature": "P5KEETm5CCdLrl1aGefACWmCFDa1bRUVFD1imeDC5hUbqCzn5AfROy1tbtm8ghwsJnRVKmIk1R+FDnCU3ibABw=="
+  "manifest_sha256": "78bbe2893dcfe3279d76ed4b7d17b81596eab809266ff22ba28195011381cef2",
+  "signature": "LuZ0c1SjVI+u27MAhWA9d36xuJrtRZUd0nhTdZVvSwWjTizbiHKbm/JmEWgObM9Bca4huyogmhxwwc0DRfrCBQ=="
 }
