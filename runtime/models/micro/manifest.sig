@@ -2,6 +2,6 @@
   "algorithm": "ed25519",
   "format": "tinyguard-signature/1",
   "key_id": "d9b1c7547d92dc1d",
-  "manifest_sha256": "71c9d5cc3202267820a428990efafcd066d8e981964aa1caa756a2162f0c66a1",
-  "signature": "rNlPeQfNs5muhNNje1X7KgtrNV5gjhj3RSci/oVJS+BNFVDJUT+B4skhB2n4+qX/DCb4FMu3p+/trhQtRlgBBw=="
+  "manifest_sha256": "b7711f2d89c1ae5b5959664b9f719544bad250224b347b0c967c18f2f9135bbb",
+  "signature": "oLhel0sqtc2gFDr0FFAoapsb3Khe9cjdFVjuwXBrbWX1dv6NJ1nCsokbjUEeta9ANl+GCO8MSZ/gTZp+FaUdDg=="
 }

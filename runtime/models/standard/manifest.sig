@@ -2,6 +2,6 @@
   "algorithm": "ed25519",
   "format": "tinyguard-signature/1",
   "key_id": "d9b1c7547d92dc1d",
-  "manifest_sha256": "78bbe2893dcfe3279d76ed4b7d17b81596eab809266ff22ba28195011381cef2",
-  "signature": "LuZ0c1SjVI+u27MAhWA9d36xuJrtRZUd0nhTdZVvSwWjTizbiHKbm/JmEWgObM9Bca4huyogmhxwwc0DRfrCBQ=="
+  "manifest_sha256": "66505131db69f86491b40473cf4aa909171972975d711f569bd231e5e0209830",
+  "signature": "eDhL+u+Y8Fesl5X1rAf/3bJ6QMdxA1qYLzu89vl6tHQb9zWjS5UoACOWOia7qVeGEaiCE7BJqDF5unp1ywQYBw=="
 }
