@@ -110,7 +110,7 @@ def test_arms_put_word_operators_before_one_whole_text_operator() -> None:
     assert all("jailbreak" not in a for a in make_arms("false_alarm", cfg))  # a wrapper is itself an attack
     with pytest.raises(ValueError, match="unknown operators"):
         make_arms("evade", BanditConfig(operators=("nope",)))
-    assert len(make_arms("evade", BanditConfig())) == 125
+    assert len(make_arms("evade", BanditConfig())) == 224  # every operator, issue 21's new ones included
 
 
 def test_bandit_learns_to_prefer_the_arm_the_guard_misses() -> None:

@@ -294,12 +294,14 @@ def test_categories_fire_only_where_they_are_right_half_the_time():
             "privacy": {"shipped": {"fired": 2, "precision": 0.0},          # too few firings: validation judges
                         "validation": {"precision": 0.3, "positives": 62}},
             "elections": {"shipped": {"fired": 0, "precision": None}, "validation": {"precision": 0.9}},
-            "defamation": {"shipped": {"fired": 1, "precision": 1.0}}}       # no evidence: left as it was
+            "defamation": {"shipped": {"fired": 1, "precision": 1.0}},       # no evidence: left as it was
+            "child_sexual_exploitation": {"shipped": {"fired": 2, "precision": 1.0}}}  # validation judges
     thresholds = {"hate": 0.5, "violent_crimes": 0.55, "privacy": 0.4, "elections": 0.6, "defamation": 0.7,
-                  "jailbreak": 1.0}
-    gated, report = gate_categories_by_precision(rows, thresholds)
+                  "jailbreak": 1.0, "child_sexual_exploitation": 0.5}
+    gated, report = gate_categories_by_precision(
+        rows, thresholds, validation={"child_sexual_exploitation": {"precision": 0.14, "positives": 20}})
     assert gated == {"hate": 0.5, "violent_crimes": 1.0, "privacy": 1.0, "elections": 0.6, "defamation": 0.7,
-                     "jailbreak": 1.0}
+                     "jailbreak": 1.0, "child_sexual_exploitation": 1.0}
     assert report["violent_crimes"]["judged_on"] == "yardstick tune half" and not report["violent_crimes"]["fires"]
     assert report["privacy"]["judged_on"] == "validation split" and report["privacy"]["precision"] == 0.3
     assert report["defamation"]["precision"] is None and report["defamation"]["fires"]

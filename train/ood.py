@@ -33,7 +33,8 @@ from .ood_restyle import PARSE_RULES, PHRASING_NAMES, coverage, restyle
 from .ood_leaks import refuse_evaluation_only_leaks, training_records  # noqa: F401
 from .ood_scores import ScoreCache, bundle_key, score_both  # noqa: F401
 from .ood_suite import FAMILIES, FAMILY_NAMES, RESPONSE_FAMILIES, SUITE, family, load_families, pooled  # noqa: F401
-from tinyguard.measure.thresholds import choose_split_thresholds, family_rule  # noqa: F401
+from tinyguard.measure.thresholds import (CATEGORY_PRECISION_RULE, choose_split_thresholds, family_rule,  # noqa: F401
+                                          gate_categories_by_precision)
 
 HEADLINE = ("mean_auprc", "mean_f1", "benign_fpr", "unsafe_recall")
 
@@ -328,6 +329,30 @@ def evaluate_families(guard: Any, families: dict[str, dict[str, list[Record]]], 
 
 #: the what-if category threshold of the per-category table (a category not shipped as firing)
 WHAT_IF_CATEGORY_THRESHOLD = 0.5
+
+
+def category_gate(guard: Any, tuned: dict[str, list], updates: dict) -> tuple[dict, list[str]]:
+    """Categories that fire only where they are right at least half the time on the tune half
+    (issue 20, item 7); returns the manifest updates and the table's lines (``ood threshold`` prints them)."""
+    thresholds = dict(updates.get("category_thresholds")
+                      or {c: guard.manifest.category_threshold(c) for c in CATEGORIES})
+    if not tuned["records"]:
+        return {}, []
+    validation = updates.get("metrics", guard.manifest.metrics).get("categories", {})
+    rows = category_precision(tuned["records"], tuned["slices"], np.vstack(tuned["on"])[:, 1:],
+                              np.concatenate(tuned["model"]) >= updates["threshold"], thresholds,
+                              validation=validation)["by_category"]
+    gated, report = gate_categories_by_precision(rows, thresholds, validation=validation)
+    table = ["categories (precision where they fire; tune half):"]
+    for c, m in report.items():
+        p = "–" if m["precision"] is None else f"{m['precision']:.3f}"
+        state = f"fires at {gated[c]:.2f}" if gated[c] < 1.0 else "does not fire"
+        table.append(f"  {c:28s} precision {p} ({m['fired']} firings; judged on {m['judged_on']})  {state}")
+    gate_rule = CATEGORY_PRECISION_RULE.format(min_precision=0.5, min_fired=5)
+    base = (updates.get("category_rule") or guard.manifest.category_rule).split(gate_rule)[0].rstrip("; ")
+    return {"category_thresholds": gated,
+            "categories_not_firing": [c for c in CATEGORIES if gated[c] >= 1.0],
+            "category_rule": "; ".join(x for x in (base, gate_rule) if x)}, table  # the gate named once, on a rerun too
 
 
 def category_precision(records: Sequence[Record], slice_names: Sequence[str], category_scores: np.ndarray,

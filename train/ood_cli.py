@@ -266,7 +266,7 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
 
     from tinyguard.bundle.folder import rewrite_manifest
 
-    from .ood import (RESPONSE_FAMILIES, ScoreCache, bundle_key, choose_split_thresholds, family_rule,
+    from .ood import (RESPONSE_FAMILIES, ScoreCache, bundle_key, category_gate, choose_split_thresholds, family_rule,
                       load_families, pooled, refuse_evaluation_only_leaks, score_both, training_records)
 
     try:
@@ -329,7 +329,9 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
                          "threshold_rule": rule}
         if validation:
             updates |= _category_updates(guard, list(read_jsonl(validation)), updates["threshold"])
-        updates |= _category_gate(guard, tuned, updates)
+        gate, table = category_gate(guard, tuned, updates)
+        click.echo("\n".join(table))
+        updates |= gate
         if choice["own_response_threshold"]:
             metrics = updates.get("metrics", dict(guard.manifest.metrics))
             updates["metrics"] = metrics | {"response_threshold_measured": choice["response_threshold"]}
@@ -343,35 +345,6 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
             click.echo(f"wrote {Path(bundle) / 'manifest.json'} (sign it again: the signature was removed)")
     except USER_ERRORS as e:
         fail(e)
-
-
-def _category_gate(guard, tuned: dict[str, list], updates: dict) -> dict:
-    """Categories that fire only where they are right at least half the time on the tune half
-    (issue 20, item 7); prints the table and returns the manifest updates."""
-    import numpy as np
-
-    from tinyguard.measure.thresholds import CATEGORY_PRECISION_RULE, gate_categories_by_precision
-    from .ood import category_precision
-
-    thresholds = dict(updates.get("category_thresholds")
-                      or {c: guard.manifest.category_threshold(c) for c in CATEGORIES})
-    if not tuned["records"]:
-        return {}
-    validation = updates.get("metrics", guard.manifest.metrics).get("categories", {})
-    rows = category_precision(tuned["records"], tuned["slices"], np.vstack(tuned["on"])[:, 1:],
-                              np.concatenate(tuned["model"]) >= updates["threshold"], thresholds,
-                              validation=validation)["by_category"]
-    gated, report = gate_categories_by_precision(rows, thresholds, validation=validation)
-    click.echo("categories (precision where they fire; tune half):")
-    for c, m in report.items():
-        p = "–" if m["precision"] is None else f"{m['precision']:.3f}"
-        state = f"fires at {gated[c]:.2f}" if gated[c] < 1.0 else "does not fire"
-        click.echo(f"  {c:28s} precision {p} ({m['fired']} firings; judged on {m['judged_on']})  {state}")
-    gate_rule = CATEGORY_PRECISION_RULE.format(min_precision=0.5, min_fired=5)
-    base = (updates.get("category_rule") or guard.manifest.category_rule).split(gate_rule)[0].rstrip("; ")
-    return {"category_thresholds": gated,
-            "categories_not_firing": [c for c in CATEGORIES if gated[c] >= 1.0],
-            "category_rule": "; ".join(x for x in (base, gate_rule) if x)}  # the gate named once, on a rerun too
 
 
 def _category_updates(guard, validation: list, threshold: float) -> dict:

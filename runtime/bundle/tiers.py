@@ -30,7 +30,7 @@ TIERS: dict[str, Tier] = {
 }
 
 #: the tier ``Guard.load()`` opens without a path (see docs/model.md: why this one)
-DEFAULT_TIER = "standard"
+DEFAULT_TIER = "micro"
 
 
 def tier_path(name: str) -> Path:
