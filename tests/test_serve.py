@@ -61,7 +61,9 @@ def test_openai_sdk_moderations_create_gets_the_guards_verdict(client, ref) -> N
     for name, ours in OPENAI_CATEGORIES:
         assert cats[name] == any(v.categories[c] for c in ours), name
         assert scores[name] == max((v.category_scores[c] for c in ours), default=0.0), name
-    assert cats["illicit"] is True  # non_violent_crimes fired on this text
+    # micro ships non_violent_crimes as not firing (right 0.20 of the time where it fired on the yardstick's tune
+    # half, issue 20 item 7): the flag stands, no category names it
+    assert cats["illicit"] is False and res.flagged
     extra = res.model_extra["tinyguard"]  # tinyguard's own answer, under one key the SDK keeps aside
     assert same_verdict({k: x for k, x in extra.items() if k not in ("categories_fired", "openai_categories_not_scored")}, v)
     assert extra["categories_fired"] == [c for c, on in v.categories.items() if on]
