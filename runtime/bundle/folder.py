@@ -154,8 +154,10 @@ def _fill_and_swap(tmp: Path, out: Path, files: Mapping[str, str | os.PathLike[s
         raise
 
 
-def rewrite_manifest(bundle_dir: str | os.PathLike[str], updates: Mapping[str, Any]) -> Manifest:
-    """Replace top-level manifest keys (e.g. thresholds after calibration), atomically.
+def rewrite_manifest(bundle_dir: str | os.PathLike[str], updates: Mapping[str, Any],
+                     drop: Iterable[str] = ()) -> Manifest:
+    """Replace top-level manifest keys (e.g. thresholds after calibration) and leave out the
+    optional keys ``drop``, atomically.
 
     The bundle is verified first; ``files`` cannot be updated because hashes are computed,
     never set. A signature (``manifest.sig``) no longer matches the new manifest, so it is
@@ -163,7 +165,7 @@ def rewrite_manifest(bundle_dir: str | os.PathLike[str], updates: Mapping[str, A
     """
     if "files" in updates:
         raise BundleError("rewrite_manifest: 'files' holds computed hashes; use write_bundle to change files")
-    new = read_bundle(bundle_dir).updated(**updates)
+    new = read_bundle(bundle_dir).replaced(updates, drop)
     root = Path(bundle_dir)
     _write_json(root / MANIFEST, new.raw)
     (root / SIGNATURE_FILE).unlink(missing_ok=True)

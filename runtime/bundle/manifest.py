@@ -19,7 +19,7 @@ import os
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from tinyguard.bundle import steps as _steps
 from tinyguard.errors import one_line
@@ -65,7 +65,7 @@ class Manifest:
     tokenizer_file: str
     labels: dict[str, Any]
     taxonomy: list[dict[str, Any]]
-    threshold: float
+    threshold: float  # the binary threshold of prompts (and of responses without ``response_threshold``)
     category_thresholds: dict[str, float]
     presets: dict[str, float]
     encoding: dict[str, int]
@@ -88,6 +88,9 @@ class Manifest:
     #: ISO 639-1 codes of the languages the model was trained on; text in another Latin-script
     #: language is unread (:mod:`tinyguard.scoring.languages`). Absent: English only.
     languages: tuple[str, ...] = ("en",)
+    #: spec 1.2: the binary threshold of responses when they measure better with one of their own
+    #: (``guard-cli ood threshold --apply``); None: responses use ``threshold``
+    response_threshold: float | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     path: Path | None = None  # the bundle folder it was read from
     signed_by: str = ""  # id of the trusted key whose signature was checked ("" when none was)
@@ -97,6 +100,13 @@ class Manifest:
     @property
     def model_id(self) -> str:
         return f"{self.name}@{self.version}"
+
+    def threshold_for(self, role: str) -> float:
+        """The binary threshold a text of ``role`` ("prompt" or "response") is judged at."""
+        if role not in ("prompt", "response"):
+            raise ValueError(f"role must be 'prompt' or 'response', not {role!r}")
+        return self.response_threshold if role == "response" and self.response_threshold is not None \
+            else self.threshold
 
     def category_threshold(self, name: str) -> float:
         """The category's own threshold, falling back to the binary one when not set."""
@@ -117,14 +127,32 @@ class Manifest:
     def updated(self, **changes: Any) -> "Manifest":
         """A checked copy with top-level keys replaced (``files`` cannot be: hashes are computed
         by :func:`tinyguard.bundle.folder.write_bundle`); what it writes is what :func:`manifest_json` gives."""
-        if "files" in changes:
-            raise BundleError("'files' holds computed hashes; write_bundle sets them")
-        return parse_manifest({**self.raw, **changes}, self.path, pinned="files" in self.raw)
+        return self.replaced(changes)
 
     def without(self, *keys: str) -> "Manifest":
         """A checked copy with optional top-level keys left out (a required one is refused)."""
-        return parse_manifest({k: v for k, v in self.raw.items() if k not in keys}, self.path,
-                              pinned="files" in self.raw and "files" not in keys)
+        return self.replaced({}, drop=keys)
+
+    def replaced(self, changes: Mapping[str, Any], drop: Iterable[str] = ()) -> "Manifest":
+        """A checked copy with ``changes`` made and the optional keys ``drop`` left out, checked
+        once as a whole (a key and the step that goes with it change together)."""
+        drop = tuple(drop)
+        if "files" in changes:
+            raise BundleError("'files' holds computed hashes; write_bundle sets them")
+        raw = {k: v for k, v in {**self.raw, **changes}.items() if k not in drop}
+        return parse_manifest(raw, self.path, pinned="files" in self.raw and "files" not in drop)
+
+    def with_response_threshold(self, value: float | None) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """(changes, keys to drop) for :meth:`replaced` that give responses a threshold of their own
+        (None: none, responses use ``threshold``), with ``steps`` naming ``role_thresholds`` iff
+        there is one (spec 1.2: a runtime that lacks the step then refuses the bundle)."""
+        listed = self.raw.get("steps")
+        if listed is None:
+            listed = _steps.implied(self.defenses if isinstance(self.defenses, dict) else None, self.encoding)
+        listed = [s for s in listed if s != _steps.ROLE_THRESHOLDS]
+        if value is None:
+            return ({"steps": listed} if "steps" in self.raw else {}), ("response_threshold",)
+        return {"response_threshold": float(value), "steps": [*listed, _steps.ROLE_THRESHOLDS]}, ()
 
 
 def new_manifest(*, name: str, version: str, model_file: str, encoding: Mapping[str, Any], threshold: float,
@@ -234,6 +262,8 @@ def parse_manifest(raw: Mapping[str, Any], root: Path | None = None, *, pinned: 
         raise bad("'taxonomy' must be a list of objects of strings (code, name, description)")
 
     threshold = _unit_float(raw["threshold"], "threshold", bad)
+    response_threshold = (_unit_float(raw["response_threshold"], "response_threshold", bad)
+                          if "response_threshold" in raw else None)
     cat_t = raw["category_thresholds"]
     if not isinstance(cat_t, dict):
         raise bad("'category_thresholds' must be an object")
@@ -262,7 +292,7 @@ def parse_manifest(raw: Mapping[str, Any], root: Path | None = None, *, pinned: 
         raise bad("'languages' must be a non-empty list of ISO 639 codes such as \"en\"")
     try:
         missing = _steps.check(raw.get("steps"), raw.get("defenses") if isinstance(raw.get("defenses"), dict) else None,
-                               cfg.to_dict())
+                               cfg.to_dict(), role_thresholds=response_threshold is not None)
     except ValueError as e:
         raise bad(str(e)) from None
     if missing:
@@ -282,7 +312,7 @@ def parse_manifest(raw: Mapping[str, Any], root: Path | None = None, *, pinned: 
         training=dict(raw.get("training") or {}), calibration=dict(raw.get("calibration") or {}),
         created=str(raw.get("created", "")), **{k: raw.get(k, "") for k in _TEXT_KEYS},
         categories_not_firing=list(off), artifacts=raw.get("artifacts"), defenses=raw.get("defenses"),
-        languages=tuple(languages), raw=dict(raw), path=root,
+        languages=tuple(languages), response_threshold=response_threshold, raw=dict(raw), path=root,
     )
 
 

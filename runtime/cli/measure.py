@@ -71,18 +71,22 @@ def eval_cmd(file: str, bundle: str | None, backend: str, threshold: float | Non
 def eval_report(labels: "Labels", verdicts: list["Verdict"], guard: "Guard",
                 threshold: float | None, file: str = "") -> dict[str, Any]:
     """``guard-cli eval``'s report: :func:`~tinyguard.measure.metrics.guard_metrics` of the verdicts'
-    scores at the guard's thresholds (or ``threshold``), flattened, with the model and file."""
+    scores at the guard's thresholds (or ``threshold``), flattened, with the model and file. Without
+    ``threshold`` each line counts at the threshold its verdict was judged at (its role's, spec 1.2)."""
     import numpy as np
 
     from tinyguard.measure.metrics import guard_metrics
 
-    t = guard.threshold if threshold is None else float(threshold)
+    t: Any = float(threshold) if threshold is not None else np.array([v.threshold for v in verdicts], dtype=np.float64)
     scores = np.array([[v.score, *(v.category_scores[c] for c in CATEGORIES)] for v in verdicts],
                       dtype=np.float64).reshape(len(verdicts), N_OUTPUTS)
     m = guard_metrics(labels, scores, t, {c: guard.manifest.category_threshold(c) for c in CATEGORIES})
     report: dict[str, Any] = {"model": guard.model_id, "backend": getattr(guard, "backend", "onnx"), "file": file,
                               "bundle_verified": guard.bundle_verified}
     report.update(m["validation"])
+    report["threshold"] = guard.threshold if threshold is None else float(threshold)
+    if threshold is None and guard.response_threshold != guard.threshold:
+        report["response_threshold"] = guard.response_threshold  # responses' own (spec 1.2)
     report["hard_negative_count"] = m["hard_negatives"]["n"]
     report["hard_negative_fpr"] = m["hard_negatives"]["fpr"]
     report["categories"] = m["categories"]
@@ -287,6 +291,7 @@ def calibrate(file: str, target_fpr: float, bundle: str | None, out_bundle: str 
     guard = load_guard(bundle, defenses=not no_defenses, trusted_keys=trusted_keys, allow_unsigned=allow_unsigned)
     lines, labels, verdicts, left_out = scored_labelled(guard, file, None, skip_errors)
     report = calibration(guard, labels.unsafe, lines, [v.score for v in verdicts], target_fpr, file=file,
+                         roles=[v.role for v in verdicts],
                          rails=Rails(min_per_label, max_recall_loss))
     report["skipped_lines"] = left_out
     refused = bool(report["refusals"]) and not force and bool(out_bundle or in_place)

@@ -77,12 +77,14 @@ backend_option = click.option(
          "pip install 'tinyguard[gguf]'). auto: ONNX when the bundle has it, else GGUF.")
 threshold_option = click.option(
     "--threshold", type=click.FloatRange(0.0, 1.0), default=None, metavar="F",
-    help="Flag when score >= F (default: the bundle's threshold; see `guard-cli info` for presets).")
+    help="Flag when score >= F, prompts and responses alike (default: the bundle's threshold for "
+         "the text's role; see `guard-cli info` for both and the presets).")
 PRESETS = ("strict", "balanced", "permissive")
 preset_option = click.option(
     "--preset", type=click.Choice(PRESETS), default=None,
     help="Flag at one of the bundle's named thresholds (`guard-cli info` lists them): strict flags "
-         "more, permissive less. Not with --threshold.")
+         "more, permissive less. Presets are prompt thresholds; like --threshold, one judges "
+         "responses too. Not with --threshold.")
 no_defenses_option = click.option(
     "--no-defenses", is_flag=True,
     help="Score the normalized text only, without the de-obfuscation views (for measurement).")

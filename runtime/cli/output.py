@@ -59,7 +59,8 @@ def fmt(x: Any, digits: int = 3) -> str:
 def eval_table(r: dict[str, Any]) -> str:
     via = f", backend {r['backend']}" if r.get("backend", "onnx") != "onnx" else ""
     unverified = "  [unverified bundle: loaded with --allow-unsigned]" if r.get("bundle_verified") is False else ""
-    out = [f"{r['model']} on {r['file']} (threshold {r['threshold']:g}{via}){unverified}", ""]
+    both = f", responses {r['response_threshold']:g}" if r.get("response_threshold") is not None else ""
+    out = [f"{r['model']} on {r['file']} (threshold {r['threshold']:g}{both}{via}){unverified}", ""]
     rows = [("n", r["n"]), ("positives", r["positives"]), ("precision", r["precision"]),
             ("recall", r["recall"]), ("F1", r["f1"]), ("AUPRC", r["auprc"]), ("FPR", r["fpr"])]
     out += [f"  {name:<10} {fmt(value):>8}" for name, value in rows]
@@ -137,7 +138,9 @@ def info_summary(s: dict[str, Any]) -> str:
         or ["GGUF: none (--backend gguf is not available)"]
     out.append("model       " + "; ".join(models))
     presets = ", ".join(f"{k} {v:g}" for k, v in sorted(m.get("presets", {}).items(), key=lambda kv: kv[1]))
-    out.append(f"threshold   {m['threshold']:g}" + (f"   presets: {presets}" if presets else ""))
+    own = (f" prompts, {m['response_threshold']:g} responses (their own)"
+           if m.get("response_threshold") is not None else "")
+    out.append(f"threshold   {m['threshold']:g}{own}" + (f"   presets: {presets}" if presets else ""))
     if m.get("threshold_rule"):
         out.append(f"            rule: {m['threshold_rule']}")
     fires, never = firing(m, s["category_thresholds"])

@@ -46,12 +46,18 @@ class Rails:
 
 
 def calibration(guard: "Guard", y: Sequence[int], lines: Sequence[int], scores: Sequence[float],
-                target_fpr: float, *, file: str = "", rails: Rails = Rails()) -> dict[str, Any]:
+                target_fpr: float, *, file: str = "", rails: Rails = Rails(),
+                roles: Sequence[str] | None = None) -> dict[str, Any]:
     """Pick the new threshold for labelled lines and report metrics before and after, plus the
     guard-rail checks (``refusals``: empty when the calibration may be written).
 
     ``y``: 1 unsafe / 0 safe per line (an Item's ``label``); ``lines``: their line numbers in
-    ``file``; ``scores``: the guard's unsafe score of each (a Verdict's ``score``).
+    ``file``; ``scores``: the guard's unsafe score of each (a Verdict's ``score``); ``roles``: each
+    line's role (None: all prompts), so that "before" counts each line at its role's threshold.
+
+    One threshold is fitted over every line, prompts and responses alike, and it replaces both: a
+    bundle whose responses had a threshold of their own (spec 1.2, measured on the yardstick) loses
+    it, since the user's own traffic now sets the operating point (``old_response_threshold`` says so).
     """
     if not 0.0 <= target_fpr <= 1.0:
         raise ValueError(f"target FPR must be in [0, 1], not {target_fpr}")
@@ -61,7 +67,11 @@ def calibration(guard: "Guard", y: Sequence[int], lines: Sequence[int], scores: 
         raise ValueError(f"got {s.size} scores and {len(lines)} line numbers for {y_.size} labels")
     new = lowest_threshold(y_, s, target_fpr)
     keys = ("threshold", "precision", "recall", "fpr", "f1", "tp", "fp", "tn", "fn")
-    before = {k: v for k, v in binary_metrics(y_, s, guard.threshold).items() if k in keys}
+    current = np.array([guard.threshold_for(r) for r in roles] if roles is not None else [guard.threshold] * s.size,
+                       dtype=np.float64)
+    if current.shape != s.shape:
+        raise ValueError(f"got {current.size} roles for {s.size} scores")
+    before = {k: v for k, v in binary_metrics(y_, s, current).items() if k in keys} | {"threshold": guard.threshold}
     after = {k: v for k, v in binary_metrics(y_, s, new).items() if k in keys}
     digest = hashlib.sha256(Path(file).read_bytes()).hexdigest() if file and Path(file).is_file() else ""
     report = {
@@ -71,15 +81,17 @@ def calibration(guard: "Guard", y: Sequence[int], lines: Sequence[int], scores: 
         "defenses": guard.defenses.to_dict(), "before": before, "after": after,
         "old_threshold": guard.threshold, "new_threshold": new,
         "min_per_label": rails.min_per_label, "max_recall_loss": rails.max_recall_loss,
-        "high_safe": _high_safe(lines, y_, s, guard.threshold),
+        "high_safe": _high_safe(lines, y_, s, current),
     }
+    if guard.response_threshold != guard.threshold:
+        report["old_response_threshold"] = guard.response_threshold
     report["refusals"] = refusals(report, rails)
     return report
 
 
-def _high_safe(lines: Sequence[int], y: np.ndarray, s: np.ndarray, threshold: float,
+def _high_safe(lines: Sequence[int], y: np.ndarray, s: np.ndarray, threshold: Any,
                top: int = 5) -> list[dict[str, Any]]:
-    """The safe-labelled lines scoring at or above the current threshold, highest first."""
+    """The safe-labelled lines scoring at or above the current threshold (one, or each line's), highest first."""
     idx = [int(k) for k in np.flatnonzero(~y & (s >= threshold))]
     idx.sort(key=lambda k: -s[k])
     return [{"line": int(lines[k]), "score": float(s[k])} for k in idx[:top]]
@@ -101,8 +113,10 @@ def refusals(report: dict[str, Any], rails: Rails) -> list[str]:
     return out
 
 
-def manifest_updates(manifest: Manifest, report: dict[str, Any]) -> dict[str, Any]:
-    """The manifest keys a calibration changes: threshold, a ``calibrated`` preset, and a record."""
+def manifest_updates(manifest: Manifest, report: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The manifest keys a calibration changes: threshold, a ``calibrated`` preset, and a record,
+    and (a dict, a tuple) the keys it drops: a response threshold of their own, if any (the one
+    threshold fitted on the user's lines judges both roles)."""
     presets = dict(manifest.presets)
     presets["calibrated"] = report["new_threshold"]
     record = {k: report[k] for k in ("file_sha256", "target_fpr", "n_unsafe", "n_safe", "defenses",
@@ -112,7 +126,12 @@ def manifest_updates(manifest: Manifest, report: dict[str, Any]) -> dict[str, An
     record["rule"] = "lowest threshold with FPR on the file's safe lines <= target_fpr"
     if report.get("refusals"):
         record["forced_despite"] = list(report["refusals"])
-    return {"threshold": report["new_threshold"], "presets": presets, "calibration": record}
+    updates: dict[str, Any] = {"threshold": report["new_threshold"], "presets": presets, "calibration": record}
+    if manifest.response_threshold is None:
+        return updates, ()
+    record["old_response_threshold"] = manifest.response_threshold
+    changes, drop = manifest.with_response_threshold(None)
+    return updates | changes, drop
 
 
 def write_calibrated(bundle: str | Path | None, report: dict[str, Any], *, out: str | Path | None,
@@ -124,14 +143,14 @@ def write_calibrated(bundle: str | Path | None, report: dict[str, Any], *, out: 
     """
     source = read_bundle(bundle if bundle is not None else default_bundle_path())  # the guard verified it
     assert source.path is not None
-    updates = manifest_updates(source, report)
+    updates, drop = manifest_updates(source, report)
     if in_place:
-        rewrite_manifest(source.path, updates)
+        rewrite_manifest(source.path, updates, drop)
         return source.path
     assert out is not None
     target = check_target(source.path, out)
     files = {name: source.path / name for name in source.files}
-    write_bundle(target, files, source.updated(**updates))
+    write_bundle(target, files, source.replaced(updates, drop))
     read_bundle(target)  # hashes verify; the new manifest is unsigned until guard-cli sign
     return target
 
@@ -157,6 +176,9 @@ def summary(report: dict[str, Any]) -> list[str]:
         counts = f"{m['tp']}/{m['fp']}/{m['tn']}/{m['fn']}"
         out.append(f"  {name:<10} {m['threshold']:>9.6f} {fmt(m['precision']):>9} {fmt(m['recall']):>7} "
                    f"{fmt(m['fpr']):>7} {counts:>15}")
+    if report.get("old_response_threshold") is not None:
+        out.append(f"  (before: responses at their own threshold {report['old_response_threshold']:g}; "
+                   "the new threshold judges prompts and responses alike)")
     out.append("")
     if report["high_safe"]:
         out.append("  safe-labelled lines at or above the current threshold (they raise it; check their labels): "

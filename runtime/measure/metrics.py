@@ -107,13 +107,27 @@ def f1_at(y_true: Any, scores: Any, thresholds: Any) -> np.ndarray:
     return 2 * tp / np.maximum(2 * tp + fp + fn, 1)
 
 
-def binary_metrics(y_true: Any, scores: Any, threshold: float) -> dict[str, Any]:
-    """Confusion counts and rates for ``scores >= threshold``; ``None`` where undefined."""
+def binary_metrics(y_true: Any, scores: Any, threshold: Any) -> dict[str, Any]:
+    """Confusion counts and rates for ``scores >= threshold``; ``None`` where undefined.
+
+    ``threshold``: one number, or one per row (each text at its role's threshold, spec 1.2); the
+    ``threshold`` reported is then the one number they share, or None when they differ."""
     y = _as_labels(y_true).ravel()
     s = _as_scores(scores).ravel()
-    tp, fp, fn, tn = (int(c) for c in confusion_at(y, s, float(threshold)))
+    t = np.asarray(threshold, dtype=np.float64)
+    if t.ndim == 0:
+        tp, fp, fn, tn = (int(c) for c in confusion_at(y, s, float(t)))
+        shown: float | None = float(t)
+    else:
+        t = t.ravel()
+        if t.shape != s.shape:
+            raise ValueError(f"got {t.size} thresholds for {s.size} scores")
+        flagged = s >= t
+        tp, fp = int((flagged & y).sum()), int((flagged & ~y).sum())
+        fn, tn = int(y.sum()) - tp, int((~y).sum()) - fp
+        shown = float(t[0]) if t.size and (t == t[0]).all() else None
     return {
-        "n": int(y.size), "positives": tp + fn, "threshold": float(threshold),
+        "n": int(y.size), "positives": tp + fn, "threshold": shown,
         "tp": tp, "fp": fp, "tn": tn, "fn": fn,
         "precision": _ratio(tp, tp + fp),
         "recall": _ratio(tp, tp + fn),
@@ -146,12 +160,12 @@ def category_metrics(y_true_matrix: Any, score_matrix: Any,
             for j, name in enumerate(names) if y[:, j].any()}
 
 
-def slice_metrics(records: Sequence["Record"], scores: Any, threshold: float) -> dict[str, Any]:
+def slice_metrics(records: Sequence["Record"], scores: Any, threshold: Any) -> dict[str, Any]:
     """One slice of labelled records at ``threshold``: :func:`binary_metrics` plus the label
     counts ``unsafe`` and ``safe``. F1, precision and AUPRC are ``None`` unless the slice holds
     both labels: on an all-unsafe slice precision is 1 by construction, on an all-safe one F1 is
     0 whatever the model does. ``scores``: the unsafe score per record ([N], or [N, K] whose
-    column 0 it is)."""
+    column 0 it is); ``threshold``: one number or one per record (:func:`binary_metrics`)."""
     s = _as_scores(scores)
     y = np.array([r.label == "unsafe" for r in records], dtype=bool)
     m = binary_metrics(y, s[:, 0] if s.ndim == 2 else s, threshold)
@@ -186,7 +200,7 @@ def labels_of(records: Iterable["Record"]) -> Labels:
                   np.array(cats, dtype=bool).reshape(len(cats), len(CATEGORIES)))
 
 
-def guard_metrics(labels: Labels, scores: Any, threshold: float,
+def guard_metrics(labels: Labels, scores: Any, threshold: Any,
                   category_thresholds: float | Mapping[str, float]) -> dict[str, Any]:
     """Binary, hard-negative and per-category metrics of a guard's scores on labelled examples.
 
@@ -196,7 +210,8 @@ def guard_metrics(labels: Labels, scores: Any, threshold: float,
     rows whose categories are known (safe ones, and unsafe ones marking at least one category)
     and compare each raw category score with that category's threshold:
     ``category_thresholds`` is one number for all, or ``{name: threshold}`` where a missing
-    name uses ``threshold``. Returns the manifest's ``metrics`` shape:
+    name uses ``threshold`` (then one number; else it may be one per row: each text at its
+    role's threshold). Returns the manifest's ``metrics`` shape:
     ``{"validation": ..., "hard_negatives": {"n", "fp", "fpr"}, "categories": {...}}``.
     """
     s = _as_scores(scores)
@@ -208,7 +223,8 @@ def guard_metrics(labels: Labels, scores: Any, threshold: float,
     else:
         cat_t = [float(category_thresholds)] * len(CATEGORIES)
     hn = labels.hard_negative
-    hard = binary_metrics(np.zeros(int(hn.sum()), bool), s[hn, 0], threshold)
+    t = np.asarray(threshold, dtype=np.float64)
+    hard = binary_metrics(np.zeros(int(hn.sum()), bool), s[hn, 0], t if t.ndim == 0 else t.ravel()[hn])
     known = ~labels.unsafe | labels.categories.any(axis=1)
     return {"validation": binary_metrics(labels.unsafe, s[:, 0], threshold),
             "hard_negatives": {"n": hard["n"], "fpr": hard["fpr"], "fp": hard["fp"]},

@@ -63,7 +63,8 @@ def robustness_report(guard: "Guard", items: Sequence["Item"], *, attacks: Seque
     if unknown:
         raise ValueError(f"unknown attacks {unknown}; known: {', '.join(operators)}")
     settings = guard.defenses if guard.defenses.enabled else DefenseSettings()
-    t = guard.threshold if threshold is None else float(threshold)
+    # each line at its role's threshold (spec 1.2) unless one is given for all
+    t = np.array([guard.threshold_for(i.role, threshold) for i in items], dtype=np.float64)
     y = np.array([i.label for i in items], dtype=bool)
     rows = []
     start = time.perf_counter()
@@ -91,10 +92,13 @@ def robustness_report(guard: "Guard", items: Sequence["Item"], *, attacks: Seque
     for r in rows:
         r["meets_target"] = _meets(r, clean)
     return {
-        "model": guard.model_id, "bundle_verified": guard.bundle_verified, "file": file, "threshold": t, "seed": seed,
+        "model": guard.model_id, "bundle_verified": guard.bundle_verified, "file": file,
+        "threshold": guard.threshold if threshold is None else float(threshold), "seed": seed,
         "n_unsafe": int(y.sum()), "n_safe": int((~y).sum()), "defenses": settings.to_dict(),
         "on_unchecked": guard.on_unchecked,
         "seconds": round(time.perf_counter() - start, 1), "attacks": rows,
+        **({"response_threshold": guard.response_threshold}
+           if threshold is None and guard.response_threshold != guard.threshold else {}),
     }
 
 
@@ -124,7 +128,9 @@ def robustness_markdown(report: dict[str, Any], command: str = "") -> str:
     if command:
         out += [f"Command: `{command}`", ""]
     out += [f"File `{report['file']}`: {report['n_unsafe']} unsafe and {report['n_safe']} safe lines; "
-            f"threshold {report['threshold']:g}; seed {report['seed']}. "
+            f"threshold {report['threshold']:g}"
+            + (f" (responses {report['response_threshold']:g})" if report.get("response_threshold") is not None else "")
+            + f"; seed {report['seed']}. "
             "Recall is measured on attacked unsafe lines, FPR on attacked safe lines. "
             "\"views\" is the share of attacked lines for which a defense built at least one extra view; "
             "\"unchecked\" the share not fully checked (with defenses, these count as flagged under the "

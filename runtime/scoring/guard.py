@@ -175,7 +175,19 @@ class Guard:
 
     @property
     def threshold(self) -> float:
+        """The prompt threshold (the manifest's ``threshold``; see :meth:`threshold_for`)."""
         return self.manifest.threshold
+
+    @property
+    def response_threshold(self) -> float:
+        """The threshold responses are judged at: the manifest's ``response_threshold`` (spec 1.2)
+        when it has one, else the prompt threshold."""
+        return self.manifest.threshold_for("response")
+
+    def threshold_for(self, role: str, threshold: float | None = None) -> float:
+        """The threshold a text of ``role`` is judged at: ``threshold`` when given (it overrides
+        both roles), else the role's own (:meth:`Manifest.threshold_for`)."""
+        return self.manifest.threshold_for(role) if threshold is None else check_threshold(threshold)
 
     def check(self, text: str, role: str = "prompt", *, context: str = "",
               threshold: float | None = None, on_unchecked: str | None = None) -> Verdict:
@@ -199,14 +211,17 @@ class Guard:
         ``role`` is one role for all texts or one per text. ``num_threads`` sets the scoring
         threads for this call (onnxruntime intra-op or llama.cpp threads; a session per thread
         count is opened once and cached; default: the Guard's ``threads``). ``on_unchecked``
-        overrides the Guard's policy for this call. Each verdict's ``latency_ms`` is its own
+        overrides the Guard's policy for this call. ``threshold`` (one number) judges every text,
+        whatever its role; without it each text is judged at its role's threshold
+        (:meth:`threshold_for`), the one its verdict reports. Each verdict's ``latency_ms`` is its own
         text's time: normalizing, planning, its windows' model runs (a run of several windows
         shared among them) and reading the scores.
         """
-        t = self.threshold if threshold is None else check_threshold(threshold)
+        if threshold is not None:
+            check_threshold(threshold)
         policy = self.on_unchecked if on_unchecked is None else check_policy(on_unchecked)
         scored = self.score(texts, role, contexts=contexts, batch_size=batch_size, num_threads=num_threads)
-        return [self._verdict(s.defended, t, s.role, truncated=s.truncated, chunks=s.chunks, views=s.views,
+        return [self._verdict(s.defended, self.threshold_for(s.role, threshold), s.role, truncated=s.truncated, chunks=s.chunks, views=s.views,
                               latency_ms=s.seconds * 1000.0, view=s.fired_view, window=s.fired_window,
                               segment=s.fired_segment, segments=s.segments, coverage=s.coverage,
                               policy=policy) for s in scored]
@@ -253,7 +268,7 @@ class Guard:
         ``feed(piece)`` re-scores only at sentence ends or every ``every_tokens`` words, and
         only the newest text (plus a small overlap); it returns a flagged Verdict with
         ``stopped=True`` as soon as the text so far is unsafe, else None. ``close()`` returns
-        the final Verdict.
+        the final Verdict. Without ``threshold`` the stream stops at its role's threshold.
         """
 
         return StreamChecker(self, role, context=context, threshold=threshold, every_tokens=every_tokens)

@@ -20,7 +20,7 @@ import numpy as np
 
 from tinyguard.scoring.decoders import has_text
 from tinyguard.taxonomy import N_OUTPUTS, ROLES
-from tinyguard.verdict import Verdict, check_str, check_threshold
+from tinyguard.verdict import Verdict, check_str
 
 if TYPE_CHECKING:
     from tinyguard.scoring.guard import Guard
@@ -43,7 +43,7 @@ class StreamChecker:
         self.guard = guard
         self.role = role
         self.context = context
-        self.threshold = guard.threshold if threshold is None else check_threshold(threshold)
+        self.threshold = guard.threshold_for(role, threshold)  # the role's own unless one is given
         self.every_tokens = every_tokens
         self.overlap_words = guard.manifest.encoding_config().stride if overlap_words is None else overlap_words
         self._tail = ""  # the end of the last scored segment, scored again with the next one

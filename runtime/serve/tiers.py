@@ -62,7 +62,8 @@ class Tier:
         return {"id": self.name, "object": "model", "created": 0, "owned_by": "tinyguard",
                 "tinyguard": {"model": m.model_id, "name": m.name, "version": m.version, "default": default,
                               "backend": self.guard.backend, "model_file": self.guard.model_file,
-                              "threshold": m.threshold, "signature": signature(self.guard)}}
+                              "threshold": m.threshold, "response_threshold": m.threshold_for("response"),
+                              "signature": signature(self.guard)}}
 
 
 class Tiers:
