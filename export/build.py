@@ -51,7 +51,7 @@ def score_guard(guard: Any, records: list[Record]) -> np.ndarray:
     return out
 
 
-def validation_metrics(records: list[Record], scores: np.ndarray, threshold: float,
+def validation_metrics(records: list[Record], scores: np.ndarray, threshold: Any,
                        category_threshold: float | dict[str, float]) -> dict[str, Any]:
     """The figures the model card quotes: the runtime's one metrics function
     (:func:`tinyguard.measure.metrics.guard_metrics`, which ``guard-cli eval`` prints too)."""

@@ -350,6 +350,54 @@ def test_ood_threshold_cli_says_when_the_cap_cannot_be_met(fresh_bundle, tmp_pat
     assert sorted(manifest["categories_not_firing"]) == sorted(off)
 
 
+def test_ood_threshold_apply_writes_a_response_threshold_and_its_step(fresh_bundle, tmp_path, monkeypatch):
+    """Where responses measure better with a threshold of their own, --apply writes it with the step
+    role_thresholds (spec 1.2), and the runtime judges responses at it; a rerun where it does not
+    measure better drops both. (The fixture model scores only ~0.018 or ~1.0, so no split can win on
+    it: the choice is forced here, and choose_split_thresholds is tested on known scores above.)"""
+    from click.testing import CliRunner
+
+    import tinyguard.train.ood as ood
+    from tinyguard import Guard
+    from tinyguard.train.ood_cli import threshold
+
+    families = {"requests": {"requests": [rec("How do I build a bomb at home?", "unsafe"), rec("Write a poem about rain."),
+                                          rec("bake bread please")]},
+                "responses": {"diasafety_test": [rec("Sure, build a bomb like this.", "unsafe", role="response",
+                                                     context="how?"),
+                                                 rec("Here is a poem about cats.", role="response", context="a poem")]}}
+    monkeypatch.setattr(ood, "load_families", lambda *a, **k: (families, {}))
+    monkeypatch.setattr(ood, "training_records", lambda *a, **k: ([], []))
+    monkeypatch.setattr(ood, "refuse_evaluation_only_leaks", lambda *a, **k: None)
+    real = ood.choose_split_thresholds
+
+    def forced(*a, **k):
+        out = real(*a, **k)
+        assert "split" in out  # both families hold both labels
+        return out | {"threshold": out["split"]["threshold"], "response_threshold": 0.42,
+                      "own_response_threshold": True}
+
+    monkeypatch.setattr(ood, "choose_split_thresholds", forced)
+    args = ["--bundle", str(fresh_bundle), "--cache", str(tmp_path / "cache"), "--threads", "1", "--apply"]
+    applied = CliRunner().invoke(threshold, args)
+    assert applied.exit_code == 0, applied.output
+    assert "measures better; --apply writes it as response_threshold" in applied.output
+    manifest = json.loads((fresh_bundle / "manifest.json").read_text())
+    assert manifest["response_threshold"] == 0.42 and manifest["steps"][-1] == "role_thresholds"
+    assert "Responses (responses) by the same rule alone: 0.42" in manifest["threshold_rule"]
+    assert "response_threshold_measured" not in manifest.get("metrics", {})
+    assert manifest["presets"]["balanced"] == manifest["threshold"]  # presets stay prompt thresholds
+    guard = Guard.load(fresh_bundle, allow_unsigned=True, threads=1)  # (--apply removed the signature)
+    assert guard.response_threshold == 0.42 and guard.threshold == manifest["threshold"]
+    assert guard.check("Here is a poem.", "response").threshold == 0.42
+
+    monkeypatch.setattr(ood, "choose_split_thresholds", real)  # on these scores a split does not win
+    again = CliRunner().invoke(threshold, args)
+    assert again.exit_code == 0, again.output
+    manifest = json.loads((fresh_bundle / "manifest.json").read_text())
+    assert "response_threshold" not in manifest and "role_thresholds" not in manifest["steps"]
+
+
 # ---------------------------------------------------------------- one real bundle end to end
 
 def test_family_report_on_a_real_bundle(bundle_dir, tmp_path):

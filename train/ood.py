@@ -39,6 +39,20 @@ from tinyguard.measure.thresholds import (CATEGORY_PRECISION_RULE, choose_split_
 HEADLINE = ("mean_auprc", "mean_f1", "benign_fpr", "unsafe_recall")
 
 
+def role_thresholds(guard: Any, records: Sequence[Record]) -> np.ndarray:
+    """[n] the threshold each record is judged at by the runtime: its role's (spec 1.2: a bundle
+    may give responses a threshold of their own), so recall and FPR are read as a user sees them."""
+    return np.array([guard.manifest.threshold_for(r.role) for r in records], dtype=np.float64)
+
+
+def thresholds_shown(guard: Any) -> dict[str, Any]:
+    """The report's threshold keys: ``threshold`` (prompts) and, when it differs, ``response_threshold``."""
+    out: dict[str, Any] = {"threshold": guard.threshold}
+    if guard.manifest.response_threshold is not None and guard.manifest.response_threshold != guard.threshold:
+        out["response_threshold"] = guard.manifest.response_threshold
+    return out
+
+
 def score_records(guard: Any, records: Sequence[Record], *, chunk: int = 256,
                   progress: bool = True, desc: str = "scoring", policy: bool = True) -> np.ndarray:
     """[n, 1 + C] probabilities for each record, as a user's verdicts would have them: defenses as
@@ -82,8 +96,8 @@ def category_table(records: Sequence[Record], scores: np.ndarray,
     if not keep:
         return {}
     y = np.array([[c in records[i].categories for c in CATEGORIES] for i in keep])
-    binary_t = thresholds["__binary__"]
-    flagged = scores[keep, 0] >= binary_t
+    binary_t = np.asarray(thresholds["__binary__"], dtype=np.float64)  # one, or one per record
+    flagged = scores[keep, 0] >= (binary_t if binary_t.ndim == 0 else binary_t[keep])
     s = np.where(flagged[:, None], scores[keep, 1:], 0.0)
     return category_metrics(y, s, {c: thresholds[c] for c in CATEGORIES}, list(CATEGORIES))
 
@@ -91,8 +105,7 @@ def category_table(records: Sequence[Record], scores: np.ndarray,
 def evaluate_bundle(guard: Any, suite: dict[str, list[Record]], *, validation: Sequence[Record] = (),
                     progress: bool = True) -> dict[str, Any]:
     """Every suite slice (and the optional validation extras) scored by one loaded guard."""
-    t = guard.threshold
-    thresholds = {c: guard.manifest.category_threshold(c) for c in CATEGORIES} | {"__binary__": t}
+    thresholds = {c: guard.manifest.category_threshold(c) for c in CATEGORIES}
     slices: dict[str, dict[str, Any]] = {}
     pooled_records: list[Record] = []
     pooled_scores: list[np.ndarray] = []
@@ -100,23 +113,31 @@ def evaluate_bundle(guard: Any, suite: dict[str, list[Record]], *, validation: S
         if not records:
             continue
         scores = score_records(guard, records, progress=progress, desc=name)
-        slices[name] = slice_metrics(records, scores, t)
+        slices[name] = slice_metrics(records, scores, role_thresholds(guard, records))
         pooled_records.extend(records)
         pooled_scores.append(scores)
-    result: dict[str, Any] = {"model": guard.model_id, "threshold": t, "slices": slices,
+    result: dict[str, Any] = {"model": guard.model_id, **thresholds_shown(guard), "slices": slices,
                               "headline": headline(slices)}
     if pooled_records:
-        result["categories_ood"] = category_table(pooled_records, np.vstack(pooled_scores), thresholds)
+        result["categories_ood"] = category_table(pooled_records, np.vstack(pooled_scores),
+                                                  thresholds | {"__binary__": role_thresholds(guard, pooled_records)})
     if validation:
         scores = score_records(guard, validation, progress=progress, desc="validation")
+        t = role_thresholds(guard, validation)
         responses = [i for i, r in enumerate(validation) if r.role == "response"]
         result["validation"] = {
             "all": slice_metrics(validation, scores, t),
-            "responses": slice_metrics([validation[i] for i in responses], scores[responses], t)
+            "responses": slice_metrics([validation[i] for i in responses], scores[responses], t[responses])
             if responses else None,
-            "categories": category_table(validation, scores, thresholds),
+            "categories": category_table(validation, scores, thresholds | {"__binary__": t}),
         }
     return result
+
+
+def _threshold_cell(result: dict[str, Any]) -> str:
+    """``0.930``, or ``0.930 (responses 0.730)`` for a bundle whose responses have their own."""
+    rt = result.get("response_threshold")
+    return _f(result["threshold"]) + (f" (responses {_f(rt)})" if rt is not None else "")
 
 
 def _f(x: Any, digits: int = 3) -> str:
@@ -137,7 +158,7 @@ def report_markdown(results: dict[str, dict[str, Any]], *, command: str, leaks: 
              "## Headline", "", "| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for key in HEADLINE:
         lines.append(f"| {key} | " + " | ".join(_f(results[n]["headline"][key]) for n in names) + " |")
-    lines.append("| threshold | " + " | ".join(_f(results[n]["threshold"]) for n in names) + " |")
+    lines.append("| threshold | " + " | ".join(_threshold_cell(results[n]) for n in names) + " |")
     lines += ["", "## Per slice", "",
               "| slice | family | unsafe / safe | " + " | ".join(f"{n} AUPRC / F1 / recall / FPR" for n in names) + " |",
               "|---|---|---|" + "---|" * len(names)]
@@ -210,7 +231,7 @@ AUPRC_RULE = ("AUPRC is prevalence-neutral: average precision with each label we
               "its label mix; the plain figure is in the JSON as `auprc_raw`")
 
 
-def _metrics(records: Sequence[Record], scores: np.ndarray, t: float,
+def _metrics(records: Sequence[Record], scores: np.ndarray, t: Any,
              by_policy: np.ndarray | None = None) -> dict[str, Any]:
     """:func:`slice_metrics` on the unsafe column of ``scores`` ([n] or [n, k]), its AUPRC made
     prevalence-neutral (:data:`AUPRC_RULE`). ``by_policy`` ([n] bool: flagged only because not
@@ -271,12 +292,12 @@ def evaluate_families(guard: Any, families: dict[str, dict[str, list[Record]]], 
     """Every family scored by one guard: defenses on and off per family and slice (benign flags
     split by score / not fully checked), the restated requests of the restyled families per
     phrasing (defenses on, as shipped), per-category precision."""
-    t = guard.threshold
-    out: dict[str, Any] = {"model": guard.model_id, "threshold": t, "families": {}, "phrasings": {}}
+    out: dict[str, Any] = {"model": guard.model_id, **thresholds_shown(guard), "families": {}, "phrasings": {}}
     all_records: list[Record] = []
     all_slices: list[str] = []
     all_on: list[np.ndarray] = []
     all_model: list[np.ndarray] = []
+    all_t: list[np.ndarray] = []
     style_records: list[Record] = []
     style_scores: dict[str, list[np.ndarray]] = {}
     texts_for_coverage: list[str] = []
@@ -285,6 +306,8 @@ def evaluate_families(guard: Any, families: dict[str, dict[str, list[Record]]], 
         if not records:
             continue
         sc = score_both(guard, records, cache, progress=progress, desc=name)
+        t = role_thresholds(guard, records)  # each record at its role's threshold, as the runtime judges it
+        all_t.append(t)
         by_policy = sc.flagged_by_policy(t)
         fam: dict[str, Any] = {"on": _metrics(records, sc.on, t, by_policy), "off": _metrics(records, sc.off, t),
                                "slices": {}}
@@ -294,8 +317,8 @@ def evaluate_families(guard: Any, families: dict[str, dict[str, list[Record]]], 
         for s_name, s_records in slices.items():
             end = start + len(s_records)
             if s_records:
-                fam["slices"][s_name] = {"on": _metrics(s_records, sc.on[start:end], t, by_policy[start:end]),
-                                         "off": _metrics(s_records, sc.off[start:end], t)}
+                fam["slices"][s_name] = {"on": _metrics(s_records, sc.on[start:end], t[start:end], by_policy[start:end]),
+                                         "off": _metrics(s_records, sc.off[start:end], t[start:end])}
             all_slices.extend([s_name] * len(s_records))
             start = end
         out["families"][name] = fam
@@ -304,24 +327,26 @@ def evaluate_families(guard: Any, families: dict[str, dict[str, list[Record]]], 
         all_model.append(sc.model_on)
         if family(name).restyle:
             prompts = [r for r in records if r.role == "prompt"]
+            tp = guard.manifest.threshold_for("prompt")  # restated requests are prompts
             texts_for_coverage.extend(r.text for r in prompts)
             kept, phrased = restyled_requests(prompts, seed)
             requests = [prompts[i] for i in kept]
             scores = {p: score_both(guard, recs, cache, progress=progress, desc=f"{name}/{p}").on[:, 0]
                       for p, recs in phrased.items()}
             original = score_both(guard, requests, cache, progress=False).on[:, 0]
-            out["phrasings"][name] = style_figures(requests, scores, t) | {
-                "original": {k: _metrics(requests, original, t)[k] for k in ("recall", "fpr", "auprc")}}
+            out["phrasings"][name] = style_figures(requests, scores, tp) | {
+                "original": {k: _metrics(requests, original, tp)[k] for k in ("recall", "fpr", "auprc")}}
             style_records.extend(requests)
             for p, s in scores.items():
                 style_scores.setdefault(p, []).append(s)
     if style_records:
-        out["phrasings"]["all"] = style_figures(style_records, {p: np.concatenate(v) for p, v in style_scores.items()}, t)
+        out["phrasings"]["all"] = style_figures(style_records, {p: np.concatenate(v) for p, v in style_scores.items()},
+                                                guard.manifest.threshold_for("prompt"))
         out["coverage"] = coverage(texts_for_coverage)
     if all_records:
         thresholds = {c: guard.manifest.category_threshold(c) for c in CATEGORIES}
         out["categories"] = category_precision(all_records, all_slices, np.vstack(all_on)[:, 1:],
-                                               np.concatenate(all_model) >= t, thresholds,
+                                               np.concatenate(all_model) >= np.concatenate(all_t), thresholds,
                                                validation=guard.manifest.metrics.get("categories", {}))
     out["headline"] = headline_v2(out)
     return out
@@ -339,8 +364,10 @@ def category_gate(guard: Any, tuned: dict[str, list], updates: dict) -> tuple[di
     if not tuned["records"]:
         return {}, []
     validation = updates.get("metrics", guard.manifest.metrics).get("categories", {})
+    rt = updates.get("response_threshold")  # responses' own, when they get one (spec 1.2)
+    t = np.array([rt if rt is not None and r.role == "response" else updates["threshold"] for r in tuned["records"]])
     rows = category_precision(tuned["records"], tuned["slices"], np.vstack(tuned["on"])[:, 1:],
-                              np.concatenate(tuned["model"]) >= updates["threshold"], thresholds,
+                              np.concatenate(tuned["model"]) >= t, thresholds,
                               validation=validation)["by_category"]
     gated, report = gate_categories_by_precision(rows, thresholds, validation=validation)
     table = ["categories (precision where they fire; tune half):"]
@@ -447,7 +474,7 @@ def report_markdown_v2(results: dict[str, dict[str, Any]], *, command: str, leak
         lines.append(f"| benign FPR: {fam} (not fully checked) | " + " | ".join(
             f"{_f(results[n]['headline']['benign_fpr'][fam])} ({_f(results[n]['headline']['benign_fpr_policy'][fam])})"
             for n in names) + " |")
-    lines.append("| threshold | " + " | ".join(_f(results[n]["threshold"]) for n in names) + " |")
+    lines.append("| threshold | " + " | ".join(_threshold_cell(results[n]) for n in names) + " |")
     lines += ["", "## Families, defenses on / off", "",
               "| family | unsafe / safe | " + " | ".join(f"{n} AUPRC on / off (plain) | {n} recall on / off | {n} FPR on / off"
                                                         for n in names) + " |",

@@ -130,7 +130,9 @@ def report(bundles: tuple[str, ...], records: Path | None, cap: int, only: tuple
 
             r = results[name]
             refresh_model_card(paths[name], {"ood_v2": {
-                "headline": r["headline"], "threshold": r["threshold"], "half": half, "cap": cap,
+                "headline": r["headline"], "threshold": r["threshold"],
+                **({"response_threshold": r["response_threshold"]} if "response_threshold" in r else {}),
+                "half": half, "cap": cap,
                 "families": {f: {"auprc": m["on"]["auprc"], "auprc_off": m["off"]["auprc"], "f1": m["on"]["f1"],
                                  "recall": m["on"]["recall"]} for f, m in r["families"].items()},
                 "command": command.strip()}})
@@ -252,8 +254,10 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
     fully checked) is named on stderr with that split, and the cap then binds the other families
     (written into the manifest's threshold_rule with --apply); --strict exits 1 instead. It also
     tries a threshold of their own for the responses family and says whether that measures better
-    (the runtime has one threshold for both roles today, so --apply writes the single one and
-    records the other). `ood report`
+    (higher mean family F1, every family still under the cap); if so --apply writes it as the
+    manifest's response_threshold with the step role_thresholds (spec 1.2: the runtime judges
+    every response at it, and an older runtime refuses the bundle), else it drops any it had.
+    Presets stay around the prompt threshold. `ood report`
     reads the other half. Evaluation-only sets are never read here, except the tune half of the
     frozen danger twins.
 
@@ -292,15 +296,22 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
                 tuned["on"].append(sc.on)
                 tuned["model"].append(sc.model_on)
         choice = choose_split_thresholds(scored, max_benign_fpr, RESPONSE_FAMILIES)
+        own = choice["own_response_threshold"]
         t, stats = choice["threshold"], choice["stats"]
+        rt = choice["response_threshold"] if own else None
+        per_family = choice["split"]["per_family"] if own else stats["per_family"]
         rule = family_rule(max_benign_fpr)
-        click.echo(f"{guard.model_id}: threshold {t:.2f} (was {guard.threshold:.4f}); tune half: mean family F1 "
-                   f"{stats['mean_f1']:.3f}, worst family benign FPR {stats['worst_fpr']:.3f}")
-        for name, m in stats["per_family"].items():
+        click.echo(f"{guard.model_id}: threshold {t:.2f} (was {guard.threshold:.4f})"
+                   + (f", responses {rt:.2f} (was {guard.response_threshold:.4f})" if own else "")
+                   + f"; tune half: mean family F1 {choice['split']['mean_f1'] if own else stats['mean_f1']:.3f}, "
+                   "worst family benign FPR "
+                   f"{max((m['fpr'] for m in per_family.values() if m['fpr'] is not None), default=0.0) if own else stats['worst_fpr']:.3f}")
+        for name, m in per_family.items():
             f1 = "–" if m["f1"] is None else f"{m['f1']:.3f}"
             fpr = "–" if m["fpr"] is None else f"{m['fpr']:.3f}"
             y, sc = scored[name][0], policy[name]
-            unchecked = (sc.flagged_by_policy(t) & ~y).sum() / max(int((~y).sum()), 1)
+            unchecked = (sc.flagged_by_policy(rt if own and name in RESPONSE_FAMILIES else t) & ~y).sum() \
+                / max(int((~y).sum()), 1)
             click.echo(f"  {name:18s} F1 {f1}  benign FPR {fpr} (not fully checked {unchecked:.3f})")
         if stats["over_cap"]:
             y_of = {n: scored[n][0] for n in stats["over_cap"]}
@@ -319,36 +330,44 @@ def threshold(bundle: str, max_benign_fpr: float, records: Path | None, cap: int
         if "split" in choice:
             sp = choice["split"]
             click.echo(f"responses alone: {sp['response_threshold']:.2f} with prompts at {sp['threshold']:.2f} "
-                       f"(mean family F1 {sp['mean_f1']:.3f}): "
-                       + ("measures better; the runtime has no per-role threshold yet, so it is recorded, not applied"
-                          if choice["own_response_threshold"] else "does not measure better"))
+                       f"(mean family F1 {sp['mean_f1']:.3f}; one threshold for both: {stats['mean_f1']:.3f}): "
+                       + ("measures better; --apply writes it as response_threshold (spec 1.2, step role_thresholds)"
+                          if own else "does not measure better; responses share the prompt threshold"))
+        if own:
+            rule += (f". Responses ({', '.join(RESPONSE_FAMILIES)}) by the same rule alone: {rt:.2f} "
+                     f"(mean family F1 {choice['split']['mean_f1']:.3f} vs {stats['mean_f1']:.3f} with one threshold)")
         if stats["over_cap"]:
             rule += f". Over the cap at every threshold (fallback taken): {', '.join(stats['over_cap'])}"
         click.echo(f"rule: {rule}")
-        updates: dict = {"threshold": float(choice["split"]["threshold"] if choice["own_response_threshold"] else t),
-                         "threshold_rule": rule}
+        role_changes, drop = guard.manifest.with_response_threshold(rt)
+        updates: dict = {"threshold": float(t), "threshold_rule": rule, **role_changes,
+                         "response_threshold": rt}  # (None: dropped below; category_gate reads it)
         if validation:
-            updates |= _category_updates(guard, list(read_jsonl(validation)), updates["threshold"])
+            updates |= _category_updates(guard, list(read_jsonl(validation)), updates["threshold"], rt)
         gate, table = category_gate(guard, tuned, updates)
         click.echo("\n".join(table))
         updates |= gate
-        if choice["own_response_threshold"]:
-            metrics = updates.get("metrics", dict(guard.manifest.metrics))
-            updates["metrics"] = metrics | {"response_threshold_measured": choice["response_threshold"]}
+        if rt is None:
+            del updates["response_threshold"]
+        metrics = dict(updates.get("metrics", guard.manifest.metrics))
+        if "response_threshold_measured" in metrics:  # spec 1.1 recorded it; the manifest key holds it now
+            del metrics["response_threshold_measured"]
+            updates["metrics"] = metrics
         if apply:
             from ..export.build import presets_around
 
             from ..export.model_card import refresh_model_card
 
-            rewrite_manifest(bundle, updates | {"presets": presets_around(updates["threshold"])})
+            rewrite_manifest(bundle, updates | {"presets": presets_around(updates["threshold"])}, drop)
             refresh_model_card(bundle, {})  # the card quotes the thresholds and metrics just written
             click.echo(f"wrote {Path(bundle) / 'manifest.json'} (sign it again: the signature was removed)")
     except USER_ERRORS as e:
         fail(e)
 
 
-def _category_updates(guard, validation: list, threshold: float) -> dict:
-    """Per-category thresholds fitted on held-out records at the new binary threshold; prints the table."""
+def _category_updates(guard, validation: list, threshold: float, response_threshold: float | None = None) -> dict:
+    """Per-category thresholds fitted on held-out records at the new binary thresholds (responses at
+    ``response_threshold`` when they have one); prints the table."""
     import numpy as np
 
     from ..export.build import validation_metrics
@@ -359,12 +378,16 @@ def _category_updates(guard, validation: list, threshold: float) -> dict:
     keep = [i for i, r in enumerate(validation) if r.label == "safe" or r.categories]
     known, scores = [validation[i] for i in keep], all_scores[keep]
     y = np.array([[c in r.categories for c in CATEGORIES] for r in known])
-    thresholds, report = fit_category_thresholds(y, scores[:, 1:], scores[:, 0] >= threshold, list(CATEGORIES))
+    t = np.array([response_threshold if response_threshold is not None and validation[i].role == "response"
+                  else threshold for i in keep])
+    thresholds, report = fit_category_thresholds(y, scores[:, 1:], scores[:, 0] >= t, list(CATEGORIES))
     for c, m in report.items():
         state = f"threshold {m['threshold']:.2f}" if m["fires"] else "does not fire (threshold 1.0)"
         click.echo(f"  {c:28s} {m['positives']:4d} positives  F1 {m['f1']:.3f}  {state}")
     # the card's in-distribution figures, recomputed at the thresholds being shipped
     metrics = {**guard.manifest.metrics,
-               **validation_metrics(validation, all_scores, threshold, thresholds)}
+               **validation_metrics(validation, all_scores, np.array(
+                   [response_threshold if response_threshold is not None and r.role == "response" else threshold
+                    for r in validation]), thresholds)}
     return {"category_thresholds": thresholds, "category_rule": CATEGORY_RULE.format(min_positives=10, min_f1=0.25),
             "categories_not_firing": [c for c, m in report.items() if not m["fires"]], "metrics": metrics}
