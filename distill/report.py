@@ -216,7 +216,8 @@ def build_report(run_dir: Path, out_dir: Path, *, repeats: int = 200, batch_text
                 val, hn = m.metrics.get("validation", {}), m.metrics.get("hard_negatives", {})
             else:
                 scores = score_with_backend(bundle, backend2, validation)
-                got = validation_metrics(validation, scores, m.threshold, dict(m.category_thresholds))
+                got = validation_metrics(validation, scores, np.array([m.threshold_for(r.role) for r in validation]),
+                                         dict(m.category_thresholds))
                 val, hn = got["validation"], got["hard_negatives"]
             row.f1, row.auprc, row.fpr, row.hn_fpr = val.get("f1"), val.get("auprc"), val.get("fpr"), hn.get("fpr")
             row.notes = {"parity": {k: {"agreement": v["agreement"], "max_score_diff": v["max_score_diff"]}

@@ -67,7 +67,8 @@ def _ood_v2_lines(ood: dict[str, Any]) -> list[str]:
     h = ood.get("headline", {})
     fpr = h.get("benign_fpr", {})
     lines = ["## Out-of-distribution yardstick v2 (families this model never trained on)", "",
-             "Six families, each weighted equally, scored by the runtime (defenses on) at the bundle's threshold "
+             "Six families, each weighted equally, scored by the runtime (defenses on) at the bundle's thresholds "
+             "(each text at its role's) "
              "on the report half (`train/ood_suite.py`, `FAMILIES`). AUPRC is prevalence-neutral (each label "
              "weighted to half of a family, so families with different label mixes compare); a benign FPR counts "
              "texts flagged because they could not be fully checked (the `on_unchecked` policy), shown in brackets. "
@@ -107,6 +108,15 @@ def _adversarial_lines(adv: dict[str, Any] | None) -> list[str]:
     where = [f"{name}: {adv[key]}" for key, name in (("seeds", "Seeds"), ("guard0", "guard 0"),
                                                       ("retrain", "each guard"), ("run", "run folder")) if adv.get(key)]
     return lines + (["", "; ".join(where) + "."] if where else [])
+
+
+def _threshold_line(manifest: Manifest) -> str:
+    """The binary thresholds as shipped: one for both roles, or (spec 1.2) prompts' and responses' own."""
+    rule = f"chosen by the rule: {manifest.threshold_rule or 'n/a'}."
+    if manifest.response_threshold is None:
+        return f"- Threshold {manifest.threshold:.4f}, {rule}"  # prompts and responses alike
+    return (f"- Thresholds: prompts {manifest.threshold:.4f}, responses {manifest.response_threshold:.4f} "
+            f"(their own: `response_threshold`; a runtime older than spec 1.2 refuses the bundle), {rule}")
 
 
 def _category_line(manifest: Manifest) -> str:
@@ -167,8 +177,7 @@ def render_model_card(manifest: Manifest | Mapping[str, Any], *, reproduce: str)
         f"- Max length {manifest.encoding['max_length']} tokens per window; the runtime scores every "
         "window of a text and each of its sentences alone, and keeps the maximum (see README, "
         "\"Defenses\").",
-        f"- Threshold {manifest.threshold:.4f}, chosen by the rule: "
-        f"{manifest.threshold_rule or 'n/a'}.",
+        _threshold_line(manifest),
         _category_line(manifest),
         *_student_lines(manifest),
         "",

@@ -45,12 +45,13 @@ def build_robustness_set(validation: Sequence[Record], per_label: int, seed: int
     return out
 
 
-def per_operator(records: Sequence[Record], scores: np.ndarray, threshold: float) -> dict[str, dict]:
-    """Recall and FPR per operator on the robustness set."""
+def per_operator(records: Sequence[Record], scores: np.ndarray, threshold: float | np.ndarray) -> dict[str, dict]:
+    """Recall and FPR per operator on the robustness set (``threshold``: one, or one per record)."""
+    t = np.asarray(threshold, dtype=np.float64)
     out: dict[str, dict] = {}
     for name in sorted({r.source.split("/", 1)[1] for r in records}):
         idx = [i for i, r in enumerate(records) if r.source == f"robustness/{name}"]
-        m = slice_metrics([records[i] for i in idx], scores[idx], threshold)
+        m = slice_metrics([records[i] for i in idx], scores[idx], t if t.ndim == 0 else t[idx])
         out[name] = {"recall": m["recall"], "fpr": m["fpr"]}
     return out
 
@@ -79,14 +80,16 @@ def run_ablation(bundles: dict[str, Path], validation_path: Path, robustness_pat
             echo(f"reusing {name} ({bundle}): unchanged since the last report")
             result[name] = previous[name]
             continue
-        t = read_bundle(bundle).threshold
+        manifest = read_bundle(bundle)
+        t = manifest.threshold
         echo(f"scoring {name} ({bundle}, threshold {t:.3f})")
         row: dict = {"bundle": str(bundle), "threshold": t, "fingerprint": fp}
         for sname, recs in slices.items():
             s = score(Path(bundle), recs)
-            row[sname] = slice_metrics(recs, s, t)
+            at = np.array([manifest.threshold_for(r.role) for r in recs])  # each at its role's (spec 1.2)
+            row[sname] = slice_metrics(recs, s, at)
             if sname == "robustness":
-                row["robustness_per_operator"] = per_operator(recs, s, t)
+                row["robustness_per_operator"] = per_operator(recs, s, at)
         result[name] = row
     return result
 

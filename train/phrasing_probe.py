@@ -69,7 +69,7 @@ def probe_bundle(guard: Any, pairs: Sequence[tuple[str, str]]) -> dict[str, Any]
     y = np.array([label == "unsafe" for label, _ in pairs])
     scores = {s: np.array([v.score for v in guard.check_batch([phrase(c, s) for _, c in pairs])])
               for s in PROBE_TEMPLATES}
-    t = guard.manifest.threshold
+    t = guard.manifest.threshold_for("prompt")  # every phrasing is checked as a prompt
     out: dict[str, Any] = {"threshold": t, "unsafe": int(y.sum()), "safe": int((~y).sum()), "phrasings": {}}
     for s, v in scores.items():
         out["phrasings"][s] = {"recall": float((v[y] >= t).mean()), "fpr": float((v[~y] >= t).mean())}

@@ -19,7 +19,7 @@ from ..ood_suite import load_suite
 from ..stage import write_json_atomic
 from .bandit import bandit_attempts, load_bandits
 from .config import GOALS
-from .rewards import Attempt, BundleScorer, Scorer, disagreement, score_attempts
+from .rewards import Attempt, BundleScorer, Scorer, disagreement, role_threshold, score_attempts
 from .run_state import RunState, bundle_hash
 
 
@@ -94,7 +94,7 @@ class MeasureStages(RunState):
     def robustness(self, guard: BundleScorer) -> dict[str, Any]:
         records = build_robustness_set(self.validation, self.cfg.measure.robustness_per_label, self.cfg.seed)
         scores = guard([x.text for x in records], [x.role for x in records], [x.context for x in records])
-        return slice_metrics(records, scores, guard.threshold)
+        return slice_metrics(records, scores, np.array([role_threshold(guard, x.role) for x in records]))
 
     def ood(self, guard: BundleScorer) -> dict[str, Any]:
         if self._suite is None:

@@ -17,14 +17,15 @@ from pathlib import Path
 from typing import Sequence
 
 from tinyguard.records import Record, read_jsonl, write_jsonl
-from .rewards import Scorer
+from .rewards import Scorer, role_threshold
 
 SHIPPED = Path(__file__).parent / "regression.jsonl"
 
 
 def _right(records: Sequence[Record], guard: Scorer) -> list[tuple[Record, float, bool]]:
     scores = guard([r.text for r in records], [r.role for r in records], [r.context for r in records])
-    return [(r, float(s), (float(s) >= guard.threshold) == (r.label == "unsafe")) for r, s in zip(records, scores)]
+    return [(r, float(s), (float(s) >= role_threshold(guard, r.role)) == (r.label == "unsafe"))
+            for r, s in zip(records, scores)]
 
 
 def freeze(records: Sequence[Record], guard: Scorer, path: Path) -> int:

@@ -60,13 +60,21 @@ class Scorer(Protocol):
     def __call__(self, texts: Sequence[str], roles: Sequence[str], contexts: Sequence[str]) -> np.ndarray: ...
 
 
+def role_threshold(guard: Scorer, role: str) -> float:
+    """The threshold a text of ``role`` is judged at: a bundle's own for that role (spec 1.2: responses
+    may have their own), a scorer with one ``threshold`` judges both roles at it."""
+    own = getattr(guard, "threshold_for", None)
+    return float(own(role)) if own is not None else float(guard.threshold)
+
+
 class BundleScorer:
-    """A bundle scored by the runtime as a user runs it (defenses on, its own threshold)."""
+    """A bundle scored by the runtime as a user runs it (defenses on, its own thresholds)."""
 
     def __init__(self, path: Any, threads: int = 2) -> None:
         # A round's guard (this run's bundle, unsigned): measured, not deployed.
         self.guard = Guard.load(path, threads=threads, allow_unsigned=True)
-        self.threshold = float(self.guard.threshold)
+        self.threshold = float(self.guard.threshold)  # prompts'; threshold_for(role) for either role
+        self.threshold_for = self.guard.manifest.threshold_for
         self.name = self.guard.model_id
         self.path = path
 
@@ -266,7 +274,7 @@ def score_attempts(attempts: Sequence[Attempt], checks: Sequence[Checks], guard:
         keep = c.keep(a.intended, cfg, a.goal)
         nov = float(novelty(c.embedding[None])[0]) if novelty is not None and c.embedding is not None else 0.0
         reward = goal_reward(a.goal, float(s), keep) + cfg.novelty_bonus * nov * keep
-        out.append(Scored(a, c, float(s), guard.threshold, keep, nov, reward))
+        out.append(Scored(a, c, float(s), role_threshold(guard, a.seed.role), keep, nov, reward))
     return out
 
 
