@@ -14,7 +14,7 @@ import pytest
 
 import fixtures_bundle
 import private_home
-from fixtures_bundle import build_bundle
+from fixtures_bundle import build_bundle, build_role_bundle
 # The `requires` marker: an optional package missing skips locally and fails under CI=true.
 from optional_deps import pytest_configure as _optional_deps_configure
 from optional_deps import pytest_runtest_setup, require  # noqa: F401 (hook)
@@ -86,6 +86,12 @@ def test_signing_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture bundle; treat as read-only (use ``fresh_bundle`` to tamper)."""
     return build_bundle(tmp_path_factory.mktemp("bundles") / "fixture")
+
+
+@pytest.fixture(scope="session")
+def role_bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture bundle whose responses have a threshold of their own (spec 1.2); read-only."""
+    return build_role_bundle(tmp_path_factory.mktemp("bundles") / "roles")
 
 
 @pytest.fixture()

@@ -127,6 +127,21 @@ def build_bundle(out_dir: Path, signal: float = SIGNAL) -> Path:
     return sign_for_tests(out) if SIGNING_KEY is not None else out
 
 
+#: the role bundle's response threshold: under every text's score (~0.018), so each response flags
+RESPONSE_THRESHOLD = 0.01
+
+
+def build_role_bundle(out_dir: Path) -> Path:
+    """The fixture bundle with a response threshold of its own (spec 1.2): prompts at 0.5 as before,
+    responses at :data:`RESPONSE_THRESHOLD`, the step ``role_thresholds`` listed; signed like it."""
+    from tinyguard.bundle.folder import read_bundle, rewrite_manifest
+
+    out = build_bundle(out_dir)
+    changes, drop = read_bundle(out).with_response_threshold(RESPONSE_THRESHOLD)
+    rewrite_manifest(out, changes, drop)
+    return sign_for_tests(out) if SIGNING_KEY is not None else out
+
+
 if __name__ == "__main__":  # python tests/fixtures_bundle.py OUT_DIR
     import sys
 

@@ -53,7 +53,10 @@ export interface Manifest {
   modelId: string;
   modelFile: string;
   tokenizerFile: string;
+  /** The binary threshold of prompts (and of responses when `responseThreshold` is null). */
   threshold: number;
+  /** Spec 1.2: responses' own threshold (manifest `response_threshold`); null: they use `threshold`. */
+  responseThreshold: number | null;
   categoryThresholds: number[];
   presets: Record<string, number>;
   encoding: { max_length: number; context_tokens: number; stride: number; max_chunks: number; emoji_names: boolean };
@@ -134,6 +137,7 @@ export function parseManifest(bytes: Uint8Array, where: string): Manifest {
     throw bad(`label categories ${JSON.stringify(cats)} do not match this runtime's taxonomy (same names, same order)`);
   }
   const threshold = unit(raw.threshold, 'threshold', bad);
+  const responseThreshold = 'response_threshold' in raw ? unit(raw.response_threshold, 'response_threshold', bad) : null;
   const ct = raw.category_thresholds;
   if (typeof ct !== 'object' || ct === null) throw bad("'category_thresholds' must be an object");
   for (const k of Object.keys(ct)) if (!(CATEGORIES as readonly string[]).includes(k)) throw bad(`category_thresholds names unknown categories: ${k}`);
@@ -161,13 +165,13 @@ export function parseManifest(bytes: Uint8Array, where: string): Manifest {
   }
   let lacking: string[];
   try {
-    lacking = missingSteps(raw.steps, raw.defenses, enc.emoji_names ?? false);
+    lacking = missingSteps(raw.steps, raw.defenses, enc.emoji_names ?? false, undefined, responseThreshold !== null);
   } catch (e) {
     throw bad((e as Error).message);
   }
   return {
     raw, name: raw.name, version: raw.version, modelId: `${raw.name}@${raw.version}`, modelFile: raw.model_file,
-    tokenizerFile: raw.tokenizer_file, threshold, categoryThresholds, presets,
+    tokenizerFile: raw.tokenizer_file, threshold, responseThreshold, categoryThresholds, presets,
     encoding: { max_length: enc.max_length, context_tokens: enc.context_tokens, stride: enc.stride, max_chunks: enc.max_chunks, emoji_names: enc.emoji_names ?? false },
     defenses: raw.defenses, files: { ...files }, signedBy: '', signer: '', unverified: '', missingSteps: lacking,
     languages: [...languages],

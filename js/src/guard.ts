@@ -113,7 +113,17 @@ export class Guard {
   }
 
   get modelId(): string { return this.manifest.modelId; }
+  /** The prompt threshold (the manifest's `threshold`). */
   get threshold(): number { return this.manifest.threshold; }
+  /** The threshold responses are judged at: the manifest's `response_threshold` (spec 1.2), else the prompt one. */
+  get responseThreshold(): number { return this.manifest.responseThreshold ?? this.manifest.threshold; }
+
+  /** The threshold a text of `role` is judged at: `threshold` when given (it overrides both roles), else its role's. */
+  thresholdFor(role: Role, threshold?: number): number {
+    const t = threshold ?? (role === 'response' ? this.responseThreshold : this.threshold);
+    check(typeof t === 'number' && t >= 0 && t <= 1, `threshold must be in [0, 1], not ${t}`);
+    return t;
+  }
 
   get lexicon(): Lexicon {
     if (this.lexiconCache === null) this.lexiconCache = Lexicon.fromVocab(this.encoder.tokenizer.vocab);
@@ -127,12 +137,12 @@ export class Guard {
   async checkBatch(texts: string[], role: Role | Role[] = 'prompt',
     opts: { contexts?: string[]; threshold?: number; onUnchecked?: Policy } = {}): Promise<Verdict[]> {
     const start = performance.now();
-    const t = opts.threshold ?? this.threshold;
-    check(typeof t === 'number' && t >= 0 && t <= 1, `threshold must be in [0, 1], not ${t}`);
+    if (opts.threshold !== undefined) this.thresholdFor('prompt', opts.threshold);  // (checked before any scoring)
     const policy = opts.onUnchecked ?? this.onUnchecked;
     const traces = await this.trace(texts, role, opts.contexts);
     const ms = (performance.now() - start) / Math.max(1, texts.length);
-    return traces.map(({ scores }, i) => this.verdict(scores.defended, t, Array.isArray(role) ? role[i] : role, {
+    return traces.map(({ scores }, i) => this.verdict(scores.defended, this.thresholdFor(Array.isArray(role) ? role[i] : role, opts.threshold),
+      Array.isArray(role) ? role[i] : role, {
       truncated: scores.truncated, chunks: scores.chunks, views: scores.views, latencyMs: ms, view: scores.firedView,
       window: scores.firedWindow, segment: scores.firedSegment, segments: scores.segments, coverage: scores.coverage, policy,
     }));

@@ -29,7 +29,7 @@ export class StreamChecker {
 
   constructor(private readonly guard: Guard, readonly role: Role, opts: { context?: string; threshold?: number; everyTokens?: number } = {}) {
     this.context = opts.context ?? '';
-    this.threshold = opts.threshold ?? guard.threshold;
+    this.threshold = guard.thresholdFor(role, opts.threshold);  // the role's own unless one is given (spec 1.2)
     this.everyTokens = opts.everyTokens ?? 32;
     if (!Number.isInteger(this.everyTokens) || this.everyTokens < 1) throw new RangeError(`everyTokens must be a positive integer`);
     this.overlapWords = guard.manifest.encoding.stride;

@@ -84,7 +84,7 @@ export async function runCase(guard, c, tolerance = TOLERANCE) {
     const pd = digest(plan.plain?.ids ?? []);
     if (pd !== want.plain.digest) diffs.push('entries: plain windows differ');
   }
-  const t = opts.threshold ?? guard.threshold;
+  const t = guard.thresholdFor(c.role, opts.threshold);  // the role's own unless the case gives one (spec 1.2)
   const v = g.verdict(scores.defended, t, c.role, { truncated: scores.truncated, chunks: scores.chunks, views: scores.views, latencyMs: 0,
     view: scores.firedView, window: scores.firedWindow, segment: scores.firedSegment, segments: scores.segments, coverage: scores.coverage });
   const verdictDiffs = [];

@@ -19,7 +19,9 @@ edge inputs (only invisible characters, control characters, lone surrogates, spe
 strings, tag characters, right-to-left overrides), the reading rules of spec 1.1 (languages
 within and across sentences, ciphers, stretches that still look encoded, benign numbers, code and
 URLs, rewordings), and the policy options (``max_chars``, ``min_coverage``, ``on_unchecked``,
-``threshold``, defenses off, the bundle's ``languages``).
+``threshold`` for prompts and responses, defenses off, the bundle's ``languages``). A response
+without a ``threshold`` option is judged at the manifest's ``response_threshold`` when it has one
+(spec 1.2), so the verdicts of such a bundle's vectors hold that threshold.
 """
 from __future__ import annotations
 
@@ -50,7 +52,7 @@ from tinyguard.scoring.segments import sentence_spans
 
 FORMAT = "tinyguard-conformance/1"
 #: The version of docs/bundle-spec.md the cases follow (bumped with any change to a step).
-SPEC_VERSION = "1.1"
+SPEC_VERSION = "1.2"  # 1.2: responses judged at the manifest's response_threshold (step role_thresholds)
 FILE_NAME = "conformance.jsonl.gz"
 #: The seed texts every export uses (tools/conformance_seeds.py: MIT, Apache-2.0 and CC0 sets only, each
 #: line naming its source and licence), so the vectors of every bundle are built from the same inputs.
@@ -232,6 +234,14 @@ def build_cases(seeds: Sequence[dict[str, str]], *, seed: int = 24, per_operator
     for context, text in SEAM_PAIRS:
         add("seam", text, "prompt", context)
     add("seam", SEAM_PAIRS[0][1], "prompt", SEAM_PAIRS[0][0], defenses=False)  # no segments: no seam
+    # (1.2) a threshold given for a response overrides its role's; without one (the plain, context and
+    # stream cases) a response is judged at the manifest's response_threshold when it has one.
+    # Its own generator, last: the cases above keep their ids and texts.
+    r_rng = random.Random(f"{seed}:responses")
+    responses = [s for s in seeds if s.get("role") == "response"] or prompts
+    for s in r_rng.sample(responses, min(8, len(responses))):
+        add("threshold", s["text"], "response", s.get("context", ""), s.get("source", ""),
+            threshold=round(r_rng.uniform(0.05, 0.95), 3))
     return cases
 
 
