@@ -65,6 +65,30 @@ def test_cases_cover_every_operator_and_attack_and_write_read(tmp_path: Path, gu
     assert header["cases"] == 8 and len(read) == 8 and all("verdict" in r["expect"] for r in read)
 
 
+def test_role_threshold_vectors_are_current(tmp_path: Path) -> None:
+    """js/test/fixtures/role-thresholds.jsonl.gz (tools/role_threshold_vectors.py): micro with a response
+    threshold of its own judges responses at it, as recomputed here; what js/test/roles.test.mjs runs."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import role_threshold_vectors as rv
+
+    header, cases = conf.read(rv.OUTPUT)
+    assert header["spec_version"] == conf.SPEC_VERSION == "1.2"
+    assert [c["id"] for c in cases] == [c.id for c in rv.cases()]
+    g = Guard.load(rv.role_bundle(tmp_path / "b"), allow_unsigned=True, threads=1)
+    assert (g.threshold, g.response_threshold) == (0.87, rv.RESPONSE_THRESHOLD)
+    verdicts = {c["id"]: c["expect"]["verdict"] for c in cases}
+    between = [i for i, v in verdicts.items() if v["role"] == "response" and v["threshold"] == rv.RESPONSE_THRESHOLD
+               and rv.RESPONSE_THRESHOLD <= v["score"] < g.threshold]
+    assert len(between) >= 4 and all(verdicts[i]["flagged"] for i in between)  # flagged only at their own
+    assert {v["threshold"] for v in verdicts.values() if v["role"] == "prompt"} == {g.threshold}
+    given = [c for c in cases if c["role"] == "response" and "threshold" in c["options"]]
+    assert len(given) == 8 and all(verdicts[c["id"]]["threshold"] == c["options"]["threshold"] for c in given)
+    for rec in [c for c in cases if c["id"] in between] + random.Random(1).sample(cases, 8):
+        case = conf.Case(rec["id"], rec["kind"], rec["text"], rec["role"], rec["context"], rec["options"],
+                         stream=rec.get("stream"))
+        assert json.loads(json.dumps(conf.expect(g, case))) == rec["expect"], rec["id"]
+
+
 def test_cli_export_refuses_bad_seeds(tmp_path: Path) -> None:
     bad = tmp_path / "s.jsonl"
     bad.write_text('{"txt": "x"}\n')
