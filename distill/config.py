@@ -36,6 +36,10 @@ class TrainConfig:
     temperature: float = 2.0
     kd_weight: float = 0.8
     category_weight: float = 0.5  # weight of the 15 category columns against the unsafe column
+    # hidden-state matching: + hidden_weight * MSE(student pooled vector, teacher pooled vector) / the
+    # teacher's mean per-dimension variance; 0 = logits only. A 16-column logit is a thin signal for
+    # a one-layer student; the 384-dim vector its head reads carries what the teacher knows.
+    hidden_weight: float = 0.0
     hard_negative_weight: float = 2.0
     # optimisation
     epochs: float = 2.0
@@ -117,6 +121,9 @@ def load_distill_config(name_or_path: str) -> DistillConfig:
     for s in students.values():
         if not 0.0 <= s.train.kd_weight <= 1.0 or s.train.temperature <= 0:
             raise ValueError(f"[students.{s.name}]: kd_weight must be in [0, 1] and temperature > 0")
+        if s.train.hidden_weight < 0 or (s.train.hidden_weight and s.kind != "micro"):
+            raise ValueError(f"[students.{s.name}]: hidden_weight must be >= 0, and only a micro student "
+                             f"(same hidden size as the teacher) can match hidden states")
     return DistillConfig(name=raw.get("name", path.stem), version=str(raw.get("version", "0.1.0")),
                          gates=GateConfig(**checked_values(GateConfig, raw.get("gates", {}), "gates")),
                          students=students)

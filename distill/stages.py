@@ -40,7 +40,8 @@ from ..train.stage import Stage, hash_files, recorded, write_json_atomic
 from ..train.teacher import load_teacher
 from .config import DistillConfig, StudentConfig
 from .students import build_micro, build_nano, count_params, load_student, save_student
-from .train import agreement, counts, encode, predict_logits, predict_logits_onnx, select_data, train_student
+from .train import (agreement, counts, encode, predict_logits, predict_logits_onnx, predict_logits_pooled,
+                    select_data, train_student)
 from .vocab import prune_vocab
 
 
@@ -64,6 +65,27 @@ def _teacher_scores(run_dir: Path, teacher, t_encoder, records: list, key: dict,
         np.save(f, logits, allow_pickle=False)
     echo(f"      {what}: {len(logits)} texts in {time.perf_counter() - start:.0f}s → {path}")
     return logits
+
+
+def _teacher_pooled(run_dir: Path, teacher, t_encoder, records: list, key: dict,
+                    echo: Callable[[str], None]) -> np.ndarray:
+    """The teacher's pooled vectors [N, H] on ``records`` (torch: the ONNX export has only logits),
+    cached beside the scores by ``key``."""
+    key = dict(key, encoding=t_encoder.config.to_dict(), what="pooled")
+    cache = run_dir / "students" / ".teacher-scores"
+    path = cache / f"{hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]}.pooled.npy"
+    if path.is_file():
+        pooled = np.load(path, allow_pickle=False)
+        if pooled.shape[0] == len(records):
+            echo(f"      teacher pooled vectors: cached {path}")
+            return pooled
+    start = time.perf_counter()
+    _, pooled = predict_logits_pooled(teacher, encode(records, t_encoder, 1.0), t_encoder.pad_id)
+    cache.mkdir(parents=True, exist_ok=True)
+    with atomic_open(path, binary=True) as f:
+        np.save(f, pooled, allow_pickle=False)
+    echo(f"      teacher pooled vectors: {len(pooled)} texts in {time.perf_counter() - start:.0f}s → {path}")
+    return pooled
 
 
 def _predict_teacher(run_dir: Path, teacher, enc, pad_id: int, threads: int) -> np.ndarray:
@@ -101,6 +123,7 @@ def train_one(run_dir: Path, student: StudentConfig, *, progress: bool, echo: Ca
         key |= {"source_temperature": cfg.source_temperature, "examples_per_epoch": cfg.examples_per_epoch,
                 "max_repeat": cfg.max_repeat, "unlabelled_any_label": cfg.unlabelled_any_label}
     t_logits = _teacher_scores(run_dir, teacher, t_encoder, data.records, key, cfg.threads, echo)
+    t_pooled = _teacher_pooled(run_dir, teacher, t_encoder, data.records, key, echo) if cfg.hidden_weight else None
 
     texts = [normalize(r.text) for r in data.records] + [normalize(r.context) for r in data.records if r.context]
     if encoding.emoji_names:  # the student must keep the pieces of the names the encoder writes
@@ -128,7 +151,8 @@ def train_one(run_dir: Path, student: StudentConfig, *, progress: bool, echo: Ca
     echo(f"      {student.kind} at init vs teacher on validation: {at_init}")
     del teacher
     start = time.perf_counter()
-    fit = train_student(model, s_data, t_logits, data.labelled, cfg, s_encoder.pad_id, progress=progress)
+    fit = train_student(model, s_data, t_logits, data.labelled, cfg, s_encoder.pad_id, progress=progress,
+                        teacher_pooled=t_pooled)
     seconds = round(time.perf_counter() - start, 1)
     trained = agreement(predict_logits(model, v_enc, s_encoder.pad_id), v_teacher)
     echo(f"      trained {fit['steps']} steps in {seconds}s; vs teacher on validation: {trained}")

@@ -10,6 +10,7 @@ Loss per example, with T the temperature and σ the sigmoid::
     kd   = T² · [ BCE(s₀/T, σ(t₀/T)) + λ_cat · mean_c BCE(s_c/T, σ(t_c/T)) ]
     hard = BCE(s₀, y₀; pos_weight) + λ_cat · masked BCE(s_c, y_c)       (labelled rows only)
     loss = α · kd + (1 − α) · hard          α = kd_weight, weights ×hard_negative_weight
+         + β · MSE(pooled_s, pooled_t) / var_t   with β = hidden_weight > 0 (hidden-state matching)
 """
 from __future__ import annotations
 
@@ -80,6 +81,21 @@ def predict_logits(model: nn.Module, data: Encoded, pad_id: int, batch_size: int
     return out
 
 
+@torch.inference_mode()
+def predict_logits_pooled(model: nn.Module, data: Encoded, pad_id: int,
+                          batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """[N, 16] logits and [N, H] pooled vectors of a :class:`GuardModel` (one pass; for hidden-state matching)."""
+    model = model.eval()
+    hidden = model.head.in_features
+    logits = np.zeros((len(data.input_ids), data.y.shape[1]), np.float32)
+    pooled = np.zeros((len(data.input_ids), hidden), np.float32)
+    for idx in _batches([len(x) for x in data.input_ids], batch_size):
+        p = model.pool(*_pad(data.input_ids, data.token_type_ids, idx, pad_id))  # [b, H]
+        pooled[idx] = p.float().numpy()
+        logits[idx] = model.head(p).float().numpy()
+    return logits, pooled
+
+
 def predict_logits_onnx(model_path, data: Encoded, pad_id: int, threads: int = 2, batch_size: int = 64) -> np.ndarray:
     """Like :func:`predict_logits`, through onnxruntime (the teacher's fp32 ONNX is ~2x faster than torch)."""
     ort = import_onnxruntime()
@@ -113,9 +129,18 @@ def distill_loss(s: torch.Tensor, t: torch.Tensor, y: torch.Tensor, mask: torch.
     return cfg.kd_weight * kd + (1.0 - cfg.kd_weight) * hard
 
 
+def hidden_loss(ps: torch.Tensor, pt: torch.Tensor, weight: torch.Tensor, scale: float) -> torch.Tensor:
+    """Weighted mean over the batch of MSE(student pooled, teacher pooled) / ``scale`` (the teacher's
+    mean per-dimension variance, so the term is ~1 for a student that knows nothing). ps, pt: [B, H]."""
+    per = ((ps - pt) ** 2).mean(1) / scale  # [B]
+    return (per * weight).sum() / weight.sum()
+
+
 def train_student(model: nn.Module, data: Encoded, teacher_logits: np.ndarray, labelled: np.ndarray,
-                  cfg: TrainConfig, pad_id: int, *, progress: bool = True) -> dict:
-    """Fit ``model`` to the teacher's logits (and hard labels where ``labelled``); in place."""
+                  cfg: TrainConfig, pad_id: int, *, progress: bool = True,
+                  teacher_pooled: np.ndarray | None = None) -> dict:
+    """Fit ``model`` to the teacher's logits (and hard labels where ``labelled``); in place. With
+    ``cfg.hidden_weight`` its pooled vectors also match ``teacher_pooled`` [N, H]."""
     from transformers import get_linear_schedule_with_warmup
 
     torch.manual_seed(cfg.seed)
@@ -131,6 +156,11 @@ def train_student(model: nn.Module, data: Encoded, teacher_logits: np.ndarray, l
     y_all, m_all = torch.from_numpy(data.y), torch.from_numpy(data.mask)
     w_all = torch.from_numpy(data.weight)  # hard negatives weigh more (set by encode)
     l_all = torch.from_numpy(labelled)
+    match = cfg.hidden_weight > 0
+    if match and (teacher_pooled is None or teacher_pooled.shape[0] != n):
+        raise ValueError("hidden_weight > 0 needs the teacher's pooled vectors for every text")
+    h_all = torch.from_numpy(teacher_pooled.astype(np.float32)) if match else None
+    h_scale = float(teacher_pooled.var(0).mean()) if match else 1.0
 
     batches = LengthGroupedBatches([len(x) for x in data.input_ids], cfg.batch_size, cfg.seed)
     steps = math.ceil(len(batches) * cfg.epochs)
@@ -141,14 +171,19 @@ def train_student(model: nn.Module, data: Encoded, teacher_logits: np.ndarray, l
     sched = get_linear_schedule_with_warmup(opt, int(steps * cfg.warmup_fraction), steps)
 
     def loss_of(idx: np.ndarray) -> torch.Tensor:
-        s = model(*_pad(data.input_ids, data.token_type_ids, idx, pad_id))  # [B, 16]
         it = torch.tensor(idx)
-        return distill_loss(s, t_all[it], y_all[it], m_all[it], w_all[it], l_all[it], cfg, pos_weight)
+        if not match:
+            s = model(*_pad(data.input_ids, data.token_type_ids, idx, pad_id))  # [B, 16]
+            return distill_loss(s, t_all[it], y_all[it], m_all[it], w_all[it], l_all[it], cfg, pos_weight)
+        ps = model.pool(*_pad(data.input_ids, data.token_type_ids, idx, pad_id))  # [B, H]
+        s = model.head(model.dropout(ps))  # [B, 16]
+        return (distill_loss(s, t_all[it], y_all[it], m_all[it], w_all[it], l_all[it], cfg, pos_weight)
+                + cfg.hidden_weight * hidden_loss(ps, h_all[it], w_all[it], h_scale))
 
     losses = train_steps(model, batches, loss_of, opt, sched, steps, desc="student", progress=progress)
     step = len(losses)
     model.eval()
-    return {"steps": step, "pos_weight": round(pos_weight, 4),
+    return {"steps": step, "pos_weight": round(pos_weight, 4), "hidden_scale": round(h_scale, 6) if match else None,
             "first_loss": round(float(np.mean(losses[:20])), 5) if losses else None,
             "final_loss": round(float(np.mean(losses[-50:])), 5) if losses else None}
 

@@ -313,3 +313,66 @@ def test_frozen_head_teacher_separates_held_out_texts(tiny_encoder: Path, tmp_pa
     data = encode_records(HELD_OUT, encoder, 1.0)
     m = _held_out_metrics(predict_logits(model, data, encoder.pad_id), data)
     assert m["auprc"] >= 0.9, m  # random frozen features, linear head: the keywords still separate
+
+
+# ---------------------------------------------------------------- hidden-state matching
+
+def test_hidden_loss_by_hand() -> None:
+    from tinyguard.distill.train import hidden_loss
+
+    ps = _t([[1.0, 0.0], [0.0, 0.0]])
+    pt = _t([[0.0, 0.0], [0.0, 2.0]])
+    # per row: mean over dims of the squared difference / scale -> [0.5, 2.0] / 0.5 = [1, 4]; weights 3 and 1
+    got = hidden_loss(ps, pt, _t([3.0, 1.0]), scale=0.5)
+    assert float(got) == pytest.approx((3 * 1.0 + 1 * 4.0) / 4, rel=1e-6)
+    assert float(hidden_loss(pt, pt, _t([1.0, 1.0]), 0.5)) == 0.0
+
+
+def test_micro_student_matching_hidden_states_moves_its_vectors_to_the_teachers(tiny_encoder: Path) -> None:
+    """A one-layer micro student of a two-layer teacher: with ``hidden_weight`` its pooled vectors
+    come closer to the teacher's than the logits-only recipe brings them, from the same start."""
+    from tinyguard.distill.students import build_micro
+    from tinyguard.distill.train import predict_logits_pooled
+    from tinyguard.train.teacher import GuardModel
+
+    torch.manual_seed(1)
+    teacher = GuardModel.from_encoder(tiny_encoder, dropout=0.0).eval()
+    encoder = TextEncoder.from_file(str(tiny_encoder / "tokenizer.json"), EncodingConfig(max_length=32))
+    train, held = encode_records(TRAIN, encoder, 1.0), encode_records(HELD_OUT, encoder, 1.0)
+    t_logits, t_pooled = predict_logits_pooled(teacher, train, encoder.pad_id)
+    _, t_held = predict_logits_pooled(teacher, held, encoder.pad_id)
+    assert t_pooled.shape == (len(TRAIN), 32) and np.allclose(t_logits, predict_logits(teacher, train, encoder.pad_id),
+                                                              atol=1e-5)
+    keep = np.arange(encoder.tokenizer.get_vocab_size())
+    cfg = TrainConfig(batch_size=8, max_steps=40, epochs=100, lr=3e-3, warmup_fraction=0.0, weight_decay=0.0,
+                      threads=1, temperature=2.0, kd_weight=1.0, seed=5)
+    labelled = np.zeros(len(TRAIN), bool)
+
+    def held_mse(hidden_weight: float) -> float:
+        student = build_micro(teacher, keep, (0,), 32)
+        student.dropout.p = 0.0
+        train_student(student, train, t_logits, labelled, replace(cfg, hidden_weight=hidden_weight),
+                      encoder.pad_id, progress=False, teacher_pooled=t_pooled)
+        _, s_held = predict_logits_pooled(student, held, encoder.pad_id)
+        return float(((s_held - t_held) ** 2).mean())
+
+    logits_only, matched = held_mse(0.0), held_mse(1.0)
+    assert matched < 0.7 * logits_only, (matched, logits_only)
+    student = build_micro(teacher, keep, (0,), 32)
+    with pytest.raises(ValueError, match="pooled vectors"):
+        train_student(student, train, t_logits, labelled, replace(cfg, hidden_weight=1.0), encoder.pad_id,
+                      progress=False)
+
+
+def test_hidden_weight_is_for_micro_students_only(tmp_path: Path) -> None:
+    from tinyguard.distill.config import load_distill_config
+
+    path = tmp_path / "d.toml"
+    path.write_text('name = "x"\n[students.n]\nkind = "nano"\nhidden_weight = 1.0\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="only a micro student"):
+        load_distill_config(str(path))
+    path.write_text('name = "x"\n[students.m]\nkind = "micro"\nhidden_weight = -1.0\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="hidden_weight must be >= 0"):
+        load_distill_config(str(path))
+    path.write_text('name = "x"\n[students.m]\nkind = "micro"\nhidden_weight = 0.5\n', encoding="utf-8")
+    assert load_distill_config(str(path)).student("m").train.hidden_weight == 0.5

@@ -69,13 +69,17 @@ class GuardModel(nn.Module):
         enc = AutoModel.from_pretrained(str(path), local_files_only=True, add_pooling_layer=False)
         return cls(enc, enc.config.hidden_size, dropout)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                token_type_ids: torch.Tensor) -> torch.Tensor:
+    def pool(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+             token_type_ids: torch.Tensor) -> torch.Tensor:
+        """The masked mean of the last hidden states [B, H]: what the head reads (a student matches it)."""
         h = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
                          token_type_ids=token_type_ids).last_hidden_state  # [B, T, H]
         m = attention_mask.unsqueeze(-1).to(h.dtype)  # [B, T, 1]
-        pooled = (h * m).sum(1) / m.sum(1).clamp(min=1.0)  # [B, H]
-        return self.head(self.dropout(pooled))  # [B, 1 + C]
+        return (h * m).sum(1) / m.sum(1).clamp(min=1.0)  # [B, H]
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                token_type_ids: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(self.pool(input_ids, attention_mask, token_type_ids)))  # [B, 1 + C]
 
 
 @dataclass
