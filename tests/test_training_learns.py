@@ -376,3 +376,19 @@ def test_hidden_weight_is_for_micro_students_only(tmp_path: Path) -> None:
         load_distill_config(str(path))
     path.write_text('name = "x"\n[students.m]\nkind = "micro"\nhidden_weight = 0.5\n', encoding="utf-8")
     assert load_distill_config(str(path)).student("m").train.hidden_weight == 0.5
+
+
+def test_teacher_with_group_dro_trains_and_reports_its_groups(tiny_encoder: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TINYGUARD_ENCODER_DIR", str(tiny_encoder))
+    cfg = TeacherConfig(max_length=32, batch_size=8, epochs=100, warmup_fraction=0.0, dropout=0.0, seed=3,
+                        threads=1, max_steps=40, lr=3e-3, head_lr=3e-2, group_dro_eta=2.0)
+    info = train_teacher(TRAIN, tmp_path / "t", cfg, progress=False)
+    groups = info["group_dro"]
+    assert info["steps"] == 40 and set(groups) == {f"{r.source.split('/')[0]}/{r.label}" for r in TRAIN}
+    weights = [g["weight"] for g in groups.values()]
+    assert weights == sorted(weights, reverse=True) and np.mean(weights) == pytest.approx(1.0, abs=0.01)
+    model, encoder = load_teacher(tmp_path / "t")
+    logits = predict_logits(model, encode_records(HELD_OUT, encoder, 1.0), encoder.pad_id)
+    assert _held_out_metrics(logits, encode_records(HELD_OUT, encoder, 1.0))["auprc"] >= 0.9
+    assert "group_dro_eta" not in replace(cfg, group_dro_eta=0.0).stage_key()  # older runs keep their keys

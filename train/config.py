@@ -60,6 +60,9 @@ class TeacherConfig:
     # (0 = fine-tune all). A logistic head on frozen MiniLM features scores formal and casual
     # phrasings of one request alike; full fine-tuning learns the sources' register.
     freeze_layers: int = 0
+    # Group DRO (train/group_dro.py): each (source, label) group's loss weighs softmax(eta · its running
+    # loss), mean 1; 0 = off. Balanced sampling evens what the model sees; this evens what it gets wrong.
+    group_dro_eta: float = 0.0
 
     def stage_key(self) -> dict[str, Any]:
         """The fields a teacher stage is keyed on (``emoji_names`` and ``freeze_layers`` only when
@@ -69,6 +72,8 @@ class TeacherConfig:
             del key["emoji_names"]
         if not self.freeze_layers:
             del key["freeze_layers"]
+        if not self.group_dro_eta:
+            del key["group_dro_eta"]
         return key
 
 

