@@ -2,6 +2,6 @@
   "algorithm": "ed25519",
   "format": "tinyguard-signature/1",
   "key_id": "d9b1c7547d92dc1d",
-  "manifest_sha256": "66505131db69f86491b40473cf4aa909171972975d711f569bd231e5e0209830",
-  "signature": "eDhL+u+Y8Fesl5X1rAf/3bJ6QMdxA1qYLzu89vl6tHQb9zWjS5UoACOWOia7qVeGEaiCE7BJqDF5unp1ywQYBw=="
+  "manifest_sha256": "2a5a4125fd595be08dfa8ef5f83c20a8b36f6721ca63d8500db234f90c00c864",
+  "signature": "ElKU9kyNCKSweCMPme18Fxycfz5yTsWfy1FL/DL3vRbCzhOYjJ42TjU4Y6F2VXQ7I51uHI/KXDshz1FTo0pIBw=="
 }
