@@ -57,8 +57,10 @@ test('the demo page checks typed text in headless Chromium like Python, and fetc
       ...Object.keys(manifest.files).map((f) => `/bundle/${f}`)]);
     const origin = new URL(server.url).origin;
 
+    // Chromium's GLib writes ~/.cache/dconf/user at start: give it a home inside the test's folder.
+    const env = { ...process.env, HOME: join(tmp, 'home'), XDG_CACHE_HOME: join(tmp, 'cache'), XDG_CONFIG_HOME: join(tmp, 'config') };
     context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
-      executablePath: CHROMIUM, headless: true, args: FLAGS, serviceWorkers: 'block', viewport: { width: 820, height: 640 },
+      executablePath: CHROMIUM, headless: true, args: FLAGS, serviceWorkers: 'block', viewport: { width: 820, height: 640 }, env,
     });
     const seen = [];
     await context.route('**/*', (route) => {
