@@ -45,47 +45,41 @@ from .train import (agreement, counts, encode, predict_logits, predict_logits_on
 from .vocab import prune_vocab
 
 
+def _cached(run_dir: Path, key: dict, suffix: str, n: int, compute: Callable[[], np.ndarray],
+            echo: Callable[[str], None], what: str) -> np.ndarray:
+    """An array of ``n`` rows from RUN/students/.teacher-scores/<digest of key><suffix>, else ``compute()``d and saved."""
+    path = run_dir / "students" / ".teacher-scores" / \
+        f"{hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]}{suffix}"
+    if path.is_file():
+        cached = np.load(path, allow_pickle=False)
+        if cached.shape[0] == n:
+            echo(f"      {what}: cached {path}")
+            return cached
+    start = time.perf_counter()
+    out = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_open(path, binary=True) as f:
+        np.save(f, out, allow_pickle=False)
+    echo(f"      {what}: {len(out)} texts in {time.perf_counter() - start:.0f}s → {path}")
+    return out
+
+
 def _teacher_scores(run_dir: Path, teacher, t_encoder, records: list, key: dict, threads: int,
                     echo: Callable[[str], None], what: str = "teacher scores") -> np.ndarray:
     """Teacher logits [N, 16] on ``records``, cached in RUN/students/.teacher-scores by ``key``."""
-    key = dict(key, encoding=t_encoder.config.to_dict())
-    cache = run_dir / "students" / ".teacher-scores"
-    name = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
-    path = cache / f"{name}.npy"
-    if path.is_file():
-        logits = np.load(path, allow_pickle=False)
-        if logits.shape[0] == len(records):
-            echo(f"      {what}: cached {path}")
-            return logits
-    start = time.perf_counter()
-    enc = encode(records, t_encoder, 1.0)
-    logits = _predict_teacher(run_dir, teacher, enc, t_encoder.pad_id, threads)
-    cache.mkdir(parents=True, exist_ok=True)
-    with atomic_open(path, binary=True) as f:
-        np.save(f, logits, allow_pickle=False)
-    echo(f"      {what}: {len(logits)} texts in {time.perf_counter() - start:.0f}s → {path}")
-    return logits
+    return _cached(run_dir, dict(key, encoding=t_encoder.config.to_dict()), ".npy", len(records),
+                   lambda: _predict_teacher(run_dir, teacher, encode(records, t_encoder, 1.0), t_encoder.pad_id,
+                                            threads), echo, what)
 
 
 def _teacher_pooled(run_dir: Path, teacher, t_encoder, records: list, key: dict,
                     echo: Callable[[str], None]) -> np.ndarray:
     """The teacher's pooled vectors [N, H] on ``records`` (torch: the ONNX export has only logits),
     cached beside the scores by ``key``."""
-    key = dict(key, encoding=t_encoder.config.to_dict(), what="pooled")
-    cache = run_dir / "students" / ".teacher-scores"
-    path = cache / f"{hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]}.pooled.npy"
-    if path.is_file():
-        pooled = np.load(path, allow_pickle=False)
-        if pooled.shape[0] == len(records):
-            echo(f"      teacher pooled vectors: cached {path}")
-            return pooled
-    start = time.perf_counter()
-    _, pooled = predict_logits_pooled(teacher, encode(records, t_encoder, 1.0), t_encoder.pad_id)
-    cache.mkdir(parents=True, exist_ok=True)
-    with atomic_open(path, binary=True) as f:
-        np.save(f, pooled, allow_pickle=False)
-    echo(f"      teacher pooled vectors: {len(pooled)} texts in {time.perf_counter() - start:.0f}s → {path}")
-    return pooled
+    return _cached(run_dir, dict(key, encoding=t_encoder.config.to_dict(), what="pooled"), ".pooled.npy",
+                   len(records), lambda: predict_logits_pooled(teacher, encode(records, t_encoder, 1.0),
+                                                               t_encoder.pad_id)[1],
+                   echo, "teacher pooled vectors")
 
 
 def _predict_teacher(run_dir: Path, teacher, enc, pad_id: int, threads: int) -> np.ndarray:
