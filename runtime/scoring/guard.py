@@ -221,8 +221,8 @@ class Guard:
             check_threshold(threshold)
         policy = self.on_unchecked if on_unchecked is None else check_policy(on_unchecked)
         scored = self.score(texts, role, contexts=contexts, batch_size=batch_size, num_threads=num_threads)
-        return [self._verdict(s.defended, self.threshold_for(s.role, threshold), s.role, truncated=s.truncated, chunks=s.chunks, views=s.views,
-                              latency_ms=s.seconds * 1000.0, view=s.fired_view, window=s.fired_window,
+        return [self._verdict(s.defended, self.threshold_for(s.role, threshold), s.role, truncated=s.truncated,
+                              chunks=s.chunks, views=s.views, latency_ms=s.seconds * 1000.0, view=s.fired_view, window=s.fired_window,
                               segment=s.fired_segment, segments=s.segments, coverage=s.coverage,
                               policy=policy) for s in scored]
 
