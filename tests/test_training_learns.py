@@ -392,3 +392,23 @@ def test_teacher_with_group_dro_trains_and_reports_its_groups(tiny_encoder: Path
     logits = predict_logits(model, encode_records(HELD_OUT, encoder, 1.0), encoder.pad_id)
     assert _held_out_metrics(logits, encode_records(HELD_OUT, encoder, 1.0))["auprc"] >= 0.9
     assert "group_dro_eta" not in replace(cfg, group_dro_eta=0.0).stage_key()  # older runs keep their keys
+
+
+def test_teacher_with_a_source_adversary_still_learns_and_reports_what_sources_give_away(
+        tiny_encoder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TINYGUARD_ENCODER_DIR", str(tiny_encoder))
+    # two sources within each label: half of each label's records come from a "formal" source
+    train = [replace(r, source=f"{r.source}_formal" if i % 2 else r.source) for i, r in enumerate(TRAIN)]
+    cfg = TeacherConfig(max_length=32, batch_size=8, epochs=100, warmup_fraction=0.0, dropout=0.0, seed=3,
+                        threads=1, max_steps=40, lr=3e-3, head_lr=3e-2, source_adversary_weight=0.5)
+    info = train_teacher(train, tmp_path / "t", cfg, progress=False)
+    adv = info["source_adversary"]
+    assert info["steps"] == 40 and adv["sources"] == 4
+    assert adv["majority_given_label"] == pytest.approx(0.5) and 0.0 <= adv["final_accuracy"] <= 1.0
+    model, encoder = load_teacher(tmp_path / "t")  # the adversary is training-only: not saved
+    assert not any(k.startswith("adversary") for k in model.state_dict())
+    logits = predict_logits(model, encode_records(HELD_OUT, encoder, 1.0), encoder.pad_id)
+    assert _held_out_metrics(logits, encode_records(HELD_OUT, encoder, 1.0))["auprc"] >= 0.9
+    assert "source_adversary_weight" not in replace(cfg, source_adversary_weight=0.0).stage_key()
+    with pytest.raises(ValueError, match="source_adversary_weight must be >= 0"):
+        train_teacher(train, tmp_path / "u", replace(cfg, source_adversary_weight=-1.0), progress=False)

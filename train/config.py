@@ -63,6 +63,10 @@ class TeacherConfig:
     # Group DRO (train/group_dro.py): each (source, label) group's loss weighs softmax(eta · its running
     # loss), mean 1; 0 = off. Balanced sampling evens what the model sees; this evens what it gets wrong.
     group_dro_eta: float = 0.0
+    # Source-adversarial head (train/source_adversary.py): it guesses each record's source from the
+    # pooled vector and the label, and the encoder gets its gradient reversed, ramped up to this
+    # strength; 0 = off. The encoder is pushed to drop what tells sources apart beyond the label.
+    source_adversary_weight: float = 0.0
 
     def stage_key(self) -> dict[str, Any]:
         """The fields a teacher stage is keyed on (``emoji_names`` and ``freeze_layers`` only when
@@ -74,6 +78,8 @@ class TeacherConfig:
             del key["freeze_layers"]
         if not self.group_dro_eta:
             del key["group_dro_eta"]
+        if not self.source_adversary_weight:
+            del key["source_adversary_weight"]
         return key
 
 

@@ -29,6 +29,7 @@ from tinyguard.text.normalize import normalize
 
 from .config import TeacherConfig
 from .group_dro import GroupDRO
+from .source_adversary import SourceAdversary, reversal_scale
 from .loop import train_steps
 from tinyguard.records import Record
 
@@ -81,6 +82,12 @@ class GuardModel(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                 token_type_ids: torch.Tensor) -> torch.Tensor:
         return self.head(self.dropout(self.pool(input_ids, attention_mask, token_type_ids)))  # [B, 1 + C]
+
+    def forward_with_pool(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                          token_type_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The logits [B, 1 + C] and the pooled vector [B, H] they came from (a source adversary reads it)."""
+        pooled = self.pool(input_ids, attention_mask, token_type_ids)
+        return self.head(self.dropout(pooled)), pooled
 
 
 @dataclass
@@ -181,7 +188,7 @@ def collate(batch: list[tuple[list[int], list[int], np.ndarray, np.ndarray, floa
     y = torch.tensor(np.stack([b[2] for b in batch]))
     mask = torch.tensor(np.stack([b[3] for b in batch]))
     weight = torch.tensor([b[4] for b in batch], dtype=torch.float32)
-    if len(batch[0]) > 5:  # a group id per example (group DRO)
+    if len(batch[0]) > 5:  # a group id per example (group DRO, source adversary)
         return ids, att, tt, y, mask, weight, torch.tensor([b[5] for b in batch], dtype=torch.long)
     return ids, att, tt, y, mask, weight
 
@@ -239,6 +246,8 @@ def train_teacher(records: list[Record], out_dir: Path, cfg: TeacherConfig, *,
     from torch.utils.data import DataLoader
     from transformers import get_linear_schedule_with_warmup
 
+    if cfg.source_adversary_weight < 0:
+        raise ValueError("source_adversary_weight must be >= 0 (0 = off)")
     set_seed(cfg.seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
     if cfg.threads:
@@ -256,14 +265,18 @@ def train_teacher(records: list[Record], out_dir: Path, cfg: TeacherConfig, *,
         if cfg.category_pos_weight_cap > 0 else None
     group_of = {k: i for i, k in enumerate(sorted({_group(r) for r in chosen}))}
     dro = GroupDRO(len(group_of), cfg.group_dro_eta) if cfg.group_dro_eta > 0 else None
+    sources = sorted({s for s, _ in group_of})
+    source_of_group = torch.tensor([sources.index(s) for s, _ in sorted(group_of, key=group_of.get)])
+    with_groups = dro is not None or cfg.source_adversary_weight > 0
     items = [(data.input_ids[i], data.token_type_ids[i], data.y[i], data.mask[i], float(data.weight[i]),
-              *([group_of[_group(chosen[i])]] if dro else [])) for i in range(len(chosen))]
+              *([group_of[_group(chosen[i])]] if with_groups else [])) for i in range(len(chosen))]
     batches = LengthGroupedBatches([len(x) for x in data.input_ids], cfg.batch_size, cfg.seed)
     loader = DataLoader(items, batch_sampler=batches, collate_fn=lambda b: collate(b, text_encoder.pad_id))
 
     model = GuardModel.from_encoder(src, cfg.dropout)
     freeze_lower_layers(model, cfg.freeze_layers)
-    head_params = list(model.head.parameters())
+    adversary = SourceAdversary(model.head.in_features, len(sources)) if cfg.source_adversary_weight > 0 else None
+    head_params = list(model.head.parameters()) + (list(adversary.parameters()) if adversary else [])
     enc_params = [p for n, p in model.named_parameters() if not n.startswith("head.") and p.requires_grad]
     opt = torch.optim.AdamW([{"params": enc_params, "lr": cfg.lr},
                              {"params": head_params, "lr": cfg.head_lr}], weight_decay=cfg.weight_decay)
@@ -273,15 +286,25 @@ def train_teacher(records: list[Record], out_dir: Path, cfg: TeacherConfig, *,
     sched = get_linear_schedule_with_warmup(opt, int(steps * cfg.warmup_fraction), steps)
     accelerator = Accelerator(cpu=not torch.cuda.is_available())
     model, opt, loader, sched = accelerator.prepare(model, opt, loader, sched)
+    if adversary is not None:
+        adversary = adversary.to(accelerator.device).train()
+
+    step_count = [0]
 
     def loss_of(batch: tuple) -> torch.Tensor:
         ids, att, tt, y, mask, weight, *groups = batch
-        logits = model(ids, att, tt)  # [B, 1 + C]
+        logits, pooled = model.forward_with_pool(ids, att, tt)  # [B, 1 + C], [B, H]
         if dro is None:
-            return guard_loss(logits, y, mask, weight, pos_weight, cfg.category_loss_weight, cat_pw)
-        losses = guard_losses(logits, y, mask, pos_weight, cfg.category_loss_weight, cat_pw)  # [B]
-        w = weight * dro.weigh(groups[0], losses)  # the hard groups weigh more
-        return (losses * w).sum() / weight.sum()
+            loss = guard_loss(logits, y, mask, weight, pos_weight, cfg.category_loss_weight, cat_pw)
+        else:
+            losses = guard_losses(logits, y, mask, pos_weight, cfg.category_loss_weight, cat_pw)  # [B]
+            w = weight * dro.weigh(groups[0], losses)  # the hard groups weigh more
+            loss = (losses * w).sum() / weight.sum()
+        if adversary is not None:  # the encoder is pushed to hide the source beyond the label
+            scale = reversal_scale(cfg.source_adversary_weight, step_count[0] / max(steps, 1))
+            loss = loss + adversary.loss(pooled, y[:, 0], source_of_group[groups[0]].to(ids.device), scale)
+        step_count[0] += 1
+        return loss
 
     losses = train_steps(model, loader, loss_of, opt, sched, steps, desc="teacher",
                          progress=progress and accelerator.is_main_process,
@@ -308,6 +331,13 @@ def train_teacher(records: list[Record], out_dir: Path, cfg: TeacherConfig, *,
         names = sorted(group_of, key=group_of.get)
         info["group_dro"] = {f"{s}/{lab}": {"weight": round(float(weights[i]), 3), "loss": round(float(dro.ema[i]), 4)}
                              for i, (s, lab) in sorted(enumerate(names), key=lambda x: -weights[x[0]])}
+    if adversary is not None:  # what the encoder still gives away about the source, against guessing
+        by_label: dict[str, Counter] = defaultdict(Counter)
+        for r in chosen:
+            by_label[r.label][_group(r)[0]] += 1
+        majority = sum(max(c.values()) for c in by_label.values()) / len(chosen)
+        info["source_adversary"] = {"sources": len(sources), "final_accuracy": round(adversary.accuracy, 4),
+                                    "majority_given_label": round(majority, 4)}
     return info
 
 
