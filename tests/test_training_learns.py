@@ -412,3 +412,30 @@ def test_teacher_with_a_source_adversary_still_learns_and_reports_what_sources_g
     assert "source_adversary_weight" not in replace(cfg, source_adversary_weight=0.0).stage_key()
     with pytest.raises(ValueError, match="source_adversary_weight must be >= 0"):
         train_teacher(train, tmp_path / "u", replace(cfg, source_adversary_weight=-1.0), progress=False)
+
+
+def test_teacher_with_consistency_pulls_each_pairs_scores_together(tiny_encoder: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TINYGUARD_ENCODER_DIR", str(tiny_encoder))
+    # each seed restated with a register marker that carries no label ("yo ... lol")
+    restyled = [replace(r, text=f"yo {r.text} lol", source="synthetic-restyle/casual") for r in TRAIN]
+    pairs = list(zip(TRAIN, restyled))
+    cfg = TeacherConfig(max_length=32, batch_size=8, epochs=100, warmup_fraction=0.0, dropout=0.0, seed=3,
+                        threads=1, max_steps=40, lr=3e-3, head_lr=3e-2)
+
+    def pair_gap(folder: str, c: TeacherConfig) -> tuple[float, dict]:
+        info = train_teacher(TRAIN + restyled, tmp_path / folder, c, progress=False, pairs=pairs)
+        model, encoder = load_teacher(tmp_path / folder)
+        a = predict_logits(model, encode_records(HELD_OUT, encoder, 1.0), encoder.pad_id)[:, 0]
+        b = predict_logits(model, encode_records([replace(r, text=f"yo {r.text} lol") for r in HELD_OUT], encoder, 1.0),
+                           encoder.pad_id)[:, 0]
+        gap = float(np.mean(np.abs(1 / (1 + np.exp(-a)) - 1 / (1 + np.exp(-b)))))
+        return gap, info
+
+    plain, _ = pair_gap("plain", cfg)
+    held, info = pair_gap("consistent", replace(cfg, consistency_weight=5.0, consistency_pairs=8))
+    assert info["consistency_pairs"] == len(pairs) and info["steps"] == 40
+    assert held < 0.9 * plain  # held-out texts in the two phrasings score closer (measured 0.047 vs 0.061)
+    assert "consistency_weight" not in cfg.stage_key()
+    with pytest.raises(ValueError, match="needs counterfactual pairs"):
+        train_teacher(TRAIN, tmp_path / "none", replace(cfg, consistency_weight=1.0), progress=False)

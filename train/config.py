@@ -67,6 +67,11 @@ class TeacherConfig:
     # pooled vector and the label, and the encoder gets its gradient reversed, ramped up to this
     # strength; 0 = off. The encoder is pushed to drop what tells sources apart beyond the label.
     source_adversary_weight: float = 0.0
+    # Consistency on counterfactual pairs (train/consistency.py): beside each batch, ``consistency_pairs``
+    # (seed, restyled) pairs whose unsafe probabilities are pulled together by this weight x their
+    # squared difference; 0 = off. Needs the augment stage's restyle candidates.
+    consistency_weight: float = 0.0
+    consistency_pairs: int = 8
 
     def stage_key(self) -> dict[str, Any]:
         """The fields a teacher stage is keyed on (``emoji_names`` and ``freeze_layers`` only when
@@ -80,6 +85,8 @@ class TeacherConfig:
             del key["group_dro_eta"]
         if not self.source_adversary_weight:
             del key["source_adversary_weight"]
+        if not self.consistency_weight:
+            del key["consistency_weight"], key["consistency_pairs"]
         return key
 
 

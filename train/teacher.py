@@ -28,6 +28,7 @@ from tinyguard.text.encoding import EncodingConfig, TextEncoder
 from tinyguard.text.normalize import normalize
 
 from .config import TeacherConfig
+from .consistency import consistency_loss
 from .group_dro import GroupDRO
 from .source_adversary import SourceAdversary, reversal_scale
 from .loop import train_steps
@@ -238,8 +239,10 @@ def freeze_lower_layers(model: GuardModel, n: int) -> None:
 
 
 def train_teacher(records: list[Record], out_dir: Path, cfg: TeacherConfig, *,
-                  progress: bool = True) -> dict:
-    """Fine-tune the teacher on the train split; write safetensors + config into ``out_dir``."""
+                  progress: bool = True, pairs: list[tuple[Record, Record]] | None = None) -> dict:
+    """Fine-tune the teacher on the train split; write safetensors + config into ``out_dir``.
+
+    ``pairs``: (seed, restyled) counterfactual pairs for ``consistency_weight`` (train/consistency.py)."""
     from accelerate import Accelerator
     from accelerate.utils import set_seed
     from safetensors.torch import save_file
@@ -248,6 +251,11 @@ def train_teacher(records: list[Record], out_dir: Path, cfg: TeacherConfig, *,
 
     if cfg.source_adversary_weight < 0:
         raise ValueError("source_adversary_weight must be >= 0 (0 = off)")
+    if cfg.consistency_weight < 0 or cfg.consistency_pairs < 1:
+        raise ValueError("consistency_weight must be >= 0 (0 = off) and consistency_pairs >= 1")
+    if cfg.consistency_weight > 0 and not pairs:
+        raise ValueError("consistency_weight needs counterfactual pairs: the augment stage's restyle candidates "
+                         "(augment method 'restyle'), none of which are among the training records")
     set_seed(cfg.seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
     if cfg.threads:
@@ -290,6 +298,16 @@ def train_teacher(records: list[Record], out_dir: Path, cfg: TeacherConfig, *,
         adversary = adversary.to(accelerator.device).train()
 
     step_count = [0]
+    pair_batches = None
+    if cfg.consistency_weight > 0:  # pre-encoded pairs, drawn at random beside each batch
+        pair_a = encode_records([a for a, _ in pairs], text_encoder, 1.0)
+        pair_b = encode_records([b for _, b in pairs], text_encoder, 1.0)
+        pair_rng = np.random.default_rng(cfg.seed)
+
+        def pair_batches() -> tuple:
+            pick = pair_rng.choice(len(pairs), size=min(cfg.consistency_pairs, len(pairs)), replace=False)
+            both = [(e.input_ids[i], e.token_type_ids[i], e.y[i], e.mask[i], 1.0) for e in (pair_a, pair_b) for i in pick]
+            return collate(both, text_encoder.pad_id)[:3]
 
     def loss_of(batch: tuple) -> torch.Tensor:
         ids, att, tt, y, mask, weight, *groups = batch
@@ -300,6 +318,11 @@ def train_teacher(records: list[Record], out_dir: Path, cfg: TeacherConfig, *,
             losses = guard_losses(logits, y, mask, pos_weight, cfg.category_loss_weight, cat_pw)  # [B]
             w = weight * dro.weigh(groups[0], losses)  # the hard groups weigh more
             loss = (losses * w).sum() / weight.sum()
+        if pair_batches is not None:  # a pair's two phrasings should score alike
+            p_ids, p_att, p_tt = (t.to(ids.device) for t in pair_batches())
+            p_logits = model(p_ids, p_att, p_tt)
+            half = len(p_logits) // 2
+            loss = loss + cfg.consistency_weight * consistency_loss(p_logits[:half], p_logits[half:])
         if adversary is not None:  # the encoder is pushed to hide the source beyond the label
             scale = reversal_scale(cfg.source_adversary_weight, step_count[0] / max(steps, 1))
             loss = loss + adversary.loss(pooled, y[:, 0], source_of_group[groups[0]].to(ids.device), scale)
@@ -331,6 +354,8 @@ def train_teacher(records: list[Record], out_dir: Path, cfg: TeacherConfig, *,
         names = sorted(group_of, key=group_of.get)
         info["group_dro"] = {f"{s}/{lab}": {"weight": round(float(weights[i]), 3), "loss": round(float(dro.ema[i]), 4)}
                              for i, (s, lab) in sorted(enumerate(names), key=lambda x: -weights[x[0]])}
+    if pair_batches is not None:
+        info["consistency_pairs"] = len(pairs)
     if adversary is not None:  # what the encoder still gives away about the source, against guessing
         by_label: dict[str, Counter] = defaultdict(Counter)
         for r in chosen:

@@ -9,6 +9,7 @@ from pathlib import Path
 from tinyguard.bundle.folder import default_bundle_path
 from tinyguard.records import read_jsonl
 from ..config import GeneratorConfig, PipelineConfig
+from ..consistency import restyle_pairs
 from ..embeddings import EMBED_ID, sentence_embedder
 from ..generators import LazyGenerator
 from ..stage import hash_files
@@ -50,7 +51,9 @@ def resolve_inputs(cfg: AdversarialConfig, pipeline: PipelineConfig, *, data_dir
     judge = None
     if cfg.rewards.judge or cfg.curate.judge:
         judge = LazyGenerator(GeneratorConfig(**cfg.judge_generator))
-    return Inputs(records=records, records_hash=hash_files(paths), guard0=guard0,
+    candidates = base / "augment" / "candidates.jsonl"
+    pairs = restyle_pairs(records, candidates) if pipeline.teacher.consistency_weight > 0 and candidates.is_file() else []
+    return Inputs(records=records, records_hash=hash_files(paths), guard0=guard0, pairs=pairs,
                   verifier=BundleScorer(verifier_path, cfg.threads), embed=sentence_embedder(cfg.threads, progress=False),
                   embed_id=EMBED_ID, make_attacker=make_attacker, judge=judge, data_dir=data_dir,
                   licence_classes=list(pipeline.data.licence_classes), teacher0=teacher0,

@@ -55,9 +55,9 @@ class RetrainStages(RunState):
 
         def teach() -> dict:
             if init is None:
-                return train_teacher(records, rdir / "teacher", tcfg, progress=self.progress)
+                return train_teacher(records, rdir / "teacher", tcfg, progress=self.progress, pairs=self.inp.pairs)
             with encoder_override(encoder_folder(init, rdir / "init-encoder")):
-                counts = train_teacher(records, rdir / "teacher", tcfg, progress=self.progress)
+                counts = train_teacher(records, rdir / "teacher", tcfg, progress=self.progress, pairs=self.inp.pairs)
             shutil.rmtree(rdir / "init-encoder", ignore_errors=True)  # a copy of init's weights: not kept
             return counts | {"init": str(init)}
 

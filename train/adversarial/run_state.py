@@ -38,6 +38,8 @@ class Inputs:
     teacher0: Path | None = None  # the teacher folder behind guard 0 ([retrain] warm_start starts round 1 there)
     records_from: str = ""  # where ``records`` were read (the model card's account of the data)
     licence_classes: list[str] = field(default_factory=lambda: ["permissive"])
+    # (seed, restyled) pairs of the base run, for a recipe with consistency_weight (train/consistency.py)
+    pairs: list[tuple[Record, Record]] = field(default_factory=list)
 
 
 def _mostly_ascii(text: str) -> bool:
