@@ -40,6 +40,10 @@ class TrainConfig:
     # teacher's mean per-dimension variance; 0 = logits only. A 16-column logit is a thin signal for
     # a one-layer student; the 384-dim vector its head reads carries what the teacher knows.
     hidden_weight: float = 0.0
+    # A teacher ensemble as the soft-label source: other pipeline run folders (relative to the working
+    # directory) whose teachers' logits are averaged with this run's teacher's. Their teachers must read
+    # texts as this run's does (same encoding). hidden_weight still matches this run's teacher alone.
+    ensemble: tuple[str, ...] = ()
     hard_negative_weight: float = 2.0
     # optimisation
     epochs: float = 2.0
@@ -61,6 +65,13 @@ class TrainConfig:
     dim: int = 256  # PCA dimensions of the distilled token embeddings
     embed_batch: int = 512  # vocab tokens per teacher forward when building the table
 
+    def stage_key(self) -> dict[str, Any]:
+        """The fields a student stage is keyed on (``ensemble`` only when set, so students trained
+        before it existed are still reused)."""
+        key = asdict(self)
+        if not self.ensemble:
+            del key["ensemble"]
+        return key
 
 @dataclass(frozen=True)
 class StudentConfig:

@@ -82,6 +82,30 @@ def _teacher_pooled(run_dir: Path, teacher, t_encoder, records: list, key: dict,
                    echo, "teacher pooled vectors")
 
 
+def _soft_labels(run_dir: Path, teacher, t_encoder, records: list, key: dict, cfg, echo: Callable[[str], None],
+                 what: str = "teacher scores") -> np.ndarray:
+    """The soft labels [N, 16]: the run's teacher's logits, averaged with each ``cfg.ensemble`` member's
+    (every member's scores cached in this run's RUN/students/.teacher-scores, keyed by its teacher)."""
+    logits = _teacher_scores(run_dir, teacher, t_encoder, records, key, cfg.threads, echo, what)
+    if not cfg.ensemble:
+        return logits
+    total = logits.astype(np.float64)
+    for member in map(Path, cfg.ensemble):
+        m_teacher, m_encoder = load_teacher(member / "teacher")
+        m_encoder = TextEncoder.from_file(str(member / "teacher" / "tokenizer.json"),
+                                          replace(m_encoder.config, max_length=t_encoder.config.max_length))
+        if m_encoder.config != t_encoder.config:
+            raise ValueError(f"ensemble member {member} reads texts differently from {run_dir}'s teacher "
+                             f"({m_encoder.config.to_dict()} vs {t_encoder.config.to_dict()})")
+        m_key = dict(key, inputs=dict(key["inputs"], teacher=hash_files([member / "teacher" / "model.safetensors"])),
+                     encoding=t_encoder.config.to_dict())
+        total += _cached(run_dir, m_key, ".npy", len(records),
+                         lambda: _predict_teacher(member, m_teacher, encode(records, m_encoder, 1.0), m_encoder.pad_id,
+                                                  cfg.threads),
+                         echo, f"{what} of ensemble member {member}")
+    return (total / (1 + len(cfg.ensemble))).astype(np.float32)
+
+
 def _predict_teacher(run_dir: Path, teacher, enc, pad_id: int, threads: int) -> np.ndarray:
     """Teacher logits: the run's fp32 ONNX export when present (faster), else torch."""
     for name in ("model.opt.onnx", "model.fp32.onnx"):
@@ -116,7 +140,7 @@ def train_one(run_dir: Path, student: StudentConfig, *, progress: bool, echo: Ca
     if cfg.source_temperature or cfg.unlabelled_any_label:  # older caches keep their keys
         key |= {"source_temperature": cfg.source_temperature, "examples_per_epoch": cfg.examples_per_epoch,
                 "max_repeat": cfg.max_repeat, "unlabelled_any_label": cfg.unlabelled_any_label}
-    t_logits = _teacher_scores(run_dir, teacher, t_encoder, data.records, key, cfg.threads, echo)
+    t_logits = _soft_labels(run_dir, teacher, t_encoder, data.records, key, cfg, echo)
     t_pooled = _teacher_pooled(run_dir, teacher, t_encoder, data.records, key, echo) if cfg.hidden_weight else None
 
     texts = [normalize(r.text) for r in data.records] + [normalize(r.context) for r in data.records if r.context]
@@ -138,8 +162,8 @@ def train_one(run_dir: Path, student: StudentConfig, *, progress: bool, echo: Ca
     s_data = encode(data.records, s_encoder, cfg.hard_negative_weight)
 
     validation = [r for r in records if r.split == "validation"]
-    v_teacher = _teacher_scores(run_dir, teacher, t_encoder, validation, {"inputs": inputs, "split": "validation"},
-                                cfg.threads, echo, "teacher scores on validation")
+    v_teacher = _soft_labels(run_dir, teacher, t_encoder, validation, {"inputs": inputs, "split": "validation"},
+                             cfg, echo, "teacher scores on validation")  # agreement: with what it was taught
     v_enc = encode(validation, s_encoder, 1.0)
     at_init = agreement(predict_logits(model, v_enc, s_encoder.pad_id), v_teacher)
     echo(f"      {student.kind} at init vs teacher on validation: {at_init}")
@@ -176,7 +200,12 @@ def distill_student(run_dir: Path, cfg: DistillConfig, name: str, *, config_ref:
 
     echo(f"[1/2] student {name} ({student.kind}) → {base / 'student'}")
     s_inputs = {"teacher": hash_files([teacher_dir / "model.safetensors"]), "records": hash_files([records_path])}
-    s_stage = Stage("student", base / "student", s_inputs, {"kind": student.kind, "train": asdict(student.train)},
+    for member in map(Path, student.train.ensemble):  # a retrained member retrains the student
+        if not (member / "teacher" / "model.safetensors").is_file():
+            raise FileNotFoundError(f"ensemble member {member} has no teacher/model.safetensors: run "
+                                    f"`guard-cli pipeline --run-dir {member}` first")
+        s_inputs[f"ensemble:{member}"] = hash_files([member / "teacher" / "model.safetensors"])
+    s_stage = Stage("student", base / "student", s_inputs, {"kind": student.kind, "train": student.train.stage_key()},
                     outputs=("model.safetensors", "tokenizer.json"))
     s_stage.run(lambda: train_one(run_dir, student, progress=progress, echo=echo), force=force, echo=echo)
     s_counts = s_stage.counts()

@@ -332,3 +332,50 @@ def test_install_without_artifacts_ships_only_the_onnx_model(run: Path, students
         Guard.load(src, threads=1, allow_unsigned=True).check(text).score  # installed: unsigned until signed
     full = read_bundle(install_bundle(src, tmp_path / "full"))
     assert full.raw["artifacts"] == read_bundle(src).raw["artifacts"]
+
+
+# ---------------------------------------------------------------- a teacher ensemble as the soft-label source
+
+def test_an_ensemble_averages_its_teachers_logits_and_refuses_another_encoding(run: Path, students: dict,
+                                                                               tmp_path: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch):
+    import json as json_mod
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from tinyguard.distill.config import TrainConfig
+    from tinyguard.distill.stages import _soft_labels
+    from tinyguard.distill.train import encode, predict_logits
+    from tinyguard.train.teacher import load_teacher
+
+    monkeypatch.chdir(tmp_path)  # member paths are relative to the working directory
+    work = tmp_path / "work"  # a copy of the run: this test's caches stay out of the shared one
+    shutil.copytree(run / "teacher", work / "teacher")
+    member = tmp_path / "member"
+    shutil.copytree(run / "teacher", member / "teacher")
+    state = load_file(str(member / "teacher" / "model.safetensors"))
+    state["head.bias"] = state["head.bias"] + 2.0  # a member that scores every text higher
+    save_file(state, str(member / "teacher" / "model.safetensors"))
+
+    teacher, encoder = load_teacher(work / "teacher")
+    texts = [r for r in _records() if r.split == "validation"][:10]
+    own = predict_logits(teacher, encode(texts, encoder, 1.0), encoder.pad_id)
+    m_teacher, _ = load_teacher(member / "teacher")
+    other = predict_logits(m_teacher, encode(texts, encoder, 1.0), encoder.pad_id)
+    key = {"inputs": {"teacher": "t", "records": "r"}, "seed": 1}
+    lines: list[str] = []
+    got = _soft_labels(work, teacher, encoder, texts, key, TrainConfig(ensemble=("member",), threads=1), lines.append)
+    assert np.allclose(got, (own + other) / 2, atol=1e-5) and np.allclose(got - own, 1.0, atol=1e-5)
+    again = _soft_labels(work, teacher, encoder, texts, key, TrainConfig(ensemble=("member",), threads=1), lines.append)
+    assert np.array_equal(got, again) and sum("cached" in ln for ln in lines) == 2  # both members' scores
+    assert np.allclose(_soft_labels(work, teacher, encoder, texts, key, TrainConfig(threads=1), lines.append), own,
+                       atol=1e-5)
+
+    meta = json_mod.loads((member / "teacher" / "teacher.json").read_text())
+    meta["encoding"]["emoji_names"] = not meta["encoding"].get("emoji_names", False)
+    (member / "teacher" / "teacher.json").write_text(json_mod.dumps(meta))
+    with pytest.raises(ValueError, match="reads texts differently"):
+        _soft_labels(work, teacher, encoder, texts, dict(key, seed=2), TrainConfig(ensemble=("member",), threads=1),
+                     lines.append)
+    assert "ensemble" not in TrainConfig().stage_key() and TrainConfig(ensemble=("m",)).stage_key()["ensemble"] == ("m",)
