@@ -231,6 +231,11 @@ def test_builtin_configs_load_and_bad_values_are_refused(tmp_path) -> None:
     assert control.harvest.seeds_per_goal == 0 and not control.attacker.enabled
     assert (control.retrain, control.measure, control.rewards, control.pipeline, control.rounds) == \
         (cpu.retrain, cpu.measure, cpu.rewards, cpu.pipeline, cpu.rounds)
+    # standard: the cpu budget against the standard teacher, verified by its group-DRO sibling
+    standard = load_adversarial_config("standard")
+    assert (standard.pipeline, standard.rewards.verifier_bundle) == ("standard-restyle", "runs/standard-dro/bundle")
+    assert (standard.attacker, standard.bandit, standard.harvest, standard.measure, standard.retrain, standard.rounds) == \
+        (cpu.attacker, cpu.bandit, cpu.harvest, cpu.measure, cpu.retrain, cpu.rounds)
     bad = tmp_path / "bad.toml"
     bad.write_text("[attacker]\nstep = 3\n")
     with pytest.raises(ValueError, match=r"unknown keys in \[attacker\]: step"):
@@ -238,7 +243,7 @@ def test_builtin_configs_load_and_bad_values_are_refused(tmp_path) -> None:
     bad.write_text("[attacker]\ngroup_size = 1\n")
     with pytest.raises(ValueError, match="group_size must be at least 2"):
         load_adversarial_config(str(bad))
-    with pytest.raises(FileNotFoundError, match="built-in configs: cpu, cpu-control, gpu, tiny"):
+    with pytest.raises(FileNotFoundError, match="built-in configs: cpu, cpu-control, gpu, standard, tiny"):
         load_adversarial_config("nope")
 
 
