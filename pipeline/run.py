@@ -85,12 +85,11 @@ def run_pipeline(cfg: PipelineConfig, run_dir: Path, data_dir: Path, *, config_r
     teacher = teacher_stage(cfg, run_dir)
 
     def train() -> dict:
-        from ..train import consistency, teacher as teacher_mod
+        from ..train.teacher import restyle_pairs, train_teacher  # restyle_pairs: train/consistency.py
 
         candidates = run_dir / "augment" / "candidates.jsonl"
-        pairs = consistency.restyle_pairs(records, candidates) \
-            if cfg.teacher.consistency_weight > 0 and candidates.is_file() else None
-        return teacher_mod.train_teacher(records, teacher.dir, cfg.teacher, progress=progress, pairs=pairs)
+        pairs = restyle_pairs(records, candidates) if cfg.teacher.consistency_weight > 0 and candidates.is_file() else None
+        return train_teacher(records, teacher.dir, cfg.teacher, progress=progress, pairs=pairs)
 
     teacher.run(train, force=force, echo=echo)
     t_counts = teacher.counts()  # as recorded, on a first run and a rerun alike

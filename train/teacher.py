@@ -28,7 +28,7 @@ from tinyguard.text.encoding import EncodingConfig, TextEncoder
 from tinyguard.text.normalize import normalize
 
 from .config import TeacherConfig
-from .consistency import consistency_loss
+from .consistency import consistency_loss, restyle_pairs  # noqa: F401 (restyle_pairs: the pipeline's teacher stage)
 from .group_dro import GroupDRO
 from .source_adversary import SourceAdversary, reversal_scale
 from .loop import train_steps
