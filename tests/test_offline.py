@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -189,7 +190,7 @@ def test_a_training_command_sets_the_offline_defaults_and_keeps_a_users_choice()
     require("tinyguard.train.cli")
     base = {k: v for k, v in os.environ.items()
             if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY", "DO_NOT_TRACK",
-                         "HF_DATASETS_OFFLINE", "ORT_DISABLE_TELEMETRY")}
+                         "HF_DATASETS_OFFLINE", "ORT_DISABLE_TELEMETRY", "MPLCONFIGDIR")}
     p = subprocess.run([sys.executable, "-c", textwrap.dedent("""
         import json, os
         from tinyguard.cli.main import main
@@ -199,9 +200,12 @@ def test_a_training_command_sets_the_offline_defaults_and_keeps_a_users_choice()
             assert e.code == 2, e.code
         names = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY", "DO_NOT_TRACK",
                  "ORT_DISABLE_TELEMETRY")
+        print(os.environ.get("MPLCONFIGDIR"))  # matplotlib's font cache: a temporary folder, not ~/.cache
         print(json.dumps({n: os.environ.get(n) for n in names}))
     """)], capture_output=True, text=True, timeout=120, env={**base, "HF_HUB_OFFLINE": "0"})
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout.splitlines()[-1]) == {
         "HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1",
         "ORT_DISABLE_TELEMETRY": "1"}
+    mpl = Path(p.stdout.splitlines()[-2])
+    assert mpl.parent == Path(tempfile.gettempdir()) and mpl.name.startswith("tinyguard-matplotlib-")

@@ -1,4 +1,5 @@
-"""Environment defaults for the training commands: no library reaches a network unless asked.
+"""Environment defaults for the training commands: no library reaches a network unless asked, and
+none writes into the user's home.
 
 The training code loads every model from a local path (``local_files_only=True``), so it needs no
 model hub; these defaults make sure no library default reaches one either: Hugging Face's hub
@@ -11,6 +12,10 @@ scikit-learn, matplotlib, cleanlab, datasketch, gguf, sentence-transformers): no
 anything at import. urllib3 (under huggingface_hub) binds a socket to ``::1`` to probe IPv6 and
 matplotlib writes its font cache under ``~/.cache/matplotlib``; ``datasets`` is not used.
 
+matplotlib (the curation and adversarial reports' plots) would write its font cache under
+``~/.cache/matplotlib``: ``MPLCONFIGDIR`` points it at a folder of its own in the system's temporary
+folder instead (kept between commands, so the cache is built once).
+
 Set only where unset (``HF_HUB_OFFLINE=0`` in the environment still lets a user download), and
 only when a training command runs: never at import, never by the runtime.
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import os
+import tempfile
 from typing import Any, Callable
 
 from tinyguard.scoring.ortenv import disable_telemetry
@@ -37,6 +43,10 @@ def offline_env() -> dict[str, str]:
     for name, value in OFFLINE_ENV.items():
         if not os.environ.get(name):
             os.environ[name] = applied[name] = value
+    if not os.environ.get("MPLCONFIGDIR"):
+        user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+        os.environ["MPLCONFIGDIR"] = applied["MPLCONFIGDIR"] = \
+            os.path.join(tempfile.gettempdir(), f"tinyguard-matplotlib-{user}")
     if disable_telemetry():
         applied["ORT_DISABLE_TELEMETRY"] = "1"
     return applied
