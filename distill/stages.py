@@ -91,17 +91,17 @@ def _soft_labels(run_dir: Path, teacher, t_encoder, records: list, key: dict, cf
         return logits
     total = logits.astype(np.float64)
     for member in map(Path, cfg.ensemble):
-        m_teacher, m_encoder = load_teacher(member / "teacher")
-        m_encoder = TextEncoder.from_file(str(member / "teacher" / "tokenizer.json"),
-                                          replace(m_encoder.config, max_length=t_encoder.config.max_length))
+        meta = json.loads((member / "teacher" / "teacher.json").read_text(encoding="utf-8"))
+        m_encoder = TextEncoder.from_file(str(member / "teacher" / "tokenizer.json"), replace(
+            EncodingConfig.from_dict(meta["encoding"]), max_length=t_encoder.config.max_length))
         if m_encoder.config != t_encoder.config:
             raise ValueError(f"ensemble member {member} reads texts differently from {run_dir}'s teacher "
                              f"({m_encoder.config.to_dict()} vs {t_encoder.config.to_dict()})")
         m_key = dict(key, inputs=dict(key["inputs"], teacher=hash_files([member / "teacher" / "model.safetensors"])),
                      encoding=t_encoder.config.to_dict())
         total += _cached(run_dir, m_key, ".npy", len(records),
-                         lambda: _predict_teacher(member, m_teacher, encode(records, m_encoder, 1.0), m_encoder.pad_id,
-                                                  cfg.threads),
+                         lambda: _predict_teacher(member, load_teacher(member / "teacher")[0],  # only when not cached
+                                                  encode(records, m_encoder, 1.0), m_encoder.pad_id, cfg.threads),
                          echo, f"{what} of ensemble member {member}")
     return (total / (1 + len(cfg.ensemble))).astype(np.float32)
 
