@@ -40,9 +40,10 @@ class TrainConfig:
     # teacher's mean per-dimension variance; 0 = logits only. A 16-column logit is a thin signal for
     # a one-layer student; the 384-dim vector its head reads carries what the teacher knows.
     hidden_weight: float = 0.0
-    # A teacher ensemble as the soft-label source: other pipeline run folders (relative to the working
-    # directory) whose teachers' logits are averaged with this run's teacher's. Their teachers must read
-    # texts as this run's does (same encoding). hidden_weight still matches this run's teacher alone.
+    # A teacher ensemble as the soft-label source: other pipeline run folders (their torch teachers) or
+    # bundle folders (their ONNX models, e.g. runtime/models/standard), relative to the working directory,
+    # whose logits are averaged with this run's teacher's. They must read texts as this run's teacher
+    # does (same encoding). hidden_weight still matches this run's teacher alone.
     ensemble: tuple[str, ...] = ()
     hard_negative_weight: float = 2.0
     # optimisation

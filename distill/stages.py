@@ -85,25 +85,51 @@ def _teacher_pooled(run_dir: Path, teacher, t_encoder, records: list, key: dict,
 def _soft_labels(run_dir: Path, teacher, t_encoder, records: list, key: dict, cfg, echo: Callable[[str], None],
                  what: str = "teacher scores") -> np.ndarray:
     """The soft labels [N, 16]: the run's teacher's logits, averaged with each ``cfg.ensemble`` member's
-    (every member's scores cached in this run's RUN/students/.teacher-scores, keyed by its teacher)."""
+    (every member's scores cached in this run's RUN/students/.teacher-scores, keyed by its weights)."""
     logits = _teacher_scores(run_dir, teacher, t_encoder, records, key, cfg.threads, echo, what)
     if not cfg.ensemble:
         return logits
     total = logits.astype(np.float64)
     for member in map(Path, cfg.ensemble):
-        meta = json.loads((member / "teacher" / "teacher.json").read_text(encoding="utf-8"))
-        m_encoder = TextEncoder.from_file(str(member / "teacher" / "tokenizer.json"), replace(
-            EncodingConfig.from_dict(meta["encoding"]), max_length=t_encoder.config.max_length))
+        weights, m_encoding, predict = _member(member, cfg.threads)
+        m_encoder = TextEncoder.from_file(str(m_encoding[1]), replace(
+            EncodingConfig.from_dict(m_encoding[0]), max_length=t_encoder.config.max_length))
         if m_encoder.config != t_encoder.config:
             raise ValueError(f"ensemble member {member} reads texts differently from {run_dir}'s teacher "
                              f"({m_encoder.config.to_dict()} vs {t_encoder.config.to_dict()})")
-        m_key = dict(key, inputs=dict(key["inputs"], teacher=hash_files([member / "teacher" / "model.safetensors"])),
-                     encoding=t_encoder.config.to_dict())
+        m_key = dict(key, inputs=dict(key["inputs"], teacher=hash_files([weights])), encoding=t_encoder.config.to_dict())
         total += _cached(run_dir, m_key, ".npy", len(records),
-                         lambda: _predict_teacher(member, load_teacher(member / "teacher")[0],  # only when not cached
-                                                  encode(records, m_encoder, 1.0), m_encoder.pad_id, cfg.threads),
+                         lambda: predict(encode(records, m_encoder, 1.0), m_encoder.pad_id),  # only when not cached
                          echo, f"{what} of ensemble member {member}")
     return (total / (1 + len(cfg.ensemble))).astype(np.float32)
+
+
+def member_weights(member: Path) -> Path:
+    """The file an ensemble member's logits come from: a pipeline run folder's torch teacher, or a
+    bundle folder's ONNX model (e.g. a shipped tier, whose torch weights this machine may not have)."""
+    if (member / "teacher" / "model.safetensors").is_file():
+        return member / "teacher" / "model.safetensors"
+    if (member / "manifest.json").is_file():
+        try:
+            return member / read_bundle(member).model_file
+        except (BundleError, OSError, ValueError) as e:
+            raise FileNotFoundError(f"ensemble member {member} is not a readable bundle: {e}") from e
+    raise FileNotFoundError(f"ensemble member {member} is neither a pipeline run folder with teacher/model.safetensors "
+                            f"(run `guard-cli pipeline --run-dir {member}`) nor a bundle folder with manifest.json")
+
+
+def _member(member: Path, threads: int):
+    """(weights file, (encoding dict, tokenizer path), predict(encoded, pad_id) -> logits) of one member."""
+    weights = member_weights(member)
+    if weights.suffix == ".safetensors":
+        meta = json.loads((member / "teacher" / "teacher.json").read_text(encoding="utf-8"))
+        return weights, (meta["encoding"], member / "teacher" / "tokenizer.json"), \
+            lambda enc, pad_id: _predict_teacher(member, load_teacher(member / "teacher")[0], enc, pad_id, threads)
+    # its model's raw logits, no runtime defenses: the view a teacher gives. File hashes are checked, the
+    # signature is not: a soft-label source is a training input, often a run's own unsigned bundle
+    bundle = read_bundle(member)
+    return weights, (bundle.encoding, member / bundle.tokenizer_file), \
+        lambda enc, pad_id: predict_logits_onnx(weights, enc, pad_id, threads or 2)
 
 
 def _predict_teacher(run_dir: Path, teacher, enc, pad_id: int, threads: int) -> np.ndarray:
@@ -201,10 +227,7 @@ def distill_student(run_dir: Path, cfg: DistillConfig, name: str, *, config_ref:
     echo(f"[1/2] student {name} ({student.kind}) → {base / 'student'}")
     s_inputs = {"teacher": hash_files([teacher_dir / "model.safetensors"]), "records": hash_files([records_path])}
     for member in map(Path, student.train.ensemble):  # a retrained member retrains the student
-        if not (member / "teacher" / "model.safetensors").is_file():
-            raise FileNotFoundError(f"ensemble member {member} has no teacher/model.safetensors: run "
-                                    f"`guard-cli pipeline --run-dir {member}` first")
-        s_inputs[f"ensemble:{member}"] = hash_files([member / "teacher" / "model.safetensors"])
+        s_inputs[f"ensemble:{member}"] = hash_files([member_weights(member)])
     s_stage = Stage("student", base / "student", s_inputs, {"kind": student.kind, "train": student.train.stage_key()},
                     outputs=("model.safetensors", "tokenizer.json"))
     s_stage.run(lambda: train_one(run_dir, student, progress=progress, echo=echo), force=force, echo=echo)

@@ -43,12 +43,15 @@ class ScriptedGenerator:
 
     def __init__(self, fail_after: int | None = None):
         self.calls, self.prompts, self.fail_after, self.closed = 0, [], fail_after, False
+        self.completed: list[str] = []  # prompts sent as few-shot patterns to continue
 
-    def generate(self, prompts, *, max_tokens=None, temperature=None, seed=None):
+    def generate(self, prompts, *, max_tokens=None, temperature=None, seed=None, complete=False):
         if self.fail_after is not None and self.calls >= self.fail_after:
             raise RuntimeError("generator went away")
         self.calls += 1
         self.prompts += list(prompts)
+        if complete:
+            self.completed += list(prompts)
         return [f"Rewritten request {len(self.prompts) - len(prompts) + i}: " + p.splitlines()[-1][:40]
                 if "empty" not in p else "" for i, p in enumerate(prompts)]
 
@@ -123,6 +126,25 @@ def test_run_augment_writes_candidates_and_resumes(tmp_path: Path) -> None:
     again = run_augment(recs, out, CFG, records_hash="h", make_generator=lambda: pytest.fail("regenerated"),
                         progress=False, echo=lambda s: None)
     assert again == counts
+
+
+def test_register_rewrites_are_sent_as_few_shot_patterns_the_others_as_chat(tmp_path: Path) -> None:
+    """SmolLM2-135M answers a chat instruction to restyle a request; it continues a few-shot pattern."""
+    recs = _records()
+    cfg = replace(CFG, rewrite_register_swap=True, lookalikes_per_category=0, expansions_per_category=0,
+                  operator_seeds_per_label=0)
+    gen = ScriptedGenerator()
+    run_augment(recs, tmp_path / "augment", cfg, records_hash="h", make_generator=lambda: gen, progress=False,
+                echo=lambda s: None)
+    cands = list(read_candidates(tmp_path / "augment" / CANDIDATES))
+    register = [c for c in cands if c.template in ("register_casual", "register_formal")]
+    assert register and all(c.method == "rewrite" for c in register)
+    assert {c.template for c in register if c.record.label == "unsafe"} == {"register_casual"}
+    assert {c.template for c in register if c.record.label == "safe"} == {"register_formal"}
+    assert len(gen.completed) == len(register) and all(p.endswith(("Casual:", "Formal:")) for p in gen.completed)
+    chat = [p for p in gen.prompts if p not in gen.completed]
+    assert len(chat) == len([c for c in cands if c.method == "paraphrase"]) > 0
+    assert all(p.count("Formal: ") + p.count("Casual: ") == 7 for p in gen.completed)  # 3 shots + the seed
 
 
 def test_robustness_set_applies_every_operator_and_keeps_labels() -> None:

@@ -18,7 +18,7 @@ def test_unknown_keys_and_names_are_refused(tmp_path):
     bad.write_text("[teacher]\nlearning_rate = 1\n")
     with pytest.raises(ValueError, match="unknown keys in \\[teacher\\]: learning_rate"):
         load_config(str(bad))
-    with pytest.raises(FileNotFoundError, match="built-in configs: balanced, balanced-contrast, balanced-contrast-emoji, balanced-synthetic, default, default-v1, standard-consistency, standard-dro, standard-frozen, standard-grl, standard-restyle, synthetic, synthetic-noenc, tiny, tiny-synthetic"):
+    with pytest.raises(FileNotFoundError, match="built-in configs: balanced, balanced-contrast, balanced-contrast-emoji, balanced-synthetic, default, default-v1, standard-consistency, standard-dro, standard-frozen, standard-grl, standard-llm-restyle, standard-restyle, synthetic, synthetic-noenc, tiny, tiny-synthetic"):
         load_config("nope")
 
 
@@ -61,3 +61,12 @@ def test_standard_frozen_is_the_emoji_recipe_with_lower_layers_frozen():
     assert frozen.data == emoji.data and frozen.teacher == replace(emoji.teacher, freeze_layers=3)
     assert "freeze_layers" not in emoji.teacher.stage_key()  # runs trained before it existed are reused
     assert frozen.teacher.stage_key()["freeze_layers"] == 3
+
+
+def test_standard_llm_restyle_adds_only_the_generated_register_rewrites():
+    rules, llm = load_config("standard-restyle"), load_config("standard-llm-restyle")
+    assert llm.data == rules.data and llm.teacher == rules.teacher
+    assert llm.augment == replace(rules.augment, seeds_per_label=1000, rewrites=1, rewrite_register_swap=True,
+                                  generator=llm.augment.generator)
+    assert llm.augment.generator.backend == "smollm2"
+    assert llm.curate == replace(rules.curate, teacher_bundle="standard", truncation_min_tokens=48)

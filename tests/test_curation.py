@@ -68,8 +68,8 @@ class TableJudge:
     def __init__(self, table: dict[str, str], default: str = "hmm, hard to say") -> None:
         self.table, self.default, self.prompts = table, default, []
 
-    def generate(self, prompts, *, max_tokens=None, temperature=None, seed=None) -> list[str]:
-        assert temperature == 0.0 and max_tokens
+    def generate(self, prompts, *, max_tokens=None, temperature=None, seed=None, complete=False) -> list[str]:
+        assert temperature == 0.0 and max_tokens and not complete
         self.prompts.extend(prompts)
         return [next((v for k, v in self.table.items() if k in p), self.default) for p in prompts]
 

@@ -297,6 +297,10 @@ def test_distill_configs_load_and_refuse_unknown_keys(tmp_path: Path):
     bad.write_text('[students.x]\nkind = "micro"\nlayerz = [0]\n')
     with pytest.raises(ValueError, match="unknown keys in \\[students.x\\]: layerz"):
         load_distill_config(str(bad))
+    single, ensemble = load_distill_config("standard-restyle"), load_distill_config("standard-ensemble")
+    assert ensemble.student("micro1").train == replace(single.student("micro1").train,
+                                                       ensemble=("runtime/models/standard",))
+    assert (Path(__file__).resolve().parents[1] / "runtime" / "models" / "standard" / "manifest.json").is_file()
 
 
 def test_vocab_max_size_keeps_the_most_frequent_tokens(tmp_path: Path):
@@ -379,3 +383,35 @@ def test_an_ensemble_averages_its_teachers_logits_and_refuses_another_encoding(r
         _soft_labels(work, teacher, encoder, texts, dict(key, seed=2), TrainConfig(ensemble=("member",), threads=1),
                      lines.append)
     assert "ensemble" not in TrainConfig().stage_key() and TrainConfig(ensemble=("m",)).stage_key()["ensemble"] == ("m",)
+
+
+def test_a_bundle_folder_is_an_ensemble_member_through_its_onnx_models_logits(run: Path, students: dict,
+                                                                             tmp_path: Path):
+    """A shipped tier has no torch teacher on a user's machine: its bundle's model scores instead."""
+    import shutil
+
+    from tinyguard.bundle.folder import read_bundle
+    from tinyguard.distill.config import TrainConfig
+    from tinyguard.distill.stages import _soft_labels, member_weights
+    from tinyguard.distill.train import encode, predict_logits, predict_logits_onnx
+    from tinyguard.text.encoding import EncodingConfig, TextEncoder
+    from tinyguard.train.teacher import load_teacher
+
+    work = tmp_path / "work"
+    shutil.copytree(run / "teacher", work / "teacher")
+    bundle_dir = run / "students" / "micro" / "bundle"
+    manifest = read_bundle(bundle_dir)
+    teacher, encoder = load_teacher(work / "teacher")
+    texts = [r for r in _records() if r.split == "validation"][:10]
+    own = predict_logits(teacher, encode(texts, encoder, 1.0), encoder.pad_id)
+    b_encoder = TextEncoder.from_file(str(bundle_dir / manifest.tokenizer_file), EncodingConfig.from_dict(
+        dict(manifest.encoding, max_length=encoder.config.max_length)))
+    theirs = predict_logits_onnx(bundle_dir / manifest.model_file, encode(texts, b_encoder, 1.0), b_encoder.pad_id, 1)
+    assert not np.allclose(own, theirs, atol=1e-3)  # a different model: the average must show it
+    key = {"inputs": {"teacher": "t", "records": "r"}, "seed": 3}
+    got = _soft_labels(work, teacher, encoder, texts, key, TrainConfig(ensemble=(str(bundle_dir),), threads=1),
+                       lambda _: None)
+    assert np.allclose(got, (own + theirs) / 2, atol=1e-5)
+    assert member_weights(bundle_dir) == bundle_dir / manifest.model_file
+    with pytest.raises(FileNotFoundError, match="neither a pipeline run folder"):
+        member_weights(tmp_path)

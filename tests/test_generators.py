@@ -21,7 +21,8 @@ from tinyguard.train.generators.openai_compat import OpenAIGenerator
 
 
 class FakeServer:
-    """/v1/chat/completions replying ``echo:<prompt>|seed=<seed>|max=<max_tokens>``.
+    """/v1/chat/completions replying ``echo:<prompt>|seed=<seed>|max=<max_tokens>``; /v1/completions
+    the same on its second line (then ``|stop=<stop>``), a third line after it.
 
     ``plan[prompt]``: HTTP statuses to answer (one per call) before a normal reply; a prompt
     starting with ``sleep:`` sleeps that many seconds first; ``jitter`` sleeps at random.
@@ -64,9 +65,10 @@ class FakeServer:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                if self.path != "/v1/chat/completions":
+                if self.path not in ("/v1/chat/completions", "/v1/completions"):
                     return self._send(404, {"error": {"message": f"no route {self.path}"}})
-                prompt = body["messages"][0]["content"]
+                chat = self.path == "/v1/chat/completions"
+                prompt = body["messages"][0]["content"] if chat else body["prompt"]
                 with state.lock:
                     state.calls.append(prompt)
                     state.headers.append(dict(self.headers))
@@ -85,8 +87,11 @@ class FakeServer:
                         text = f"  echo:{prompt}|seed={body['seed']}|max={body['max_tokens']}|model={body['model']}\n"
                         with state.lock:
                             state.finished.append(prompt)
-                        reply = (200, {"choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                                                    "finish_reason": "stop"}]})
+                        if chat:
+                            choice = {"index": 0, "message": {"role": "assistant", "content": text}}
+                        else:  # a completion: the stop list comes back, and a second line to cut
+                            choice = {"index": 0, "text": f"\n{text.strip()}|stop={body['stop']}\nmore"}
+                        reply = (200, {"choices": [dict(choice, finish_reason="stop")]})
                 finally:
                     # no longer in flight before the reply leaves: once the client has it, it may send
                     # its next request at once, and counting that one too would be the test's race
@@ -169,6 +174,13 @@ def test_openai_timeout_is_retried_then_fails(server: FakeServer) -> None:
     assert server.calls.count("sleep:1.0") == 2
 
 
+def test_openai_complete_continues_the_prompt_and_keeps_its_first_line(server: FakeServer) -> None:
+    gen = _openai(server)
+    assert gen.generate(["Casual: hi / Formal:"], complete=True) == \
+        ["echo:Casual: hi / Formal:|seed=100|max=96|model=tiny-model|stop=['\\n']"]
+    assert gen.generate(["hi"]) == ["echo:hi|seed=100|max=96|model=tiny-model"]  # chat by default
+
+
 def test_openai_connection_refused_is_a_generator_error() -> None:
     s = FakeServer()
     url = s.base_url
@@ -237,6 +249,10 @@ def test_smollm2_real_generation_is_deterministic_per_seed() -> None:
         assert len(a) == 2 and all(isinstance(s, str) and s and s == s.strip() for s in a)
         assert a == b  # same seed (cfg.seed + index), same replies
         assert gen.name == "smollm2-135m-instruct/llama.cpp"
+        pattern = "Formal: Describe how tides form.\nCasual: how do tides even work\n\nFormal: Explain why the sky is blue.\nCasual:"
+        line = gen.generate([pattern], complete=True)
+        assert len(line) == 1 and line[0] == line[0].strip() and "\n" not in line[0]
+        assert line == gen.generate([pattern], complete=True)
     finally:
         gen.close()
     with pytest.raises(GeneratorError, match="closed"):
@@ -290,6 +306,8 @@ def test_transformers_backend_on_a_tiny_local_model(tmp_path: Path) -> None:
         batched = gen.generate(prompts, temperature=0)
         single = [gen.generate([p], temperature=0)[0] for p in prompts]
         assert batched == single
+        continued = gen.generate(prompts, complete=True)  # no chat template: the words go on as they are
+        assert len(continued) == 4 and all("\n" not in c and "<|im" not in c for c in continued)
     finally:
         gen.close()
 

@@ -5,7 +5,10 @@ rewritten into training data). Six methods, planned up front from the config so 
 is deterministic and can resume:
 
 * ``paraphrase`` – N rewordings of a seed prompt, label and categories kept;
-* ``rewrite``    – the same intent in another persona, setting or length;
+* ``rewrite``    – the same intent in another persona, setting or length; with
+  ``rewrite_register_swap`` the register is crossed instead (unsafe seeds casual, safe seeds formal:
+  the rule restyler's second, generated source), as a few-shot pattern the generator continues
+  (``complete=True``: SmolLM2-135M answers the same request when it comes as a chat instruction);
 * ``lookalike``  – benign questions on each unsafe category's topic (hard negatives: the
   guard must learn intent, not words), few-shot from the train split's hard negatives;
 * ``expansion``  – unsafe prompts in everyday wording for categories the seed covers thinly;
@@ -51,7 +54,9 @@ PARTIAL = "candidates.partial.jsonl"
 MAX_LLM_SEED_CHARS = 300  # longer seeds are slow to rewrite and a small model loses them
 MAX_OPERATOR_SEED_CHARS = 1000
 NOT_IN_DIGEST = ("threads", "concurrency", "timeout_s", "retries", "api_key_env")  # change speed, not output
-N_EXAMPLES = 3  # few-shot examples per look-alike / expansion prompt
+N_EXAMPLES = 3  # few-shot examples per look-alike / expansion / register prompt
+# templates that are few-shot patterns to continue, not chat instructions (see Generator.generate)
+FEW_SHOT_TEMPLATES = ("register_casual", "register_formal")
 TOPICS = {name: desc for _, name, desc in CATEGORY_TABLE}
 
 
@@ -102,6 +107,15 @@ def _mostly_ascii(text: str, share: float = 0.95) -> bool:
     return bool(letters) and sum(ch.isascii() for ch in letters) >= share * len(letters)
 
 
+def _register_shots(pairs: list[tuple[str, ...]], label: str, rng: random.Random) -> str:
+    """N_EXAMPLES benign (casual, formal) pairs as the few-shot lines before the seed: formal -> casual
+    for an unsafe seed, casual -> formal for a safe one."""
+    shots = rng.sample(pairs, N_EXAMPLES)
+    if label == "unsafe":
+        return "".join(f"Formal: {formal}\nCasual: {casual}\n\n" for casual, formal in shots)
+    return "".join(f"Casual: {casual}\nFormal: {formal}\n\n" for casual, formal in shots)
+
+
 def thin_categories(train: Sequence[Record], share: float) -> list[str]:
     """Categories carried by fewer than ``share`` of the unsafe train records."""
     unsafe = [r for r in train if r.label == "unsafe"]
@@ -120,6 +134,7 @@ def plan_tasks(records: Sequence[Record], cfg: AugmentConfig) -> list[Task]:
         if r.role == "prompt" and 10 <= len(r.text) <= MAX_LLM_SEED_CHARS and _mostly_ascii(r.text):
             short_prompts[r.label].append(r)
     personas, styles = _lines("personas"), _lines("styles")
+    pairs = [tuple(line.split(" => ")) for line in _lines("register_pairs")]  # (casual, formal)
     tasks: list[Task] = []
 
     for label in ("unsafe", "safe"):
@@ -129,8 +144,13 @@ def plan_tasks(records: Sequence[Record], cfg: AugmentConfig) -> list[Task]:
                 tasks.append(Task(f"paraphrase:{pid}:{k}", "paraphrase", "paraphrase", _from_seed(seed, "paraphrase"),
                                   pid, {"text": seed.text.strip()}))
             for k in range(cfg.rewrites):
-                fields = {"text": seed.text.strip(), "persona": rng.choice(personas), "style": rng.choice(styles)}
-                tasks.append(Task(f"rewrite:{pid}:{k}", "rewrite", "rewrite", _from_seed(seed, "rewrite"), pid, fields))
+                if cfg.rewrite_register_swap:  # the register the seed's label rarely comes in
+                    template = "register_casual" if label == "unsafe" else "register_formal"
+                    fields = {"text": seed.text.strip(), "shots": _register_shots(pairs, label, rng)}
+                else:
+                    fields = {"text": seed.text.strip(), "persona": rng.choice(personas), "style": rng.choice(styles)}
+                    template = "rewrite"
+                tasks.append(Task(f"rewrite:{pid}:{k}", "rewrite", template, _from_seed(seed, "rewrite"), pid, fields))
 
     # few-shot examples: the reviewed hand-written hard negatives of the train split (the loaders'
     # hard negatives include refusals and tweets, which make poor examples of a benign question)
@@ -262,16 +282,22 @@ def _augment(records: Sequence[Record], out_dir: Path, cfg: AugmentConfig, make_
                        for t in todo if t.method == "restyle"), partial)
 
     llm = [t for t in todo if t.method not in RULE_METHODS]
+    # chat instructions first, then the few-shot patterns, so no batch mixes the two ways of asking
+    llm.sort(key=lambda t: t.template in FEW_SHOT_TEMPLATES)
     failed = Counter()
     if llm:
         generator = make_generator()
         batch_size = max(1, cfg.generator.batch_size)
         bar = _progress(len(llm), "generate", progress)
         try:
-            for start in range(0, len(llm), batch_size):
-                batch = llm[start:start + batch_size]
+            start = 0
+            while start < len(llm):
+                few_shot = llm[start].template in FEW_SHOT_TEMPLATES
+                batch = [t for t in llm[start:start + batch_size] if (t.template in FEW_SHOT_TEMPLATES) == few_shot]
+                start += len(batch)
                 prompts = [render(t.template, **t.fields) for t in batch]
-                replies = generator.generate(prompts, seed=cfg.seed + zlib.crc32(batch[0].key.encode()) % 100_000)
+                replies = generator.generate(prompts, seed=cfg.seed + zlib.crc32(batch[0].key.encode()) % 100_000,
+                                             complete=few_shot)
                 made = []
                 for t, reply in zip(batch, replies):
                     c = _llm_candidate(t, reply, generator.name)

@@ -118,6 +118,9 @@ class AugmentConfig:
     seeds_per_label: int = 400  # train-split seed records sampled per label for LLM rewriting
     paraphrases: int = 2  # per seed, label kept
     rewrites: int = 1  # per seed: another persona / setting / length, same intent and label
+    # Rewrites that cross the register instead (SmolLM2 as the training restyler's second source,
+    # issue 20): unsafe seeds restated casually, safe seeds formally (train/prompts/register_*.txt)
+    rewrite_register_swap: bool = False
     lookalikes_per_category: int = 24  # benign look-alikes (hard negatives) per unsafe category
     expansions_per_category: int = 12  # unsafe prompts for categories the seed covers thinly
     thin_category_share: float = 0.03  # "thin": under this share of the unsafe train records

@@ -24,12 +24,16 @@ class Generator(Protocol):
     prompt ``i`` with ``seed + i`` (the transformers backend: batch starting at ``i``), so the
     same call with the same seed gives the same replies; pass a different seed per call for
     variety. ``temperature=0`` is greedy decoding.
+
+    ``complete=True`` sends each prompt as raw text to be continued instead (no chat template) and
+    returns the continuation up to its first line break: a few-shot pattern ("Formal: ... / Casual:")
+    that a small model follows where it would answer the same request given as a chat message.
     """
 
     name: str  # e.g. "smollm2-135m-instruct/llama.cpp", "openai:<model>@<base_url>"
 
     def generate(self, prompts: Sequence[str], *, max_tokens: int | None = None,
-                 temperature: float | None = None, seed: int | None = None) -> list[str]: ...
+                 temperature: float | None = None, seed: int | None = None, complete: bool = False) -> list[str]: ...
 
     def close(self) -> None: ...
 
@@ -93,3 +97,8 @@ class Progress:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def first_line(text: str) -> str:
+    """A few-shot continuation's answer: the text up to its first line break, stripped."""
+    return text.strip("\n ").split("\n", 1)[0].strip()

@@ -1,4 +1,5 @@
-"""Any OpenAI-compatible chat endpoint (vLLM, llama.cpp's server, ...), stdlib only.
+"""Any OpenAI-compatible endpoint (vLLM, llama.cpp's server, ...), stdlib only: chat completions, and the
+completions endpoint for few-shot patterns (``complete=True``).
 
 ``cfg.concurrency`` requests in flight, ``cfg.timeout_s`` per request, ``cfg.retries`` retries
 with exponential backoff on connection errors, timeouts, HTTP 429 and 5xx; any other HTTP error
@@ -18,7 +19,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any
 
 from ..config import GeneratorConfig
-from .base import GeneratorError, Progress, check_prompts, message
+from .base import GeneratorError, Progress, check_prompts, first_line, message
 
 
 class _Retryable(Exception):
@@ -109,21 +110,26 @@ class OpenAIGenerator:
                 self.name = f"openai:{self._model}@{self.base_url}"
             return self._model
 
-    def _one(self, prompt: str, max_tokens: int, temperature: float, seed: int) -> str:
-        url = f"{self.base_url}/chat/completions"
-        payload = {"model": self._model, "messages": [{"role": "user", "content": prompt}],
-                   "max_tokens": max_tokens, "temperature": temperature, "top_p": self.cfg.top_p, "seed": seed}
-        reply = self._request(url, payload)
+    def _one(self, prompt: str, max_tokens: int, temperature: float, seed: int, complete: bool = False) -> str:
+        how = {"model": self._model, "max_tokens": max_tokens, "temperature": temperature, "top_p": self.cfg.top_p,
+               "seed": seed}
+        if complete:  # a few-shot pattern: the legacy completions endpoint, cut at the first line break
+            url = f"{self.base_url}/completions"
+            reply = self._request(url, {**how, "prompt": prompt, "stop": ["\n"]})
+        else:
+            url = f"{self.base_url}/chat/completions"
+            reply = self._request(url, {**how, "messages": [{"role": "user", "content": prompt}]})
         try:
-            content = reply["choices"][0]["message"]["content"]
+            choice = reply["choices"][0]
+            content = choice["text"] if complete else choice["message"]["content"]
         except (KeyError, IndexError, TypeError) as e:
             raise GeneratorError(f"{url}: unexpected reply shape: {message(json.dumps(reply)[:200])}") from e
-        return (content or "").strip()
+        return first_line(content or "") if complete else (content or "").strip()
 
     # ------------------------------------------------------------------ the interface
 
     def generate(self, prompts: Sequence[str], *, max_tokens: int | None = None,
-                 temperature: float | None = None, seed: int | None = None) -> list[str]:
+                 temperature: float | None = None, seed: int | None = None, complete: bool = False) -> list[str]:
         prompts = check_prompts(prompts)
         if not prompts:
             return []
@@ -135,7 +141,7 @@ class OpenAIGenerator:
         out: list[str | None] = [None] * len(prompts)
         with Progress(len(prompts), self._progress, self.name) as bar, \
                 ThreadPoolExecutor(max_workers=min(self.cfg.concurrency, len(prompts))) as pool:
-            futures = {pool.submit(self._one, p, mt, temp, base + i): i for i, p in enumerate(prompts)}
+            futures = {pool.submit(self._one, p, mt, temp, base + i, complete): i for i, p in enumerate(prompts)}
             futures_left = set(futures)
             while futures_left:
                 done, futures_left = wait(futures_left, return_when=FIRST_EXCEPTION)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..config import GeneratorConfig
-from .base import SMOLLM2_INSTALL, GeneratorError, Progress, check_prompts, message, smollm2_gguf_path
+from .base import SMOLLM2_INSTALL, GeneratorError, Progress, check_prompts, first_line, message, smollm2_gguf_path
 
 
 class SmolLM2Generator:
@@ -36,7 +36,7 @@ class SmolLM2Generator:
             raise GeneratorError(f"llama.cpp could not load {path}: {message(e)}") from e
 
     def generate(self, prompts: Sequence[str], *, max_tokens: int | None = None,
-                 temperature: float | None = None, seed: int | None = None) -> list[str]:
+                 temperature: float | None = None, seed: int | None = None, complete: bool = False) -> list[str]:
         if self._llm is None:
             raise GeneratorError(f"{self.name} is closed")
         prompts = check_prompts(prompts)
@@ -44,15 +44,18 @@ class SmolLM2Generator:
         out: list[str] = []
         with Progress(len(prompts), self._progress, self.name) as bar:
             for i, prompt in enumerate(prompts):
+                how = {"max_tokens": self.cfg.max_tokens if max_tokens is None else max_tokens,
+                       "temperature": self.cfg.temperature if temperature is None else temperature,
+                       "top_p": self.cfg.top_p, "seed": base + i}
                 try:
-                    r = self._llm.create_chat_completion(
-                        [{"role": "user", "content": prompt}],
-                        max_tokens=self.cfg.max_tokens if max_tokens is None else max_tokens,
-                        temperature=self.cfg.temperature if temperature is None else temperature,
-                        top_p=self.cfg.top_p, seed=base + i)
+                    if complete:
+                        r = self._llm.create_completion(prompt, stop=["\n"], **how)
+                    else:
+                        r = self._llm.create_chat_completion([{"role": "user", "content": prompt}], **how)
                 except ValueError as e:  # e.g. "Requested tokens (...) exceed context window"
                     raise GeneratorError(f"prompt {i}: {message(e)} (n_ctx={self.cfg.n_ctx})") from e
-                out.append((r["choices"][0]["message"]["content"] or "").strip())
+                choice = r["choices"][0]
+                out.append(first_line(choice["text"] or "") if complete else (choice["message"]["content"] or "").strip())
                 bar.update()
         return out
 

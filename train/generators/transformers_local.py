@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import INSTALL_HINT
 from ..config import GeneratorConfig
-from .base import GeneratorError, Progress, check_prompts, message, smollm2_gguf_path
+from .base import GeneratorError, Progress, check_prompts, first_line, message, smollm2_gguf_path
 
 
 class TransformersGenerator:
@@ -30,14 +30,14 @@ class TransformersGenerator:
         self.cfg, self._progress = cfg, progress
         self._tok, self._model, self._eos_ids = tok, model.eval(), eos_ids
 
-    def _texts(self, prompts: list[str]) -> list[str]:
-        if not self._tok.chat_template:  # a base model: the prompt as is
+    def _texts(self, prompts: list[str], complete: bool) -> list[str]:
+        if complete or not self._tok.chat_template:  # a base model or a few-shot pattern: the prompt as is
             return prompts
         return [self._tok.apply_chat_template([{"role": "user", "content": p}], tokenize=False,
                                               add_generation_prompt=True) for p in prompts]
 
     def generate(self, prompts: Sequence[str], *, max_tokens: int | None = None,
-                 temperature: float | None = None, seed: int | None = None) -> list[str]:
+                 temperature: float | None = None, seed: int | None = None, complete: bool = False) -> list[str]:
         import torch
 
         if self._model is None:
@@ -52,14 +52,16 @@ class TransformersGenerator:
         with Progress(len(prompts), self._progress, self.name) as bar, torch.inference_mode():
             for start in range(0, len(prompts), step):
                 chunk = prompts[start:start + step]
-                enc = self._tok(self._texts(chunk), return_tensors="pt", padding=True, return_token_type_ids=False,
-                                add_special_tokens=not self._tok.chat_template)  # ids: [batch, prompt_len]
+                enc = self._tok(self._texts(chunk, complete), return_tensors="pt", padding=True,
+                                return_token_type_ids=False,
+                                add_special_tokens=complete or not self._tok.chat_template)  # ids: [batch, prompt_len]
                 torch.manual_seed(base + start)
                 ids = self._model.generate(  # [batch, prompt_len + new]
                     **enc, max_new_tokens=self.cfg.max_tokens if max_tokens is None else max_tokens,
                     pad_token_id=self._tok.pad_token_id, eos_token_id=self._eos_ids or None, **sampling)
                 new = ids[:, enc["input_ids"].shape[1]:]
-                out += [t.strip() for t in self._tok.batch_decode(new, skip_special_tokens=True)]
+                texts = self._tok.batch_decode(new, skip_special_tokens=True)
+                out += [first_line(t) if complete else t.strip() for t in texts]
                 bar.update(len(chunk))
         return out
 
