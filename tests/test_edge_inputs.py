@@ -127,7 +127,10 @@ def test_sigterm_and_sigint_remove_the_temp_file(bundle_dir: Path, tmp_path: Pat
     out.parent.mkdir()
     proc = subprocess.Popen([sys.executable, "-m", "tinyguard", "check", "--bundle", str(bundle_dir),
                              "--input", str(src), "--output", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path,
+                            # as at a terminal: a shell's background job inherits SIGINT ignored (POSIX), and an
+                            # ignored signal rightly stays ignored, which would make this test hang, not fail
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120
         while not list(out.parent.glob(".verdicts.jsonl.tmp-*")):
