@@ -283,18 +283,17 @@ def _augment(records: Sequence[Record], out_dir: Path, cfg: AugmentConfig, make_
 
     llm = [t for t in todo if t.method not in RULE_METHODS]
     # chat instructions first, then the few-shot patterns, so no batch mixes the two ways of asking
-    llm.sort(key=lambda t: t.template in FEW_SHOT_TEMPLATES)
+    batch_size = max(1, cfg.generator.batch_size)
+    batches: list[tuple[bool, list[Task]]] = []
+    for few_shot in (False, True):
+        group = [t for t in llm if (t.template in FEW_SHOT_TEMPLATES) == few_shot]
+        batches += [(few_shot, group[i:i + batch_size]) for i in range(0, len(group), batch_size)]
     failed = Counter()
     if llm:
         generator = make_generator()
-        batch_size = max(1, cfg.generator.batch_size)
         bar = _progress(len(llm), "generate", progress)
         try:
-            start = 0
-            while start < len(llm):
-                few_shot = llm[start].template in FEW_SHOT_TEMPLATES
-                batch = [t for t in llm[start:start + batch_size] if (t.template in FEW_SHOT_TEMPLATES) == few_shot]
-                start += len(batch)
+            for few_shot, batch in batches:
                 prompts = [render(t.template, **t.fields) for t in batch]
                 replies = generator.generate(prompts, seed=cfg.seed + zlib.crc32(batch[0].key.encode()) % 100_000,
                                              complete=few_shot)
