@@ -40,6 +40,10 @@ class TrainConfig:
     # teacher's mean per-dimension variance; 0 = logits only. A 16-column logit is a thin signal for
     # a one-layer student; the 384-dim vector its head reads carries what the teacher knows.
     hidden_weight: float = 0.0
+    # attention matching: + attention_weight * KL(teacher's last-layer attention maps || the student's),
+    # per head and real query token (MiniLM's self-attention distillation; the teacher runs beside the
+    # student, as the maps are too big to cache); 0 = off. Micro students only (same heads as the teacher).
+    attention_weight: float = 0.0
     # A teacher ensemble as the soft-label source: other pipeline run folders (their torch teachers) or
     # bundle folders (their ONNX models, e.g. runtime/models/standard), relative to the working directory,
     # whose logits are averaged with this run's teacher's. They must read texts as this run's teacher
@@ -67,11 +71,12 @@ class TrainConfig:
     embed_batch: int = 512  # vocab tokens per teacher forward when building the table
 
     def stage_key(self) -> dict[str, Any]:
-        """The fields a student stage is keyed on (``ensemble`` only when set, so students trained
-        before it existed are still reused)."""
+        """The fields a student stage is keyed on (``ensemble`` and ``attention_weight`` only when
+        set, so students trained before they existed are still reused)."""
         key = asdict(self)
-        if not self.ensemble:
-            del key["ensemble"]
+        for late in ("ensemble", "attention_weight"):
+            if not key[late]:
+                del key[late]
         return key
 
 @dataclass(frozen=True)
@@ -136,6 +141,9 @@ def load_distill_config(name_or_path: str) -> DistillConfig:
         if s.train.hidden_weight < 0 or (s.train.hidden_weight and s.kind != "micro"):
             raise ValueError(f"[students.{s.name}]: hidden_weight must be >= 0, and only a micro student "
                              f"(same hidden size as the teacher) can match hidden states")
+        if s.train.attention_weight < 0 or (s.train.attention_weight and s.kind != "micro"):
+            raise ValueError(f"[students.{s.name}]: attention_weight must be >= 0, and only a micro student "
+                             f"(the teacher's attention heads) can match attention maps")
     return DistillConfig(name=raw.get("name", path.stem), version=str(raw.get("version", "0.1.0")),
                          gates=GateConfig(**checked_values(GateConfig, raw.get("gates", {}), "gates")),
                          students=students)

@@ -193,10 +193,12 @@ def train_one(run_dir: Path, student: StudentConfig, *, progress: bool, echo: Ca
     v_enc = encode(validation, s_encoder, 1.0)
     at_init = agreement(predict_logits(model, v_enc, s_encoder.pad_id), v_teacher)
     echo(f"      {student.kind} at init vs teacher on validation: {at_init}")
-    del teacher
+    if not cfg.attention_weight:
+        del teacher  # attention matching runs it beside the student
     start = time.perf_counter()
     fit = train_student(model, s_data, t_logits, data.labelled, cfg, s_encoder.pad_id, progress=progress,
-                        teacher_pooled=t_pooled)
+                        teacher_pooled=t_pooled, teacher=teacher if cfg.attention_weight else None,
+                        teacher_ids=vocab.keep if cfg.attention_weight else None)
     seconds = round(time.perf_counter() - start, 1)
     trained = agreement(predict_logits(model, v_enc, s_encoder.pad_id), v_teacher)
     echo(f"      trained {fit['steps']} steps in {seconds}s; vs teacher on validation: {trained}")

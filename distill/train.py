@@ -11,6 +11,11 @@ Loss per example, with T the temperature and σ the sigmoid::
     hard = BCE(s₀, y₀; pos_weight) + λ_cat · masked BCE(s_c, y_c)       (labelled rows only)
     loss = α · kd + (1 − α) · hard          α = kd_weight, weights ×hard_negative_weight
          + β · MSE(pooled_s, pooled_t) / var_t   with β = hidden_weight > 0 (hidden-state matching)
+         + γ · KL(A_t ‖ A_s)                     with γ = attention_weight > 0 (attention matching)
+
+A_t, A_s: the last layer's self-attention distributions of teacher and student, per head and
+query token (MiniLM's deep self-attention distillation). The teacher runs beside the student,
+reading the student's tokens mapped back to its own vocabulary, so both maps have one shape.
 """
 from __future__ import annotations
 
@@ -136,11 +141,36 @@ def hidden_loss(ps: torch.Tensor, pt: torch.Tensor, weight: torch.Tensor, scale:
     return (per * weight).sum() / weight.sum()
 
 
+def attention_loss(a_s: torch.Tensor, a_t: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Weighted mean over the batch of KL(teacher ‖ student) between attention distributions,
+    averaged over heads and real query tokens. a_s, a_t: [B, heads, T, T] (rows sum to 1 over
+    keys); mask: [B, T] 1 for real tokens; weight: [B]."""
+    eps = 1e-8
+    kl = (a_t * (torch.log(a_t + eps) - torch.log(a_s + eps))).sum(-1).mean(1)  # [B, T]
+    m = mask.to(kl.dtype)
+    per = (kl * m).sum(1) / m.sum(1).clamp(min=1.0)  # [B]
+    return (per * weight).sum() / weight.sum()
+
+
+def pool_and_attention(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                       token_type_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A :class:`GuardModel`'s pooled vector [B, H] and its last layer's attention [B, heads, T, T]
+    (one pass; transformers computes the maps in eager attention when asked for them)."""
+    out = model.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
+                        output_attentions=True)
+    m = attention_mask.unsqueeze(-1).to(out.last_hidden_state.dtype)  # [B, T, 1]
+    pooled = (out.last_hidden_state * m).sum(1) / m.sum(1).clamp(min=1.0)
+    return pooled, out.attentions[-1]
+
+
 def train_student(model: nn.Module, data: Encoded, teacher_logits: np.ndarray, labelled: np.ndarray,
                   cfg: TrainConfig, pad_id: int, *, progress: bool = True,
-                  teacher_pooled: np.ndarray | None = None) -> dict:
+                  teacher_pooled: np.ndarray | None = None, teacher: nn.Module | None = None,
+                  teacher_ids: np.ndarray | None = None) -> dict:
     """Fit ``model`` to the teacher's logits (and hard labels where ``labelled``); in place. With
-    ``cfg.hidden_weight`` its pooled vectors also match ``teacher_pooled`` [N, H]."""
+    ``cfg.hidden_weight`` its pooled vectors also match ``teacher_pooled`` [N, H]; with
+    ``cfg.attention_weight`` its last attention maps match ``teacher``'s, which reads the student's
+    token ids through ``teacher_ids`` (the teacher's id of each student id: the pruned vocabulary's keep)."""
     from transformers import get_linear_schedule_with_warmup
 
     torch.manual_seed(cfg.seed)
@@ -161,6 +191,15 @@ def train_student(model: nn.Module, data: Encoded, teacher_logits: np.ndarray, l
         raise ValueError("hidden_weight > 0 needs the teacher's pooled vectors for every text")
     h_all = torch.from_numpy(teacher_pooled.astype(np.float32)) if match else None
     h_scale = float(teacher_pooled.var(0).mean()) if match else 1.0
+    attend = cfg.attention_weight > 0
+    if attend and (teacher is None or teacher_ids is None):
+        raise ValueError("attention_weight > 0 needs the teacher model and the student-to-teacher id map")
+    if attend:
+        teacher = teacher.eval()
+        id_map = torch.from_numpy(np.asarray(teacher_ids, dtype=np.int64))
+        for module in model.modules():  # the maps come back after attention dropout, which zeroes whole keys
+            if type(module).__name__.endswith("SelfAttention"):
+                module.dropout.p = 0.0
 
     batches = LengthGroupedBatches([len(x) for x in data.input_ids], cfg.batch_size, cfg.seed)
     steps = math.ceil(len(batches) * cfg.epochs)
@@ -172,13 +211,23 @@ def train_student(model: nn.Module, data: Encoded, teacher_logits: np.ndarray, l
 
     def loss_of(idx: np.ndarray) -> torch.Tensor:
         it = torch.tensor(idx)
-        if not match:
-            s = model(*_pad(data.input_ids, data.token_type_ids, idx, pad_id))  # [B, 16]
+        batch = _pad(data.input_ids, data.token_type_ids, idx, pad_id)
+        if not (match or attend):
+            s = model(*batch)  # [B, 16]
             return distill_loss(s, t_all[it], y_all[it], m_all[it], w_all[it], l_all[it], cfg, pos_weight)
-        ps = model.pool(*_pad(data.input_ids, data.token_type_ids, idx, pad_id))  # [B, H]
+        if attend:
+            ps, a_s = pool_and_attention(model, *batch)  # [B, H], [B, heads, T, T]
+            with torch.no_grad():
+                _, a_t = pool_and_attention(teacher, id_map[batch[0]], batch[1], batch[2])
+        else:
+            ps = model.pool(*batch)  # [B, H]
         s = model.head(model.dropout(ps))  # [B, 16]
-        return (distill_loss(s, t_all[it], y_all[it], m_all[it], w_all[it], l_all[it], cfg, pos_weight)
-                + cfg.hidden_weight * hidden_loss(ps, h_all[it], w_all[it], h_scale))
+        loss = distill_loss(s, t_all[it], y_all[it], m_all[it], w_all[it], l_all[it], cfg, pos_weight)
+        if match:
+            loss = loss + cfg.hidden_weight * hidden_loss(ps, h_all[it], w_all[it], h_scale)
+        if attend:
+            loss = loss + cfg.attention_weight * attention_loss(a_s, a_t, batch[1], w_all[it])
+        return loss
 
     losses = train_steps(model, batches, loss_of, opt, sched, steps, desc="student", progress=progress)
     step = len(losses)

@@ -18,7 +18,7 @@ def test_unknown_keys_and_names_are_refused(tmp_path):
     bad.write_text("[teacher]\nlearning_rate = 1\n")
     with pytest.raises(ValueError, match="unknown keys in \\[teacher\\]: learning_rate"):
         load_config(str(bad))
-    with pytest.raises(FileNotFoundError, match="built-in configs: balanced, balanced-contrast, balanced-contrast-emoji, balanced-synthetic, default, default-v1, standard-consistency, standard-dro, standard-frozen, standard-grl, standard-llm-restyle, standard-restyle, synthetic, synthetic-noenc, tiny, tiny-synthetic"):
+    with pytest.raises(FileNotFoundError, match="built-in configs: balanced, balanced-contrast, balanced-contrast-emoji, balanced-synthetic, default, default-v1, standard-consistency, standard-dro, standard-frozen, standard-grl, standard-llm-restyle, standard-lowlr, standard-restyle, synthetic, synthetic-noenc, tiny, tiny-synthetic"):
         load_config("nope")
 
 

@@ -415,3 +415,73 @@ def test_a_bundle_folder_is_an_ensemble_member_through_its_onnx_models_logits(ru
     assert member_weights(bundle_dir) == bundle_dir / manifest.model_file
     with pytest.raises(FileNotFoundError, match="neither a pipeline run folder"):
         member_weights(tmp_path)
+
+
+# ---------------------------------------------------------------- attention matching
+
+def test_attention_loss_is_zero_on_equal_maps_and_ignores_padding_queries():
+    from tinyguard.distill.train import attention_loss
+
+    torch.manual_seed(0)
+    a = torch.softmax(torch.randn(2, 3, 4, 4), -1)
+    b = torch.softmax(torch.randn(2, 3, 4, 4), -1)
+    mask, weight = torch.tensor([[1, 1, 1, 0], [1, 1, 1, 1]]), torch.ones(2)
+    assert float(attention_loss(a, a, mask, weight)) == pytest.approx(0.0, abs=1e-6)
+    assert float(attention_loss(b, a, mask, weight)) > 0.01
+    changed = b.clone()
+    changed[0, :, 3] = a[0, :, 3]  # a padding query row of text 0: must not count
+    assert float(attention_loss(changed, a, mask, weight)) == pytest.approx(float(attention_loss(b, a, mask, weight)))
+
+
+def test_attention_matching_pulls_the_students_maps_toward_the_teachers(run: Path):
+    """Trained with the attention term, a one-layer student's last maps end closer to the teacher's
+    last layer than the same student trained on logits alone (same seed, steps and data)."""
+    from tinyguard.distill.config import TrainConfig
+    from tinyguard.distill.students import build_micro
+    from tinyguard.distill.train import (_batches, _pad, attention_loss, encode, pool_and_attention,
+                                         predict_logits, train_student)
+    from tinyguard.train.teacher import load_teacher
+
+    teacher, encoder = load_teacher(run / "teacher")
+    texts = [r for r in _records() if r.split == "train"][:96]
+    data = encode(texts, encoder, 1.0)
+    t_logits = predict_logits(teacher, data, encoder.pad_id)
+    keep = np.arange(teacher.encoder.config.vocab_size)  # the student keeps every id: the map is the identity
+
+    @torch.no_grad()
+    def distance(model) -> float:
+        model.eval()
+        total = []
+        for idx in _batches([len(x) for x in data.input_ids], 32):
+            batch = _pad(data.input_ids, data.token_type_ids, idx, encoder.pad_id)
+            a_s, a_t = pool_and_attention(model, *batch)[1], pool_and_attention(teacher, *batch)[1]
+            total.append(float(attention_loss(a_s, a_t, batch[1], torch.ones(len(idx)))))
+        return float(np.mean(total))
+
+    def student(attention_weight: float):
+        model = build_micro(teacher, keep, (0,), encoder.config.max_length)
+        cfg = TrainConfig(attention_weight=attention_weight, max_steps=30, epochs=10.0, batch_size=16,
+                          lr=1e-3, threads=1, kd_weight=1.0)
+        fit = train_student(model, data, t_logits, np.ones(len(texts), bool), cfg, encoder.pad_id, progress=False,
+                            teacher=teacher if attention_weight else None, teacher_ids=keep)
+        assert fit["steps"] == 30 and np.isfinite(fit["final_loss"])
+        return model
+
+    start = distance(build_micro(teacher, keep, (0,), encoder.config.max_length))
+    plain, matched = distance(student(0.0)), distance(student(5.0))
+    assert matched < 0.7 * start and matched < 0.7 * plain, (start, plain, matched)
+    with pytest.raises(ValueError, match="needs the teacher model"):
+        train_student(build_micro(teacher, keep, (0,), encoder.config.max_length), data, t_logits,
+                      np.ones(len(texts), bool), TrainConfig(attention_weight=1.0, max_steps=1), encoder.pad_id,
+                      progress=False)
+
+
+def test_attention_weight_is_for_micro_students_and_keys_a_stage_only_when_set(tmp_path: Path):
+    from tinyguard.distill.config import TrainConfig
+
+    bad = tmp_path / "nano-attention.toml"
+    bad.write_text('[students.n]\nkind = "nano"\nattention_weight = 1.0\n')
+    with pytest.raises(ValueError, match="only a micro student"):
+        load_distill_config(str(bad))
+    assert "attention_weight" not in TrainConfig().stage_key()
+    assert TrainConfig(attention_weight=0.5).stage_key()["attention_weight"] == 0.5

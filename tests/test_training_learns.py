@@ -315,6 +315,22 @@ def test_frozen_head_teacher_separates_held_out_texts(tiny_encoder: Path, tmp_pa
     assert m["auprc"] >= 0.9, m  # random frozen features, linear head: the keywords still separate
 
 
+
+def test_frozen_head_teacher_only_writes_an_ensemble_member_and_no_bundle(tiny_encoder: Path, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from tinyguard.distill.stages import member_weights
+    from tinyguard.records import write_jsonl
+    from tinyguard.train.frozen_head import main
+
+    monkeypatch.setenv("TINYGUARD_ENCODER_DIR", str(tiny_encoder))
+    (tmp_path / "run" / "data").mkdir(parents=True)
+    write_jsonl(TRAIN + HELD_OUT, tmp_path / "run" / "data" / "records.jsonl")
+    main(["--config", "tiny", "--run-dir", str(tmp_path / "run"), "--out", str(tmp_path / "member"),
+          "--sample", "0", "--teacher-only"])
+    assert member_weights(tmp_path / "member") == tmp_path / "member" / "teacher" / "model.safetensors"
+    assert not (tmp_path / "member" / "bundle").exists() and not (tmp_path / "member" / "export").exists()
+
+
 # ---------------------------------------------------------------- hidden-state matching
 
 def test_hidden_loss_by_hand() -> None:

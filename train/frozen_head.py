@@ -129,11 +129,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, required=True, help="writes OUT/teacher, OUT/export, OUT/bundle")
     ap.add_argument("--sample", type=int, default=20000, help="records the heads are fitted on (0: all)")
     ap.add_argument("--name", default="tinyguard-minilm-frozen-head")
+    ap.add_argument("--teacher-only", action="store_true",
+                    help="write OUT/teacher and stop: an ensemble member for `guard-cli distill` "
+                         "(distill/config.py `ensemble`) is read in fp32 and needs no bundle")
     args = ap.parse_args(argv)
     cfg = load_config(args.config)
     records = list(read_jsonl(args.run_dir / "data" / "records.jsonl"))
     counts = build_frozen_teacher(records, cfg.teacher, args.out / "teacher", sample=args.sample)
     print(json.dumps({k: v for k, v in counts.items() if k != "category_positives"}))
+    if args.teacher_only:
+        print(f"wrote {args.out / 'teacher'}")
+        return
     export_cfg = replace(cfg.export, name=args.name)
     model, encoder = load_teacher(args.out / "teacher")
     used = Counter(r.source.split("/")[0] for r in records if r.split == "train")
