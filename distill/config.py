@@ -27,6 +27,9 @@ class TrainConfig:
     max_per_source: int = 2500  # labelled: train split, capped per (source, label) as for the teacher
     unlabelled_max: int = 20000  # extra benign train records, taught by the teacher's scores only
     unlabelled_any_label: bool = False  # True: extra train records of either label (still scores only)
+    # up to this many train prompts restated in the other register by the training restyler
+    # (train/register_swap.py), taught by the teacher's scores only (distill/train.py restyled_transfer)
+    restyled_max: int = 0
     # source balancing of the labelled selection, as in the teacher's config (0 = flat cap)
     source_temperature: float = 0.0
     examples_per_epoch: int = 0
@@ -71,10 +74,10 @@ class TrainConfig:
     embed_batch: int = 512  # vocab tokens per teacher forward when building the table
 
     def stage_key(self) -> dict[str, Any]:
-        """The fields a student stage is keyed on (``ensemble`` and ``attention_weight`` only when
-        set, so students trained before they existed are still reused)."""
+        """The fields a student stage is keyed on (``ensemble``, ``attention_weight`` and
+        ``restyled_max`` only when set, so students trained before they existed are still reused)."""
         key = asdict(self)
-        for late in ("ensemble", "attention_weight"):
+        for late in ("ensemble", "attention_weight", "restyled_max"):
             if not key[late]:
                 del key[late]
         return key

@@ -166,6 +166,8 @@ def train_one(run_dir: Path, student: StudentConfig, *, progress: bool, echo: Ca
     if cfg.source_temperature or cfg.unlabelled_any_label:  # older caches keep their keys
         key |= {"source_temperature": cfg.source_temperature, "examples_per_epoch": cfg.examples_per_epoch,
                 "max_repeat": cfg.max_repeat, "unlabelled_any_label": cfg.unlabelled_any_label}
+    if cfg.restyled_max:
+        key |= {"restyled_max": cfg.restyled_max}
     t_logits = _soft_labels(run_dir, teacher, t_encoder, data.records, key, cfg, echo)
     t_pooled = _teacher_pooled(run_dir, teacher, t_encoder, data.records, key, echo) if cfg.hidden_weight else None
 
