@@ -33,6 +33,7 @@ from tinyguard.scoring.ortenv import import_onnxruntime
 from tinyguard.text.encoding import TextEncoder
 from ..train.config import TeacherConfig
 from ..train.loop import train_steps
+from ..train.register_swap import casual_rewrite, formal_rewrite
 from ..train.teacher import Encoded, LengthGroupedBatches, encode_records, guard_loss, select_training
 from .config import TrainConfig
 
@@ -66,8 +67,6 @@ def restyled_transfer(records: list[Record], limit: int, seed: int) -> list[Reco
     teacher's); these are the texts on which the teacher can show it how little phrasing should move
     a score. Each keeps its seed's label and source (suffixed ``/restyled-transfer``); texts already
     in the records are skipped."""
-    from ..train.register_swap import casual_rewrite, formal_rewrite
-
     pool = [r for r in records if r.split == "train" and r.role == "prompt" and not r.context]
     random.Random(seed + 2).shuffle(pool)
     seen = {r.text for r in records}
