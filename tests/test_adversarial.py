@@ -14,10 +14,12 @@ import pytest
 from adversarial_fixtures import SAFE, UNSAFE, KeywordGuard, bow_embed, seed_records, tiny_llama
 from optional_deps import require
 
+from tinyguard.bundle.tiers import tier_path
 from tinyguard.records import Record
 from tinyguard.train.adversarial.bandit import Bandit, apply_arm, bandit_attempts, make_arms, train_bandit
-from tinyguard.train.adversarial.config import BanditConfig, RewardConfig, load_adversarial_config
+from tinyguard.train.adversarial.config import AdversarialConfig, BanditConfig, RewardConfig, load_adversarial_config
 from tinyguard.train.adversarial.regression import freeze, reopened
+from tinyguard.train.adversarial.resolve import bundle_path, teacher_behind_guard0
 from tinyguard.train.adversarial.rewards import (
     Attempt, Checks, LabelChecks, disagreement, goal_reward, rule_failures, score_attempts,
 )
@@ -236,6 +238,11 @@ def test_builtin_configs_load_and_bad_values_are_refused(tmp_path) -> None:
     assert (standard.pipeline, standard.rewards.verifier_bundle) == ("standard-restyle", "runs/standard-dro/bundle")
     assert (standard.attacker, standard.bandit, standard.harvest, standard.measure, standard.retrain, standard.rounds) == \
         (cpu.attacker, cpu.bandit, cpu.harvest, cpu.measure, cpu.retrain, cpu.rounds)
+    # standard-lowlr: one round of the same budget against a student, which is distilled again each round
+    lowlr = load_adversarial_config("standard-lowlr")
+    assert (lowlr.pipeline, lowlr.student, lowlr.rounds, lowlr.rewards.verifier_bundle) == \
+        ("standard-lowlr", "micro1-restyled-frozen", 1, "standard")
+    assert (lowlr.attacker, lowlr.bandit, lowlr.harvest, lowlr.retrain) == (cpu.attacker, cpu.bandit, cpu.harvest, cpu.retrain)
     bad = tmp_path / "bad.toml"
     bad.write_text("[attacker]\nstep = 3\n")
     with pytest.raises(ValueError, match=r"unknown keys in \[attacker\]: step"):
@@ -243,7 +250,7 @@ def test_builtin_configs_load_and_bad_values_are_refused(tmp_path) -> None:
     bad.write_text("[attacker]\ngroup_size = 1\n")
     with pytest.raises(ValueError, match="group_size must be at least 2"):
         load_adversarial_config(str(bad))
-    with pytest.raises(FileNotFoundError, match="built-in configs: cpu, cpu-control, gpu, standard, tiny"):
+    with pytest.raises(FileNotFoundError, match="built-in configs: cpu, cpu-control, gpu, standard, standard-lowlr, tiny"):
         load_adversarial_config("nope")
 
 
@@ -288,3 +295,22 @@ def test_a_bundle_card_names_the_adversarial_rounds_and_their_data(fresh_bundle)
             "runs/balanced-contrast/bundle; each guard: pipeline `balanced-contrast` [teacher] recipe") in card
     assert "run folder: runs/adv-cpu." in card
     assert "no adversarial (GAN-style) rounds yet" not in card and "no synthetic or adversarial" not in card
+
+
+def test_guard0_and_the_verifier_may_be_named_by_tier(tmp_path) -> None:
+    """A config names a shipped tier as it would on the command line; a folder without a bundle is refused."""
+    assert bundle_path("standard", tmp_path) == tier_path("standard")
+    assert bundle_path("", tier_path("micro")) == tier_path("micro")
+    with pytest.raises(FileNotFoundError, match="is not a bundle"):
+        bundle_path(str(tmp_path), tmp_path)
+
+
+def test_a_warm_start_begins_at_the_base_teacher_when_guard0_is_the_attacked_student(tmp_path) -> None:
+    """guard 0 a student of the base run (``student`` set): its teacher is the base run's, so round 1 can
+    warm-start there; an unrelated guard 0 has no known teacher (the rounds then refuse a warm start)."""
+    (tmp_path / "teacher").mkdir()
+    (tmp_path / "teacher" / "model.safetensors").write_bytes(b"weights")
+    assert teacher_behind_guard0(AdversarialConfig(), tmp_path) == tmp_path / "teacher"
+    assert teacher_behind_guard0(AdversarialConfig(guard0="runs/b-student", student="micro1"), tmp_path) == tmp_path / "teacher"
+    assert teacher_behind_guard0(AdversarialConfig(guard0="runs/other"), tmp_path) is None
+    assert teacher_behind_guard0(AdversarialConfig(), tmp_path / "nothing") is None

@@ -113,7 +113,8 @@ class AdversarialConfig:
     name: str = "adversarial"
     pipeline: str = "tiny"  # pipeline config (name or TOML path): [teacher] and [export] retrain each guard
     base_run: str = ""  # "" = runs/<pipeline name>: data/records.jsonl (+ curate/curated.jsonl when present)
-    guard0: str = ""  # bundle round 1 attacks: "" = <base_run>/bundle, "default" = the bundled model
+    guard0: str = ""  # bundle round 1 attacks: "" = <base_run>/bundle, "default" = the bundled model, a tier name, a folder
+    #                   (with `student` set: that student distilled from <base_run>/teacher, where a warm start begins)
     rounds: int = 2
     student: str = ""  # distill this student each round (distill config below) and attack it; "" = the teacher
     distill_config: str = "tiny"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tinyguard.bundle.folder import default_bundle_path
+from tinyguard.bundle.tiers import resolve_model
 from tinyguard.records import read_jsonl
 from ..config import GeneratorConfig, PipelineConfig
 from ..consistency import restyle_pairs
@@ -19,11 +20,20 @@ from .run_state import Inputs
 
 
 def bundle_path(value: str, fallback: Path) -> Path:
-    """"default" = the bundled model, "" = ``fallback``, else a folder; it must hold a bundle."""
-    path = default_bundle_path() if value == "default" else Path(value) if value else Path(fallback)
+    """"default" = the bundled model, "" = ``fallback``, a tier name (micro, standard) = that tier,
+    else a folder; it must hold a bundle."""
+    path = default_bundle_path() if value == "default" else resolve_model(value) if value else Path(fallback)
     if not (path / "manifest.json").is_file():
         raise FileNotFoundError(f"{path} is not a bundle (no manifest.json)")
     return path
+
+
+def teacher_behind_guard0(cfg: AdversarialConfig, base: Path) -> Path | None:
+    """The teacher folder guard 0 came from, where a [retrain] warm start begins, or None when unknown.
+    Known when guard 0 is the base run's bundle (guard0 empty), or the student the rounds attack
+    (``student`` set: guard 0 is that student distilled from the base run's teacher)."""
+    known = not cfg.guard0 or bool(cfg.student)
+    return base / "teacher" if known and (base / "teacher" / "model.safetensors").is_file() else None
 
 
 def resolve_inputs(cfg: AdversarialConfig, pipeline: PipelineConfig, *, data_dir: Path | None) -> Inputs:
@@ -39,8 +49,7 @@ def resolve_inputs(cfg: AdversarialConfig, pipeline: PipelineConfig, *, data_dir
         records += list(read_jsonl(curated))
         paths.append(curated)
     guard0 = bundle_path(cfg.guard0, base / "bundle")
-    # the teacher behind guard 0 (a warm start begins there) is known only when guard 0 is the base run's bundle
-    teacher0 = base / "teacher" if not cfg.guard0 and (base / "teacher" / "model.safetensors").is_file() else None
+    teacher0 = teacher_behind_guard0(cfg, base)
     verifier_path = bundle_path(cfg.rewards.verifier_bundle or cfg.curate.teacher_bundle or "default",
                                 default_bundle_path())
     make_attacker = None

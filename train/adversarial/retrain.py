@@ -106,8 +106,8 @@ class RetrainStages(RunState):
         if r > 1:
             return self.round_dir(r - 1) / "teacher"
         if self.inp.teacher0 is None:
-            raise ValueError("[retrain] warm_start needs the teacher behind guard 0: leave guard0 empty so it is "
-                             "the base run's bundle, with its teacher in BASE_RUN/teacher")
+            raise ValueError("[retrain] warm_start needs the teacher behind guard 0 in BASE_RUN/teacher: leave guard0 "
+                             "empty so it is the base run's bundle, or set student to the student guard0 holds")
         return Path(self.inp.teacher0)
 
     def retrain_recipe(self) -> str:
