@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: folder -> (its import name, import names it must not use)
 LAYERS = {
     "runtime": ("tinyguard", ("tinyguard.export", "tinyguard.train", "tinyguard.distill", "tinyguard.pipeline")),
+    "serve": ("tinyguard.serve", ("tinyguard.export", "tinyguard.train", "tinyguard.distill", "tinyguard.pipeline")),
     "export": ("tinyguard.export", ("tinyguard.train", "tinyguard.distill", "tinyguard.pipeline")),
     "train": ("tinyguard.train", ("tinyguard.distill", "tinyguard.pipeline")),
     "distill": ("tinyguard.distill", ("tinyguard.pipeline",)),

@@ -156,10 +156,10 @@ def test_onnxruntime_imported_earlier_without_the_opt_out_is_not_silent(bundle_d
 
 
 def test_every_onnxruntime_import_goes_through_ortenv() -> None:
-    """runtime, export, train, distill, scripts, tools: `import_onnxruntime()` right before any import of it."""
+    """runtime, serve, export, train, distill, scripts, tools: `import_onnxruntime()` right before any import of it."""
     root = Path(__file__).resolve().parents[1]
     bare = []
-    for folder in ("runtime", "export", "train", "distill", "scripts", "tools"):
+    for folder in ("runtime", "serve", "export", "train", "distill", "scripts", "tools"):
         for path in sorted((root / folder).rglob("*.py")):
             if path == root / "runtime" / "scoring" / "ortenv.py":
                 continue
