@@ -22,7 +22,7 @@ from .run_state import Inputs
 def bundle_path(value: str, fallback: Path) -> Path:
     """"default" = the bundled model, "" = ``fallback``, a tier name (micro, standard) = that tier,
     else a folder; it must hold a bundle."""
-    path = default_bundle_path() if value == "default" else resolve_model(value) if value else Path(fallback)
+    path = resolve_model(None if value == "default" else value) if value else Path(fallback)
     if not (path / "manifest.json").is_file():
         raise FileNotFoundError(f"{path} is not a bundle (no manifest.json)")
     return path
